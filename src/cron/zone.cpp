@@ -1,0 +1,65 @@
+#include "txflow/cron/zone.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "posix_rule.hpp"
+
+namespace txflow::cron {
+
+using std::chrono::seconds;
+using std::chrono::sys_seconds;
+
+struct Zone::PosixRule {
+    std::unique_ptr<detail::PosixRule> rule;
+};
+
+Zone::Zone(std::string name, const date::time_zone* tz) : name_(std::move(name)), tz_(tz) {
+    if (tz_ == nullptr) return;
+    // The database's final span runs to the end of time; from its start on,
+    // the footer's rule says when DST begins and ends.
+    const auto last = tz_->get_info(sys_seconds{seconds{253402300799}});  // 9999-12-31T23:59:59Z
+    if (last.end < sys_seconds{seconds{253402300800}}) return;
+    auto footer = detail::PosixRule::parse(detail::read_tzif_footer(name_));
+    if (!footer) return;
+    rule_from_ = last.begin;
+    rule_ = std::make_unique<PosixRule>(PosixRule{std::move(footer)});
+}
+
+Zone::~Zone() = default;
+
+const Zone& Zone::utc() {
+    static const Zone zone{"UTC", nullptr};
+    return zone;
+}
+
+const Zone* Zone::find(std::string_view name) {
+    if (name == "UTC" || name == "Etc/UTC") return &utc();
+    static std::mutex mutex;
+    static std::map<std::string, std::unique_ptr<Zone>, std::less<>> zones;
+    const std::lock_guard lock(mutex);
+    if (auto it = zones.find(name); it != zones.end()) return it->second.get();
+    const date::time_zone* tz = nullptr;
+    try {
+        tz = date::locate_zone(name);
+    } catch (const std::exception&) {
+        return nullptr;
+    }
+    auto [it, inserted] = zones.emplace(std::string(name), std::unique_ptr<Zone>(new Zone(std::string(name), tz)));
+    return it->second.get();
+}
+
+OffsetSpan Zone::span_at(sys_seconds t) const {
+    if (tz_ == nullptr) return {kFarPast, kFarFuture, seconds{0}};
+    if (t >= rule_from_) {
+        const auto s = rule_->rule->span_at(t.time_since_epoch().count());
+        return {std::max(sys_seconds{seconds{s.begin}}, rule_from_), sys_seconds{seconds{s.end}}, seconds{s.offset}};
+    }
+    const auto info = tz_->get_info(t);
+    return {info.begin, info.end, info.offset};
+}
+
+}  // namespace txflow::cron
