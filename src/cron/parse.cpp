@@ -48,6 +48,8 @@ std::string ParseError::reason() const {
                 tok);
         case ErrorCode::question_mark_not_allowed: return "'?' is only allowed in day-of-month and day-of-week";
         case ErrorCode::special_not_allowed:
+            if (field != Field::day_of_month && field != Field::day_of_week)
+                return fmt::format("'{}' is only allowed in day-of-month or day-of-week", tok);
             if (tok == "W" || tok == "w") return "'W' is only allowed in day-of-month";
             return fmt::format("'{}' after a value is only allowed in day-of-week", tok);
         case ErrorCode::bad_nth:

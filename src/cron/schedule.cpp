@@ -297,17 +297,19 @@ std::optional<std::int64_t> prev_in_zone(const Spec& s, const Zone& zone, std::i
         const auto local = prev_local(s, upper);
         if (!local) return std::nullopt;
         const std::int64_t offset = span.offset.count();
-        const auto prior = span_before(zone, span);
         if (*local - offset >= count(span.begin)) {
             // The second pass of a repeated local time: the first one is the fire.
-            if (fixed && prior && prior->offset > span.offset &&
-                *local < count(span.begin) + prior->offset.count()) {
-                upper = count(prior->end) + prior->offset.count();
-                span = *prior;
-                continue;
+            if (fixed && *local < count(span.begin) + offset + kMaxShift) {
+                if (const auto prior = span_before(zone, span);
+                    prior && prior->offset > span.offset && *local < count(span.begin) + prior->offset.count()) {
+                    upper = count(prior->end) + prior->offset.count();
+                    span = *prior;
+                    continue;
+                }
             }
             return *local - offset;
         }
+        const auto prior = span_before(zone, span);
         if (!prior) return std::nullopt;
         if (fixed && span.offset > prior->offset && *local >= count(span.begin) + prior->offset.count())
             return count(span.begin);

@@ -88,8 +88,9 @@ constexpr Number take_value(std::string_view& s, Field field) {
         }
         n.value = static_cast<int>(v);
     } else if (i < s.size() && is_alpha(s[i])) {
-        // Names are exactly three letters; "FRIL" is FRI followed by L.
-        while (i < s.size() && i < 3 && is_alpha(s[i])) ++i;
+        while (i < s.size() && is_alpha(s[i])) ++i;
+        // Names are three letters; in day-of-week "FRIL" is FRI followed by L.
+        if (field == Field::day_of_week && i == 4 && to_upper(s[3]) == 'L') i = 3;
         const std::string_view name = s.substr(0, i);
         n.unknown_name = true;
         if (field == Field::month) {
@@ -100,8 +101,7 @@ constexpr Number take_value(std::string_view& s, Field field) {
                 if (iequals(name, kDayNames[k])) n = Number{k, false, false, {}};
         }
         if (n.unknown_name) {
-            // Report the whole alphabetic run, e.g. "FOO" or "JANUARY".
-            while (i < s.size() && is_alpha(s[i])) ++i;
+            while (i < s.size() && is_alpha(s[i])) ++i;  // report the whole run: "FOO", "JANUARY"
         }
     }
     n.token = s.substr(0, i);
@@ -169,14 +169,14 @@ constexpr Result<bool, ParseError> parse_item(const Context& ctx, const FieldRul
     bool star = false;
     int start = rule.lo;
     int end = rule.hi;
-    std::string_view first_token = s;
     if (!s.empty() && s[0] == '*') {
         star = true;
         s.remove_prefix(1);
     } else {
         const Number a = take_value(s, rule.field);
-        first_token = a.token;
         if (a.value < 0) {
+            if (a.unknown_name && (iequals(a.token, "L") || iequals(a.token, "W") || iequals(a.token, "LW")))
+                return ctx.fail(ErrorCode::special_not_allowed, a.token);
             if (a.unknown_name) return ctx.fail(ErrorCode::unknown_name, a.token);
             if (s.empty()) return ctx.fail(ErrorCode::empty_item, item);
             return ctx.fail(ErrorCode::unexpected_character, s.substr(0, 1));
@@ -249,7 +249,6 @@ constexpr Result<bool, ParseError> parse_item(const Context& ctx, const FieldRul
         if (step == 1) out.any = true;
         if (rule.field == Field::day_of_week) end = 6;  // "*/2" over 0-6, not 0-7
     }
-    (void)first_token;
     if (rule.field == Field::year) {
         for (int v = start; v <= end; v += step) {
             const int b = v - kMinYear;

@@ -1,0 +1,42 @@
+# Install rules and the CMake package (find_package(txflow) -> txflow::txflow).
+
+include(CMakePackageConfigHelpers)
+
+set(TXFLOW_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/txflow"
+    CACHE STRING "Where to install txflowConfig.cmake")
+
+install(TARGETS txflow
+    EXPORT txflowTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/"
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+    FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
+
+install(EXPORT txflowTargets
+    FILE txflowTargets.cmake
+    NAMESPACE txflow::
+    DESTINATION ${TXFLOW_INSTALL_CMAKEDIR})
+
+configure_package_config_file(
+    "${PROJECT_SOURCE_DIR}/cmake/txflowConfig.cmake.in"
+    "${PROJECT_BINARY_DIR}/txflowConfig.cmake"
+    INSTALL_DESTINATION ${TXFLOW_INSTALL_CMAKEDIR})
+
+write_basic_package_version_file(
+    "${PROJECT_BINARY_DIR}/txflowConfigVersion.cmake"
+    VERSION ${PROJECT_VERSION}
+    COMPATIBILITY SameMinorVersion)  # 0.x: minor versions may break
+
+install(FILES
+    "${PROJECT_BINARY_DIR}/txflowConfig.cmake"
+    "${PROJECT_BINARY_DIR}/txflowConfigVersion.cmake"
+    DESTINATION ${TXFLOW_INSTALL_CMAKEDIR})
+
+# Lets another project use this build tree directly (no install needed).
+export(EXPORT txflowTargets
+    FILE "${PROJECT_BINARY_DIR}/txflowTargets.cmake"
+    NAMESPACE txflow::)

@@ -1,0 +1,46 @@
+# Driven by the `install_consumer` CTest test (see tests/CMakeLists.txt):
+#   1. cmake --install <TXFLOW_BINARY_DIR> --prefix <WORK_DIR>/prefix
+#   2. configure + build CONSUMER_SOURCE_DIR with CMAKE_PREFIX_PATH=<prefix>
+#   3. run the consumer; it must exit 0.
+
+foreach(var TXFLOW_BINARY_DIR WORK_DIR CONSUMER_SOURCE_DIR GENERATOR CXX_COMPILER)
+    if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+        message(FATAL_ERROR "run_install_test.cmake: ${var} is not set")
+    endif()
+endforeach()
+if(NOT CONFIG)
+    set(CONFIG RelWithDebInfo)
+endif()
+
+set(prefix "${WORK_DIR}/prefix")
+set(build "${WORK_DIR}/build")
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+
+function(run)
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+        string(REPLACE ";" " " cmd "${ARGN}")
+        message(FATAL_ERROR "install test: command failed (${rc}): ${cmd}")
+    endif()
+endfunction()
+
+run(${CMAKE_COMMAND} --install "${TXFLOW_BINARY_DIR}" --prefix "${prefix}" --config "${CONFIG}")
+
+# The sanitized library needs the same -fsanitize flags at the consumer's link.
+string(REPLACE ";" " " cxx_flags "${CXX_FLAGS}")
+run(${CMAKE_COMMAND}
+    -S "${CONSUMER_SOURCE_DIR}"
+    -B "${build}"
+    -G "${GENERATOR}"
+    "-DCMAKE_BUILD_TYPE=${CONFIG}"
+    "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+    "-DCMAKE_CXX_FLAGS=${cxx_flags}"
+    "-DCMAKE_PREFIX_PATH=${prefix}"
+    -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON)
+run(${CMAKE_COMMAND} --build "${build}" --config "${CONFIG}")
+
+find_program(consumer_exe NAMES txflow_consumer
+    PATHS "${build}" "${build}/${CONFIG}" NO_DEFAULT_PATH REQUIRED)
+run("${consumer_exe}")
+message(STATUS "install test: OK (${consumer_exe})")
