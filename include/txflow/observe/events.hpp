@@ -1,0 +1,65 @@
+#pragma once
+// What the scheduler tells the outside world. Listeners are called on the
+// thread where the event happens (timer thread or worker): keep them short
+// and never call back into the scheduler under a lock of your own.
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#include "txflow/core/clock.hpp"
+
+namespace txflow {
+
+enum class EventKind : std::uint8_t {
+    scheduled,  // next fire computed (fire_time holds it)
+    started,
+    finished,   // outcome and duration set
+    misfired,   // a fire was missed (clock jump, pause, down time); count says how many
+    skipped,    // a fire was not run (misfire policy skip)
+    rejected,   // the executor's backlog refused the run
+    dropped,    // the executor's backlog evicted a queued run (drop_oldest)
+};
+
+enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled };
+
+struct Event {
+    EventKind kind{};
+    std::string_view job;
+    WallTime fire_time{};  // the wall instant the run was scheduled for
+    Outcome outcome = Outcome::none;
+    std::chrono::nanoseconds duration{0};
+    std::string_view error;  // failed: the exception's what()
+    std::uint64_t count = 1;  // misfired/skipped: how many fires
+};
+
+class Listener {
+public:
+    virtual ~Listener() = default;
+    virtual void on_event(const Event& event) = 0;
+};
+
+[[nodiscard]] constexpr std::string_view to_string(EventKind kind) {
+    switch (kind) {
+        case EventKind::scheduled: return "scheduled";
+        case EventKind::started: return "started";
+        case EventKind::finished: return "finished";
+        case EventKind::misfired: return "misfired";
+        case EventKind::skipped: return "skipped";
+        case EventKind::rejected: return "rejected";
+        case EventKind::dropped: return "dropped";
+    }
+    return "unknown";
+}
+
+[[nodiscard]] constexpr std::string_view to_string(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::none: return "none";
+        case Outcome::succeeded: return "succeeded";
+        case Outcome::failed: return "failed";
+        case Outcome::cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+}  // namespace txflow

@@ -1,0 +1,233 @@
+#pragma once
+// The scheduler: a job registry, one timer thread on the monotonic clock and
+// a worker pool, driven through a fluent API.
+//
+//   txflow::Scheduler sched{txflow::SchedulerOptions{}.workers(4).queue("reports", 1)};
+//   auto report = sched.job("report").cron("0 */5 * * * *").in_zone("Europe/Berlin")
+//                     .priority(txflow::Priority::high).queue("reports")
+//                     .run([](txflow::JobContext& ctx) { ... });
+//   sched.start();
+//   ...
+//   auto report = sched.stop(5s);  // drain, then ask the stragglers to stop
+//
+// Wall time is used only to compute the next cron/at fire; waiting is on
+// steady_clock, and the wall clock is re-read on every wake so a jump (NTP
+// step, suspend) neither loses nor doubles a fire.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "txflow/core/clock.hpp"
+#include "txflow/core/executor.hpp"
+#include "txflow/cron/schedule.hpp"
+#include "txflow/observe/events.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace txflow {
+
+// Bad job definitions (duplicate name, invalid cron text, unknown zone): the
+// fluent API promises to throw these at run().
+class ScheduleError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// What to do with cron/at fires that were missed (clock jumped forward, the
+// job was paused, the process was down).
+struct Misfire {
+    enum class Mode : std::uint8_t { fire_once, skip, fire_all };
+    Mode mode = Mode::fire_once;
+    std::uint32_t cap = 0;  // fire_all: at most this many catch-up runs
+
+    static constexpr Misfire fire_once() { return {Mode::fire_once, 0}; }
+    static constexpr Misfire skip() { return {Mode::skip, 0}; }
+    static constexpr Misfire fire_all(std::uint32_t cap) { return {Mode::fire_all, cap}; }
+};
+
+class SchedulerOptions {
+public:
+    SchedulerOptions& workers(std::size_t n) { executor_.workers = n; return *this; }
+    SchedulerOptions& max_backlog(std::size_t n, OverflowPolicy policy) {
+        executor_.max_backlog = n;
+        executor_.overflow = policy;
+        return *this;
+    }
+    SchedulerOptions& aging_step(std::chrono::milliseconds step) { executor_.aging_step = step; return *this; }
+    SchedulerOptions& queue(std::string name, std::size_t max_concurrency) {
+        queues_.emplace_back(std::move(name), max_concurrency);
+        return *this;
+    }
+    // The clock must outlive the scheduler. Default: the real clocks.
+    SchedulerOptions& clock(Clock& c) { clock_ = &c; return *this; }
+    SchedulerOptions& logger(std::shared_ptr<spdlog::logger> l) { logger_ = std::move(l); return *this; }
+    SchedulerOptions& listener(std::shared_ptr<Listener> l) { listeners_.push_back(std::move(l)); return *this; }
+    SchedulerOptions& misfire(Misfire m) { misfire_ = m; return *this; }
+    // A cron fire later than this is a misfire rather than a late run.
+    SchedulerOptions& misfire_grace(std::chrono::milliseconds g) { misfire_grace_ = g; return *this; }
+    // How often the timer thread re-reads the wall clock when nothing is due.
+    SchedulerOptions& wall_check_interval(std::chrono::milliseconds d) { wall_check_ = d; return *this; }
+    SchedulerOptions& seed(std::uint64_t s) { seed_ = s; return *this; }
+
+private:
+    friend class Scheduler;
+    ExecutorOptions executor_{};
+    std::vector<std::pair<std::string, std::size_t>> queues_;
+    Clock* clock_ = nullptr;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::vector<std::shared_ptr<Listener>> listeners_;
+    Misfire misfire_{};
+    std::chrono::milliseconds misfire_grace_{1000};
+    std::chrono::milliseconds wall_check_{1000};
+    std::uint64_t seed_ = 0;  // 0: from std::random_device
+};
+
+class JobContext {
+public:
+    [[nodiscard]] std::stop_token stop_token() const { return stop_; }
+    [[nodiscard]] std::string_view job_name() const { return name_; }
+    [[nodiscard]] WallTime scheduled_time() const { return scheduled_; }
+    [[nodiscard]] std::uint64_t run_number() const { return run_number_; }
+
+    JobContext(std::string_view name, WallTime scheduled, std::stop_token stop, std::uint64_t run_number)
+        : name_(name), scheduled_(scheduled), stop_(std::move(stop)), run_number_(run_number) {}
+
+private:
+    std::string_view name_;
+    WallTime scheduled_;
+    std::stop_token stop_;
+    std::uint64_t run_number_;
+};
+
+using JobFunction = std::function<void(JobContext&)>;
+
+struct JobInfo {
+    std::string name;
+    std::string schedule;  // "cron 0 */5 * * * *", "every 30s", "after 10s", "at ..."
+    std::optional<WallTime> next_fire;
+    Outcome last_outcome = Outcome::none;
+    std::string last_error;
+    std::uint64_t run_count = 0;
+    std::uint64_t misfire_count = 0;
+    bool paused = false;
+    bool running = false;
+};
+
+struct StopReport {
+    bool drained = true;                 // everything finished before the deadline
+    std::vector<std::string> still_running;  // jobs that ignored the stop request
+    std::size_t dropped_queued = 0;      // queued runs that never started
+};
+
+class Scheduler;
+class JobState;
+
+// A job's remote control. Safe from any thread, including inside the job.
+// Calls on a removed job do nothing and return false.
+class JobHandle {
+public:
+    JobHandle() = default;
+    bool pause();
+    bool resume();
+    bool remove();
+    bool trigger_now();
+    bool reschedule_cron(std::string_view expression);
+    bool reschedule_every(std::chrono::milliseconds period);
+    [[nodiscard]] std::optional<JobInfo> info() const;
+    [[nodiscard]] std::string_view name() const { return name_; }
+
+private:
+    friend class Scheduler;
+    friend class JobBuilder;
+    JobHandle(Scheduler* s, std::string name) : scheduler_(s), name_(std::move(name)) {}
+    Scheduler* scheduler_ = nullptr;
+    std::string name_;
+};
+
+struct Trigger {
+    enum class Kind : std::uint8_t { cron, every_fixed_rate, every_fixed_delay, after, at };
+    Kind kind = Kind::after;
+    std::optional<cron::Schedule> schedule;  // cron
+    std::chrono::milliseconds period{0};     // every / after
+    WallTime at{};                           // at
+};
+
+class JobBuilder {
+public:
+    JobBuilder& cron(std::string_view expression, cron::Format format = cron::Format::any);
+    JobBuilder& cron(const cron::Schedule& schedule);
+    JobBuilder& every(std::chrono::milliseconds period);             // fixed rate
+    JobBuilder& every_fixed_delay(std::chrono::milliseconds delay);  // delay counted from each run's end
+    JobBuilder& after(std::chrono::milliseconds delay);
+    JobBuilder& at(WallTime when);
+    JobBuilder& in_zone(std::string_view zone);
+    JobBuilder& priority(Priority p) { priority_ = p; return *this; }
+    JobBuilder& queue(std::string_view name) { queue_ = name; return *this; }
+    // A random delay in [0, max] added to every fire (thundering-herd protection).
+    JobBuilder& jitter(std::chrono::milliseconds max) { jitter_ = max; return *this; }
+    JobBuilder& misfire(Misfire m) { misfire_ = m; return *this; }
+    // Registers the job. Throws ScheduleError on a duplicate name, a bad cron
+    // expression or zone, or no trigger.
+    JobHandle run(JobFunction fn);
+
+private:
+    friend class Scheduler;
+    JobBuilder(Scheduler& s, std::string name) : scheduler_(s), name_(std::move(name)) {}
+    Scheduler& scheduler_;
+    std::string name_;
+    std::optional<Trigger> trigger_;
+    std::string cron_text_;
+    cron::Format cron_format_ = cron::Format::any;
+    std::string zone_;
+    Priority priority_ = Priority::normal;
+    std::string queue_;
+    std::chrono::milliseconds jitter_{0};
+    std::optional<Misfire> misfire_;
+};
+
+class Scheduler {
+public:
+    explicit Scheduler(SchedulerOptions options = {});
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+    ~Scheduler();  // stop(0s): asks running jobs to stop, waits for them
+
+    [[nodiscard]] JobBuilder job(std::string name) { return JobBuilder(*this, std::move(name)); }
+    [[nodiscard]] std::optional<JobHandle> find(std::string_view name);
+
+    void start();
+    StopReport stop(std::chrono::milliseconds drain_deadline);
+
+    [[nodiscard]] std::vector<JobInfo> jobs() const;
+
+    // Blocks until the timer thread has caught up with the clock and no run
+    // is queued or in progress. Meant for tests with a ManualClock.
+    void wait_idle();
+
+    [[nodiscard]] Clock& clock() const { return *clock_; }
+    [[nodiscard]] spdlog::logger& logger() const { return *logger_; }
+
+private:
+    friend class JobHandle;
+    friend class JobBuilder;
+    struct Impl;
+
+    JobHandle add(JobBuilder& builder, JobFunction fn);
+
+    Clock* clock_;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace txflow

@@ -1,0 +1,353 @@
+// Scheduler behaviour on a manual clock: deterministic, no sleeping.
+#include <catch2/catch.hpp>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "txflow/scheduler.hpp"
+
+using namespace std::chrono_literals;
+using txflow::JobContext;
+using txflow::ManualClock;
+using txflow::Scheduler;
+using txflow::SchedulerOptions;
+using txflow::WallTime;
+
+namespace {
+
+// Tests check behaviour through events and results, not log lines.
+std::shared_ptr<spdlog::logger> quiet() {
+    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+WallTime wall(const char* rfc3339) { return *txflow::cron::parse_rfc3339(rfc3339); }
+
+std::string iso(WallTime t) { return txflow::cron::to_rfc3339(t, txflow::cron::Zone::utc()); }
+
+// Records every event, thread-safe.
+struct Recorder : txflow::Listener {
+    std::mutex mutex;
+    std::vector<txflow::Event> events;
+    std::vector<std::string> names;  // Event::job is a view: keep the names alive
+    void on_event(const txflow::Event& e) override {
+        const std::lock_guard lock(mutex);
+        names.emplace_back(e.job);
+        events.push_back(e);
+    }
+    std::uint64_t count(txflow::EventKind kind, std::string_view job = {}) {
+        const std::lock_guard lock(mutex);
+        std::uint64_t n = 0;
+        for (std::size_t i = 0; i < events.size(); ++i)
+            if (events[i].kind == kind && (job.empty() || names[i] == job)) n += events[i].count;
+        return n;
+    }
+};
+
+struct Fixture {
+    ManualClock clock{wall("2026-01-01T00:00:00Z")};
+    std::shared_ptr<Recorder> recorder = std::make_shared<Recorder>();
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2).clock(clock).listener(recorder).seed(42)};
+
+    // Advances in steps, letting the scheduler catch up after each.
+    void advance(std::chrono::milliseconds total, std::chrono::milliseconds step = 1s) {
+        for (auto done = 0ms; done < total; done += step) {
+            clock.advance(std::min(step, total - done));
+            sched.wait_idle();
+        }
+    }
+};
+
+struct Runs {
+    std::mutex mutex;
+    std::vector<WallTime> scheduled;
+    txflow::JobFunction record() {
+        return [this](JobContext& ctx) {
+            const std::lock_guard lock(mutex);
+            scheduled.push_back(ctx.scheduled_time());
+        };
+    }
+    std::size_t size() {
+        const std::lock_guard lock(mutex);
+        return scheduled.size();
+    }
+    std::vector<std::string> sorted_isos() {
+        auto out = isos();
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+    std::vector<std::string> isos() {
+        const std::lock_guard lock(mutex);
+        std::vector<std::string> out;
+        for (auto t : scheduled) out.push_back(iso(t));
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("cron job fires at each wall-clock fire", "[scheduler]") {
+    Fixture f;
+    Runs runs;
+    f.sched.job("tick").cron("*/10 * * * * *").run(runs.record());
+    f.sched.start();
+    f.sched.wait_idle();
+    CHECK(runs.size() == 0);
+    f.advance(35s);
+    CHECK(runs.isos() == std::vector<std::string>{"2026-01-01T00:00:10Z", "2026-01-01T00:00:20Z",
+                                                  "2026-01-01T00:00:30Z"});
+    CHECK(f.recorder->count(txflow::EventKind::misfired) == 0);
+    auto info = f.sched.find("tick")->info();
+    REQUIRE(info);
+    CHECK(info->run_count == 3);
+    REQUIRE(info->next_fire);
+    CHECK(iso(*info->next_fire) == "2026-01-01T00:00:40Z");
+}
+
+TEST_CASE("every, after and at jobs", "[scheduler]") {
+    Fixture f;
+    Runs every, after, at, delay;
+    f.sched.job("every").every(300ms).run(every.record());
+    f.sched.job("after").after(1s).run(after.record());
+    f.sched.job("at").at(wall("2026-01-01T00:00:02.500Z")).run(at.record());
+    f.sched.job("delay").every_fixed_delay(1s).run(delay.record());
+    f.sched.start();
+    f.advance(3000ms, 100ms);
+    CHECK(every.size() == 10);  // 0.3, 0.6, ... 3.0
+    CHECK(after.isos() == std::vector<std::string>{"2026-01-01T00:00:01Z"});
+    CHECK(at.isos() == std::vector<std::string>{"2026-01-01T00:00:02.500Z"});
+    CHECK(delay.size() == 3);
+    f.advance(5s, 100ms);
+    CHECK(after.size() == 1);  // one-shot
+    CHECK(at.size() == 1);
+}
+
+TEST_CASE("a DST day in a zone: the gap fire runs once at 03:00", "[scheduler][dst]") {
+    ManualClock clock{wall("2026-03-07T12:00:00Z")};
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(1).clock(clock)};
+    Runs runs;
+    sched.job("nightly").cron("30 2 * * *").in_zone("America/New_York").run(runs.record());
+    sched.start();
+    for (int minute = 0; minute < 48 * 60; ++minute) {
+        clock.advance(1min);
+        sched.wait_idle();
+    }
+    CHECK(runs.isos() == std::vector<std::string>{"2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"});
+}
+
+TEST_CASE("wall clock jumping forward applies the misfire policy", "[scheduler][clock]") {
+    auto policy = GENERATE(txflow::Misfire::fire_once(), txflow::Misfire::skip(), txflow::Misfire::fire_all(3));
+    Fixture f;
+    Runs runs;
+    f.sched.job("minutely").cron("0 * * * * *").misfire(policy).run(runs.record());
+    f.sched.start();
+    f.sched.wait_idle();
+    f.clock.jump_wall(10min);  // suspend/NTP: 10 fires became due at once
+    f.sched.wait_idle();
+    switch (policy.mode) {
+        case txflow::Misfire::Mode::fire_once:
+            CHECK(runs.isos() == std::vector<std::string>{"2026-01-01T00:10:00Z"});
+            CHECK(f.recorder->count(txflow::EventKind::misfired) == 9);
+            break;
+        case txflow::Misfire::Mode::skip:
+            CHECK(runs.isos() == std::vector<std::string>{"2026-01-01T00:10:00Z"});  // the on-time one
+            CHECK(f.recorder->count(txflow::EventKind::skipped) == 9);
+            break;
+        case txflow::Misfire::Mode::fire_all:  // catch-up runs may overlap: compare as a set
+            CHECK(runs.sorted_isos() == std::vector<std::string>{"2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z",
+                                                          "2026-01-01T00:03:00Z"});
+            CHECK(f.recorder->count(txflow::EventKind::misfired) == 7);
+            break;
+    }
+    const auto before = runs.size();
+    f.advance(60s);
+    CHECK(runs.size() == before + 1);  // back to normal: 00:11:00
+}
+
+TEST_CASE("wall clock jumping back never fires a wall instant twice", "[scheduler][clock]") {
+    Fixture f;
+    Runs runs;
+    f.sched.job("minutely").cron("0 * * * * *").run(runs.record());
+    f.sched.start();
+    f.advance(61s);
+    REQUIRE(runs.isos() == std::vector<std::string>{"2026-01-01T00:01:00Z"});
+    f.clock.jump_wall(-45s);  // wall now 00:00:16 again
+    f.sched.wait_idle();
+    f.advance(50s);  // wall passes 00:01:00 a second time
+    CHECK(runs.size() == 1);
+    f.advance(60s);  // 00:02:00
+    CHECK(runs.isos() == std::vector<std::string>{"2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z"});
+}
+
+TEST_CASE("pause, resume, remove and trigger from inside a job", "[scheduler][control]") {
+    Fixture f;
+    std::atomic<int> a_runs{0}, b_runs{0};
+    auto b = f.sched.job("b").every(1s).run([&](JobContext&) { ++b_runs; });
+    f.sched.job("a").every(1s).run([&](JobContext& ctx) {
+        const int n = ++a_runs;
+        if (n == 1) b.pause();
+        if (n == 3) b.resume();
+        if (n == 4) f.sched.find(ctx.job_name())->trigger_now();
+        if (n == 6) f.sched.find(ctx.job_name())->remove();
+    });
+    f.sched.start();
+    f.advance(2s, 1s);  // a: 1 (pauses b), 2; b ran at 1s? both due at 1s: order not fixed
+    const int b_after_pause = b_runs.load();
+    CHECK(b_after_pause <= 1);
+    f.advance(1s);  // a: 3 -> resume b
+    f.advance(1s);  // a: 4 + triggered 5; b runs
+    CHECK(a_runs == 5);
+    CHECK(b_runs == b_after_pause + 1);
+    f.advance(1s);  // a: 6 -> removed
+    f.advance(3s);
+    CHECK(a_runs == 6);
+    CHECK(!f.sched.find("a"));
+    CHECK(b.info()->run_count >= 4);
+    CHECK_FALSE(f.sched.find("a").has_value());
+}
+
+TEST_CASE("10,000 jobs due at the same instant each fire exactly once", "[scheduler][load]") {
+    ManualClock clock{wall("2026-01-01T00:00:00Z")};
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2).clock(clock)};
+    constexpr int kJobs = 10'000;
+    std::vector<std::atomic<int>> counts(kJobs);
+    for (int i = 0; i < kJobs; ++i)
+        sched.job("job-" + std::to_string(i)).after(1s).run([&counts, i](JobContext&) { ++counts[static_cast<std::size_t>(i)]; });
+    sched.start();
+    clock.advance(1s);
+    sched.wait_idle();
+    clock.advance(10s);
+    sched.wait_idle();
+    int wrong = 0;
+    for (auto& c : counts) wrong += c.load() != 1 ? 1 : 0;
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][executor]") {
+    ManualClock clock{wall("2026-01-01T00:00:00Z")};
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(1).clock(clock).aging_step(1h).queue("one-at-a-time", 1)};
+    std::mutex mutex;
+    std::vector<std::string> order;
+    std::atomic<bool> release{false};
+    auto gate = sched.job("gate").after(1h).run([&](JobContext&) {
+        while (!release) std::this_thread::sleep_for(1ms);
+    });
+    auto record = [&](JobContext& ctx) {
+        const std::lock_guard lock(mutex);
+        order.emplace_back(ctx.job_name());
+    };
+    auto low = sched.job("low").after(1h).priority(txflow::Priority::low).run(record);
+    auto normal = sched.job("normal").after(1h).run(record);
+    auto high = sched.job("high").after(1h).priority(txflow::Priority::high).run(record);
+    auto critical = sched.job("critical").after(1h).priority(txflow::Priority::critical).run(record);
+    sched.start();
+    gate.trigger_now();
+    std::this_thread::sleep_for(20ms);  // let the single worker take the gate
+    low.trigger_now();
+    normal.trigger_now();
+    high.trigger_now();
+    critical.trigger_now();
+    release = true;
+    sched.wait_idle();
+    CHECK(order == std::vector<std::string>{"critical", "high", "normal", "low"});
+}
+
+TEST_CASE("a named queue never runs more than its limit", "[scheduler][executor]") {
+    ManualClock clock{wall("2026-01-01T00:00:00Z")};
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(4).clock(clock).queue("db", 2)};
+    std::atomic<int> now{0}, peak{0}, total{0};
+    for (int i = 0; i < 12; ++i) {
+        sched.job("q" + std::to_string(i)).after(1s).queue("db").run([&](JobContext&) {
+            const int n = ++now;
+            int p = peak.load();
+            while (n > p && !peak.compare_exchange_weak(p, n)) {}
+            std::this_thread::sleep_for(2ms);
+            --now;
+            ++total;
+        });
+    }
+    sched.start();
+    clock.advance(1s);
+    sched.wait_idle();
+    CHECK(total == 12);
+    CHECK(peak == 2);
+}
+
+TEST_CASE("bad job definitions are clear errors", "[scheduler]") {
+    Fixture f;
+    f.sched.job("x").every(1s).run([](JobContext&) {});
+    CHECK_THROWS_WITH(f.sched.job("x").every(1s).run([](JobContext&) {}), "a job named 'x' already exists");
+    CHECK_THROWS_WITH(f.sched.job("y").cron("0 0 25 * * *").run([](JobContext&) {}),
+                      "job 'y': hour (field 3, col 5): 25 is out of range 0-23");
+    CHECK_THROWS_WITH(f.sched.job("z").cron("@daily").in_zone("Mars/Olympus").run([](JobContext&) {}),
+                      "job 'z': unknown time zone \"Mars/Olympus\"");
+    CHECK_THROWS_AS(f.sched.job("w").run([](JobContext&) {}), txflow::ScheduleError);
+    CHECK_THROWS_AS(f.sched.job("v").every(0ms).run([](JobContext&) {}), txflow::ScheduleError);
+}
+
+TEST_CASE("job exceptions become failed runs and never kill a worker", "[scheduler]") {
+    Fixture f;
+    std::atomic<int> ok{0};
+    f.sched.job("boom").every(1s).run([](JobContext&) { throw std::runtime_error("disk full"); });
+    f.sched.job("fine").every(1s).run([&](JobContext&) { ++ok; });
+    f.sched.start();
+    f.advance(5s);
+    CHECK(ok == 5);
+    auto info = f.sched.find("boom")->info();
+    CHECK(info->last_outcome == txflow::Outcome::failed);
+    CHECK(info->last_error == "disk full");
+    CHECK(info->run_count == 5);
+}
+
+TEST_CASE("stop drains, then asks stragglers to stop", "[scheduler][stop]") {
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2)};
+    std::atomic<bool> cooperative_stopped{false};
+    std::atomic<bool> started{false};
+    sched.job("cooperative").after(0ms).run([&](JobContext& ctx) {
+        started = true;
+        while (!ctx.stop_token().stop_requested()) std::this_thread::sleep_for(1ms);
+        cooperative_stopped = true;
+    });
+    sched.start();
+    while (!started) std::this_thread::sleep_for(1ms);
+    const auto report = sched.stop(50ms);
+    CHECK_FALSE(report.drained);
+    CHECK(report.still_running == std::vector<std::string>{"cooperative"});
+    CHECK(cooperative_stopped);
+}
+
+TEST_CASE("stress: add, remove and trigger while jobs fire", "[scheduler][stress]") {
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2)};
+    std::atomic<std::uint64_t> fired{0};
+    sched.start();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i) {
+                const std::string name = "s" + std::to_string(t) + "-" + std::to_string(i);
+                auto h = sched.job(name).every(1ms).run([&](JobContext& ctx) {
+                    ++fired;
+                    if (ctx.run_number() == 3) (void)sched.find(ctx.job_name());
+                });
+                h.trigger_now();
+                if (i % 3 == 0) h.pause();
+                if (i % 3 == 1) h.remove();
+                if (i % 5 == 0) h.resume();
+                (void)sched.jobs();
+                if (i % 7 == 0) std::this_thread::sleep_for(1ms);
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    std::this_thread::sleep_for(20ms);
+    const auto report = sched.stop(2s);
+    CHECK(report.drained);
+    CHECK(fired > 800);
+}
