@@ -341,7 +341,7 @@ std::optional<Instant> Schedule::next(Instant after) const {
     const auto t = std::chrono::floor<seconds>(after).time_since_epoch().count();
     if (t >= kEndSecond) return std::nullopt;
     const auto fire = next_in_zone(spec_, *zone_, std::max(t, kFirstSecond - 1));
-    if (!fire) return std::nullopt;
+    if (!fire || *fire >= kEndSecond) return std::nullopt;  // the same bound as prev()
     return Instant{seconds{*fire}};
 }
 
@@ -355,7 +355,7 @@ std::optional<Instant> Schedule::prev(Instant before) const {
     const auto t = std::chrono::ceil<seconds>(before).time_since_epoch().count();
     if (t <= kFirstSecond) return std::nullopt;
     const auto fire = prev_in_zone(spec_, *zone_, std::min(t, kEndSecond));
-    if (!fire) return std::nullopt;
+    if (!fire || *fire < kFirstSecond) return std::nullopt;
     return Instant{seconds{*fire}};
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace date {
 class time_zone;
@@ -48,11 +49,17 @@ public:
 private:
     struct PosixRule;
     Zone(std::string name, const date::time_zone* tz);
+    void load_rule();
+    void build_table();
+    [[nodiscard]] OffsetSpan span_from_database(std::chrono::sys_seconds t) const;
 
     std::string name_;
     const date::time_zone* tz_;  // nullptr: UTC
     std::chrono::sys_seconds rule_from_{std::chrono::sys_seconds::max()};
     std::unique_ptr<PosixRule> rule_;  // the TZif footer, used from rule_from_ on
+    // Spans from 1900 to 2200, merged where the offset does not change: a
+    // binary search here is several times faster than asking date/tz.
+    std::vector<OffsetSpan> table_;
 };
 
 // "2026-03-08T03:00:00-04:00" (".250" added when the instant has milliseconds).

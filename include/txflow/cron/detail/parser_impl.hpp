@@ -227,7 +227,7 @@ constexpr Result<bool, ParseError> parse_item(const Context& ctx, const FieldRul
             if (end < start) return ctx.fail(ErrorCode::reversed_range, item, start, start, end);
         } else if (!s.empty() && s[0] == '/') {
             end = rule.hi;  // "5/15": from 5 to the field's maximum
-            if (rule.field == Field::day_of_week) end = 6;
+            if (rule.field == Field::day_of_week && start < 7) end = 6;  // 7 is Sunday again
         }
     }
 
@@ -256,7 +256,11 @@ constexpr Result<bool, ParseError> parse_item(const Context& ctx, const FieldRul
         }
         return true;
     }
-    for (int v = start; v <= end; v += step) set_bit(out.mask, v);
+    if (step == 1) {
+        out.mask |= ((std::uint64_t{2} << (end - start)) - 1) << start;
+    } else {
+        for (int v = start; v <= end; v += step) set_bit(out.mask, v);
+    }
     return true;
 }
 
@@ -475,18 +479,24 @@ constexpr Result<Spec, ParseError> parse_spec(std::string_view text, Format form
             case Field::day_of_month:
                 spec.days_of_month = static_cast<std::uint32_t>(f.mask);
                 spec.dom_any = f.any;
+                if (f.any) {  // "*,L" is every day: the extras add nothing
+                    spec.days_of_month = 0xFFFFFFFEU;
+                    break;
+                }
                 spec.last_day_offset = f.last_day_offset;
                 spec.last_business_day = f.last_business_day;
                 spec.nearest_weekday = f.nearest_weekday;
-                if (f.any) spec.days_of_month = 0xFFFFFFFEU;
                 break;
             case Field::month: spec.months = static_cast<std::uint16_t>(f.mask | (f.any ? 0x1FFEU : 0U)); break;
             case Field::day_of_week:
                 spec.days_of_week = static_cast<std::uint8_t>(f.mask);
                 spec.dow_any = f.any;
+                if (f.any) {
+                    spec.days_of_week = 0x7F;
+                    break;
+                }
                 spec.last_weekday_of = f.last_weekday_of;
                 spec.nth_weekday = f.nth_weekday;
-                if (f.any) spec.days_of_week = 0x7F;
                 break;
             case Field::year:
                 spec.years_any = f.any;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz and runs
+# cron_parse_fuzz for ${1:-60} seconds on the seed corpus.
+#
+#   fuzz/run_fuzz.sh [seconds] [extra libFuzzer flags...]
+#
+# The committed corpus (fuzz/corpus/cron) is only read: the fuzzer writes new
+# inputs into a temporary copy (kept when KEEP_CORPUS=1) and crash/timeout
+# reproducers into build-fuzz/artifacts/. Reproduce one with
+#   build-fuzz/fuzz/cron_parse_fuzz build-fuzz/artifacts/crash-...
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BUILD_DIR:-$root/build-fuzz}"
+seconds="${1:-60}"
+shift || true
+
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" \
+    -DTXFLOW_BUILD_FUZZ=ON -DTXFLOW_BUILD_TESTS=OFF \
+    -DTXFLOW_BUILD_TOOLS=OFF -DTXFLOW_BUILD_EXAMPLES=OFF -DTXFLOW_BUILD_BENCH=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" --target cron_parse_fuzz -j"$(nproc)"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/txflow-cron-corpus.XXXXXX")"
+if [[ "${KEEP_CORPUS:-0}" == 1 ]]; then
+    echo "run_fuzz.sh: working corpus kept in $work"
+else
+    trap 'rm -rf "$work"' EXIT
+fi
+cp "$root"/fuzz/corpus/cron/* "$work"/
+mkdir -p "$build/artifacts"
+
+# UB and leaks are findings, not warnings.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+"$build/fuzz/cron_parse_fuzz" \
+    -max_total_time="$seconds" \
+    -timeout=10 \
+    -max_len=512 \
+    -dict="$root/fuzz/cron.dict" \
+    -artifact_prefix="$build/artifacts/" \
+    -print_final_stats=1 \
+    "$@" \
+    "$work"

@@ -1,0 +1,91 @@
+#pragma once
+// The worker pool: priorities (higher first, FIFO within one, aging so low
+// priority cannot starve), named queues with a concurrency limit each
+// (resource isolation), and a bounded backlog with a policy when full.
+// Knows nothing of cron or jobs: it runs tasks.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace txflow {
+
+enum class Priority : std::uint8_t { low = 0, normal = 1, high = 2, critical = 3 };
+inline constexpr int kPriorityLevels = 4;
+
+enum class OverflowPolicy : std::uint8_t {
+    block,        // submit() waits for room
+    reject,       // submit() refuses the new task
+    drop_oldest,  // the oldest queued task is dropped to make room
+};
+
+using QueueId = std::uint32_t;
+inline constexpr QueueId kDefaultQueue = 0;  // no concurrency limit
+
+struct ExecutorOptions {
+    std::size_t workers = 0;      // 0: std::thread::hardware_concurrency()
+    std::size_t max_backlog = 0;  // queued (not running) tasks; 0: unbounded
+    OverflowPolicy overflow = OverflowPolicy::block;
+    // A queued task gains one priority level per aging_step waited
+    // (effective = base + waited / aging_step, uncapped; ties: older first).
+    // Must be positive.
+    std::chrono::milliseconds aging_step{1000};
+};
+
+struct Task {
+    // The `{}` initialisers keep Task{fn} and Task{.run = fn} free of
+    // -Wmissing-field-initializers.
+    std::function<void()> run{};
+    std::function<void()> dropped{};  // instead of run, when drop_oldest evicts it (may be empty)
+    Priority priority = Priority::normal;
+    QueueId queue = kDefaultQueue;
+};
+
+enum class SubmitResult : std::uint8_t { accepted, rejected, stopped };
+
+class Executor {
+public:
+    explicit Executor(ExecutorOptions options = {});
+    Executor(const Executor&) = delete;
+    Executor& operator=(const Executor&) = delete;
+    ~Executor();  // shutdown(): runs what is queued, then joins
+
+    // Same name, same id; a later call with another limit updates it.
+    // max_concurrency 0: no limit. Ids are small and dense (1, 2, ...).
+    QueueId queue(std::string_view name, std::size_t max_concurrency);
+
+    // accepted: queued (or, with drop_oldest, queued after evicting the
+    // oldest queued task, whose `dropped` runs on this thread after the lock
+    // is released). rejected: backlog full under OverflowPolicy::reject, or
+    // `task.queue` is not an id returned by queue(). stopped: after shutdown()
+    // (a submit blocked by OverflowPolicy::block also returns stopped when
+    // shutdown() begins). Under `block`, do not submit from inside a task when
+    // every worker may be doing the same: that deadlocks, as in any bounded pool.
+    SubmitResult submit(Task task);
+
+    // Blocks until nothing is queued or running. Do not call it from a task.
+    void wait_idle();
+    // Stops accepting tasks, lets queued ones run, joins the workers.
+    // Idempotent and safe from several threads; must not be called from a task.
+    void shutdown();
+
+    [[nodiscard]] std::size_t queued() const;
+    [[nodiscard]] std::size_t running() const;
+    // The number of worker threads started (unchanged by shutdown()).
+    [[nodiscard]] std::size_t workers() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;  // owns the worker threads too
+};
+
+}  // namespace txflow
