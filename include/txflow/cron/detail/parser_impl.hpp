@@ -267,6 +267,21 @@ constexpr Result<bool, ParseError> parse_item(const Context& ctx, const FieldRul
 constexpr Result<FieldResult, ParseError> parse_field(const Context& ctx, const FieldRule& rule,
                                                       std::string_view field) {
     FieldResult out;
+    // Fast paths for the two most common shapes: "*" and a plain number.
+    if (field.size() == 1 && field[0] == '*' && rule.field != Field::year) {
+        const int hi = rule.field == Field::day_of_week ? 6 : rule.hi;
+        out.mask = ((std::uint64_t{2} << (hi - rule.lo)) - 1) << rule.lo;
+        out.any = true;
+        out.starts_with_star = true;
+        return out;
+    }
+    if (field.size() <= 2 && is_digit(field[0]) && (field.size() == 1 || is_digit(field[1]))) {
+        const int v = field.size() == 1 ? field[0] - '0' : (field[0] - '0') * 10 + (field[1] - '0');
+        if (v >= rule.lo && v <= rule.hi && rule.field != Field::year) {
+            out.mask = std::uint64_t{1} << (rule.field == Field::day_of_week && v == 7 ? 0 : v);
+            return out;
+        }
+    }
     std::size_t pos = 0;
     bool first = true;
     while (true) {
