@@ -1,88 +1,128 @@
 #include "txflow/core/timer_heap.hpp"
 
+#include <algorithm>
 #include <stdexcept>
-#include <utility>
 
 namespace txflow {
 
 TimerHeap::Handle TimerHeap::add(SteadyTime due, std::uint64_t payload) {
-    std::uint32_t slot = free_head_;
-    if (slot != kNoSlot) {
-        free_head_ = slots_[slot].pos;
-    } else {
+    const std::uint32_t seq = take_seq();
+    if (free_.empty()) {
         if (slots_.size() >= kNoSlot) throw std::length_error("TimerHeap: too many timers");
-        slot = static_cast<std::uint32_t>(slots_.size());
+        // Room for every slot on the free stack, so release_slot never allocates.
+        if (free_.capacity() <= slots_.size()) free_.reserve(std::max<std::size_t>(16, 2 * slots_.size()));
         slots_.push_back(Slot{0, 0, 0});
+        free_.push_back(static_cast<std::uint32_t>(slots_.size() - 1));
     }
-    slots_[slot].payload = payload;
-    heap_.push_back(Node{due, next_seq_++, slot});
-    slots_[slot].pos = static_cast<std::uint32_t>(heap_.size() - 1);
+    const std::uint32_t slot = free_.back();
+    heap_.push_back(Node{due, slot, seq});  // may throw: nothing taken yet
+    free_.pop_back();
+    // Freed slots come back in cancel order, scattered over memory: fetch the
+    // one a few adds ahead now so that add does not wait for it then.
+    if (free_.size() > kPrefetchAhead) prefetch(&slots_[free_[free_.size() - kPrefetchAhead]]);
+    Slot& s = slots_[slot];
+    ++s.generation;  // odd: live
+    s.seq = seq;
+    s.payload = payload;
+    ++live_;
     sift_up(heap_.size() - 1);
-    return Handle{slot, slots_[slot].generation};
-}
-
-bool TimerHeap::contains(Handle handle) const { return live(handle); }
-
-bool TimerHeap::cancel(Handle handle) {
-    if (!live(handle)) return false;
-    remove_at(slots_[handle.slot].pos);
-    return true;
+    return Handle{slot, s.generation};
 }
 
 bool TimerHeap::reschedule(Handle handle, SteadyTime due) {
-    if (!live(handle)) return false;
-    const std::size_t pos = slots_[handle.slot].pos;
-    Node& node = heap_[pos];
-    const bool earlier = due < node.due;
-    node.due = due;
-    node.seq = next_seq_++;  // a later sequence only ever moves it down among equals
-    if (earlier) {
-        sift_up(pos);
-    } else {
-        sift_down(pos);
-    }
+    if (!contains(handle)) return false;
+    const std::uint32_t seq = take_seq();
+    heap_.push_back(Node{due, handle.slot, seq});  // may throw: nothing changed yet
+    slots_[handle.slot].seq = seq;                 // the old entry is now a tombstone
+    ++dead_;
+    sift_up(heap_.size() - 1);
+    settle();
     return true;
 }
 
 std::optional<TimerHeap::Fired> TimerHeap::pop_due(SteadyTime now) {
     if (heap_.empty() || now < heap_.front().due) return std::nullopt;
-    const Node top = heap_.front();
+    const Node top = heap_.front();  // live: tombstones never stay on top
     const Slot& s = slots_[top.slot];
     Fired fired{Handle{top.slot, s.generation}, top.due, s.payload};
-    remove_at(0);
+    pop_top();
+    release_slot(top.slot);
+    --live_;
+    settle();
     return fired;
 }
 
 void TimerHeap::reserve(std::size_t n) {
     heap_.reserve(n);
     slots_.reserve(n);
+    free_.reserve(n);
 }
 
 void TimerHeap::clear() {
-    for (const Node& node : heap_) release_slot(node.slot);
+    for (const Node& node : heap_) {
+        if (entry_live(node)) release_slot(node.slot);
+    }
     heap_.clear();
+    live_ = 0;
+    dead_ = 0;
 }
 
-void TimerHeap::remove_at(std::size_t pos) {
-    const std::uint32_t slot = heap_[pos].slot;
+void TimerHeap::pop_top() {
     const Node last = heap_.back();
     heap_.pop_back();
-    if (pos < heap_.size()) {
-        place(pos, last);
-        if (pos > 0 && before(last, heap_[(pos - 1) / 2])) {
-            sift_up(pos);
-        } else {
-            sift_down(pos);
-        }
+    if (!heap_.empty()) {
+        heap_.front() = last;
+        sift_down(0);
     }
-    release_slot(slot);
 }
 
-void TimerHeap::release_slot(std::uint32_t slot) {
-    Slot& s = slots_[slot];
-    ++s.generation;  // every outstanding handle to this slot is now stale
-    s.pos = free_head_;
-    free_head_ = slot;
+void TimerHeap::prune_top() {
+    while (!heap_.empty() && !entry_live(heap_.front())) {
+        pop_top();
+        --dead_;
+    }
+}
+
+void TimerHeap::settle() {
+    if (dead_ > live_) {
+        compact();
+    } else {
+        prune_top();
+    }
+}
+
+void TimerHeap::compact() {
+    if (live_ == 0) {
+        heap_.clear();
+    } else {
+        drop_tombstones();
+        for (std::size_t i = heap_.size() / 2; i-- > 0;) sift_down(i);
+    }
+    dead_ = 0;
+}
+
+void TimerHeap::drop_tombstones() {
+    // The slots are scattered: look a few entries ahead.
+    const std::size_t n = heap_.size();
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + kPrefetchAhead < n) prefetch(&slots_[heap_[i + kPrefetchAhead].slot]);
+        if (entry_live(heap_[i])) heap_[out++] = heap_[i];
+    }
+    heap_.resize(out);
+}
+
+void TimerHeap::renumber() {
+    drop_tombstones();
+    dead_ = 0;
+    std::sort(heap_.begin(), heap_.end(), before);  // a sorted array is a heap
+    std::uint32_t seq = 0;
+    for (Node& node : heap_) {
+        node.seq = seq;
+        slots_[node.slot].seq = seq;
+        ++seq;
+    }
+    next_seq_ = seq;
 }
 
 void TimerHeap::sift_up(std::size_t pos) {
@@ -90,10 +130,10 @@ void TimerHeap::sift_up(std::size_t pos) {
     while (pos > 0) {
         const std::size_t parent = (pos - 1) / 2;
         if (!before(node, heap_[parent])) break;
-        place(pos, heap_[parent]);
+        heap_[pos] = heap_[parent];
         pos = parent;
     }
-    place(pos, node);
+    heap_[pos] = node;
 }
 
 void TimerHeap::sift_down(std::size_t pos) {
@@ -104,10 +144,10 @@ void TimerHeap::sift_down(std::size_t pos) {
         if (child >= n) break;
         if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
         if (!before(heap_[child], node)) break;
-        place(pos, heap_[child]);
+        heap_[pos] = heap_[child];
         pos = child;
     }
-    place(pos, node);
+    heap_[pos] = node;
 }
 
 }  // namespace txflow

@@ -351,3 +351,21 @@ TEST_CASE("stress: add, remove and trigger while jobs fire", "[scheduler][stress
     CHECK(report.drained);
     CHECK(fired > 800);
 }
+
+TEST_CASE("a job removed with runs in flight lives until they end; its name is free at once", "[scheduler][control]") {
+    Fixture f;
+    std::atomic<int> old_runs{0};
+    std::atomic<int> new_runs{0};
+    f.sched.job("x").every(1s).run([&](JobContext& ctx) {
+        ++old_runs;
+        (void)f.sched.find(ctx.job_name())->remove();  // removes itself while running
+        if (ctx.job_name() != "x") old_runs += 100;     // the record (and its name) is still alive
+    });
+    f.sched.start();
+    f.advance(1s);
+    f.sched.job("x").every(1s).run([&](JobContext&) { ++new_runs; });
+    f.advance(3s);
+    CHECK(old_runs == 1);
+    CHECK(new_runs == 3);
+    CHECK(f.sched.jobs().size() == 1);
+}

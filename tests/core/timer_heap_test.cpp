@@ -10,7 +10,18 @@
 
 #include "txflow/core/timer_heap.hpp"
 
+namespace txflow {
+// Peeks at the heap's internals (friend of TimerHeap).
+struct TimerHeapTestAccess {
+    static std::size_t entries(const TimerHeap& h) { return h.heap_.size(); }  // live + tombstones
+    static std::size_t tombstones(const TimerHeap& h) { return h.dead_; }
+    static std::uint32_t next_seq(const TimerHeap& h) { return h.next_seq_; }
+    static void set_next_seq(TimerHeap& h, std::uint32_t seq) { h.next_seq_ = seq; }
+};
+}  // namespace txflow
+
 using txflow::SteadyTime;
+using txflow::TimerHeapTestAccess;
 using txflow::TimerHeap;
 using namespace std::chrono_literals;
 
@@ -215,10 +226,160 @@ TEST_CASE("timer heap: randomized differential test against std::multimap", "[co
             }
         }
         REQUIRE(heap.size() == model.size());
+        REQUIRE(TimerHeapTestAccess::entries(heap) <= 2 * heap.size());  // tombstones bounded
+        REQUIRE(TimerHeapTestAccess::entries(heap) ==
+                heap.size() + TimerHeapTestAccess::tombstones(heap));
         if (model.empty()) {
             REQUIRE_FALSE(heap.next_due().has_value());
         } else {
             REQUIRE(heap.next_due() == at(model.begin()->first.first));
         }
     }
+}
+
+TEST_CASE("timer heap: cancel is lazy, the top is pruned at once", "[core][timer_heap]") {
+    TimerHeap heap;
+    const auto a = heap.add(at(10), 1);
+    const auto b = heap.add(at(20), 2);
+    const auto c = heap.add(at(30), 3);
+    heap.add(at(40), 4);
+    heap.add(at(50), 5);
+
+    CHECK(heap.cancel(c));  // not the top: stays behind as a tombstone
+    CHECK(heap.size() == 4);
+    CHECK(TimerHeapTestAccess::tombstones(heap) == 1);
+    CHECK(TimerHeapTestAccess::entries(heap) == 5);
+    CHECK(heap.next_due() == at(10));
+
+    CHECK(heap.cancel(a));  // the top: pruned, next_due moves on
+    CHECK(heap.next_due() == at(20));
+    CHECK(heap.cancel(b));  // the top again: pruning also drops c's tombstone under it
+    CHECK(heap.next_due() == at(40));
+    CHECK(heap.size() == 2);
+    CHECK(TimerHeapTestAccess::tombstones(heap) == 0);
+    CHECK(TimerHeapTestAccess::entries(heap) == 2);
+
+    CHECK(heap.pop_due(kForever)->payload == 4);
+    CHECK(heap.pop_due(kForever)->payload == 5);
+    CHECK_FALSE(heap.pop_due(kForever));
+    CHECK(heap.empty());
+}
+
+TEST_CASE("timer heap: a tombstone never fires, even when its slot is reused", "[core][timer_heap]") {
+    TimerHeap heap;
+    heap.add(at(10), 1);
+    const auto b = heap.add(at(20), 2);
+    heap.add(at(30), 3);
+    heap.add(at(40), 4);
+    CHECK(heap.cancel(b));                    // tombstone (20, slot of b)
+    const auto d = heap.add(at(20), 5);       // same slot, same deadline
+    CHECK(d.slot == b.slot);
+    CHECK_FALSE(heap.contains(b));
+    CHECK(heap.contains(d));
+    CHECK_FALSE(heap.cancel(b));              // the stale handle cannot kill d
+    std::vector<std::uint64_t> order;
+    while (auto f = heap.pop_due(kForever)) order.push_back(f->payload);
+    CHECK(order == std::vector<std::uint64_t>{1, 5, 3, 4});
+}
+
+TEST_CASE("timer heap: compaction bounds tombstones and keeps the order", "[core][timer_heap]") {
+    std::mt19937_64 rng(777);
+    std::uniform_int_distribution<std::int64_t> due_dist(0, 50);  // many ties
+    TimerHeap heap;
+    struct Timer {
+        TimerHeap::Handle handle;
+        std::int64_t due;
+        std::uint64_t payload;
+    };
+    std::vector<Timer> timers;
+    for (std::uint64_t i = 0; i < 10'000; ++i) {
+        const auto d = due_dist(rng);
+        timers.push_back({heap.add(at(d), i), d, i});
+    }
+    // Cancel 90 % in random order; compaction must run (several times).
+    std::shuffle(timers.begin(), timers.end(), rng);
+    const std::size_t keep = 1'000;
+    for (std::size_t i = keep; i < timers.size(); ++i) {
+        REQUIRE(heap.cancel(timers[i].handle));
+        REQUIRE(TimerHeapTestAccess::entries(heap) <= 2 * heap.size());
+    }
+    // 9,000 tombstones were made; only compaction gets the heap this small
+    // (pruning drops tombstones from the top only).
+    CHECK(heap.size() == keep);
+    CHECK(TimerHeapTestAccess::entries(heap) <= 2 * keep);
+    for (std::size_t i = keep; i < timers.size(); ++i) CHECK_FALSE(heap.contains(timers[i].handle));
+
+    timers.resize(keep);
+    std::sort(timers.begin(), timers.end(), [](const Timer& a, const Timer& b) {
+        return a.due < b.due || (a.due == b.due && a.payload < b.payload);  // FIFO among equals
+    });
+    std::size_t i = 0;
+    while (auto f = heap.pop_due(kForever)) {
+        REQUIRE(i < timers.size());
+        CHECK(f->payload == timers[i].payload);
+        CHECK(f->due == at(timers[i].due));
+        CHECK(f->handle == timers[i].handle);
+        ++i;
+    }
+    CHECK(i == keep);
+    CHECK(heap.empty());
+    CHECK(TimerHeapTestAccess::entries(heap) == 0);
+}
+
+TEST_CASE("timer heap: cancelling everything leaves no entries", "[core][timer_heap]") {
+    TimerHeap heap;
+    std::vector<TimerHeap::Handle> handles;
+    for (std::uint64_t i = 0; i < 1'000; ++i) handles.push_back(heap.add(at(static_cast<std::int64_t>(i)), i));
+    std::mt19937_64 rng(5);
+    std::shuffle(handles.begin(), handles.end(), rng);
+    for (const auto& h : handles) CHECK(heap.cancel(h));
+    CHECK(heap.empty());
+    CHECK_FALSE(heap.next_due());
+    CHECK(TimerHeapTestAccess::entries(heap) == 0);
+    CHECK(TimerHeapTestAccess::tombstones(heap) == 0);
+}
+
+TEST_CASE("timer heap: repeated reschedule does not grow the heap", "[core][timer_heap]") {
+    TimerHeap heap;
+    const auto a = heap.add(at(100), 1);
+    heap.add(at(50), 2);
+    for (std::int64_t i = 0; i < 10'000; ++i) {
+        REQUIRE(heap.reschedule(a, at(1000 + i % 7)));
+        REQUIRE(TimerHeapTestAccess::entries(heap) <= 2 * heap.size());
+    }
+    CHECK(heap.size() == 2);
+    CHECK(heap.pop_due(kForever)->payload == 2);
+    auto f = heap.pop_due(kForever);
+    REQUIRE(f);
+    CHECK(f->payload == 1);
+    CHECK(f->due == at(1000 + 9'999 % 7));
+    CHECK(f->handle == a);
+    CHECK(heap.empty());
+}
+
+TEST_CASE("timer heap: sequence wrap renumbers and keeps FIFO", "[core][timer_heap]") {
+    TimerHeap heap;
+    std::vector<TimerHeap::Handle> handles;
+    for (std::uint64_t i = 0; i < 10; ++i) handles.push_back(heap.add(at(5), i));
+    heap.add(at(1), 100);
+    CHECK(heap.cancel(handles[3]));  // a tombstone to drop on renumbering
+    TimerHeapTestAccess::set_next_seq(heap, 0xFFFF'FFFFu - 5);
+    for (std::uint64_t i = 10; i < 20; ++i) handles.push_back(heap.add(at(5), i));  // crosses the wrap
+    CHECK(TimerHeapTestAccess::next_seq(heap) < 100);  // renumbered
+    CHECK(TimerHeapTestAccess::tombstones(heap) == 0);
+    CHECK(heap.reschedule(handles[0], at(5)));  // goes behind every equal deadline
+    CHECK(heap.size() == 20);
+    CHECK_FALSE(heap.contains(handles[3]));
+    for (std::size_t i = 0; i < handles.size(); ++i) {
+        if (i != 3) CHECK(heap.contains(handles[i]));
+    }
+
+    std::vector<std::uint64_t> order;
+    while (auto f = heap.pop_due(kForever)) order.push_back(f->payload);
+    std::vector<std::uint64_t> expected{100};
+    for (std::uint64_t i = 1; i < 20; ++i) {
+        if (i != 3) expected.push_back(i);
+    }
+    expected.push_back(0);
+    CHECK(order == expected);
 }
