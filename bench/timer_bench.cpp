@@ -30,6 +30,11 @@
 //                                  callable, SSO names): every allocation and
 //                                  free on any thread between before and after,
 //                                  through the operator new/delete below.
+//                                  "Excluding the user's callable" (issue 3)
+//                                  means what the callable itself owns (a
+//                                  large capture's heap block); the 32-byte
+//                                  std::function object the record holds is
+//                                  the scheduler's storage and is counted.
 //
 // Each figure is the median of a few rounds. Build in Release.
 // Adding a figure: write one `double figure_xxx()` and one line in kFigures.

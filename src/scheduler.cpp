@@ -11,11 +11,11 @@
 #include <new>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
-#include "txflow/core/timer_heap.hpp"
 
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -26,12 +26,16 @@ namespace txflow {
 using std::chrono::milliseconds;
 
 // The per-job record. Kept small: a scheduler may hold hundreds of thousands
-// of jobs. The name lives in the same allocation, right after the record (the
-// index keys on it, so there is no second copy); what only cron jobs need sits
-// behind `cron`, and rare state (errors, misfires, jitter) behind `cold`,
-// allocated on first use. Runs in flight are listed in Impl::active_runs, not
-// per job. Every field is guarded by Scheduler::Impl::mutex, except the ones
-// fixed at registration (name, fn, priority, queue), which are read without it.
+// of jobs, and bytes_per_job (bench/timer_bench.cpp) budgets 128 B per job for
+// record + name index + timer. The name lives in the same allocation, right
+// after the record (the index keys on it, so there is no second copy); what
+// only cron jobs need, and rare state (errors, misfires, jitter, a fire_all
+// cap), sit behind one pointer, `extra`, allocated on first use. Runs in
+// flight are listed in Impl::active_runs, not per job. The record is 80 B, so
+// with a name of up to 8 bytes it fits glibc's 88-byte size class.
+// Every field is guarded by Scheduler::Impl::mutex, except the ones fixed at
+// registration (name, fn, priority, queue), which are read without it; the
+// bit-fields are only ever touched under the mutex.
 class JobState {
 public:
     struct CronTrigger {
@@ -39,17 +43,28 @@ public:
         std::string text;                // as written, or the schedule's own rendering
         std::optional<WallTime> last_fire;
     };
-    struct Cold {
+    struct Extra {
+        std::optional<CronTrigger> cron;  // cron jobs only
         std::string last_error;
         std::uint64_t misfire_count = 0;
         milliseconds jitter{0};
+        std::uint32_t misfire_cap = 0;    // fire_all only
+        QueueId queue = kDefaultQueue;    // set at registration only
     };
     static constexpr std::int64_t kNoTime = INT64_MIN;
+    static constexpr std::uint8_t kLongName = 0xFF;  // the tail starts with a uint32 length
 
     static JobState* create(std::string_view name) {
-        void* mem = ::operator new(sizeof(JobState) + name.size());
-        auto* j = new (mem) JobState(static_cast<std::uint32_t>(name.size()));
-        std::memcpy(reinterpret_cast<char*>(j + 1), name.data(), name.size());
+        const bool long_name = name.size() >= kLongName;
+        const std::size_t prefix = long_name ? sizeof(std::uint32_t) : 0;
+        void* mem = ::operator new(sizeof(JobState) + prefix + name.size());
+        auto* j = new (mem) JobState(long_name ? kLongName : static_cast<std::uint8_t>(name.size()));
+        char* tail = reinterpret_cast<char*>(j + 1);
+        if (long_name) {
+            const auto n = static_cast<std::uint32_t>(name.size());
+            std::memcpy(tail, &n, sizeof n);
+        }
+        std::memcpy(tail + prefix, name.data(), name.size());
         return j;
     }
     static void destroy(JobState* j) noexcept {
@@ -60,7 +75,13 @@ public:
     JobState(const JobState&) = delete;
     JobState& operator=(const JobState&) = delete;
 
-    [[nodiscard]] std::string_view name() const { return {reinterpret_cast<const char*>(this + 1), name_size_}; }
+    [[nodiscard]] std::string_view name() const {
+        const char* tail = reinterpret_cast<const char*>(this + 1);
+        if (name_size_ != kLongName) return {tail, name_size_};
+        std::uint32_t n = 0;
+        std::memcpy(&n, tail, sizeof n);
+        return {tail + sizeof n, n};
+    }
     [[nodiscard]] bool wall_based() const { return kind == Trigger::Kind::cron || kind == Trigger::Kind::at; }
 
     // cron/at: the wall instant the timer waits for, if armed.
@@ -80,36 +101,141 @@ public:
     void set_period(milliseconds d) { param_ = d.count(); }
     [[nodiscard]] WallTime at() const { return WallTime{milliseconds{param_}}; }
     void set_at(WallTime t) { param_ = t.time_since_epoch().count(); }
-    [[nodiscard]] bool armed() const { return timer.slot != TimerHeap::kNoSlot; }
-    [[nodiscard]] milliseconds jitter() const { return cold ? cold->jitter : milliseconds{0}; }
-    Cold& cold_state() {
-        if (!cold) cold = std::make_unique<Cold>();
-        return *cold;
+    static constexpr std::uint32_t kNotArmed = 0xFFFF'FFFFu;
+    [[nodiscard]] bool armed() const { return heap_pos != kNotArmed; }
+    // Fixed at registration, before the record is published: read without the mutex.
+    [[nodiscard]] Priority priority() const { return static_cast<Priority>(fixed_ & kPriorityMask); }
+    [[nodiscard]] QueueId queue() const { return (fixed_ & kHasQueue) != 0 ? extra->queue : kDefaultQueue; }
+    void set_priority(Priority p) {
+        fixed_ = static_cast<std::uint8_t>((fixed_ & ~kPriorityMask) | (static_cast<std::uint8_t>(p) & kPriorityMask));
+    }
+    void set_queue(QueueId q) {
+        if (q == kDefaultQueue) return;
+        extra_state().queue = q;  // never freed or replaced while the record lives
+        fixed_ |= kHasQueue;
+    }
+    [[nodiscard]] milliseconds jitter() const { return extra ? extra->jitter : milliseconds{0}; }
+    [[nodiscard]] std::uint32_t misfire_cap() const { return extra ? extra->misfire_cap : 0; }
+    [[nodiscard]] CronTrigger* cron() const { return extra && extra->cron ? &*extra->cron : nullptr; }
+    void set_cron(std::optional<CronTrigger> c) {
+        if (c || extra) extra_state().cron = std::move(c);
+    }
+    Extra& extra_state() {
+        if (!extra) extra = std::make_unique<Extra>();
+        return *extra;
     }
 
     JobFunction fn;
-    std::unique_ptr<CronTrigger> cron;  // cron jobs only
-    std::unique_ptr<Cold> cold;         // allocated on first use
-    TimerHeap::Handle timer;            // slot kNoSlot: not armed
+    std::unique_ptr<Extra> extra;  // allocated on first use
     std::uint64_t run_count = 0;
-    QueueId queue = kDefaultQueue;
-    std::uint32_t pending = 0;  // runs queued or running; the record outlives them
-    std::uint32_t misfire_cap = 0;
-    Trigger::Kind kind = Trigger::Kind::after;
-    Priority priority = Priority::normal;
-    Misfire::Mode misfire_mode = Misfire::Mode::fire_once;
-    Outcome last_outcome = Outcome::none;
-    bool paused = false;
-    bool removed = false;
-    bool done = false;  // one-shot job that has fired
 
 private:
-    explicit JobState(std::uint32_t name_size) : name_size_(name_size) {}
-    ~JobState() = default;
-
     std::int64_t param_ = 0;       // every/after: period in ms; at: wall ms
     std::int64_t next_ = kNoTime;  // wall ms (cron/at) or steady ticks (every/after, 0: none)
-    std::uint32_t name_size_;
+
+public:
+    std::uint32_t heap_pos = kNotArmed;  // index in Impl::timers, kNotArmed if not armed
+    std::uint32_t timer_seq = 0;         // arming order: ties between equal deadlines
+    std::uint32_t pending = 0;  // runs queued or running; the record outlives them
+    Misfire::Mode misfire_mode = Misfire::Mode::fire_once;
+    Trigger::Kind kind : 3 = Trigger::Kind::after;
+    Outcome last_outcome : 2 = Outcome::none;
+    bool paused : 1 = false;
+    bool removed : 1 = false;
+    bool done : 1 = false;  // one-shot job that has fired
+
+private:
+    static constexpr std::uint8_t kPriorityMask = 0x3;
+    static constexpr std::uint8_t kHasQueue = 0x4;  // extra->queue holds a named queue
+    static_assert(static_cast<int>(Priority::critical) <= kPriorityMask);
+
+    explicit JobState(std::uint8_t name_size) : name_size_(name_size) {}
+    ~JobState() = default;
+
+    std::uint8_t fixed_ = static_cast<std::uint8_t>(Priority::normal);  // priority | kHasQueue
+    std::uint8_t name_size_;  // kLongName: see create()
+};
+static_assert(sizeof(JobState) <= 80, "keep a job record with a short name in glibc's 88-byte class");
+
+// The armed jobs: a binary min-heap of {deadline, record}, each record keeping
+// its own position (heap_pos), so cancel removes the entry at once (O(log n))
+// and the heap holds no dead entries: 16 B per armed job and no slot table.
+// (txflow::TimerHeap, the general-purpose handle-based heap, costs 32-48 B per
+// timer: bytes_per_job has no room for that next to the record.) Equal
+// deadlines fire in arming order: timer_seq, compared modulo 2^32, which is
+// exact while tied timers were armed fewer than 2^31 arms apart.
+class JobTimers {
+public:
+    [[nodiscard]] bool empty() const { return heap_.empty(); }
+    [[nodiscard]] std::optional<SteadyTime> next_due() const {
+        if (heap_.empty()) return std::nullopt;
+        return heap_.front().due;
+    }
+    // j must not be armed.
+    void add(JobState& j, SteadyTime due) {
+        if (heap_.size() >= JobState::kNotArmed) throw std::length_error("txflow: too many armed jobs");
+        heap_.push_back(Entry{due, &j});  // may throw: nothing changed yet
+        j.timer_seq = next_seq_++;
+        sift_up(heap_.size() - 1);
+    }
+    // j must be armed.
+    void cancel(JobState& j) { remove_at(j.heap_pos); }
+    // The earliest job due at `now`, disarmed; nullptr if none.
+    JobState* pop_due(SteadyTime now) {
+        if (heap_.empty() || now < heap_.front().due) return nullptr;
+        JobState* j = heap_.front().job;
+        remove_at(0);
+        return j;
+    }
+
+private:
+    struct Entry {
+        SteadyTime due;
+        JobState* job;
+    };
+    static bool before(const Entry& a, const Entry& b) {
+        if (a.due != b.due) return a.due < b.due;
+        return static_cast<std::int32_t>(a.job->timer_seq - b.job->timer_seq) < 0;
+    }
+    void put(std::size_t pos, const Entry& e) {
+        heap_[pos] = e;
+        e.job->heap_pos = static_cast<std::uint32_t>(pos);
+    }
+    void remove_at(std::size_t pos) {
+        heap_[pos].job->heap_pos = JobState::kNotArmed;
+        const Entry last = heap_.back();
+        heap_.pop_back();
+        if (pos == heap_.size()) return;
+        put(pos, last);
+        if (pos > 0 && before(last, heap_[(pos - 1) / 2])) sift_up(pos);
+        else sift_down(pos);
+    }
+    void sift_up(std::size_t pos) {
+        const Entry e = heap_[pos];
+        while (pos > 0) {
+            const std::size_t parent = (pos - 1) / 2;
+            if (!before(e, heap_[parent])) break;
+            put(pos, heap_[parent]);
+            pos = parent;
+        }
+        put(pos, e);
+    }
+    void sift_down(std::size_t pos) {
+        const Entry e = heap_[pos];
+        const std::size_t n = heap_.size();
+        for (;;) {
+            std::size_t child = 2 * pos + 1;
+            if (child >= n) break;
+            if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+            if (!before(heap_[child], e)) break;
+            put(pos, heap_[child]);
+            pos = child;
+        }
+        put(pos, e);
+    }
+
+    std::vector<Entry> heap_;
+    std::uint32_t next_seq_ = 0;
 };
 
 namespace {
@@ -126,18 +252,77 @@ struct ActiveRun {
     ActiveRun* next;
 };
 
-// The name index: record pointers, hashed and compared by the name inside.
-struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
-    std::size_t operator()(const JobState* j) const { return (*this)(j->name()); }
-};
-struct NameEq {
-    using is_transparent = void;
-    static std::string_view key(std::string_view s) { return s; }
-    static std::string_view key(const JobState* j) { return j->name(); }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const { return key(a) == key(b); }
+// The name index: open addressing with linear probing over record pointers
+// (8 B a slot) plus a parallel byte of hash tag per slot, so a probe compares
+// names only on a tag match. Power-of-two capacity, load <= 0.8 (the tags
+// keep the longer probe runs cheap); erase shifts back, so no tombstones.
+// Owns nothing: the scheduler destroys the records.
+class NameIndex {
+public:
+    [[nodiscard]] std::size_t size() const { return size_; }
+    [[nodiscard]] JobState* find(std::string_view name) const {
+        if (size_ == 0) return nullptr;
+        const std::size_t h = hash(name);
+        for (std::size_t i = h & mask(); slots_[i] != nullptr; i = (i + 1) & mask())
+            if (tags_[i] == tag(h) && slots_[i]->name() == name) return slots_[i];
+        return nullptr;
+    }
+    // j's name must not be in the index.
+    void insert(JobState* j) {
+        if ((size_ + 1) * 5 > slots_.size() * 4) grow();
+        place(j, hash(j->name()));
+        ++size_;
+    }
+    void erase(const JobState* j) {
+        const std::size_t h = hash(j->name());
+        std::size_t i = h & mask();
+        while (slots_[i] != j) i = (i + 1) & mask();
+        // Backward-shift deletion: move later entries of the run into the hole
+        // when their home slot does not lie cyclically in (hole, entry].
+        for (std::size_t k = (i + 1) & mask(); slots_[k] != nullptr; k = (k + 1) & mask()) {
+            const std::size_t home = hash(slots_[k]->name()) & mask();
+            if (((k - home) & mask()) >= ((k - i) & mask())) {
+                slots_[i] = slots_[k];
+                tags_[i] = tags_[k];
+                i = k;
+            }
+        }
+        slots_[i] = nullptr;
+        --size_;
+    }
+    template <class F>
+    void for_each(F&& f) const {
+        for (JobState* j : slots_)
+            if (j != nullptr) f(j);
+    }
+
+private:
+    static std::size_t hash(std::string_view name) { return std::hash<std::string_view>{}(name); }
+    static std::uint8_t tag(std::size_t h) { return static_cast<std::uint8_t>(h >> (8 * sizeof(std::size_t) - 8)); }
+    [[nodiscard]] std::size_t mask() const { return slots_.size() - 1; }
+    void place(JobState* j, std::size_t h) {
+        std::size_t i = h & mask();
+        while (slots_[i] != nullptr) i = (i + 1) & mask();
+        slots_[i] = j;
+        tags_[i] = tag(h);
+    }
+    void grow() {
+        std::vector<JobState*> old = std::move(slots_);
+        const std::size_t n = old.empty() ? 16 : 2 * old.size();
+        slots_.assign(n, nullptr);  // may throw: old is restored below
+        try {
+            tags_.assign(n, 0);
+        } catch (...) {
+            slots_ = std::move(old);
+            throw;
+        }
+        for (JobState* j : old)
+            if (j != nullptr) place(j, hash(j->name()));
+    }
+
+    std::vector<JobState*> slots_;  // nullptr: empty
+    std::vector<std::uint8_t> tags_;
+    std::size_t size_ = 0;
 };
 
 std::string describe_period(milliseconds d);
@@ -163,7 +348,7 @@ namespace {
 
 std::string schedule_text(const JobState& j) {
     switch (j.kind) {
-        case Trigger::Kind::cron: return j.cron->text;
+        case Trigger::Kind::cron: return j.cron()->text;
         case Trigger::Kind::every_fixed_rate: return "every " + describe_period(j.period());
         case Trigger::Kind::every_fixed_delay: return "every " + describe_period(j.period()) + " (fixed delay)";
         case Trigger::Kind::after: return "after " + describe_period(j.period());
@@ -184,10 +369,10 @@ struct Scheduler::Impl {
     mutable std::mutex mutex;
     std::condition_variable wake_cv;  // timer thread
     std::condition_variable idle_cv;  // wait_idle / stop
-    TimerHeap timers;                 // payload: the JobState*
+    JobTimers timers;
     // Owns the records it holds. A removed record leaves the index at once and
     // is destroyed when its last queued or running run ends.
-    std::unordered_set<JobState*, NameHash, NameEq> by_name;
+    NameIndex by_name;
     ActiveRun* active_runs = nullptr;
     std::unordered_map<std::string, QueueId> queues;
     bool started = false;
@@ -220,7 +405,7 @@ struct Scheduler::Impl {
     // pending, so every record left is in the index.
     ~Impl() {
         clock.unsubscribe(clock_subscription);
-        for (JobState* j : by_name) JobState::destroy(j);
+        by_name.for_each([](JobState* j) { JobState::destroy(j); });
     }
 
     void emit(const Event& e) const {
@@ -246,13 +431,12 @@ struct Scheduler::Impl {
     }
 
     void disarm(JobState& j) {
-        if (j.armed()) timers.cancel(j.timer);
-        j.timer = TimerHeap::Handle{};
+        if (j.armed()) timers.cancel(j);
     }
 
     void set_deadline(JobState& j, SteadyTime deadline) {
         disarm(j);
-        j.timer = timers.add(deadline, reinterpret_cast<std::uintptr_t>(&j));
+        timers.add(j, deadline);
         notify_timer();
     }
 
@@ -268,9 +452,9 @@ struct Scheduler::Impl {
         if (!started || stopping || j.paused || j.removed || j.done) return;
         switch (j.kind) {
             case Trigger::Kind::cron: {
-                const auto& last_fire = j.cron->last_fire;
+                const auto& last_fire = j.cron()->last_fire;
                 const WallTime base = last_fire ? std::max(*last_fire, now_w) : now_w;
-                const auto fire = j.cron->schedule.next(base);
+                const auto fire = j.cron()->schedule.next(base);
                 if (!fire) {
                     j.set_next_wall(std::nullopt);
                     j.done = true;
@@ -308,7 +492,7 @@ struct Scheduler::Impl {
     }
 
     void note_misfire(JobState& j, WallTime first_missed, std::uint64_t count, bool skipped) {
-        j.cold_state().misfire_count += count;
+        j.extra_state().misfire_count += count;
         // A fixed-rate job falling behind its period is routine under load; a
         // missed wall-clock fire is worth a warning.
         const auto level = j.kind == Trigger::Kind::every_fixed_rate ? spdlog::level::debug : spdlog::level::warn;
@@ -321,7 +505,6 @@ struct Scheduler::Impl {
 
     // The timer of j expired at steady time now_s.
     void on_timer(JobState& j, SteadyTime now_s, WallTime now_w, std::vector<PendingRun>& runs) {
-        j.timer = TimerHeap::Handle{};
         switch (j.kind) {
             case Trigger::Kind::cron:
             case Trigger::Kind::at: {
@@ -334,7 +517,7 @@ struct Scheduler::Impl {
                 std::vector<WallTime> fires{due};
                 std::uint64_t total = 1;
                 if (j.kind == Trigger::Kind::cron) {
-                    const auto& schedule = j.cron->schedule;
+                    const auto& schedule = j.cron()->schedule;
                     for (auto f = schedule.next(due); f && *f <= now_w; f = schedule.next(*f)) {
                         if (fires.size() < 10'000) fires.push_back(*f);
                         if (++total >= 1'000'000) break;
@@ -358,14 +541,14 @@ struct Scheduler::Impl {
                             note_misfire(j, fires.front(), missed, true);
                             break;
                         case Misfire::Mode::fire_all: {
-                            const std::size_t n = std::min<std::size_t>(fires.size(), j.misfire_cap);
+                            const std::size_t n = std::min<std::size_t>(fires.size(), j.misfire_cap());
                             for (std::size_t i = 0; i < n; ++i) queue_run(j, fires[i], runs);
                             if (total > n) note_misfire(j, fires[n], total - n, false);
                             break;
                         }
                     }
                 }
-                if (j.cron) j.cron->last_fire = fires.back();
+                if (auto* c = j.cron()) c->last_fire = fires.back();
                 j.set_next_wall(std::nullopt);
                 if (j.kind == Trigger::Kind::at) j.done = true;
                 arm(j, now_s, now_w);
@@ -397,17 +580,17 @@ struct Scheduler::Impl {
 
     // After a wall-clock jump, wall-based deadlines are recomputed.
     void rearm_wall_jobs(SteadyTime now_s, WallTime now_w) {
-        for (JobState* j : by_name) {
+        by_name.for_each([&](JobState* j) {
             if (j->armed() && j->next_wall()) set_deadline(*j, now_s + (*j->next_wall() - now_w));
-        }
+        });
     }
 
     void submit(std::vector<PendingRun>& runs) {
         const bool may_drop = options.executor_.overflow == OverflowPolicy::drop_oldest;
         for (auto& r : runs) {
             Task task;
-            task.priority = r.job->priority;
-            task.queue = r.job->queue;
+            task.priority = r.job->priority();
+            task.queue = r.job->queue();
             task.run = [this, job = r.job, scheduled = r.scheduled] { run_job(*job, scheduled); };
             if (may_drop) {
                 task.dropped = [this, job = r.job, scheduled = r.scheduled] {
@@ -502,7 +685,7 @@ struct Scheduler::Impl {
             const std::lock_guard lock(mutex);
             unlink_active(&active);
             j.last_outcome = outcome;
-            if (!error.empty() || (j.cold && !j.cold->last_error.empty())) j.cold_state().last_error = std::move(error);
+            if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = std::move(error);
             if (j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {
                 const auto now_s = clock.steady_now();
                 j.set_next_steady(now_s + j.period());
@@ -535,11 +718,8 @@ struct Scheduler::Impl {
             last_wall = now_w;
 
             // Timers are cancelled before their record is destroyed, so a
-            // fired payload always names a live record.
-            while (auto fired = timers.pop_due(now_s)) {
-                auto* j = reinterpret_cast<JobState*>(static_cast<std::uintptr_t>(fired->payload));
-                if (j->timer == fired->handle) on_timer(*j, now_s, now_w, runs);
-            }
+            // fired timer always names a live record.
+            while (JobState* j = timers.pop_due(now_s)) on_timer(*j, now_s, now_w, runs);
             if (!runs.empty()) {
                 lock.unlock();
                 submit(runs);
@@ -572,8 +752,7 @@ struct Scheduler::Impl {
     }
 
     JobState* find(std::string_view name) const {
-        auto it = by_name.find(name);
-        return it == by_name.end() ? nullptr : *it;
+        return by_name.find(name);
     }
 
     JobInfo info_of(const JobState& j) const {
@@ -587,9 +766,9 @@ struct Scheduler::Impl {
                 clock.wall_now() + std::chrono::duration_cast<milliseconds>(j.next_steady() - clock.steady_now());
         }
         info.last_outcome = j.last_outcome;
-        if (j.cold) {
-            info.last_error = j.cold->last_error;
-            info.misfire_count = j.cold->misfire_count;
+        if (j.extra) {
+            info.last_error = j.extra->last_error;
+            info.misfire_count = j.extra->misfire_count;
         }
         info.run_count = j.run_count;
         info.paused = j.paused;
@@ -628,7 +807,7 @@ void Scheduler::start() {
     impl_->started = true;
     impl_->last_steady = clock_->steady_now();
     impl_->last_wall = clock_->wall_now();
-    for (JobState* j : impl_->by_name) impl_->arm(*j, impl_->last_steady, impl_->last_wall);
+    impl_->by_name.for_each([&](JobState* j) { impl_->arm(*j, impl_->last_steady, impl_->last_wall); });
     impl_->timer_thread = std::jthread([this](const std::stop_token& token) { impl_->timer_loop(token); });
 }
 
@@ -676,7 +855,7 @@ std::vector<JobInfo> Scheduler::jobs() const {
     const std::lock_guard lock(impl_->mutex);
     std::vector<JobInfo> out;
     out.reserve(impl_->by_name.size());
-    for (const JobState* j : impl_->by_name) out.push_back(impl_->info_of(*j));
+    impl_->by_name.for_each([&](const JobState* j) { out.push_back(impl_->info_of(*j)); });
     std::sort(out.begin(), out.end(), [](const JobInfo& a, const JobInfo& b) { return a.name < b.name; });
     return out;
 }
@@ -694,7 +873,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     if (b.name_.size() > std::numeric_limits<std::uint32_t>::max())
         throw ScheduleError("job name too long");
     const Trigger& trigger = *b.trigger_;
-    std::unique_ptr<JobState::CronTrigger> cron_trigger;
+    std::optional<JobState::CronTrigger> cron_trigger;
     if (trigger.kind == Trigger::Kind::cron) {
         std::optional<cron::Schedule> schedule = trigger.schedule;
         if (!b.cron_text_.empty()) {
@@ -708,8 +887,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
             schedule = schedule->in_zone(*zone);
         }
         std::string text = b.cron_text_.empty() ? schedule->to_string() : b.cron_text_;
-        cron_trigger = std::make_unique<JobState::CronTrigger>(
-            JobState::CronTrigger{*schedule, std::move(text), std::nullopt});
+        cron_trigger.emplace(JobState::CronTrigger{*schedule, std::move(text), std::nullopt});
     } else if (!b.zone_.empty()) {
         throw ScheduleError(fmt::format("job '{}': in_zone() applies to cron jobs only", b.name_));
     }
@@ -722,21 +900,21 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     };
     std::unique_ptr<JobState, Destroy> j(JobState::create(b.name_));
     j->kind = trigger.kind;
-    j->cron = std::move(cron_trigger);
+    j->set_cron(std::move(cron_trigger));
     if (trigger.kind == Trigger::Kind::at) j->set_at(trigger.at);
     else j->set_period(trigger.period);
     j->fn = std::move(fn);
-    j->priority = b.priority_;
-    if (b.jitter_.count() > 0) j->cold_state().jitter = b.jitter_;
+    j->set_priority(b.priority_);
+    if (b.jitter_.count() > 0) j->extra_state().jitter = b.jitter_;
     const Misfire misfire = b.misfire_.value_or(impl_->options.misfire_);
     j->misfire_mode = misfire.mode;
-    j->misfire_cap = misfire.cap;
+    if (misfire.mode == Misfire::Mode::fire_all) j->extra_state().misfire_cap = misfire.cap;
 
     const std::lock_guard lock(impl_->mutex);
     if (impl_->stopping) throw ScheduleError(fmt::format("job '{}': the scheduler is stopping", b.name_));
-    if (impl_->by_name.contains(std::string_view(b.name_)))
+    if (impl_->by_name.find(b.name_) != nullptr)
         throw ScheduleError(fmt::format("a job named '{}' already exists", b.name_));
-    j->queue = impl_->queue_id(b.queue_);
+    j->set_queue(impl_->queue_id(b.queue_));
     JobState& record = *j;
     impl_->by_name.insert(j.get());
     j.release();  // owned by the index now
@@ -811,7 +989,7 @@ bool JobHandle::resume() {
     const auto now_s = impl.clock.steady_now();
     const auto now_w = impl.clock.wall_now();
     // Fires missed while paused are not caught up: resume counts from now.
-    if (j->kind == Trigger::Kind::cron) j->cron->last_fire = now_w;
+    if (j->kind == Trigger::Kind::cron) j->cron()->last_fire = now_w;
     if (j->kind == Trigger::Kind::every_fixed_rate || j->kind == Trigger::Kind::every_fixed_delay)
         j->set_next_steady(now_s + j->period());
     if (!j->armed()) impl.arm(*j, now_s, now_w);
@@ -859,12 +1037,13 @@ bool JobHandle::reschedule_cron(std::string_view expression) {
     const std::lock_guard lock(impl.mutex);
     auto j = impl.find(name_);
     if (!j) return false;
-    const cron::Zone* zone = j->cron ? &j->cron->schedule.zone() : nullptr;
-    auto cron_trigger = std::make_unique<JobState::CronTrigger>(
+    const cron::Zone* zone = j->cron() ? &j->cron()->schedule.zone() : nullptr;
+    std::optional<JobState::CronTrigger> cron_trigger(
         JobState::CronTrigger{zone ? parsed->in_zone(*zone) : *parsed, std::string(expression), std::nullopt});
+    (void)j->extra_state();  // the one allocation, before anything changes
     impl.disarm(*j);
     j->kind = Trigger::Kind::cron;
-    j->cron = std::move(cron_trigger);
+    j->set_cron(std::move(cron_trigger));
     j->set_next_wall(std::nullopt);
     j->done = false;
     impl.arm(*j, impl.clock.steady_now(), impl.clock.wall_now());
@@ -880,7 +1059,7 @@ bool JobHandle::reschedule_every(milliseconds period) {
     if (!j) return false;
     impl.disarm(*j);
     j->kind = Trigger::Kind::every_fixed_rate;
-    j->cron.reset();
+    j->set_cron(std::nullopt);
     j->set_period(period);
     j->done = false;
     const auto now_s = impl.clock.steady_now();
