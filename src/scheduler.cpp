@@ -1,5 +1,8 @@
 #include "txflow/scheduler.hpp"
 
+#include "txflow/core/timer_heap.hpp"
+#include "txflow/policy/policy.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +11,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <limits>
+#include <list>
 #include <new>
 #include <mutex>
 #include <random>
@@ -137,9 +141,9 @@ public:
     std::uint32_t heap_pos = kNotArmed;  // index in Impl::timers, kNotArmed if not armed
     std::uint32_t timer_seq = 0;         // arming order: ties between equal deadlines
     std::uint32_t pending = 0;  // runs queued or running; the record outlives them
-    Misfire::Mode misfire_mode = Misfire::Mode::fire_once;
     Trigger::Kind kind : 3 = Trigger::Kind::after;
-    Outcome last_outcome : 2 = Outcome::none;
+    Misfire::Mode misfire_mode : 2 = Misfire::Mode::fire_once;
+    Outcome last_outcome : 3 = Outcome::none;
     bool paused : 1 = false;
     bool removed : 1 = false;
     bool done : 1 = false;  // one-shot job that has fired
@@ -243,13 +247,34 @@ namespace {
 struct PendingRun {
     JobState* job;
     WallTime scheduled;
+    std::uint32_t attempt = 1;        // > 1: a retry of the same fire
+    SteadyTime run_started{};         // retries: when attempt 1 started
+    milliseconds previous_delay{0};   // retries: the wait before this attempt
 };
 
-// One run in progress; lives on the worker's stack, linked into Impl::active_runs.
+// What a timer of TimerHeap (retries, deadlines) stands for; its payload is
+// the AuxTimer's address.
+struct AuxTimer {
+    enum class Kind : std::uint8_t { retry, deadline, stuck_check };
+    Kind kind;
+    struct ActiveRun* run = nullptr;  // deadline, stuck_check
+    std::optional<TimerHeap::Handle> handle;
+};
+
+// A retry waiting on the timer.
+struct PendingRetry {
+    PendingRun run;
+    AuxTimer timer{AuxTimer::Kind::retry};
+};
+
+// One attempt in progress; lives on the worker's stack, linked into Impl::active_runs.
 struct ActiveRun {
     JobState* job;
     std::stop_source* stop;
     ActiveRun* next;
+    AuxTimer deadline{AuxTimer::Kind::deadline};
+    AuxTimer stuck_check{AuxTimer::Kind::stuck_check};
+    bool stuck = false;
 };
 
 // The name index: open addressing with linear probing over record pointers
@@ -374,6 +399,13 @@ struct Scheduler::Impl {
     // is destroyed when its last queued or running run ends.
     NameIndex by_name;
     ActiveRun* active_runs = nullptr;
+    TimerHeap aux_timers;                // retries and attempt deadlines
+    std::list<PendingRetry> retries;     // stable addresses: timers point at them
+    std::vector<DeadLetter> dead_letters;
+    std::uint64_t next_dead_letter = 1;
+    std::size_t stuck = 0;
+    BreakerRegistry breakers;
+    std::unordered_map<std::string, std::shared_ptr<TokenBucket>> rate_limiters;
     std::unordered_map<std::string, QueueId> queues;
     bool started = false;
     bool stopping = false;
@@ -389,7 +421,7 @@ struct Scheduler::Impl {
     std::uint64_t clock_subscription = 0;
 
     Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOptions opts)
-        : owner(s), clock(c), log(l), options(std::move(opts)), executor(options.executor_),
+        : owner(s), clock(c), log(l), options(std::move(opts)), executor(options.executor_), breakers(c),
           rng(options.seed_ != 0 ? options.seed_ : std::random_device{}()) {
         for (const auto& [name, limit] : options.queues_) queues[name] = executor.queue(name, limit);
         clock_subscription = clock.subscribe([this] {
@@ -479,6 +511,65 @@ struct Scheduler::Impl {
         ++inflight;
         ++j.pending;
         runs.push_back({&j, scheduled});
+    }
+
+    // ---- retries and deadlines (TimerHeap, payload: AuxTimer*)
+    void arm_aux(AuxTimer& t, SteadyTime due) {
+        if (t.handle) aux_timers.cancel(*t.handle);
+        t.handle = aux_timers.add(due, reinterpret_cast<std::uintptr_t>(&t));
+        notify_timer();
+    }
+    void disarm_aux(AuxTimer& t) {
+        if (t.handle) aux_timers.cancel(*t.handle);
+        t.handle.reset();
+    }
+    // The job keeps its pending count while the retry waits, so its record lives.
+    void schedule_retry(const PendingRun& next, milliseconds delay) {
+        ++next.job->pending;
+        auto& r = retries.emplace_back(PendingRetry{next});
+        arm_aux(r.timer, clock.steady_now() + delay);
+    }
+    // Drops the waiting retries of j (all when j is null); returns records to destroy.
+    std::vector<JobState*> drop_retries(const JobState* j) {
+        std::vector<JobState*> dead;
+        for (auto it = retries.begin(); it != retries.end();) {
+            if (j != nullptr && it->run.job != j) {
+                ++it;
+                continue;
+            }
+            disarm_aux(it->timer);
+            JobState& job = *it->run.job;
+            --job.pending;
+            if (job.removed && job.pending == 0) dead.push_back(&job);
+            it = retries.erase(it);
+        }
+        idle_cv.notify_all();
+        return dead;
+    }
+    void on_aux_timer(AuxTimer& t, std::vector<PendingRun>& runs) {
+        t.handle.reset();
+        switch (t.kind) {
+            case AuxTimer::Kind::retry: {
+                auto it = std::find_if(retries.begin(), retries.end(), [&](const PendingRetry& r) { return &r.timer == &t; });
+                PendingRun run = it->run;
+                retries.erase(it);
+                ++inflight;  // pending was kept while waiting
+                runs.push_back(run);
+                return;
+            }
+            case AuxTimer::Kind::deadline:
+                t.run->stop->request_stop();
+                arm_aux(t.run->stuck_check, clock.steady_now() + options.stuck_after_);
+                return;
+            case AuxTimer::Kind::stuck_check: {
+                t.run->stuck = true;
+                ++stuck;
+                log.warn("job '{}' is stuck: still running {} ms after its deadline and a stop request",
+                         t.run->job->name(), options.stuck_after_.count());
+                emit(event(EventKind::stuck, t.run->job->name(), WallTime{}));
+                return;
+            }
+        }
     }
 
     // A run of j ended or never started. Returns the record if it is now to be
@@ -591,7 +682,7 @@ struct Scheduler::Impl {
             Task task;
             task.priority = r.job->priority();
             task.queue = r.job->queue();
-            task.run = [this, job = r.job, scheduled = r.scheduled] { run_job(*job, scheduled); };
+            task.run = [this, r] { run_job(r); };
             if (may_drop) {
                 task.dropped = [this, job = r.job, scheduled = r.scheduled] {
                     emit(event(EventKind::dropped, job->name(), scheduled));
@@ -639,10 +730,15 @@ struct Scheduler::Impl {
             if (r->job == &j) r->stop->request_stop();
     }
 
-    void run_job(JobState& j, WallTime scheduled) {
+    void run_job(const PendingRun& r) {
+        JobState& j = *r.job;
+        const WallTime scheduled = r.scheduled;
         std::stop_source stop;
         ActiveRun active{&j, &stop, nullptr};
+        active.deadline.run = &active;
+        active.stuck_check.run = &active;
         std::uint64_t run_number = 0;
+        std::uint64_t seed = 0;
         {
             std::unique_lock lock(mutex);
             if (j.removed || cancel_queued) {
@@ -652,17 +748,39 @@ struct Scheduler::Impl {
                 JobState::destroy(dead);
                 return;
             }
-            run_number = ++j.run_count;
+            if (r.attempt == 1) ++j.run_count;
+            run_number = j.run_count;
+            seed = rng();
             active.next = active_runs;
             active_runs = &active;
         }
-        emit(event(EventKind::started, j.name(), scheduled));
-        JobContext ctx(j.name(), scheduled, stop.get_token(), run_number);
+        JobContext ctx(j.name(), scheduled, stop.get_token(), run_number, clock);
+        Scheduler::prepare_attempt(ctx, r.attempt, r.attempt == 1 ? ctx.attempt_started() : r.run_started,
+                                   r.previous_delay, seed, [this, &active](SteadyTime deadline) {
+                                       const std::lock_guard lock(mutex);
+                                       arm_aux(active.deadline, deadline);
+                                   });
+        Event started = event(EventKind::started, j.name(), scheduled);
+        started.attempt = r.attempt;
+        emit(started);
         Outcome outcome = Outcome::succeeded;
         std::string error;
         const auto t0 = std::chrono::steady_clock::now();
         try {
             j.fn(ctx);
+            if (ctx.failure_reported()) {
+                outcome = Outcome::failed;
+                error = *ctx.failure_reported();
+            } else if (ctx.skip_reported()) {
+                outcome = Outcome::skipped;
+                error = *ctx.skip_reported();
+            }
+        } catch (const TimeoutError& e) {
+            outcome = Outcome::timed_out;
+            error = e.what();
+        } catch (const SkipRun& e) {
+            outcome = Outcome::skipped;
+            error = e.what();
         } catch (const std::exception& e) {
             outcome = Outcome::failed;
             error = e.what();
@@ -672,26 +790,59 @@ struct Scheduler::Impl {
         }
         const auto duration = std::chrono::steady_clock::now() - t0;
         if (outcome == Outcome::succeeded && stop.stop_requested()) outcome = Outcome::cancelled;
-        if (outcome == Outcome::failed) log.error("job '{}' failed: {}", j.name(), error);
-        else log.debug("job '{}' finished in {} us", j.name(),
-                       std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
+        if (outcome == Outcome::failed || outcome == Outcome::timed_out)
+            log.error("job '{}' attempt {} {}: {}", j.name(), r.attempt, to_string(outcome), error);
+        else
+            log.debug("job '{}' finished in {} us", j.name(),
+                      std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
         Event finished = event(EventKind::finished, j.name(), scheduled);
         finished.outcome = outcome;
         finished.duration = duration;
         finished.error = error;
+        finished.attempt = r.attempt;
         emit(finished);
+
+        const bool failed = outcome == Outcome::failed || outcome == Outcome::timed_out;
+        std::optional<DeadLetter> dead_letter;
+        std::optional<milliseconds> retry_delay;
         JobState* dead = nullptr;
         {
             const std::lock_guard lock(mutex);
             unlink_active(&active);
+            disarm_aux(active.deadline);
+            disarm_aux(active.stuck_check);
+            if (active.stuck) --stuck;
             j.last_outcome = outcome;
-            if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = std::move(error);
-            if (j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {
+            if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = error;
+            if (failed && ctx.retry_requested() && !j.removed && !stopping) {
+                retry_delay = *ctx.retry_requested();
+                schedule_retry(PendingRun{&j, scheduled, r.attempt + 1, ctx.run_started(), *retry_delay},
+                               *retry_delay);
+            } else if (failed && ctx.dead_letter_requested()) {
+                dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()), scheduled, r.attempt,
+                                         *ctx.dead_letter_requested(), clock.wall_now()};
+                dead_letters.push_back(*dead_letter);
+            }
+            if (!retry_delay && j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {
                 const auto now_s = clock.steady_now();
                 j.set_next_steady(now_s + j.period());
                 arm(j, now_s, clock.wall_now());
             }
             dead = release_run(j);
+        }
+        if (retry_delay) {
+            Event e = event(EventKind::retrying, j.name(), scheduled);
+            e.attempt = r.attempt + 1;
+            e.delay = *retry_delay;
+            e.error = error;
+            emit(e);
+        }
+        if (dead_letter) {
+            log.error("job '{}' gave up after {} attempt(s): {}", j.name(), r.attempt, dead_letter->error);
+            Event e = event(EventKind::dead_lettered, j.name(), scheduled);
+            e.attempt = r.attempt;
+            e.error = dead_letter->error;
+            emit(e);
         }
         JobState::destroy(dead);
     }
@@ -720,6 +871,8 @@ struct Scheduler::Impl {
             // Timers are cancelled before their record is destroyed, so a
             // fired timer always names a live record.
             while (JobState* j = timers.pop_due(now_s)) on_timer(*j, now_s, now_w, runs);
+            while (auto fired = aux_timers.pop_due(now_s))
+                on_aux_timer(*reinterpret_cast<AuxTimer*>(static_cast<std::uintptr_t>(fired->payload)), runs);
             if (!runs.empty()) {
                 lock.unlock();
                 submit(runs);
@@ -737,6 +890,7 @@ struct Scheduler::Impl {
             } else {
                 auto deadline = now_s + options.wall_check_;
                 if (auto due = timers.next_due(); due && *due < deadline) deadline = *due;
+                if (auto due = aux_timers.next_due(); due && *due < deadline) deadline = *due;
                 wake_cv.wait_until(lock, deadline, [&] { return stopping || wake || token.stop_requested(); });
             }
             wake = false;
@@ -747,8 +901,10 @@ struct Scheduler::Impl {
         if (inflight != 0) return false;
         if (!started || stopping) return true;
         if (seen_generation != clock.generation() || wake) return false;
+        const auto now = clock.steady_now();
         const auto due = timers.next_due();
-        return !due || *due > clock.steady_now();
+        const auto aux_due = aux_timers.next_due();
+        return (!due || *due > now) && (!aux_due || *aux_due > now);
     }
 
     JobState* find(std::string_view name) const {
@@ -839,11 +995,82 @@ StopReport Scheduler::stop(milliseconds drain_deadline) {
         for (const auto& name : report.still_running)
             logger_->warn("stop: job '{}' still running after the drain deadline; stop requested", name);
     }
+    // Retries waiting on the timer will not fire any more.
+    const auto dead = impl_->drop_retries(nullptr);
     lock.unlock();
+    for (JobState* j : dead) JobState::destroy(j);
     impl_->executor.shutdown();  // queued runs see cancel_queued and return at once
     lock.lock();
     report.dropped_queued = impl_->dropped_queued;
     return report;
+}
+
+std::vector<DeadLetter> Scheduler::dead_letters() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->dead_letters;
+}
+
+bool Scheduler::rerun_dead_letter(std::uint64_t id) {
+    std::vector<PendingRun> runs;
+    {
+        const std::lock_guard lock(impl_->mutex);
+        auto& letters = impl_->dead_letters;
+        auto it = std::find_if(letters.begin(), letters.end(), [id](const DeadLetter& d) { return d.id == id; });
+        if (it == letters.end() || impl_->stopping) return false;
+        JobState* j = impl_->find(it->job);
+        if (j == nullptr) return false;
+        impl_->queue_run(*j, it->scheduled, runs);
+        letters.erase(it);
+    }
+    impl_->submit(runs);
+    return true;
+}
+
+std::size_t Scheduler::clear_dead_letters() {
+    const std::lock_guard lock(impl_->mutex);
+    const std::size_t n = impl_->dead_letters.size();
+    impl_->dead_letters.clear();
+    return n;
+}
+
+std::size_t Scheduler::stuck_workers() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->stuck;
+}
+
+std::shared_ptr<CircuitBreaker> Scheduler::breaker(std::string_view name, const BreakerOptions& options) {
+    const bool existed = impl_->breakers.find(name) != nullptr;
+    auto b = impl_->breakers.get(name, options);
+    if (!existed) {
+        // State changes are events; the breaker calls this outside its own lock.
+        b->on_state_change([impl = impl_.get()](std::string_view breaker, BreakerState from, BreakerState to) {
+            const std::string detail = fmt::format("{}->{}", to_string(from), to_string(to));
+            impl->log.warn("circuit breaker '{}': {}", breaker, detail);
+            Event e = event(EventKind::breaker, breaker, impl->clock.wall_now());
+            e.detail = detail;
+            impl->emit(e);
+        });
+    }
+    return b;
+}
+
+std::shared_ptr<CircuitBreaker> Scheduler::breaker(std::string_view name) const { return impl_->breakers.find(name); }
+
+std::shared_ptr<TokenBucket> Scheduler::rate_limiter(std::string_view name, double per_second, double burst) {
+    const std::lock_guard lock(impl_->mutex);
+    auto& bucket = impl_->rate_limiters[std::string(name)];
+    if (!bucket) bucket = std::make_shared<TokenBucket>(per_second, burst, *clock_);
+    return bucket;
+}
+
+void Scheduler::prepare_attempt(JobContext& ctx, std::uint32_t attempt, SteadyTime run_started,
+                                milliseconds previous_delay, std::uint64_t seed,
+                                std::function<void(SteadyTime)> on_deadline) {
+    ctx.attempt_ = attempt;
+    ctx.run_started_ = run_started;
+    ctx.previous_delay_ = previous_delay;
+    ctx.seed_ = seed;
+    ctx.on_deadline_ = std::move(on_deadline);
 }
 
 void Scheduler::wait_idle() {
@@ -903,7 +1130,21 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     j->set_cron(std::move(cron_trigger));
     if (trigger.kind == Trigger::Kind::at) j->set_at(trigger.at);
     else j->set_period(trigger.period);
-    j->fn = std::move(fn);
+    // Policies: the scheduler-wide ones outermost, then the job's in the order
+    // written. A timeout with a retry inside it bounds the whole run.
+    std::vector<Wrapper> wrappers = impl_->options.default_wrappers_;
+    for (std::size_t i = 0; i < b.steps_.size(); ++i) {
+        const auto& step = b.steps_[i];
+        if (step.timeout.count() > 0) {
+            const bool retry_inside = std::any_of(b.steps_.begin() + static_cast<std::ptrdiff_t>(i) + 1, b.steps_.end(),
+                                                  [](const JobBuilder::Step& s) { return s.is_retry; });
+            wrappers.push_back(policies::timeout(
+                step.timeout, retry_inside ? policies::TimeoutScope::run : policies::TimeoutScope::attempt));
+        } else {
+            wrappers.push_back(step.wrapper);
+        }
+    }
+    j->fn = policies::chain(std::move(fn), wrappers);
     j->set_priority(b.priority_);
     if (b.jitter_.count() > 0) j->extra_state().jitter = b.jitter_;
     const Misfire misfire = b.misfire_.value_or(impl_->options.misfire_);
@@ -962,6 +1203,58 @@ JobBuilder& JobBuilder::in_zone(std::string_view zone) {
     return *this;
 }
 
+JobBuilder& JobBuilder::recover() {
+    steps_.push_back({policies::recover()});
+    return *this;
+}
+
+JobBuilder& JobBuilder::retry(retry::Policy policy) {
+    steps_.push_back({policies::retry(std::move(policy)), true});
+    return *this;
+}
+
+JobBuilder& JobBuilder::timeout(milliseconds limit) {
+    if (limit <= milliseconds{0}) throw ScheduleError(fmt::format("job '{}': timeout must be positive", name_));
+    steps_.push_back({{}, false, limit});
+    return *this;
+}
+
+JobBuilder& JobBuilder::skip_if_running() {
+    steps_.push_back({policies::skip_if_running()});
+    return *this;
+}
+
+JobBuilder& JobBuilder::delay_if_running() {
+    steps_.push_back({policies::delay_if_running()});
+    return *this;
+}
+
+JobBuilder& JobBuilder::circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback) {
+    if (!breaker) throw ScheduleError(fmt::format("job '{}': circuit_breaker() needs a breaker", name_));
+    steps_.push_back({policies::circuit_breaker(std::move(breaker), std::move(fallback))});
+    return *this;
+}
+
+JobBuilder& JobBuilder::circuit_breaker(std::string_view name, const BreakerOptions& options, JobFunction fallback) {
+    return circuit_breaker(scheduler_.breaker(name, options), std::move(fallback));
+}
+
+JobBuilder& JobBuilder::rate_limit(double runs_per_second, double burst) {
+    return rate_limit(std::make_shared<TokenBucket>(runs_per_second, burst, scheduler_.clock()));
+}
+
+JobBuilder& JobBuilder::rate_limit(std::shared_ptr<TokenBucket> bucket) {
+    if (!bucket) throw ScheduleError(fmt::format("job '{}': rate_limit() needs a bucket", name_));
+    steps_.push_back({policies::rate_limit(std::move(bucket))});
+    return *this;
+}
+
+JobBuilder& JobBuilder::wrap(Wrapper wrapper) {
+    if (!wrapper) throw ScheduleError(fmt::format("job '{}': wrap() needs a wrapper", name_));
+    steps_.push_back({std::move(wrapper)});
+    return *this;
+}
+
 JobHandle JobBuilder::run(JobFunction fn) { return scheduler_.add(*this, std::move(fn)); }
 
 // ---------------------------------------------------------------- JobHandle
@@ -1008,6 +1301,7 @@ bool JobHandle::remove() {
         impl.disarm(*j);
         impl.request_stop_of(*j);
         impl.by_name.erase(j);
+        for (JobState* gone : impl.drop_retries(j)) dead = gone;
         if (j->pending == 0) dead = j;  // otherwise the last run destroys it
         impl.idle_cv.notify_all();
     }

@@ -30,6 +30,9 @@
 #include "txflow/core/executor.hpp"
 #include "txflow/cron/schedule.hpp"
 #include "txflow/observe/events.hpp"
+#include "txflow/policy/circuit_breaker.hpp"
+#include "txflow/policy/rate_limit.hpp"
+#include "txflow/policy/retry.hpp"
 
 namespace spdlog {
 class logger;
@@ -43,6 +46,11 @@ class ScheduleError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
 };
+
+class JobContext;
+using JobFunction = std::function<void(JobContext&)>;
+// A policy: a job in, a job out (see txflow/policy/policy.hpp).
+using Wrapper = std::function<JobFunction(JobFunction)>;
 
 // What to do with cron/at fires that were missed (clock jumped forward, the
 // job was paused, the process was down).
@@ -79,6 +87,13 @@ public:
     // How often the timer thread re-reads the wall clock when nothing is due.
     SchedulerOptions& wall_check_interval(std::chrono::milliseconds d) { wall_check_ = d; return *this; }
     SchedulerOptions& seed(std::uint64_t s) { seed_ = s; return *this; }
+    // A policy applied to every job, outside the job's own (in the order added).
+    SchedulerOptions& wrap(Wrapper w) {
+        default_wrappers_.push_back(std::move(w));
+        return *this;
+    }
+    // How long past its deadline a stopped attempt may run before it counts as stuck.
+    SchedulerOptions& stuck_after(std::chrono::milliseconds d) { stuck_after_ = d; return *this; }
 
 private:
     friend class Scheduler;
@@ -91,6 +106,9 @@ private:
     std::chrono::milliseconds misfire_grace_{1000};
     std::chrono::milliseconds wall_check_{1000};
     std::uint64_t seed_ = 0;  // 0: from std::random_device
+    std::vector<Wrapper>
+        default_wrappers_;
+    std::chrono::milliseconds stuck_after_{1000};
 };
 
 // What a running job (and each policy around it) sees of its run. Policies
@@ -159,9 +177,6 @@ private:
     std::function<void(SteadyTime)> on_deadline_;
 };
 
-using JobFunction = std::function<void(JobContext&)>;
-// A policy: a job in, a job out (see txflow/policy/policy.hpp).
-using Wrapper = std::function<JobFunction(JobFunction)>;
 
 struct JobInfo {
     std::string name;
@@ -179,6 +194,17 @@ struct StopReport {
     bool drained = true;                 // everything finished before the deadline
     std::vector<std::string> still_running;  // jobs that ignored the stop request
     std::size_t dropped_queued = 0;      // queued runs that never started
+};
+
+// A run that gave up: retries exhausted, or a failure the retry policy does
+// not retry. Listed until re-run or cleared.
+struct DeadLetter {
+    std::uint64_t id = 0;
+    std::string job;
+    WallTime scheduled{};
+    std::uint32_t attempts = 0;
+    std::string error;
+    WallTime failed_at{};
 };
 
 class Scheduler;
@@ -228,6 +254,21 @@ public:
     // A random delay in [0, max] added to every fire (thundering-herd protection).
     JobBuilder& jitter(std::chrono::milliseconds max) { jitter_ = max; return *this; }
     JobBuilder& misfire(Misfire m) { misfire_ = m; return *this; }
+
+    // Policies, outermost first (see txflow/policy/policy.hpp).
+    JobBuilder& recover();
+    JobBuilder& retry(retry::Policy policy);
+    // Per attempt when placed inside retry (after it), the whole run when outside (before it).
+    JobBuilder& timeout(std::chrono::milliseconds limit);
+    JobBuilder& skip_if_running();
+    JobBuilder& delay_if_running();
+    JobBuilder& circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback = {});
+    // A breaker from the scheduler's registry, shared by every job naming it.
+    JobBuilder& circuit_breaker(std::string_view name, const BreakerOptions& options = {}, JobFunction fallback = {});
+    JobBuilder& rate_limit(double runs_per_second, double burst);   // this job's own bucket
+    JobBuilder& rate_limit(std::shared_ptr<TokenBucket> bucket);     // shared, e.g. per queue
+    JobBuilder& wrap(Wrapper wrapper);                               // a policy of your own
+
     // Registers the job. Throws ScheduleError on a duplicate name, a bad cron
     // expression or zone, or no trigger.
     JobHandle run(JobFunction fn);
@@ -245,6 +286,12 @@ private:
     std::string queue_;
     std::chrono::milliseconds jitter_{0};
     std::optional<Misfire> misfire_;
+    struct Step {
+        Wrapper wrapper;                              // empty for timeout: built at run()
+        bool is_retry = false;
+        std::chrono::milliseconds timeout{0};         // > 0: a timeout step
+    };
+    std::vector<Step> steps_;
 };
 
 class Scheduler {
@@ -266,6 +313,18 @@ public:
     // is queued or in progress. Meant for tests with a ManualClock.
     void wait_idle();
 
+    // Dead letters: runs that gave up.
+    [[nodiscard]] std::vector<DeadLetter> dead_letters() const;
+    // Runs the job again for the same fire (attempt 1); false if the entry or the job is gone.
+    bool rerun_dead_letter(std::uint64_t id);
+    std::size_t clear_dead_letters();
+    // Attempts still running past their deadline after a stop request.
+    [[nodiscard]] std::size_t stuck_workers() const;
+    // Named breakers and rate limiters, created on first use and shared.
+    std::shared_ptr<CircuitBreaker> breaker(std::string_view name, const BreakerOptions& options);
+    [[nodiscard]] std::shared_ptr<CircuitBreaker> breaker(std::string_view name) const;  // nullptr if none
+    std::shared_ptr<TokenBucket> rate_limiter(std::string_view name, double per_second, double burst);
+
     [[nodiscard]] Clock& clock() const { return *clock_; }
     [[nodiscard]] spdlog::logger& logger() const { return *logger_; }
 
@@ -275,6 +334,9 @@ private:
     struct Impl;
 
     JobHandle add(JobBuilder& builder, JobFunction fn);
+    static void prepare_attempt(JobContext& ctx, std::uint32_t attempt, SteadyTime run_started,
+                                std::chrono::milliseconds previous_delay, std::uint64_t seed,
+                                std::function<void(SteadyTime)> on_deadline);
 
     Clock* clock_;
     std::shared_ptr<spdlog::logger> logger_;

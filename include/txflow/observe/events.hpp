@@ -19,9 +19,13 @@ enum class EventKind : std::uint8_t {
     skipped,    // a fire was not run (misfire policy skip)
     rejected,   // the executor's backlog refused the run
     dropped,    // the executor's backlog evicted a queued run (drop_oldest)
+    retrying,   // an attempt failed; attempt + 1 is armed (delay holds the wait)
+    dead_lettered,  // a run gave up (retries exhausted or not retryable)
+    stuck,      // an attempt is still running past its deadline after a stop request
+    breaker,    // a circuit breaker changed state (job: the breaker's name; detail: "closed->open")
 };
 
-enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled };
+enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled, timed_out, skipped };
 
 struct Event {
     EventKind kind{};
@@ -31,6 +35,9 @@ struct Event {
     std::chrono::nanoseconds duration{0};
     std::string_view error;  // failed: the exception's what()
     std::uint64_t count = 1;  // misfired/skipped: how many fires
+    std::uint32_t attempt = 1;  // started/finished/retrying: the attempt number
+    std::chrono::milliseconds delay{0};  // retrying: the wait before the next attempt
+    std::string_view detail;  // skipped/breaker: why, or which transition
 };
 
 class Listener {
@@ -48,6 +55,10 @@ public:
         case EventKind::skipped: return "skipped";
         case EventKind::rejected: return "rejected";
         case EventKind::dropped: return "dropped";
+        case EventKind::retrying: return "retrying";
+        case EventKind::dead_lettered: return "dead_lettered";
+        case EventKind::stuck: return "stuck";
+        case EventKind::breaker: return "breaker";
     }
     return "unknown";
 }
@@ -58,6 +69,8 @@ public:
         case Outcome::succeeded: return "succeeded";
         case Outcome::failed: return "failed";
         case Outcome::cancelled: return "cancelled";
+        case Outcome::timed_out: return "timed_out";
+        case Outcome::skipped: return "skipped";
     }
     return "unknown";
 }

@@ -1,0 +1,72 @@
+#pragma once
+// Policies: wrappers around a job, composed like middleware (robfig/cron's
+// Chain). A wrapper takes the job function and returns a new one:
+//
+//   txflow::Wrapper log_calls = [](txflow::JobFunction next) {
+//       return [next](txflow::JobContext& ctx) {
+//           spdlog::info("{} attempt {}", ctx.job_name(), ctx.attempt());
+//           next(ctx);
+//       };
+//   };
+//
+// Composition order: the first policy named is the outermost. Each attempt
+// of a run goes through the whole chain; a retry is a new attempt armed on
+// the scheduler's timer, never a sleep on a worker. So order matters where a
+// policy looks across attempts: timeout(5s) placed *outside* retry bounds the
+// whole run (all attempts, from the first start), *inside* it bounds each
+// attempt; recover() inside retry hides failures from it (nothing is retried).
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "txflow/policy/circuit_breaker.hpp"
+#include "txflow/policy/rate_limit.hpp"
+#include "txflow/policy/retry.hpp"
+#include "txflow/scheduler.hpp"
+
+namespace txflow {
+
+// Thrown by policies; the scheduler maps them to outcomes.
+class TimeoutError : public std::runtime_error {  // Outcome::timed_out
+public:
+    using std::runtime_error::runtime_error;
+};
+class CircuitOpenError : public std::runtime_error {  // Outcome::failed, fast
+public:
+    using std::runtime_error::runtime_error;
+};
+class SkipRun : public std::runtime_error {  // Outcome::skipped: overlap or rate limit
+public:
+    using std::runtime_error::runtime_error;
+};
+
+namespace policies {
+
+enum class TimeoutScope : std::uint8_t { attempt, run };
+
+// Catches every exception, logs it with the job name, and reports the run as
+// failed with its what(), without rethrowing.
+Wrapper recover();
+// Failed attempts are retried after the policy's delay, through the timer.
+// An exhausted or non-retryable failure goes to the dead-letter list.
+Wrapper retry(retry::Policy policy);
+// At the deadline the attempt's stop_token is requested and the attempt
+// counts as timed out; a job that ignores it is reported as stuck.
+Wrapper timeout(std::chrono::milliseconds limit, TimeoutScope scope = TimeoutScope::attempt);
+// Overlap control: a fire while the previous run is still going is skipped,
+// or remembered and run once more right after it.
+Wrapper skip_if_running();
+Wrapper delay_if_running();
+// Fails fast (CircuitOpenError) or runs the fallback while the breaker is open.
+Wrapper circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback = {});
+// Runs only when the bucket has a token; otherwise the fire is skipped.
+Wrapper rate_limit(std::shared_ptr<TokenBucket> bucket);
+
+// chain(job, {a, b, c}) == a(b(c(job))).
+JobFunction chain(JobFunction job, const std::vector<Wrapper>& wrappers);
+
+}  // namespace policies
+}  // namespace txflow

@@ -1,0 +1,319 @@
+// Policies running inside the scheduler, on a manual clock: retries wait on
+// the timer, deadlines stop attempts, dead letters can be re-run.
+#include <catch2/catch.hpp>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "txflow/policy/policy.hpp"
+#include "txflow/scheduler.hpp"
+
+using namespace std::chrono_literals;
+using txflow::EventKind;
+using txflow::JobContext;
+using txflow::ManualClock;
+using txflow::Outcome;
+using txflow::Scheduler;
+using txflow::SchedulerOptions;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> quiet() {
+    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+struct Recorder : txflow::Listener {
+    std::mutex mutex;
+    struct Row {
+        EventKind kind;
+        std::string job;
+        Outcome outcome;
+        std::uint32_t attempt;
+        std::chrono::milliseconds delay;
+        std::string detail;
+    };
+    std::vector<Row> rows;
+    void on_event(const txflow::Event& e) override {
+        const std::lock_guard lock(mutex);
+        rows.push_back({e.kind, std::string(e.job), e.outcome, e.attempt, e.delay, std::string(e.detail)});
+    }
+    std::vector<Row> of(EventKind kind) {
+        const std::lock_guard lock(mutex);
+        std::vector<Row> out;
+        for (const auto& r : rows)
+            if (r.kind == kind) out.push_back(r);
+        return out;
+    }
+};
+
+struct Fixture {
+    ManualClock clock{*txflow::cron::parse_rfc3339("2026-01-01T00:00:00Z")};
+    std::shared_ptr<Recorder> events = std::make_shared<Recorder>();
+    Scheduler sched{
+        SchedulerOptions{}.logger(quiet()).workers(2).clock(clock).listener(events).seed(7).stuck_after(500ms)};
+    void advance(std::chrono::milliseconds total, std::chrono::milliseconds step = 100ms) {
+        for (auto done = 0ms; done < total; done += step) {
+            clock.advance(std::min(step, total - done));
+            sched.wait_idle();
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("retry waits on the timer with the exact backoff, then dead-letters", "[scheduler][policy][retry]") {
+    Fixture f;
+    std::atomic<int> calls{0};
+    f.sched.job("flaky")
+        .after(1s)
+        .retry(txflow::retry::exponential(1s, 2.0, 1min).attempts(4))
+        .run([&](JobContext&) {
+            ++calls;
+            throw std::runtime_error("upstream 503");
+        });
+    f.sched.start();
+    f.advance(1s);
+    CHECK(calls == 1);
+    f.advance(900ms);
+    CHECK(calls == 1);  // the 1 s backoff has not passed
+    f.advance(100ms);
+    CHECK(calls == 2);
+    f.advance(2s);
+    CHECK(calls == 3);
+    f.advance(4s);
+    CHECK(calls == 4);
+    f.advance(60s);
+    CHECK(calls == 4);  // attempts exhausted
+
+    const auto retrying = f.events->of(EventKind::retrying);
+    REQUIRE(retrying.size() == 3);
+    CHECK(retrying[0].attempt == 2);
+    CHECK(retrying[0].delay == 1s);
+    CHECK(retrying[1].delay == 2s);
+    CHECK(retrying[2].delay == 4s);
+    const auto finished = f.events->of(EventKind::finished);
+    REQUIRE(finished.size() == 4);
+    for (std::uint32_t i = 0; i < 4; ++i) CHECK(finished[i].attempt == i + 1);
+
+    auto letters = f.sched.dead_letters();
+    REQUIRE(letters.size() == 1);
+    CHECK(letters[0].job == "flaky");
+    CHECK(letters[0].attempts == 4);
+    CHECK(letters[0].error == "upstream 503");
+    CHECK(f.events->of(EventKind::dead_lettered).size() == 1);
+    CHECK(f.sched.find("flaky")->info()->run_count == 1);  // one run, four attempts
+
+    // Re-run from the dead-letter list: a fresh run with its own retries.
+    CHECK(f.sched.rerun_dead_letter(letters[0].id));
+    f.sched.wait_idle();
+    CHECK(calls == 5);
+    CHECK(f.sched.dead_letters().empty());
+    CHECK_FALSE(f.sched.rerun_dead_letter(letters[0].id));
+    f.advance(10s);
+    CHECK(calls == 8);
+    CHECK(f.sched.clear_dead_letters() == 1);
+    CHECK(f.sched.dead_letters().empty());
+}
+
+TEST_CASE("a retry succeeding ends the run as succeeded", "[scheduler][policy][retry]") {
+    Fixture f;
+    std::atomic<int> calls{0};
+    f.sched.job("eventually")
+        .after(1s)
+        .retry(txflow::retry::fixed(500ms).attempts(5))
+        .run([&](JobContext& ctx) {
+            ++calls;
+            if (ctx.attempt() < 3) throw std::runtime_error("not yet");
+        });
+    f.sched.start();
+    f.advance(3s);
+    CHECK(calls == 3);
+    CHECK(f.sched.find("eventually")->info()->last_outcome == Outcome::succeeded);
+    CHECK(f.sched.dead_letters().empty());
+}
+
+TEST_CASE("a non-retryable failure goes straight to the dead letters", "[scheduler][policy][retry]") {
+    Fixture f;
+    std::atomic<int> calls{0};
+    f.sched.job("bad-input")
+        .after(1s)
+        .retry(txflow::retry::fixed(1s).attempts(5).retry_if([](const std::exception_ptr& ep) {
+            try {
+                std::rethrow_exception(ep);
+            } catch (const std::invalid_argument&) {
+                return false;
+            } catch (...) {
+                return true;
+            }
+        }))
+        .run([&](JobContext&) {
+            ++calls;
+            throw std::invalid_argument("malformed order");
+        });
+    f.sched.start();
+    f.advance(10s);
+    CHECK(calls == 1);
+    REQUIRE(f.sched.dead_letters().size() == 1);
+    CHECK(f.sched.dead_letters()[0].error == "malformed order");
+}
+
+TEST_CASE("timeout: a cooperative job stops at the deadline, a stubborn one is stuck", "[scheduler][policy][timeout]") {
+    Fixture f;
+    std::atomic<bool> cooperative_started{false}, stubborn_started{false}, release{false};
+    f.sched.job("cooperative").after(1s).timeout(2s).run([&](JobContext& ctx) {
+        cooperative_started = true;
+        while (!ctx.stop_token().stop_requested()) std::this_thread::sleep_for(1ms);
+    });
+    f.sched.job("stubborn").after(1s).timeout(2s).run([&](JobContext&) {
+        stubborn_started = true;
+        while (!release) std::this_thread::sleep_for(1ms);
+    });
+    f.sched.start();
+    f.clock.advance(1s);
+    while (!cooperative_started || !stubborn_started) std::this_thread::sleep_for(1ms);
+    f.clock.advance(2s);  // both deadlines: stop requested
+    // The cooperative job returns; the scheduler records a timeout.
+    for (int i = 0; i < 2000 && f.sched.find("cooperative")->info()->last_outcome == Outcome::none; ++i)
+        std::this_thread::sleep_for(1ms);
+    CHECK(f.sched.find("cooperative")->info()->last_outcome == Outcome::timed_out);
+    CHECK(f.sched.stuck_workers() == 0);
+    f.clock.advance(600ms);  // past stuck_after: the stubborn one is stuck
+    for (int i = 0; i < 2000 && f.sched.stuck_workers() == 0; ++i) std::this_thread::sleep_for(1ms);
+    CHECK(f.sched.stuck_workers() == 1);
+    CHECK(f.events->of(EventKind::stuck).size() == 1);
+    release = true;
+    f.sched.wait_idle();
+    CHECK(f.sched.stuck_workers() == 0);
+    CHECK(f.sched.find("stubborn")->info()->last_outcome == Outcome::timed_out);
+}
+
+TEST_CASE("timeout outside retry bounds the whole run, inside it each attempt", "[scheduler][policy][order]") {
+    // Each attempt takes 3 s (of manual time) and fails; retries wait 1 s.
+    auto slow_failure = [](std::atomic<int>& calls, ManualClock& clock) {
+        return [&calls, &clock](JobContext&) {
+            ++calls;
+            (void)clock;
+            throw std::runtime_error("boom");
+        };
+    };
+    SECTION("outside: the 5 s budget covers all attempts") {
+        Fixture f;
+        std::atomic<int> calls{0};
+        f.sched.job("outer")
+            .after(1s)
+            .timeout(5s)
+            .retry(txflow::retry::fixed(2s).attempts(10))
+            .run(slow_failure(calls, f.clock));
+        f.sched.start();
+        f.advance(30s, 500ms);
+        // attempts start at 1 s, 3 s, 5 s; the one due at 7 s is past 1 s + 5 s
+        CHECK(calls == 3);
+        CHECK(f.sched.find("outer")->info()->last_outcome == Outcome::timed_out);
+    }
+    SECTION("inside: each attempt has its own 5 s") {
+        Fixture f;
+        std::atomic<int> calls{0};
+        f.sched.job("inner")
+            .after(1s)
+            .retry(txflow::retry::fixed(2s).attempts(10))
+            .timeout(5s)
+            .run(slow_failure(calls, f.clock));
+        f.sched.start();
+        f.advance(30s, 500ms);
+        CHECK(calls == 10);
+        CHECK(f.sched.find("inner")->info()->last_outcome == Outcome::failed);
+    }
+}
+
+TEST_CASE("recover inside retry hides failures, outside it does not", "[scheduler][policy][order]") {
+    SECTION("recover inside: no retry") {
+        Fixture f;
+        std::atomic<int> calls{0};
+        f.sched.job("j").after(1s).retry(txflow::retry::fixed(1s).attempts(3)).recover().run([&](JobContext&) {
+            ++calls;
+            throw std::runtime_error("x");
+        });
+        f.sched.start();
+        f.advance(10s);
+        CHECK(calls == 1);
+        CHECK(f.sched.find("j")->info()->last_outcome == Outcome::failed);
+        CHECK(f.sched.find("j")->info()->last_error == "x");
+    }
+    SECTION("recover outside: retried") {
+        Fixture f;
+        std::atomic<int> calls{0};
+        f.sched.job("j").after(1s).recover().retry(txflow::retry::fixed(1s).attempts(3)).run([&](JobContext&) {
+            ++calls;
+            throw std::runtime_error("x");
+        });
+        f.sched.start();
+        f.advance(10s);
+        CHECK(calls == 3);
+    }
+}
+
+TEST_CASE("skip_if_running skips a fire while the previous run goes on", "[scheduler][policy][overlap]") {
+    Fixture f;
+    std::atomic<bool> release{false};
+    std::atomic<int> calls{0};
+    f.sched.job("long").every(1s).skip_if_running().run([&](JobContext&) {
+        ++calls;
+        while (!release) std::this_thread::sleep_for(1ms);
+    });
+    f.sched.start();
+    f.clock.advance(1s);
+    while (calls == 0) std::this_thread::sleep_for(1ms);
+    f.clock.advance(1s);  // second fire while the first runs: skipped
+    for (int i = 0; i < 2000 && f.events->of(EventKind::finished).empty(); ++i) std::this_thread::sleep_for(1ms);
+    const auto finished = f.events->of(EventKind::finished);
+    REQUIRE(finished.size() == 1);
+    CHECK(finished[0].outcome == Outcome::skipped);
+    release = true;
+    f.sched.wait_idle();
+    CHECK(calls == 1);
+}
+
+TEST_CASE("a shared circuit breaker opens, fails fast, and reports its changes", "[scheduler][policy][breaker]") {
+    Fixture f;
+    txflow::BreakerOptions options;
+    options.window = 4;
+    options.min_calls = 2;
+    options.failure_rate = 0.5;
+    options.open_for = 10s;
+    options.half_open_probes = 1;
+    std::atomic<int> a_calls{0}, b_calls{0}, fallback_calls{0};
+    f.sched.job("a").every(1s).circuit_breaker("db", options).run([&](JobContext&) {
+        ++a_calls;
+        throw std::runtime_error("db down");
+    });
+    f.sched.job("b")
+        .every(1s)
+        .circuit_breaker("db", options, [&](JobContext&) { ++fallback_calls; })
+        .run([&](JobContext&) { ++b_calls; });
+    f.sched.start();
+    f.advance(5s, 1s);
+    CHECK(f.sched.breaker("db")->state() == txflow::BreakerState::open);
+    CHECK(a_calls + b_calls < 10);  // calls stopped once open
+    CHECK(fallback_calls > 0);
+    const auto changes = f.events->of(EventKind::breaker);
+    REQUIRE_FALSE(changes.empty());
+    CHECK(changes[0].job == "db");
+    CHECK(changes[0].detail == "closed->open");
+}
+
+TEST_CASE("rate_limit skips fires beyond the bucket", "[scheduler][policy][ratelimit]") {
+    Fixture f;
+    std::atomic<int> calls{0};
+    f.sched.job("limited").every(100ms).rate_limit(1.0, 2.0).run([&](JobContext&) { ++calls; });
+    f.sched.start();
+    f.advance(3s, 100ms);
+    // Fires at 0.1 s, 0.2 s, ... 3.0 s; the bucket starts full (2) and refills
+    // 1 a second: runs at 0.1 and 0.2 (burst), then 1.1 and 2.1.
+    CHECK(calls == 4);
+    CHECK(f.events->of(EventKind::finished).size() == 30);  // the other 26 ended as skipped
+}
