@@ -440,6 +440,35 @@ struct Scheduler::Impl {
         by_name.for_each([](JobState* j) { JobState::destroy(j); });
     }
 
+    // Events raised under the mutex wait here, with their strings owned, until
+    // flush_events() delivers them unlocked: a listener may call back into the
+    // scheduler.
+    struct Deferred {
+        Event event;
+        std::string job;
+        std::string detail;
+    };
+    std::vector<Deferred> deferred;
+
+    void defer(const Event& e) {
+        if (options.listeners_.empty()) return;
+        deferred.push_back({e, std::string(e.job), std::string(e.detail)});
+    }
+    // Call without the mutex.
+    void flush_events() {
+        if (options.listeners_.empty()) return;
+        std::vector<Deferred> batch;
+        {
+            const std::lock_guard lock(mutex);
+            batch.swap(deferred);
+        }
+        for (auto& d : batch) {
+            d.event.job = d.job;
+            d.event.detail = d.detail;
+            emit(d.event);
+        }
+    }
+
     void emit(const Event& e) const {
         for (const auto& l : options.listeners_) l->on_event(e);
     }
@@ -476,7 +505,7 @@ struct Scheduler::Impl {
     void arm_wall(JobState& j, WallTime w, SteadyTime now_s, WallTime now_w) {
         j.set_next_wall(w);
         set_deadline(j, now_s + (w - now_w) + draw_jitter(j));
-        emit(event(EventKind::scheduled, j.name(), w));
+        defer(event(EventKind::scheduled, j.name(), w));
     }
 
     // Computes and arms the next fire of a job that has none armed.
@@ -501,7 +530,7 @@ struct Scheduler::Impl {
             case Trigger::Kind::every_fixed_delay:
                 if (j.next_steady() == SteadyTime{}) j.set_next_steady(now_s + j.period());
                 set_deadline(j, j.next_steady() + draw_jitter(j));
-                emit(event(EventKind::scheduled, j.name(),
+                defer(event(EventKind::scheduled, j.name(),
                            now_w + std::chrono::duration_cast<milliseconds>(j.next_steady() - now_s)));
                 return;
         }
@@ -566,7 +595,7 @@ struct Scheduler::Impl {
                 ++stuck;
                 log.warn("job '{}' is stuck: still running {} ms after its deadline and a stop request",
                          t.run->job->name(), options.stuck_after_.count());
-                emit(event(EventKind::stuck, t.run->job->name(), WallTime{}));
+                defer(event(EventKind::stuck, t.run->job->name(), WallTime{}));
                 return;
             }
         }
@@ -591,7 +620,7 @@ struct Scheduler::Impl {
                  cron::to_rfc3339(first_missed, cron::Zone::utc()));
         Event e = event(skipped ? EventKind::skipped : EventKind::misfired, j.name(), first_missed);
         e.count = count;
-        emit(e);
+        defer(e);
     }
 
     // The timer of j expired at steady time now_s.
@@ -830,6 +859,7 @@ struct Scheduler::Impl {
             }
             dead = release_run(j);
         }
+        flush_events();
         if (retry_delay) {
             Event e = event(EventKind::retrying, j.name(), scheduled);
             e.attempt = r.attempt + 1;
@@ -873,8 +903,9 @@ struct Scheduler::Impl {
             while (JobState* j = timers.pop_due(now_s)) on_timer(*j, now_s, now_w, runs);
             while (auto fired = aux_timers.pop_due(now_s))
                 on_aux_timer(*reinterpret_cast<AuxTimer*>(static_cast<std::uintptr_t>(fired->payload)), runs);
-            if (!runs.empty()) {
+            if (!runs.empty() || !deferred.empty()) {
                 lock.unlock();
+                flush_events();
                 submit(runs);
                 lock.lock();
                 continue;
@@ -900,7 +931,7 @@ struct Scheduler::Impl {
     bool idle_now() const {
         if (inflight != 0) return false;
         if (!started || stopping) return true;
-        if (seen_generation != clock.generation() || wake) return false;
+        if (seen_generation != clock.generation() || wake || !deferred.empty()) return false;
         const auto now = clock.steady_now();
         const auto due = timers.next_due();
         const auto aux_due = aux_timers.next_due();

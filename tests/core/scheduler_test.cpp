@@ -369,3 +369,31 @@ TEST_CASE("a job removed with runs in flight lives until they end; its name is f
     CHECK(new_runs == 3);
     CHECK(f.sched.jobs().size() == 1);
 }
+
+TEST_CASE("a listener may call back into the scheduler", "[scheduler][events]") {
+    struct Reentrant : txflow::Listener {
+        std::atomic<Scheduler*> sched{nullptr};
+        std::atomic<int> calls{0};
+        void on_event(const txflow::Event&) override {
+            if (auto* s = sched.load()) {
+                (void)s->jobs();
+                ++calls;
+            }
+        }
+    };
+    auto listener = std::make_shared<Reentrant>();
+    ManualClock clock{wall("2026-01-01T00:00:00Z")};
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2).clock(clock).listener(listener)};
+    listener->sched = &sched;
+    sched.job("minutely").cron("0 * * * * *").run([](JobContext&) {});
+    sched.job("fast").every(1s).run([](JobContext&) {});
+    sched.start();
+    for (int i = 0; i < 180; ++i) {
+        clock.advance(1s);
+        sched.wait_idle();
+    }
+    clock.jump_wall(10min);  // misfire events too
+    sched.wait_idle();
+    CHECK(listener->calls > 180 * 3);
+    CHECK(sched.find("minutely")->info()->run_count == 4);
+}
