@@ -264,7 +264,7 @@ struct AuxTimer {
 // A retry waiting on the timer.
 struct PendingRetry {
     PendingRun run;
-    AuxTimer timer{AuxTimer::Kind::retry};
+    AuxTimer timer{AuxTimer::Kind::retry, nullptr, std::nullopt};
 };
 
 // One attempt in progress; lives on the worker's stack, linked into Impl::active_runs.
@@ -272,8 +272,8 @@ struct ActiveRun {
     JobState* job;
     std::stop_source* stop;
     ActiveRun* next;
-    AuxTimer deadline{AuxTimer::Kind::deadline};
-    AuxTimer stuck_check{AuxTimer::Kind::stuck_check};
+    AuxTimer deadline{AuxTimer::Kind::deadline, nullptr, std::nullopt};
+    AuxTimer stuck_check{AuxTimer::Kind::stuck_check, nullptr, std::nullopt};
     bool stuck = false;
 };
 
@@ -789,9 +789,9 @@ struct Scheduler::Impl {
                                        const std::lock_guard lock(mutex);
                                        arm_aux(active.deadline, deadline);
                                    });
-        Event started = event(EventKind::started, j.name(), scheduled);
-        started.attempt = r.attempt;
-        emit(started);
+        Event start_event = event(EventKind::started, j.name(), scheduled);
+        start_event.attempt = r.attempt;
+        emit(start_event);
         Outcome outcome = Outcome::succeeded;
         std::string error;
         const auto t0 = std::chrono::steady_clock::now();
@@ -1207,6 +1207,14 @@ JobBuilder& JobBuilder::cron(const cron::Schedule& schedule) {
     trigger_ = Trigger{Trigger::Kind::cron, schedule, milliseconds{0}, WallTime{}};
     cron_text_.clear();
     return *this;
+}
+
+JobBuilder& JobBuilder::cron(const cron::Spec& spec) {
+    // A "..."_cron literal: checked by the compiler, except whether its zone exists.
+    const std::string_view zone = spec.zone_name();
+    if (!zone.empty() && cron::Zone::find(zone) == nullptr)
+        throw ScheduleError(fmt::format("job '{}': unknown time zone \"{}\"", name_, zone));
+    return cron(cron::Schedule(spec));
 }
 
 JobBuilder& JobBuilder::every(milliseconds period) {

@@ -244,6 +244,8 @@ class JobBuilder {
 public:
     JobBuilder& cron(std::string_view expression, cron::Format format = cron::Format::any);
     JobBuilder& cron(const cron::Schedule& schedule);
+    // A compile-time checked "..."_cron literal (txflow/cron/literal.hpp).
+    JobBuilder& cron(const cron::Spec& spec);
     JobBuilder& every(std::chrono::milliseconds period);             // fixed rate
     JobBuilder& every_fixed_delay(std::chrono::milliseconds delay);  // delay counted from each run's end
     JobBuilder& after(std::chrono::milliseconds delay);
