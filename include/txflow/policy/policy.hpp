@@ -11,10 +11,13 @@
 //
 // Composition order: the first policy named is the outermost. Each attempt
 // of a run goes through the whole chain; a retry is a new attempt armed on
-// the scheduler's timer, never a sleep on a worker. So order matters where a
-// policy looks across attempts: timeout(5s) placed *outside* retry bounds the
-// whole run (all attempts, from the first start), *inside* it bounds each
-// attempt; recover() inside retry hides failures from it (nothing is retried).
+// the scheduler's timer, never a sleep on a worker. Order still matters:
+// - JobBuilder::timeout(5s) written *before* retry(...) bounds the whole run
+//   (all attempts, from the first start: TimeoutScope::run) and its timeout
+//   ends the run; written *after* it bounds each attempt and a timed-out
+//   attempt is retried. (policies::timeout takes the scope explicitly.)
+// - recover() inside retry hides failures from it: retry reacts to
+//   exceptions only, and recover reports instead of rethrowing.
 
 #include <chrono>
 #include <functional>
