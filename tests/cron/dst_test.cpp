@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/cron_fires.hpp"
 #include "support/cron_reference.hpp"
 #include "txflow/cron/schedule.hpp"
 
@@ -47,19 +48,7 @@ Instant Z(const char* text) {
     return ref::utc(y, mo, d, h, mi, s);
 }
 
-V fires(const Schedule& s, Instant from, int count) {
-    V out;
-    std::optional<Instant> t = from;
-    for (int i = 0; i < count; ++i) {
-        t = s.next(*t);
-        if (!t) {
-            out.emplace_back("nullopt");
-            break;
-        }
-        out.push_back(ref::utc_text(*t));
-    }
-    return out;
-}
+using txflow::cron_test::fires;
 
 V fires_back(const Schedule& s, Instant from, int count) {
     V out;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/cron_gen.hpp"
+#include "support/cron_fires.hpp"
 #include "support/cron_reference.hpp"
 #include "txflow/cron/parser.hpp"
 #include "txflow/cron/schedule.hpp"
@@ -65,20 +66,7 @@ ParseError error_of(std::string_view text, Format format = Format::any) {
     return r.error();
 }
 
-// The next `count` fires after `from`, as UTC text.
-std::vector<std::string> fires(const Schedule& s, Instant from, int count) {
-    std::vector<std::string> out;
-    std::optional<Instant> t = from;
-    for (int i = 0; i < count; ++i) {
-        t = s.next(*t);
-        if (!t) {
-            out.emplace_back("nullopt");
-            break;
-        }
-        out.push_back(ref::utc_text(*t));
-    }
-    return out;
-}
+using txflow::cron_test::fires;
 
 using V = std::vector<std::string>;
 
