@@ -3,8 +3,8 @@
 // taking the next one share a critical section).
 //
 // Layout: every named queue (a "lane", lane 0 being the default, unlimited
-// queue) holds one FIFO per priority level, each a ring buffer that stops
-// allocating once it has grown to the peak backlog. A FIFO's head is its
+// queue) holds one FIFO per priority level, each a chain of fixed blocks from
+// a free list that stops allocating once the backlog has reached its peak. A FIFO's head is its
 // oldest task, so it is also the one with the highest effective priority
 // (base + waited / aging_step). Choosing the next task compares only the heads
 // of the eligible lanes' FIFOs: O(levels x lanes), independent of the backlog.
@@ -19,6 +19,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -29,41 +30,114 @@ namespace txflow {
 
 namespace {
 
-// A growable FIFO ring (power-of-two capacity). Unlike std::deque it does not
-// allocate a node every few pushes once it has reached its peak size.
-template <class T>
-class Ring {
-public:
-    [[nodiscard]] bool empty() const { return size_ == 0; }
-    [[nodiscard]] std::size_t size() const { return size_; }
-    [[nodiscard]] T& front() { return buf_[head_]; }
+// Queue storage: FIFOs made of fixed-size blocks taken from a per-executor
+// free list. A block whose tasks have all been taken goes back to the list,
+// never to the allocator, so once the backlog has reached its peak a run does
+// no allocation and touches no new page (besides what std::function itself
+// allocates for a large capture). A growable ring would re-copy and re-fault
+// its whole buffer at each doubling.
+struct Entry {
+    std::function<void()> run;
+    std::int64_t enqueued_ns = 0;  // coarse_now_ns() at submit
+    std::uint64_t seq = 0;         // global submission order: FIFO and "oldest" tie-breaks
+};
 
-    // The slot of a new last element, to be filled in place (saves a move of a
-    // whole T inside the submit critical section).
-    T& emplace_back_slot() {
-        if (size_ == buf_.size()) grow();
-        T& slot = buf_[(head_ + size_) & (buf_.size() - 1)];
-        ++size_;
-        return slot;
+struct Block {
+    static constexpr std::size_t kSlots = 256;
+    Entry slots[kSlots];
+    // The `dropped` callables, parallel to `slots`; allocated the first time a
+    // task in this block has one, so a task without one (the common case)
+    // stores 48 bytes, not 80.
+    std::unique_ptr<std::function<void()>[]> dropped;
+    Block* next = nullptr;
+};
+
+class BlockPool {
+public:
+    BlockPool() = default;
+    BlockPool(const BlockPool&) = delete;
+    BlockPool& operator=(const BlockPool&) = delete;
+    ~BlockPool() {
+        while (free_ != nullptr) delete std::exchange(free_, free_->next);
     }
-    T pop_front() {
-        T out = std::move(buf_[head_]);
-        buf_[head_].reset();  // release whatever the moved-from callables still hold
-        head_ = (head_ + 1) & (buf_.size() - 1);
+    Block* get() {
+        if (free_ == nullptr) return new Block();
+        Block* b = std::exchange(free_, free_->next);
+        b->next = nullptr;
+        return b;
+    }
+    void put(Block* b) noexcept {
+        b->next = free_;
+        free_ = b;
+    }
+
+private:
+    Block* free_ = nullptr;
+};
+
+class Fifo {
+public:
+    Fifo() = default;
+    Fifo(const Fifo&) = delete;
+    Fifo& operator=(const Fifo&) = delete;
+    Fifo(Fifo&& o) noexcept
+        : head_(std::exchange(o.head_, nullptr)), tail_(std::exchange(o.tail_, nullptr)),
+          head_i_(o.head_i_), tail_i_(o.tail_i_), size_(std::exchange(o.size_, 0)) {}
+    Fifo& operator=(Fifo&&) = delete;
+    ~Fifo() {
+        while (head_ != nullptr) delete std::exchange(head_, head_->next);
+    }
+
+    [[nodiscard]] bool empty() const { return size_ == 0; }
+    [[nodiscard]] const Entry& front() const { return head_->slots[head_i_]; }
+
+    // A fresh slot at the back; `dropped_out` gets the slot for a `dropped`
+    // callable when `need_dropped` (allocating the block's array once).
+    Entry& push(BlockPool& pool, bool need_dropped, std::function<void()>*& dropped_out) {
+        if (tail_ == nullptr) {
+            head_ = tail_ = pool.get();
+            head_i_ = tail_i_ = 0;
+        } else if (tail_i_ == Block::kSlots) {
+            tail_->next = pool.get();
+            tail_ = tail_->next;
+            tail_i_ = 0;
+        }
+        const std::size_t i = tail_i_++;
+        ++size_;
+        if (need_dropped) {
+            if (!tail_->dropped) tail_->dropped = std::make_unique<std::function<void()>[]>(Block::kSlots);
+            dropped_out = &tail_->dropped[i];
+        }
+        return tail_->slots[i];
+    }
+
+    // Moves the head's callables out and advances. Returns the run callable;
+    // `dropped` receives the dropped one (if any).
+    std::function<void()> pop(BlockPool& pool, std::function<void()>* dropped) {
+        Block* b = head_;
+        const std::size_t i = head_i_++;
+        std::function<void()> out = std::move(b->slots[i].run);
+        b->slots[i].run = nullptr;
+        if (b->dropped && b->dropped[i]) {
+            if (dropped != nullptr) *dropped = std::move(b->dropped[i]);
+            b->dropped[i] = nullptr;
+        }
         --size_;
+        if (size_ == 0) {
+            head_i_ = tail_i_ = 0;  // keep the one block: the next push reuses it
+        } else if (head_i_ == Block::kSlots) {
+            head_ = b->next;
+            head_i_ = 0;
+            pool.put(b);
+        }
         return out;
     }
 
 private:
-    void grow() {
-        std::vector<T> bigger(buf_.empty() ? 16 : buf_.size() * 2);
-        for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move(buf_[(head_ + i) & (buf_.size() - 1)]);
-        buf_ = std::move(bigger);
-        head_ = 0;
-    }
-
-    std::vector<T> buf_;
-    std::size_t head_ = 0;
+    Block* head_ = nullptr;
+    Block* tail_ = nullptr;
+    std::size_t head_i_ = 0;
+    std::size_t tail_i_ = 0;
     std::size_t size_ = 0;
 };
 
@@ -83,36 +157,15 @@ inline std::int64_t coarse_now_ns() noexcept {
 #endif
 }
 
-struct Entry {
-    std::function<void()> run;
-    std::function<void()> dropped;
-    std::int64_t enqueued_ns = 0;  // coarse_now_ns() at submit
-    std::uint64_t seq = 0;         // global submission order: FIFO and "oldest" tie-breaks
-
-    // Cheaper than assigning a fresh Entry{} (no temporary, no move-assign).
-    void reset() noexcept {
-        run = nullptr;
-        dropped = nullptr;
-    }
-};
-
 struct Lane {
     std::string name;
     std::size_t limit = 0;  // 0: unlimited
     std::size_t running = 0;
     std::size_t size = 0;   // queued, all levels
-    Ring<Entry> fifo[kPriorityLevels];
+    Fifo fifo[kPriorityLevels];
 
     [[nodiscard]] bool saturated() const { return limit != 0 && running >= limit; }
 };
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
 
 template <class F>
 void call_quietly(F& f) noexcept {
@@ -138,23 +191,46 @@ struct Executor::Impl {
     std::condition_variable idle_cv;   // wait_idle()
     std::condition_variable space_cv;  // submitters blocked by a full backlog
 
+    BlockPool pool;  // declared before `lanes`: the FIFOs return blocks to it
     std::vector<Lane> lanes;
     std::size_t queued = 0;
     std::size_t running = 0;
     std::uint64_t next_seq = 0;
-    std::size_t idle_workers = 0;  // waiting on work_cv
+    // Workers waiting on work_cv, and how many of them have been notified but
+    // not yet run. A submit notifies only when some sleeper is not already
+    // on its way: once every sleeper has been woken, further submits pay no
+    // futex call (the woken workers drain the backlog).
+    std::size_t sleepers = 0;
+    std::size_t wakes_pending = 0;
     std::size_t idle_waiters = 0;  // waiting in wait_idle()
     std::size_t space_waiters = 0; // waiting for room in submit()
-    std::size_t spinning = 0;      // workers spinning before they sleep (0 or 1)
     bool stopping = false;
-    // Bumped (under the mutex) by every submit; idle workers spin on it
-    // briefly, without the mutex, before they sleep.
-    std::atomic<std::uint64_t> submitted{0};
-    static constexpr int kSpins = 2000;
 
     std::mutex join_mutex;  // serialises shutdown() callers
     std::vector<std::thread> threads;
     std::size_t worker_count = 0;
+
+    // Caller holds the mutex. True: the caller must notify work_cv once.
+    bool claim_wake() {
+        if (sleepers <= wakes_pending) return false;
+        ++wakes_pending;
+        return true;
+    }
+    // After a submit: wake a sleeper only if the queued tasks outnumber the
+    // workers that will look at the queue anyway (awake and not running a
+    // task, or notified and on their way). A free worker always picks under
+    // the lock before it sleeps, so it cannot miss the task.
+    bool claim_wake_for_queued() {
+        if (sleepers <= wakes_pending) return false;
+        const std::size_t free_workers = worker_count - sleepers - running + wakes_pending;
+        if (free_workers >= queued) return false;
+        ++wakes_pending;
+        return true;
+    }
+    void wake_all() {  // caller holds the mutex
+        wakes_pending = sleepers;
+        work_cv.notify_all();
+    }
 
     // The best eligible head, or false. Caller holds the mutex.
     bool pick(std::size_t& lane_out, int& level_out) {
@@ -177,6 +253,7 @@ struct Executor::Impl {
                     lane_out = l;
                     level_out = p;
                     best_seq = head.seq;
+                    if (queued == 1) return true;  // the only task: nothing to compare
                     continue;
                 }
                 if (!clock_read) {
@@ -217,10 +294,13 @@ struct Executor::Impl {
             }
         }
         if (best_lane == nullptr) return {};
-        Entry e = best_lane->fifo[best_level].pop_front();
+        std::function<void()> dropped;
+        // The evicted `run` dies here, under the lock: it is never called, and
+        // its captures are the submitter's (drop_oldest callers accept this).
+        (void)best_lane->fifo[best_level].pop(pool, &dropped);
         --best_lane->size;
         --queued;
-        return std::move(e.dropped);
+        return dropped;
     }
 
     void worker_loop() {
@@ -228,50 +308,30 @@ struct Executor::Impl {
         for (;;) {
             std::size_t l = 0;
             int p = 0;
-            bool spun = false;
+            // No spinning before sleeping: on a machine with fewer CPUs than
+            // threads (and on a 1-CPU VM) a spinning worker only steals the
+            // submitter's time slice.
             while (!pick(l, p)) {
                 if (stopping && queued == 0) return;
-                if (!spun && spinning == 0) {
-                    // Spin briefly before sleeping: when the backlog runs dry
-                    // because workers keep up with a fast submitter, sleeping at
-                    // once costs a futex wake and two context switches per task.
-                    // One spinner at most (so spinning never crowds out a
-                    // submitter on a small machine); while it spins, submit()
-                    // does not wake sleepers: the spinner takes the task.
-                    spun = true;
-                    ++spinning;
-                    const std::uint64_t seen = submitted.load(std::memory_order_relaxed);
-                    lock.unlock();
-                    for (int i = 0; i < kSpins && submitted.load(std::memory_order_relaxed) == seen; ++i) {
-                        cpu_relax();
-                    }
-                    lock.lock();
-                    --spinning;
-                    continue;
-                }
-                ++idle_workers;
+                ++sleepers;
                 work_cv.wait(lock);
-                --idle_workers;
-                spun = false;
+                --sleepers;
+                if (wakes_pending != 0) --wakes_pending;
             }
             Lane& lane = lanes[l];
-            Entry e = lane.fifo[p].pop_front();
+            std::function<void()> run = lane.fifo[p].pop(pool, nullptr);
             --lane.size;
             --queued;
             ++lane.running;
             ++running;
             if (space_waiters != 0) space_cv.notify_one();
-            // Work left and nobody spinning: wake a sleeper to share it (a
-            // submit skipped the wake-up while this worker was spinning).
-            const bool wake_peer = queued != 0 && idle_workers != 0 && spinning == 0;
             // During shutdown, workers parked behind a saturated lane must see
             // the backlog run dry, or join() would wait for them forever.
-            if (stopping && queued == 0 && idle_workers != 0) work_cv.notify_all();
+            if (stopping && queued == 0 && sleepers != 0) wake_all();
             lock.unlock();
-            if (wake_peer) work_cv.notify_one();
 
-            call_quietly(e.run);
-            e.reset();  // the task's captures die outside the lock
+            call_quietly(run);
+            run = nullptr;  // the task's captures die outside the lock
 
             lock.lock();
             Lane& done = lanes[l];  // re-index: queue() may have grown the vector
@@ -281,7 +341,7 @@ struct Executor::Impl {
             // A slot freed in a limited lane: its next task is eligible now. This
             // worker takes the best eligible task, which may be another lane's,
             // so wake an idle worker for the lane.
-            if (was_saturated && done.size != 0 && idle_workers != 0) work_cv.notify_one();
+            if (was_saturated && done.size != 0 && claim_wake()) work_cv.notify_one();
             if (running == 0 && queued == 0 && idle_waiters != 0) idle_cv.notify_all();
         }
     }
@@ -304,7 +364,7 @@ QueueId Executor::queue(std::string_view name, std::size_t max_concurrency) {
         if (lanes[i].name == name) {
             const bool raised = max_concurrency == 0 || max_concurrency > lanes[i].limit;
             lanes[i].limit = max_concurrency;
-            if (raised && lanes[i].size != 0) impl_->work_cv.notify_all();
+            if (raised && lanes[i].size != 0) impl_->wake_all();
             return static_cast<QueueId>(i);
         }
     }
@@ -319,6 +379,7 @@ SubmitResult Executor::submit(Task task) {
     const std::int64_t now = coarse_now_ns();  // outside the lock
     const auto level = static_cast<std::size_t>(task.priority);
     if (level >= static_cast<std::size_t>(kPriorityLevels)) return SubmitResult::rejected;
+    const bool has_dropped = static_cast<bool>(task.dropped);
     std::function<void()> evicted;
     bool wake = false;
     {
@@ -342,19 +403,19 @@ SubmitResult Executor::submit(Task task) {
             }
         }
         Lane& lane = im.lanes[task.queue];
-        Entry& e = lane.fifo[level].emplace_back_slot();  // an empty slot: pop_front() resets it
+        std::function<void()>* dropped_slot = nullptr;
+        Entry& e = lane.fifo[level].push(im.pool, has_dropped, dropped_slot);  // an empty slot
         e.run = std::move(task.run);
-        e.dropped = std::move(task.dropped);
         e.enqueued_ns = now;
         e.seq = im.next_seq++;
+        if (dropped_slot != nullptr) *dropped_slot = std::move(task.dropped);
         ++lane.size;
         ++im.queued;
-        im.submitted.store(im.submitted.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        wake = im.idle_workers != 0 && im.spinning == 0 && !lane.saturated();
+        wake = !lane.saturated() && im.claim_wake_for_queued();
     }
     // Notified after unlocking, so the woken worker does not block on the
     // mutex we still hold. No lost wake-up: a worker only waits after seeing
-    // no eligible task under the lock, and counted itself idle before waiting.
+    // no eligible task under the lock, and counted itself a sleeper first.
     if (wake) im.work_cv.notify_one();
     if (evicted) call_quietly(evicted);
     return SubmitResult::accepted;
@@ -374,7 +435,7 @@ void Executor::shutdown() {
     {
         const std::lock_guard lock(im.mutex);
         im.stopping = true;
-        im.work_cv.notify_all();
+        im.wake_all();
         im.space_cv.notify_all();
     }
     for (auto& t : im.threads) {
