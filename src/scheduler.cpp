@@ -1164,6 +1164,10 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     // Policies: the scheduler-wide ones outermost, then the job's in the order
     // written. A timeout with a retry inside it bounds the whole run.
     std::vector<Wrapper> wrappers = impl_->options.default_wrappers_;
+    for (const auto& rate : impl_->options.queue_rates_) {
+        if (!b.queue_.empty() && rate.queue == b.queue_)
+            wrappers.push_back(policies::rate_limit(rate_limiter("queue:" + rate.queue, rate.per_second, rate.burst)));
+    }
     for (std::size_t i = 0; i < b.steps_.size(); ++i) {
         const auto& step = b.steps_[i];
         if (step.timeout.count() > 0) {

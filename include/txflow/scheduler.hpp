@@ -77,6 +77,11 @@ public:
         queues_.emplace_back(std::move(name), max_concurrency);
         return *this;
     }
+    // A token bucket shared by every job in the queue: a fire without a token is skipped.
+    SchedulerOptions& queue_rate_limit(std::string name, double runs_per_second, double burst) {
+        queue_rates_.push_back({std::move(name), runs_per_second, burst});
+        return *this;
+    }
     // The clock must outlive the scheduler. Default: the real clocks.
     SchedulerOptions& clock(Clock& c) { clock_ = &c; return *this; }
     SchedulerOptions& logger(std::shared_ptr<spdlog::logger> l) { logger_ = std::move(l); return *this; }
@@ -99,6 +104,12 @@ private:
     friend class Scheduler;
     ExecutorOptions executor_{};
     std::vector<std::pair<std::string, std::size_t>> queues_;
+    struct QueueRate {
+        std::string queue;
+        double per_second;
+        double burst;
+    };
+    std::vector<QueueRate> queue_rates_;
     Clock* clock_ = nullptr;
     std::shared_ptr<spdlog::logger> logger_;
     std::vector<std::shared_ptr<Listener>> listeners_;

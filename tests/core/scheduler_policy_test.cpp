@@ -317,3 +317,19 @@ TEST_CASE("rate_limit skips fires beyond the bucket", "[scheduler][policy][ratel
     CHECK(calls == 4);
     CHECK(f.events->of(EventKind::finished).size() == 30);  // the other 26 ended as skipped
 }
+
+TEST_CASE("a queue's rate limit is shared by its jobs", "[scheduler][policy][ratelimit]") {
+    ManualClock clock{*txflow::cron::parse_rfc3339("2026-01-01T00:00:00Z")};
+    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2).clock(clock).queue_rate_limit("api", 1.0, 1.0)};
+    std::atomic<int> a{0}, b{0}, other{0};
+    sched.job("a").every(1s).queue("api").run([&](JobContext&) { ++a; });
+    sched.job("b").every(1s).queue("api").run([&](JobContext&) { ++b; });
+    sched.job("other").every(1s).run([&](JobContext&) { ++other; });
+    sched.start();
+    for (int i = 0; i < 10; ++i) {
+        clock.advance(1s);
+        sched.wait_idle();
+    }
+    CHECK(other == 10);
+    CHECK(a + b == 10);  // one token a second between the two
+}
