@@ -161,7 +161,9 @@ NextFigures bench_next(const std::vector<Schedule>& schedules, Instant from, dou
 }
 
 // Plain "name value" line; integers for the ns figures (sub-ns precision is noise).
-void print(const char* name, double value) { std::printf("%s %.0f\n", name, value); }
+void print(const char* name, double value) {
+    std::printf("%s %.0f\n", name, value);
+}
 
 }  // namespace
 

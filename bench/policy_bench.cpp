@@ -49,11 +49,9 @@ int main() {
     auto bucket = std::make_shared<txflow::TokenBucket>(1e12, 1e12, clock);
     static volatile int sink = 0;
     const txflow::JobFunction empty = [](txflow::JobContext&) { sink = sink + 0; };
-    const txflow::JobFunction chained =
-        policies::chain(empty, {policies::recover(), policies::timeout(1h),
-                                policies::retry(txflow::retry::fixed(100ms).attempts(3)),
-                                policies::skip_if_running(), policies::circuit_breaker(breaker),
-                                policies::rate_limit(bucket)});
+    const txflow::JobFunction chained = policies::chain(
+        empty, {policies::recover(), policies::timeout(1h), policies::retry(txflow::retry::fixed(100ms).attempts(3)),
+                policies::skip_if_running(), policies::circuit_breaker(breaker), policies::rate_limit(bucket)});
 
     std::stop_source stop;
     txflow::JobContext ctx{"bench", clock.wall_now(), stop.get_token(), 1, clock};

@@ -39,6 +39,7 @@
 // Each figure is the median of a few rounds. Build in Release.
 // Adding a figure: write one `double figure_xxx()` and one line in kFigures.
 
+#include <malloc.h>
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -47,7 +48,6 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
-#include <malloc.h>
 
 #include <atomic>
 #include <mutex>
@@ -75,8 +75,8 @@ std::atomic<long long> g_live_bytes{0};
 
 void* counted_alloc(std::size_t n, std::size_t align) {
     if (n == 0) n = 1;
-    void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                                : std::malloc(n);
+    void* p =
+        align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align) : std::malloc(n);
     if (p == nullptr) throw std::bad_alloc();
     if (g_count_heap.load(std::memory_order_relaxed))
         g_live_bytes.fetch_add(static_cast<long long>(malloc_usable_size(p)), std::memory_order_relaxed);
@@ -91,26 +91,62 @@ void counted_free(void* p) noexcept {
 }
 }  // namespace
 
-void* operator new(std::size_t n) { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n) {
+    return counted_alloc(n, 0);
+}
+void* operator new[](std::size_t n) {
+    return counted_alloc(n, 0);
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+    return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+    return counted_alloc(n, static_cast<std::size_t>(a));
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    try { return counted_alloc(n, 0); } catch (...) { return nullptr; }
+    try {
+        return counted_alloc(n, 0);
+    } catch (...) {
+        return nullptr;
+    }
 }
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    try { return counted_alloc(n, 0); } catch (...) { return nullptr; }
+    try {
+        return counted_alloc(n, 0);
+    } catch (...) {
+        return nullptr;
+    }
 }
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+void operator delete(void* p) noexcept {
+    counted_free(p);
+}
+void operator delete[](void* p) noexcept {
+    counted_free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    counted_free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    counted_free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    counted_free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+    counted_free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    counted_free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+    counted_free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    counted_free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    counted_free(p);
+}
 
 namespace {
 
@@ -274,8 +310,12 @@ const ExecutorFigures& executor_figures() {
     return figures;
 }
 
-double figure_executor_tasks_per_s() { return executor_figures().txflow; }
-double figure_baseline_executor_tasks_per_s() { return executor_figures().baseline; }
+double figure_executor_tasks_per_s() {
+    return executor_figures().txflow;
+}
+double figure_baseline_executor_tasks_per_s() {
+    return executor_figures().baseline;
+}
 
 // ------------------------------------------------------------ scheduler
 
@@ -350,9 +390,15 @@ const LatenessFigures& lateness_figures() {
     return figures;
 }
 
-double figure_lateness_p50_us() { return lateness_figures().p50; }
-double figure_lateness_p99_us() { return lateness_figures().p99; }
-double figure_lateness_max_us() { return lateness_figures().max; }
+double figure_lateness_p50_us() {
+    return lateness_figures().p50;
+}
+double figure_lateness_p99_us() {
+    return lateness_figures().p99;
+}
+double figure_lateness_max_us() {
+    return lateness_figures().max;
+}
 
 double round_bytes_per_job() {
     constexpr std::size_t kJobs = 100'000;
@@ -371,7 +417,9 @@ double round_bytes_per_job() {
     return static_cast<double>(after - before) / static_cast<double>(kJobs);
 }
 
-double figure_bytes_per_job() { return median_of(3, round_bytes_per_job); }
+double figure_bytes_per_job() {
+    return median_of(3, round_bytes_per_job);
+}
 
 struct Figure {
     std::string_view name;

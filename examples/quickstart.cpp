@@ -31,16 +31,14 @@ int main(int argc, char** argv) {
         });
 
     // Fixed rate on the monotonic clock, through a queue that runs one at a time.
-    sched.job("report")
-        .every(1500ms)
-        .queue("reports")
-        .run([&](txflow::JobContext& ctx) { std::cout << stamp() << "  " << ctx.job_name() << " built\n"; });
+    sched.job("report").every(1500ms).queue("reports").run(
+        [&](txflow::JobContext& ctx) { std::cout << stamp() << "  " << ctx.job_name() << " built\n"; });
 
     // One-shot jobs: after a delay, and at a wall-clock instant.
     sched.job("warm-up").after(1s).run([&](txflow::JobContext&) { std::cout << stamp() << "  warm-up done\n"; });
-    sched.job("deadline")
-        .at(sched.clock().wall_now() + 3s)
-        .run([&](txflow::JobContext&) { std::cout << stamp() << "  deadline reached\n"; });
+    sched.job("deadline").at(sched.clock().wall_now() + 3s).run([&](txflow::JobContext&) {
+        std::cout << stamp() << "  deadline reached\n";
+    });
 
     // Exceptions never kill a worker: they become a failed run, logged.
     sched.job("flaky").every(2500ms).run([](txflow::JobContext&) { throw std::runtime_error("upstream said 503"); });

@@ -39,8 +39,7 @@ using txflow::cron::Schedule;
 }
 
 constexpr Instant at(int y, unsigned m, unsigned d, int hh = 0, int mm = 0, int ss = 0) {
-    return time_point_cast<milliseconds>(sys_days{year{y} / month{m} / day{d}} + hours{hh} + minutes{mm} +
-                                         seconds{ss});
+    return time_point_cast<milliseconds>(sys_days{year{y} / month{m} / day{d}} + hours{hh} + minutes{mm} + seconds{ss});
 }
 
 // 1970, now-ish, the 2026 US spring-forward gap and fall-back overlap (as seen
@@ -48,8 +47,8 @@ constexpr Instant at(int y, unsigned m, unsigned d, int hh = 0, int mm = 0, int 
 const Instant kInstants[] = {
     at(1970, 1, 1),
     at(2026, 1, 1),
-    at(2026, 3, 8, 7, 0, 0),    // 02:00 EST: the gap starts
-    at(2026, 11, 1, 5, 30, 0),  // 01:30 EDT: inside the overlap
+    at(2026, 3, 8, 7, 0, 0),     // 02:00 EST: the gap starts
+    at(2026, 11, 1, 5, 30, 0),   // 01:30 EDT: inside the overlap
     at(2026, 3, 29, 0, 59, 59),  // just before Europe's spring-forward
     at(9999, 12, 31, 23, 59, 59),
 };
@@ -84,8 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto spec = txflow::cron::parse_spec(text, fmt);
         const auto sched = txflow::cron::parse(text, fmt);
         if (spec.has_value() != sched.has_value()) {
-            const bool unknown_zone = spec.has_value() && !sched.has_value() &&
-                                      sched.error().code == txflow::cron::ErrorCode::unknown_zone;
+            const bool unknown_zone =
+                spec.has_value() && !sched.has_value() && sched.error().code == txflow::cron::ErrorCode::unknown_zone;
             if (!unknown_zone) {
                 fail("parse_spec and parse agree", text,
                      std::string("format ") + std::to_string(f) + ": parse_spec " +

@@ -12,14 +12,13 @@
 #include <cstring>
 #include <limits>
 #include <list>
-#include <new>
 #include <mutex>
+#include <new>
 #include <random>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
 
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -44,7 +43,7 @@ class JobState {
 public:
     struct CronTrigger {
         cron::Schedule schedule;
-        std::string text;                // as written, or the schedule's own rendering
+        std::string text;  // as written, or the schedule's own rendering
         std::optional<WallTime> last_fire;
     };
     struct Extra {
@@ -52,8 +51,8 @@ public:
         std::string last_error;
         std::uint64_t misfire_count = 0;
         milliseconds jitter{0};
-        std::uint32_t misfire_cap = 0;    // fire_all only
-        QueueId queue = kDefaultQueue;    // set at registration only
+        std::uint32_t misfire_cap = 0;  // fire_all only
+        QueueId queue = kDefaultQueue;  // set at registration only
     };
     static constexpr std::int64_t kNoTime = INT64_MIN;
     static constexpr std::uint8_t kLongName = 0xFF;  // the tail starts with a uint32 length
@@ -140,7 +139,7 @@ private:
 public:
     std::uint32_t heap_pos = kNotArmed;  // index in Impl::timers, kNotArmed if not armed
     std::uint32_t timer_seq = 0;         // arming order: ties between equal deadlines
-    std::uint32_t pending = 0;  // runs queued or running; the record outlives them
+    std::uint32_t pending = 0;           // runs queued or running; the record outlives them
     Trigger::Kind kind : 3 = Trigger::Kind::after;
     Misfire::Mode misfire_mode : 2 = Misfire::Mode::fire_once;
     Outcome last_outcome : 3 = Outcome::none;
@@ -157,7 +156,7 @@ private:
     ~JobState() = default;
 
     std::uint8_t fixed_ = static_cast<std::uint8_t>(Priority::normal);  // priority | kHasQueue
-    std::uint8_t name_size_;  // kLongName: see create()
+    std::uint8_t name_size_;                                            // kLongName: see create()
 };
 static_assert(sizeof(JobState) <= 80, "keep a job record with a short name in glibc's 88-byte class");
 
@@ -247,9 +246,9 @@ namespace {
 struct PendingRun {
     JobState* job;
     WallTime scheduled;
-    std::uint32_t attempt = 1;        // > 1: a retry of the same fire
-    SteadyTime run_started{};         // retries: when attempt 1 started
-    milliseconds previous_delay{0};   // retries: the wait before this attempt
+    std::uint32_t attempt = 1;       // > 1: a retry of the same fire
+    SteadyTime run_started{};        // retries: when attempt 1 started
+    milliseconds previous_delay{0};  // retries: the wait before this attempt
 };
 
 // What a timer of TimerHeap (retries, deadlines) stands for; its payload is
@@ -399,8 +398,8 @@ struct Scheduler::Impl {
     // is destroyed when its last queued or running run ends.
     NameIndex by_name;
     ActiveRun* active_runs = nullptr;
-    TimerHeap aux_timers;                // retries and attempt deadlines
-    std::list<PendingRetry> retries;     // stable addresses: timers point at them
+    TimerHeap aux_timers;             // retries and attempt deadlines
+    std::list<PendingRetry> retries;  // stable addresses: timers point at them
     std::vector<DeadLetter> dead_letters;
     std::uint64_t next_dead_letter = 1;
     std::size_t stuck = 0;
@@ -421,7 +420,12 @@ struct Scheduler::Impl {
     std::uint64_t clock_subscription = 0;
 
     Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOptions opts)
-        : owner(s), clock(c), log(l), options(std::move(opts)), executor(options.executor_), breakers(c),
+        : owner(s),
+          clock(c),
+          log(l),
+          options(std::move(opts)),
+          executor(options.executor_),
+          breakers(c),
           rng(options.seed_ != 0 ? options.seed_ : std::random_device{}()) {
         for (const auto& [name, limit] : options.queues_) queues[name] = executor.queue(name, limit);
         clock_subscription = clock.subscribe([this] {
@@ -531,7 +535,7 @@ struct Scheduler::Impl {
                 if (j.next_steady() == SteadyTime{}) j.set_next_steady(now_s + j.period());
                 set_deadline(j, j.next_steady() + draw_jitter(j));
                 defer(event(EventKind::scheduled, j.name(),
-                           now_w + std::chrono::duration_cast<milliseconds>(j.next_steady() - now_s)));
+                            now_w + std::chrono::duration_cast<milliseconds>(j.next_steady() - now_s)));
                 return;
         }
     }
@@ -579,7 +583,8 @@ struct Scheduler::Impl {
         t.handle.reset();
         switch (t.kind) {
             case AuxTimer::Kind::retry: {
-                auto it = std::find_if(retries.begin(), retries.end(), [&](const PendingRetry& r) { return &r.timer == &t; });
+                auto it =
+                    std::find_if(retries.begin(), retries.end(), [&](const PendingRetry& r) { return &r.timer == &t; });
                 PendingRun run = it->run;
                 retries.erase(it);
                 ++inflight;  // pending was kept while waiting
@@ -617,7 +622,7 @@ struct Scheduler::Impl {
         // missed wall-clock fire is worth a warning.
         const auto level = j.kind == Trigger::Kind::every_fixed_rate ? spdlog::level::debug : spdlog::level::warn;
         log.log(level, "job '{}' missed {} fire(s) from {} on", j.name(), count,
-                 cron::to_rfc3339(first_missed, cron::Zone::utc()));
+                cron::to_rfc3339(first_missed, cron::Zone::utc()));
         Event e = event(skipped ? EventKind::skipped : EventKind::misfired, j.name(), first_missed);
         e.count = count;
         defer(e);
@@ -645,8 +650,9 @@ struct Scheduler::Impl {
                 }
                 const auto grace = options.misfire_grace_;
                 const auto late = [&](WallTime f) { return now_w - f > grace; };
-                const std::uint64_t missed = static_cast<std::uint64_t>(
-                    std::count_if(fires.begin(), fires.end(), late)) + (total - fires.size());
+                const std::uint64_t missed =
+                    static_cast<std::uint64_t>(std::count_if(fires.begin(), fires.end(), late)) +
+                    (total - fires.size());
                 if (missed == 0) {
                     for (auto f : fires) queue_run(j, f, runs);
                 } else {
@@ -845,11 +851,10 @@ struct Scheduler::Impl {
             if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = error;
             if (failed && ctx.retry_requested() && !j.removed && !stopping) {
                 retry_delay = *ctx.retry_requested();
-                schedule_retry(PendingRun{&j, scheduled, r.attempt + 1, ctx.run_started(), *retry_delay},
-                               *retry_delay);
+                schedule_retry(PendingRun{&j, scheduled, r.attempt + 1, ctx.run_started(), *retry_delay}, *retry_delay);
             } else if (failed && ctx.dead_letter_requested()) {
-                dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()), scheduled, r.attempt,
-                                         *ctx.dead_letter_requested(), clock.wall_now()};
+                dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()),        scheduled,
+                                         r.attempt,          *ctx.dead_letter_requested(), clock.wall_now()};
                 dead_letters.push_back(*dead_letter);
             }
             if (!retry_delay && j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {
@@ -1018,8 +1023,8 @@ StopReport Scheduler::stop(milliseconds drain_deadline) {
         // Removed jobs were asked to stop already and are not reported.
         for (ActiveRun* r = impl_->active_runs; r != nullptr; r = r->next) {
             const std::string_view name = r->job->name();
-            if (!r->job->removed && std::find(report.still_running.begin(), report.still_running.end(), name) ==
-                                        report.still_running.end())
+            if (!r->job->removed &&
+                std::find(report.still_running.begin(), report.still_running.end(), name) == report.still_running.end())
                 report.still_running.emplace_back(name);
             r->stop->request_stop();
         }
@@ -1085,7 +1090,9 @@ std::shared_ptr<CircuitBreaker> Scheduler::breaker(std::string_view name, const 
     return b;
 }
 
-std::shared_ptr<CircuitBreaker> Scheduler::breaker(std::string_view name) const { return impl_->breakers.find(name); }
+std::shared_ptr<CircuitBreaker> Scheduler::breaker(std::string_view name) const {
+    return impl_->breakers.find(name);
+}
 
 std::shared_ptr<TokenBucket> Scheduler::rate_limiter(std::string_view name, double per_second, double burst) {
     const std::lock_guard lock(impl_->mutex);
@@ -1128,8 +1135,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     if (b.name_.empty()) throw ScheduleError("job name must not be empty");
     if (!b.trigger_) throw ScheduleError(fmt::format("job '{}' has no trigger (cron, every, after or at)", b.name_));
     if (!fn) throw ScheduleError(fmt::format("job '{}' has no function", b.name_));
-    if (b.name_.size() > std::numeric_limits<std::uint32_t>::max())
-        throw ScheduleError("job name too long");
+    if (b.name_.size() > std::numeric_limits<std::uint32_t>::max()) throw ScheduleError("job name too long");
     const Trigger& trigger = *b.trigger_;
     std::optional<JobState::CronTrigger> cron_trigger;
     if (trigger.kind == Trigger::Kind::cron) {
@@ -1141,7 +1147,8 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
         }
         if (!b.zone_.empty()) {
             const cron::Zone* zone = cron::Zone::find(b.zone_);
-            if (zone == nullptr) throw ScheduleError(fmt::format("job '{}': unknown time zone \"{}\"", b.name_, b.zone_));
+            if (zone == nullptr)
+                throw ScheduleError(fmt::format("job '{}': unknown time zone \"{}\"", b.name_, b.zone_));
             schedule = schedule->in_zone(*zone);
         }
         std::string text = b.cron_text_.empty() ? schedule->to_string() : b.cron_text_;
@@ -1298,7 +1305,9 @@ JobBuilder& JobBuilder::wrap(Wrapper wrapper) {
     return *this;
 }
 
-JobHandle JobBuilder::run(JobFunction fn) { return scheduler_.add(*this, std::move(fn)); }
+JobHandle JobBuilder::run(JobFunction fn) {
+    return scheduler_.add(*this, std::move(fn));
+}
 
 // ---------------------------------------------------------------- JobHandle
 

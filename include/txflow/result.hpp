@@ -22,7 +22,7 @@ constexpr Unexpected<std::decay_t<E>> unexpected(E&& error) {
 template <class T, class E>
 class [[nodiscard]] Result {
 public:
-    constexpr Result(T value) : value_(std::move(value)), ok_(true) {}  // NOLINT: implicit by design
+    constexpr Result(T value) : value_(std::move(value)), ok_(true) {}             // NOLINT: implicit by design
     constexpr Result(Unexpected<E> u) : error_(std::move(u.error)), ok_(false) {}  // NOLINT
 
     constexpr Result(const Result& other) : ok_(other.ok_) {

@@ -66,13 +66,19 @@ struct Misfire {
 
 class SchedulerOptions {
 public:
-    SchedulerOptions& workers(std::size_t n) { executor_.workers = n; return *this; }
+    SchedulerOptions& workers(std::size_t n) {
+        executor_.workers = n;
+        return *this;
+    }
     SchedulerOptions& max_backlog(std::size_t n, OverflowPolicy policy) {
         executor_.max_backlog = n;
         executor_.overflow = policy;
         return *this;
     }
-    SchedulerOptions& aging_step(std::chrono::milliseconds step) { executor_.aging_step = step; return *this; }
+    SchedulerOptions& aging_step(std::chrono::milliseconds step) {
+        executor_.aging_step = step;
+        return *this;
+    }
     SchedulerOptions& queue(std::string name, std::size_t max_concurrency) {
         queues_.emplace_back(std::move(name), max_concurrency);
         return *this;
@@ -83,22 +89,46 @@ public:
         return *this;
     }
     // The clock must outlive the scheduler. Default: the real clocks.
-    SchedulerOptions& clock(Clock& c) { clock_ = &c; return *this; }
-    SchedulerOptions& logger(std::shared_ptr<spdlog::logger> l) { logger_ = std::move(l); return *this; }
-    SchedulerOptions& listener(std::shared_ptr<Listener> l) { listeners_.push_back(std::move(l)); return *this; }
-    SchedulerOptions& misfire(Misfire m) { misfire_ = m; return *this; }
+    SchedulerOptions& clock(Clock& c) {
+        clock_ = &c;
+        return *this;
+    }
+    SchedulerOptions& logger(std::shared_ptr<spdlog::logger> l) {
+        logger_ = std::move(l);
+        return *this;
+    }
+    SchedulerOptions& listener(std::shared_ptr<Listener> l) {
+        listeners_.push_back(std::move(l));
+        return *this;
+    }
+    SchedulerOptions& misfire(Misfire m) {
+        misfire_ = m;
+        return *this;
+    }
     // A cron fire later than this is a misfire rather than a late run.
-    SchedulerOptions& misfire_grace(std::chrono::milliseconds g) { misfire_grace_ = g; return *this; }
+    SchedulerOptions& misfire_grace(std::chrono::milliseconds g) {
+        misfire_grace_ = g;
+        return *this;
+    }
     // How often the timer thread re-reads the wall clock when nothing is due.
-    SchedulerOptions& wall_check_interval(std::chrono::milliseconds d) { wall_check_ = d; return *this; }
-    SchedulerOptions& seed(std::uint64_t s) { seed_ = s; return *this; }
+    SchedulerOptions& wall_check_interval(std::chrono::milliseconds d) {
+        wall_check_ = d;
+        return *this;
+    }
+    SchedulerOptions& seed(std::uint64_t s) {
+        seed_ = s;
+        return *this;
+    }
     // A policy applied to every job, outside the job's own (in the order added).
     SchedulerOptions& wrap(Wrapper w) {
         default_wrappers_.push_back(std::move(w));
         return *this;
     }
     // How long past its deadline a stopped attempt may run before it counts as stuck.
-    SchedulerOptions& stuck_after(std::chrono::milliseconds d) { stuck_after_ = d; return *this; }
+    SchedulerOptions& stuck_after(std::chrono::milliseconds d) {
+        stuck_after_ = d;
+        return *this;
+    }
 
 private:
     friend class Scheduler;
@@ -117,8 +147,7 @@ private:
     std::chrono::milliseconds misfire_grace_{1000};
     std::chrono::milliseconds wall_check_{1000};
     std::uint64_t seed_ = 0;  // 0: from std::random_device
-    std::vector<Wrapper>
-        default_wrappers_;
+    std::vector<Wrapper> default_wrappers_;
     std::chrono::milliseconds stuck_after_{1000};
 };
 
@@ -129,8 +158,13 @@ class JobContext {
 public:
     JobContext(std::string_view name, WallTime scheduled, std::stop_token stop, std::uint64_t run_number,
                Clock& clock = RealClock::instance())
-        : name_(name), scheduled_(scheduled), stop_(std::move(stop)), run_number_(run_number), clock_(&clock),
-          run_started_(clock.steady_now()), attempt_started_(run_started_) {}
+        : name_(name),
+          scheduled_(scheduled),
+          stop_(std::move(stop)),
+          run_number_(run_number),
+          clock_(&clock),
+          run_started_(clock.steady_now()),
+          attempt_started_(run_started_) {}
 
     [[nodiscard]] std::stop_token stop_token() const { return stop_; }
     [[nodiscard]] std::string_view job_name() const { return name_; }
@@ -188,7 +222,6 @@ private:
     std::function<void(SteadyTime)> on_deadline_;
 };
 
-
 struct JobInfo {
     std::string name;
     std::string schedule;  // "cron 0 */5 * * * *", "every 30s", "after 10s", "at ..."
@@ -202,9 +235,9 @@ struct JobInfo {
 };
 
 struct StopReport {
-    bool drained = true;                 // everything finished before the deadline
+    bool drained = true;                     // everything finished before the deadline
     std::vector<std::string> still_running;  // jobs that ignored the stop request
-    std::size_t dropped_queued = 0;      // queued runs that never started
+    std::size_t dropped_queued = 0;          // queued runs that never started
 };
 
 // A run that gave up: retries exhausted, or a failure the retry policy does
@@ -262,11 +295,23 @@ public:
     JobBuilder& after(std::chrono::milliseconds delay);
     JobBuilder& at(WallTime when);
     JobBuilder& in_zone(std::string_view zone);
-    JobBuilder& priority(Priority p) { priority_ = p; return *this; }
-    JobBuilder& queue(std::string_view name) { queue_ = name; return *this; }
+    JobBuilder& priority(Priority p) {
+        priority_ = p;
+        return *this;
+    }
+    JobBuilder& queue(std::string_view name) {
+        queue_ = name;
+        return *this;
+    }
     // A random delay in [0, max] added to every fire (thundering-herd protection).
-    JobBuilder& jitter(std::chrono::milliseconds max) { jitter_ = max; return *this; }
-    JobBuilder& misfire(Misfire m) { misfire_ = m; return *this; }
+    JobBuilder& jitter(std::chrono::milliseconds max) {
+        jitter_ = max;
+        return *this;
+    }
+    JobBuilder& misfire(Misfire m) {
+        misfire_ = m;
+        return *this;
+    }
 
     // Policies, outermost first (see txflow/policy/policy.hpp).
     JobBuilder& recover();
@@ -278,9 +323,9 @@ public:
     JobBuilder& circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback = {});
     // A breaker from the scheduler's registry, shared by every job naming it.
     JobBuilder& circuit_breaker(std::string_view name, const BreakerOptions& options = {}, JobFunction fallback = {});
-    JobBuilder& rate_limit(double runs_per_second, double burst);   // this job's own bucket
-    JobBuilder& rate_limit(std::shared_ptr<TokenBucket> bucket);     // shared, e.g. per queue
-    JobBuilder& wrap(Wrapper wrapper);                               // a policy of your own
+    JobBuilder& rate_limit(double runs_per_second, double burst);  // this job's own bucket
+    JobBuilder& rate_limit(std::shared_ptr<TokenBucket> bucket);   // shared, e.g. per queue
+    JobBuilder& wrap(Wrapper wrapper);                             // a policy of your own
 
     // Registers the job. Throws ScheduleError on a duplicate name, a bad cron
     // expression or zone, or no trigger.
@@ -300,9 +345,9 @@ private:
     std::chrono::milliseconds jitter_{0};
     std::optional<Misfire> misfire_;
     struct Step {
-        Wrapper wrapper;                              // empty for timeout: built at run()
+        Wrapper wrapper;  // empty for timeout: built at run()
         bool is_retry = false;
-        std::chrono::milliseconds timeout{0};         // > 0: a timeout step
+        std::chrono::milliseconds timeout{0};  // > 0: a timeout step
     };
     std::vector<Step> steps_;
 };

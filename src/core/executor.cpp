@@ -81,8 +81,11 @@ public:
     Fifo(const Fifo&) = delete;
     Fifo& operator=(const Fifo&) = delete;
     Fifo(Fifo&& o) noexcept
-        : head_(std::exchange(o.head_, nullptr)), tail_(std::exchange(o.tail_, nullptr)),
-          head_i_(o.head_i_), tail_i_(o.tail_i_), size_(std::exchange(o.size_, 0)) {}
+        : head_(std::exchange(o.head_, nullptr)),
+          tail_(std::exchange(o.tail_, nullptr)),
+          head_i_(o.head_i_),
+          tail_i_(o.tail_i_),
+          size_(std::exchange(o.size_, 0)) {}
     Fifo& operator=(Fifo&&) = delete;
     ~Fifo() {
         while (head_ != nullptr) delete std::exchange(head_, head_->next);
@@ -151,8 +154,7 @@ inline std::int64_t coarse_now_ns() noexcept {
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 #else
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
 #endif
 }
@@ -161,7 +163,7 @@ struct Lane {
     std::string name;
     std::size_t limit = 0;  // 0: unlimited
     std::size_t running = 0;
-    std::size_t size = 0;   // queued, all levels
+    std::size_t size = 0;  // queued, all levels
     Fifo fifo[kPriorityLevels];
 
     [[nodiscard]] bool saturated() const { return limit != 0 && running >= limit; }
@@ -202,8 +204,8 @@ struct Executor::Impl {
     // futex call (the woken workers drain the backlog).
     std::size_t sleepers = 0;
     std::size_t wakes_pending = 0;
-    std::size_t idle_waiters = 0;  // waiting in wait_idle()
-    std::size_t space_waiters = 0; // waiting for room in submit()
+    std::size_t idle_waiters = 0;   // waiting in wait_idle()
+    std::size_t space_waiters = 0;  // waiting for room in submit()
     bool stopping = false;
 
     std::mutex join_mutex;  // serialises shutdown() callers
@@ -355,7 +357,9 @@ Executor::Executor(ExecutorOptions options) : impl_(std::make_unique<Impl>(optio
     for (std::size_t i = 0; i < n; ++i) impl_->threads.emplace_back([impl = impl_.get()] { impl->worker_loop(); });
 }
 
-Executor::~Executor() { shutdown(); }
+Executor::~Executor() {
+    shutdown();
+}
 
 QueueId Executor::queue(std::string_view name, std::size_t max_concurrency) {
     std::lock_guard lock(impl_->mutex);
@@ -389,11 +393,8 @@ SubmitResult Executor::submit(Task task) {
         const std::size_t max = im.options.max_backlog;
         if (max != 0 && im.queued >= max) {
             switch (im.options.overflow) {
-                case OverflowPolicy::reject:
-                    return SubmitResult::rejected;
-                case OverflowPolicy::drop_oldest:
-                    evicted = im.evict_oldest();
-                    break;
+                case OverflowPolicy::reject: return SubmitResult::rejected;
+                case OverflowPolicy::drop_oldest: evicted = im.evict_oldest(); break;
                 case OverflowPolicy::block:
                     ++im.space_waiters;
                     while (!im.stopping && im.queued >= max) im.space_cv.wait(lock);
@@ -454,6 +455,8 @@ std::size_t Executor::running() const {
     return impl_->running;
 }
 
-std::size_t Executor::workers() const { return impl_->worker_count; }
+std::size_t Executor::workers() const {
+    return impl_->worker_count;
+}
 
 }  // namespace txflow

@@ -12,7 +12,9 @@
 namespace txflow::cron {
 namespace {
 
-bool has(std::uint64_t mask, int bit) { return ((mask >> bit) & 1U) != 0; }
+bool has(std::uint64_t mask, int bit) {
+    return ((mask >> bit) & 1U) != 0;
+}
 
 // Smallest step k such that lo, lo+k, ... hi are all in mask (1 when full).
 int star_step(std::uint64_t mask, int lo, int hi) {

@@ -32,8 +32,7 @@ std::string ParseError::reason() const {
             if (hi == lo + 1) return fmt::format("expected {} or {} fields, got {}", lo, hi, value);
             return fmt::format("expected {} to {} fields, got {}", lo, hi, value);
         case ErrorCode::out_of_range: return fmt::format("{} is out of range {}-{}", value, lo, hi);
-        case ErrorCode::reversed_range:
-            return fmt::format("range {}-{} is reversed (start after end)", lo, hi);
+        case ErrorCode::reversed_range: return fmt::format("range {}-{} is reversed (start after end)", lo, hi);
         case ErrorCode::zero_step: return "step must be at least 1, got 0";
         case ErrorCode::empty_item: return "empty list item";
         case ErrorCode::unexpected_character: return fmt::format("unexpected \"{}\"", tok);
@@ -72,7 +71,8 @@ std::string ParseError::reason() const {
 }
 
 std::string ParseError::message() const {
-    if (field != Field::none) return fmt::format("{} (field {}, col {}): {}", field_name(field), field_number, column, reason());
+    if (field != Field::none)
+        return fmt::format("{} (field {}, col {}): {}", field_name(field), field_number, column, reason());
     if (column != 0) return fmt::format("col {}: {}", column, reason());
     return reason();
 }

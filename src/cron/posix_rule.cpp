@@ -37,7 +37,8 @@ std::unique_ptr<PosixRule> PosixRule::parse(const std::string& rule) {
 
 std::string read_tzif_footer(const std::string& zone_name) {
     const char* dir = std::getenv("TZDIR");
-    const std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo") + "/" + zone_name;
+    const std::string path =
+        std::string(dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo") + "/" + zone_name;
     std::ifstream in(path, std::ios::binary);
     if (!in) return {};
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

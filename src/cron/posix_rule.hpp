@@ -10,7 +10,7 @@
 namespace txflow::cron::detail {
 
 struct PosixSpan {
-    long long begin;   // seconds since the epoch
+    long long begin;  // seconds since the epoch
     long long end;
     long long offset;  // seconds east of UTC
 };

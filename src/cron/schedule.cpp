@@ -40,8 +40,12 @@ Civil to_civil(std::int64_t t) {
     const std::int64_t days = floor_div(t, kSecondsPerDay);
     const auto sod = static_cast<int>(t - days * kSecondsPerDay);
     const date::year_month_day ymd{date::sys_days{date::days{days}}};
-    return {static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
-            static_cast<int>(static_cast<unsigned>(ymd.day())), sod / 3600, sod / 60 % 60, sod % 60};
+    return {static_cast<int>(ymd.year()),
+            static_cast<int>(static_cast<unsigned>(ymd.month())),
+            static_cast<int>(static_cast<unsigned>(ymd.day())),
+            sod / 3600,
+            sod / 60 % 60,
+            sod % 60};
 }
 
 std::int64_t days_from_civil(int y, int m, int d) {
@@ -54,7 +58,9 @@ std::int64_t from_civil(int y, int m, int d, int hh, int mm, int ss) {
     return days_from_civil(y, m, d) * kSecondsPerDay + hh * 3600 + mm * 60 + ss;
 }
 
-constexpr bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+constexpr bool is_leap(int y) {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 constexpr int days_in_month(int y, int m) {
     constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -62,7 +68,9 @@ constexpr int days_in_month(int y, int m) {
 }
 
 // Sunday = 0.
-int weekday_of(std::int64_t days) { return static_cast<int>(((days % 7) + 11) % 7); }
+int weekday_of(std::int64_t days) {
+    return static_cast<int>(((days % 7) + 11) % 7);
+}
 
 // Bits 1..n: the days of (y, m) the schedule's day fields accept.
 std::uint64_t day_mask(const Spec& s, int y, int m) {
@@ -248,8 +256,12 @@ std::optional<std::int64_t> prev_local(const Spec& s, std::int64_t before) {
     }
 }
 
-sys_seconds at(std::int64_t t) { return sys_seconds{seconds{t}}; }
-std::int64_t count(sys_seconds t) { return t.time_since_epoch().count(); }
+sys_seconds at(std::int64_t t) {
+    return sys_seconds{seconds{t}};
+}
+std::int64_t count(sys_seconds t) {
+    return t.time_since_epoch().count();
+}
 
 // The span before `span`, or nullopt at the start of recorded time.
 std::optional<OffsetSpan> span_before(const Zone& zone, const OffsetSpan& span) {

@@ -61,9 +61,13 @@ bool CircuitBreaker::try_acquire() {
     return permitted;
 }
 
-void CircuitBreaker::record_success(std::chrono::nanoseconds latency) { record(latency, false); }
+void CircuitBreaker::record_success(std::chrono::nanoseconds latency) {
+    record(latency, false);
+}
 
-void CircuitBreaker::record_failure(std::chrono::nanoseconds latency) { record(latency, true); }
+void CircuitBreaker::record_failure(std::chrono::nanoseconds latency) {
+    record(latency, true);
+}
 
 void CircuitBreaker::record(std::chrono::nanoseconds latency, bool failed) {
     latency = std::max(latency, std::chrono::nanoseconds{0});

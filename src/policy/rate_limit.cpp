@@ -17,7 +17,8 @@ TokenBucket::TokenBucket(double tokens_per_second, double burst, Clock& clock)
     if (!(tokens_per_second > 0.0) || !std::isfinite(tokens_per_second)) {
         throw std::invalid_argument("TokenBucket: tokens_per_second must be finite and > 0");
     }
-    if (!(burst > 0.0) || !std::isfinite(burst)) throw std::invalid_argument("TokenBucket: burst must be finite and > 0");
+    if (!(burst > 0.0) || !std::isfinite(burst))
+        throw std::invalid_argument("TokenBucket: burst must be finite and > 0");
 }
 
 bool TokenBucket::try_take(double tokens) {

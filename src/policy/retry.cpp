@@ -21,8 +21,7 @@ constexpr Rep kRepMax = std::numeric_limits<Rep>::max();
 // standard library: reject the 2^64 mod span lowest outputs so the accepted
 // range is a whole number of spans.
 Rep uniform(Rep lo, Rep hi, std::mt19937_64& rng) {
-    static_assert(std::mt19937_64::min() == 0 &&
-                  std::mt19937_64::max() == std::numeric_limits<std::uint64_t>::max());
+    static_assert(std::mt19937_64::min() == 0 && std::mt19937_64::max() == std::numeric_limits<std::uint64_t>::max());
     const auto range = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
     if (range == 0) return lo;
     if (range == std::numeric_limits<std::uint64_t>::max()) {
@@ -35,7 +34,9 @@ Rep uniform(Rep lo, Rep hi, std::mt19937_64& rng) {
     return static_cast<Rep>(static_cast<std::uint64_t>(lo) + x % span);
 }
 
-Rep non_negative(milliseconds d) noexcept { return std::max<Rep>(d.count(), 0); }
+Rep non_negative(milliseconds d) noexcept {
+    return std::max<Rep>(d.count(), 0);
+}
 
 // "1h", "1m", "1s", "250ms": the largest unit that divides evenly.
 std::string format_duration(milliseconds d) {
@@ -60,34 +61,31 @@ const char* to_string(Jitter mode) noexcept {
 
 Policy fixed(milliseconds delay) {
     if (delay.count() < 0) {
-        throw std::invalid_argument(
-            fmt::format("retry::fixed: delay must be >= 0, got {}ms", delay.count()));
+        throw std::invalid_argument(fmt::format("retry::fixed: delay must be >= 0, got {}ms", delay.count()));
     }
     return Policy(Backoff::fixed, delay, 1.0, delay);
 }
 
 Policy exponential(milliseconds initial, double multiplier, milliseconds cap) {
     if (initial.count() <= 0) {
-        throw std::invalid_argument(fmt::format(
-            "retry::exponential: initial delay must be > 0, got {}ms", initial.count()));
+        throw std::invalid_argument(
+            fmt::format("retry::exponential: initial delay must be > 0, got {}ms", initial.count()));
     }
     // !(>=) also rejects NaN.
     if (!(multiplier >= 1.0) || !std::isfinite(multiplier)) {
-        throw std::invalid_argument(fmt::format(
-            "retry::exponential: multiplier must be finite and >= 1, got {}", multiplier));
+        throw std::invalid_argument(
+            fmt::format("retry::exponential: multiplier must be finite and >= 1, got {}", multiplier));
     }
     if (cap < initial) {
-        throw std::invalid_argument(
-            fmt::format("retry::exponential: cap ({}ms) must be >= initial delay ({}ms)",
-                        cap.count(), initial.count()));
+        throw std::invalid_argument(fmt::format("retry::exponential: cap ({}ms) must be >= initial delay ({}ms)",
+                                                cap.count(), initial.count()));
     }
     return Policy(Backoff::exponential, initial, multiplier, cap);
 }
 
 Policy& Policy::attempts(std::uint32_t max_attempts) {
     if (max_attempts == 0) {
-        throw std::invalid_argument(
-            "retry::Policy::attempts: max attempts must be >= 1 (it counts the first attempt)");
+        throw std::invalid_argument("retry::Policy::attempts: max attempts must be >= 1 (it counts the first attempt)");
     }
     max_attempts_ = max_attempts;
     return *this;
@@ -95,8 +93,8 @@ Policy& Policy::attempts(std::uint32_t max_attempts) {
 
 Policy& Policy::max_elapsed(milliseconds limit) {
     if (limit.count() < 0) {
-        throw std::invalid_argument(fmt::format(
-            "retry::Policy::max_elapsed: limit must be >= 0, got {}ms", limit.count()));
+        throw std::invalid_argument(
+            fmt::format("retry::Policy::max_elapsed: limit must be >= 0, got {}ms", limit.count()));
     }
     max_elapsed_ = limit;
     return *this;
@@ -124,16 +122,15 @@ milliseconds Policy::base_delay(std::uint32_t failed_attempt) const noexcept {
     // long double: multiplier^(n-1) for n up to 2^32 overflows to +inf, never
     // wraps; the comparison sends inf (and anything >= cap) to the cap.
     const long double exponent = static_cast<long double>(failed_attempt - 1);
-    const long double scaled = static_cast<long double>(initial_.count()) *
-                               std::pow(static_cast<long double>(multiplier_), exponent);
+    const long double scaled =
+        static_cast<long double>(initial_.count()) * std::pow(static_cast<long double>(multiplier_), exponent);
     if (!(scaled < static_cast<long double>(cap_.count()))) return cap_;
     // scaled < cap, so it fits in Rep; round to the nearest millisecond.
     return milliseconds{std::min(static_cast<Rep>(std::llround(scaled)), cap_.count())};
 }
 
 std::optional<milliseconds> Policy::next_delay(std::uint32_t failed_attempt, milliseconds elapsed,
-                                               milliseconds previous_delay,
-                                               std::mt19937_64& rng) const {
+                                               milliseconds previous_delay, std::mt19937_64& rng) const {
     if (failed_attempt == 0) {
         throw std::invalid_argument("retry::Policy::next_delay: attempts are numbered from 1");
     }
@@ -169,12 +166,11 @@ std::string Policy::to_string() const {
     if (backoff_ == Backoff::fixed) {
         out = fmt::format("fixed({})", format_duration(initial_));
     } else {
-        out = fmt::format("exponential({}, x{}, cap {})", format_duration(initial_), multiplier_,
-                          format_duration(cap_));
+        out =
+            fmt::format("exponential({}, x{}, cap {})", format_duration(initial_), multiplier_, format_duration(cap_));
     }
     out += fmt::format(", {} attempt{}", max_attempts_, max_attempts_ == 1 ? "" : "s");
-    out += jitter_ == Jitter::none ? ", no jitter"
-                                   : fmt::format(", {} jitter", retry::to_string(jitter_));
+    out += jitter_ == Jitter::none ? ", no jitter" : fmt::format(", {} jitter", retry::to_string(jitter_));
     if (max_elapsed_) out += fmt::format(", max elapsed {}", format_duration(*max_elapsed_));
     if (predicate_) out += ", custom retry_if";
     return out;

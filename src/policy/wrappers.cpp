@@ -121,8 +121,7 @@ Wrapper retry(retry::Policy policy) {
 
 Wrapper timeout(std::chrono::milliseconds limit, TimeoutScope scope) {
     require(limit > std::chrono::milliseconds::zero(), "timeout: limit must be > 0");
-    std::string message =
-        (scope == TimeoutScope::run ? "run timed out after " : "timed out after ") + describe(limit);
+    std::string message = (scope == TimeoutScope::run ? "run timed out after " : "timed out after ") + describe(limit);
     return [limit, scope, message = std::move(message)](JobFunction next) -> JobFunction {
         require(static_cast<bool>(next), "timeout: empty job");
         return [limit, scope, message, next = std::move(next)](JobContext& ctx) {

@@ -3,12 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <functional>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "txflow/core/executor.hpp"
@@ -175,13 +175,14 @@ TEST_CASE("executor: queue limit is never exceeded", "[core][executor]") {
     std::atomic<int> done{0};
     for (int i = 0; i < 64; ++i) {
         const auto prio = static_cast<Priority>(i % txflow::kPriorityLevels);
-        REQUIRE(ex.submit(make_task([&] {
-                                   update_max(max, ++current);
-                                   std::this_thread::sleep_for(1ms);
-                                   --current;
-                                   ++done;
-                               },
-                               {}, prio, q)) == SubmitResult::accepted);
+        REQUIRE(ex.submit(make_task(
+                    [&] {
+                        update_max(max, ++current);
+                        std::this_thread::sleep_for(1ms);
+                        --current;
+                        ++done;
+                    },
+                    {}, prio, q)) == SubmitResult::accepted);
     }
     ex.wait_idle();
     CHECK(done == 64);
@@ -197,11 +198,12 @@ TEST_CASE("executor: a saturated queue does not hold up other queues", "[core][e
     Gate gate;
     std::atomic<int> slow_started{0};
     for (int i = 0; i < 3; ++i) {
-        REQUIRE(ex.submit(make_task([&] {
-                                   ++slow_started;
-                                   gate.wait();
-                               },
-                               {}, Priority::critical, q)) == SubmitResult::accepted);
+        REQUIRE(ex.submit(make_task(
+                    [&] {
+                        ++slow_started;
+                        gate.wait();
+                    },
+                    {}, Priority::critical, q)) == SubmitResult::accepted);
     }
     REQUIRE(eventually([&] { return slow_started == 1; }));
     // Two slow tasks wait for the queue, yet the other worker is free.
@@ -259,7 +261,8 @@ TEST_CASE("executor: overflow drop_oldest calls the evicted task's dropped callb
     CHECK(dropped.values() == std::vector<int>{1, 2});
     CHECK(ex.queued() == 2);
     // A dropped callback that throws is contained too.
-    CHECK(ex.submit(make_task([&ran] { ran.add(5); }, [] { throw std::runtime_error("x"); })) == SubmitResult::accepted);
+    CHECK(ex.submit(make_task([&ran] { ran.add(5); }, [] { throw std::runtime_error("x"); })) ==
+          SubmitResult::accepted);
     CHECK(ex.submit(make_task([&ran] { ran.add(6); })) == SubmitResult::accepted);  // drops 3
     CHECK(ex.submit(make_task([&ran] { ran.add(7); })) == SubmitResult::accepted);  // drops 4 (no callback)
     CHECK(ex.submit(make_task([&ran] { ran.add(8); })) == SubmitResult::accepted);  // drops 5 (throws)
@@ -338,18 +341,19 @@ TEST_CASE("executor: shutdown drains the queue, then refuses", "[core][executor]
     const auto q = ex.queue("limited", 1);
     std::atomic<int> ran{0};
     for (int i = 0; i < 50; ++i) {
-        REQUIRE(ex.submit(make_task([&] {
-                                   std::this_thread::sleep_for(100us);
-                                   ++ran;
-                               },
-                               {}, static_cast<Priority>(i % 4), i % 2 == 0 ? q : txflow::kDefaultQueue)) ==
+        REQUIRE(ex.submit(make_task(
+                    [&] {
+                        std::this_thread::sleep_for(100us);
+                        ++ran;
+                    },
+                    {}, static_cast<Priority>(i % 4), i % 2 == 0 ? q : txflow::kDefaultQueue)) ==
                 SubmitResult::accepted);
     }
     ex.shutdown();
     CHECK(ran == 50);
     CHECK(ex.queued() == 0);
     CHECK(ex.submit(make_task([&] { ++ran; })) == SubmitResult::stopped);
-    ex.shutdown();  // idempotent
+    ex.shutdown();   // idempotent
     ex.wait_idle();  // returns at once
     CHECK(ran == 50);
 }
@@ -365,9 +369,9 @@ TEST_CASE("executor: a task may submit more tasks", "[core][executor]") {
     Executor ex(o);
     std::atomic<int> ran{0};
     REQUIRE(ex.submit(make_task([&] {
-                for (int i = 0; i < 10; ++i) ex.submit(make_task([&] { ++ran; }));
-                ++ran;
-            })) == SubmitResult::accepted);
+        for (int i = 0; i < 10; ++i) ex.submit(make_task([&] { ++ran; }));
+        ++ran;
+    })) == SubmitResult::accepted);
     // wait_idle may return between the parent and its children only if the
     // parent had finished: children are queued before the parent returns.
     ex.wait_idle();
@@ -395,20 +399,17 @@ TEST_CASE("executor: stress, several submitters and wait_idle", "[core][executor
                 const auto prio = static_cast<Priority>((i + t) % txflow::kPriorityLevels);
                 Task task;
                 switch (i % 3) {
-                    case 0:
-                        task = make_task([&] { ++ran; }, {}, prio);
-                        break;
+                    case 0: task = make_task([&] { ++ran; }, {}, prio); break;
                     case 1:
-                        task = make_task([&] {
-                                        update_max(q1_max, ++q1_current);
-                                        --q1_current;
-                                        ++ran;
-                                    },
-                                    {}, prio, q1);
+                        task = make_task(
+                            [&] {
+                                update_max(q1_max, ++q1_current);
+                                --q1_current;
+                                ++ran;
+                            },
+                            {}, prio, q1);
                         break;
-                    default:
-                        task = make_task([&] { ++ran; }, {}, prio, q2);
-                        break;
+                    default: task = make_task([&] { ++ran; }, {}, prio, q2); break;
                 }
                 // Catch2 v2 assertions are not thread-safe: count, check later.
                 if (ex.submit(std::move(task)) != SubmitResult::accepted) ++not_accepted;

@@ -1,8 +1,8 @@
 // Policies running inside the scheduler, on a manual clock: retries wait on
 // the timer, deadlines stop attempts, dead letters can be re-run.
-#include <catch2/catch.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -69,13 +69,10 @@ struct Fixture {
 TEST_CASE("retry waits on the timer with the exact backoff, then dead-letters", "[scheduler][policy][retry]") {
     Fixture f;
     std::atomic<int> calls{0};
-    f.sched.job("flaky")
-        .after(1s)
-        .retry(txflow::retry::exponential(1s, 2.0, 1min).attempts(4))
-        .run([&](JobContext&) {
-            ++calls;
-            throw std::runtime_error("upstream 503");
-        });
+    f.sched.job("flaky").after(1s).retry(txflow::retry::exponential(1s, 2.0, 1min).attempts(4)).run([&](JobContext&) {
+        ++calls;
+        throw std::runtime_error("upstream 503");
+    });
     f.sched.start();
     f.advance(1s);
     CHECK(calls == 1);
@@ -123,13 +120,10 @@ TEST_CASE("retry waits on the timer with the exact backoff, then dead-letters", 
 TEST_CASE("a retry succeeding ends the run as succeeded", "[scheduler][policy][retry]") {
     Fixture f;
     std::atomic<int> calls{0};
-    f.sched.job("eventually")
-        .after(1s)
-        .retry(txflow::retry::fixed(500ms).attempts(5))
-        .run([&](JobContext& ctx) {
-            ++calls;
-            if (ctx.attempt() < 3) throw std::runtime_error("not yet");
-        });
+    f.sched.job("eventually").after(1s).retry(txflow::retry::fixed(500ms).attempts(5)).run([&](JobContext& ctx) {
+        ++calls;
+        if (ctx.attempt() < 3) throw std::runtime_error("not yet");
+    });
     f.sched.start();
     f.advance(3s);
     CHECK(calls == 3);

@@ -28,9 +28,13 @@ std::shared_ptr<spdlog::logger> quiet() {
     return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
 }
 
-WallTime wall(const char* rfc3339) { return *txflow::cron::parse_rfc3339(rfc3339); }
+WallTime wall(const char* rfc3339) {
+    return *txflow::cron::parse_rfc3339(rfc3339);
+}
 
-std::string iso(WallTime t) { return txflow::cron::to_rfc3339(t, txflow::cron::Zone::utc()); }
+std::string iso(WallTime t) {
+    return txflow::cron::to_rfc3339(t, txflow::cron::Zone::utc());
+}
 
 // Records every event, thread-safe.
 struct Recorder : txflow::Listener {
@@ -101,8 +105,8 @@ TEST_CASE("cron job fires at each wall-clock fire", "[scheduler]") {
     f.sched.wait_idle();
     CHECK(runs.size() == 0);
     f.advance(35s);
-    CHECK(runs.isos() == std::vector<std::string>{"2026-01-01T00:00:10Z", "2026-01-01T00:00:20Z",
-                                                  "2026-01-01T00:00:30Z"});
+    CHECK(runs.isos() ==
+          std::vector<std::string>{"2026-01-01T00:00:10Z", "2026-01-01T00:00:20Z", "2026-01-01T00:00:30Z"});
     CHECK(f.recorder->count(txflow::EventKind::misfired) == 0);
     auto info = f.sched.find("tick")->info();
     REQUIRE(info);
@@ -161,8 +165,8 @@ TEST_CASE("wall clock jumping forward applies the misfire policy", "[scheduler][
             CHECK(f.recorder->count(txflow::EventKind::skipped) == 9);
             break;
         case txflow::Misfire::Mode::fire_all:  // catch-up runs may overlap: compare as a set
-            CHECK(runs.sorted_isos() == std::vector<std::string>{"2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z",
-                                                          "2026-01-01T00:03:00Z"});
+            CHECK(runs.sorted_isos() ==
+                  std::vector<std::string>{"2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z", "2026-01-01T00:03:00Z"});
             CHECK(f.recorder->count(txflow::EventKind::misfired) == 7);
             break;
     }
@@ -219,7 +223,9 @@ TEST_CASE("10,000 jobs due at the same instant each fire exactly once", "[schedu
     constexpr int kJobs = 10'000;
     std::vector<std::atomic<int>> counts(kJobs);
     for (int i = 0; i < kJobs; ++i)
-        sched.job("job-" + std::to_string(i)).after(1s).run([&counts, i](JobContext&) { ++counts[static_cast<std::size_t>(i)]; });
+        sched.job("job-" + std::to_string(i)).after(1s).run([&counts, i](JobContext&) {
+            ++counts[static_cast<std::size_t>(i)];
+        });
     sched.start();
     clock.advance(1s);
     sched.wait_idle();
@@ -232,7 +238,8 @@ TEST_CASE("10,000 jobs due at the same instant each fire exactly once", "[schedu
 
 TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][executor]") {
     ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(1).clock(clock).aging_step(1h).queue("one-at-a-time", 1)};
+    Scheduler sched{
+        SchedulerOptions{}.logger(quiet()).workers(1).clock(clock).aging_step(1h).queue("one-at-a-time", 1)};
     std::mutex mutex;
     std::vector<std::string> order;
     std::atomic<bool> release{false};
@@ -267,7 +274,8 @@ TEST_CASE("a named queue never runs more than its limit", "[scheduler][executor]
         sched.job("q" + std::to_string(i)).after(1s).queue("db").run([&](JobContext&) {
             const int n = ++now;
             int p = peak.load();
-            while (n > p && !peak.compare_exchange_weak(p, n)) {}
+            while (n > p && !peak.compare_exchange_weak(p, n)) {
+            }
             std::this_thread::sleep_for(2ms);
             --now;
             ++total;
@@ -359,7 +367,7 @@ TEST_CASE("a job removed with runs in flight lives until they end; its name is f
     f.sched.job("x").every(1s).run([&](JobContext& ctx) {
         ++old_runs;
         (void)f.sched.find(ctx.job_name())->remove();  // removes itself while running
-        if (ctx.job_name() != "x") old_runs += 100;     // the record (and its name) is still alive
+        if (ctx.job_name() != "x") old_runs += 100;    // the record (and its name) is still alive
     });
     f.sched.start();
     f.advance(1s);

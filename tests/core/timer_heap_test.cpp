@@ -21,13 +21,15 @@ struct TimerHeapTestAccess {
 }  // namespace txflow
 
 using txflow::SteadyTime;
-using txflow::TimerHeapTestAccess;
 using txflow::TimerHeap;
+using txflow::TimerHeapTestAccess;
 using namespace std::chrono_literals;
 
 namespace {
 
-SteadyTime at(std::int64_t ms) { return SteadyTime{std::chrono::milliseconds{ms}}; }
+SteadyTime at(std::int64_t ms) {
+    return SteadyTime{std::chrono::milliseconds{ms}};
+}
 const SteadyTime kForever = SteadyTime::max();
 
 }  // namespace
@@ -52,8 +54,7 @@ TEST_CASE("timer heap: pops in deadline order, same as std::sort", "[core][timer
         heap.add(at(d), i);
         expected.emplace_back(d, i);
     }
-    std::stable_sort(expected.begin(), expected.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     REQUIRE(heap.size() == expected.size());
     REQUIRE(heap.next_due() == at(expected.front().first));
     std::size_t i = 0;
@@ -161,9 +162,9 @@ TEST_CASE("timer heap: randomized differential test against std::multimap", "[co
         TimerHeap::Handle handle;
         Key key;
     };
-    std::vector<Live> live;                        // handles believed live
-    std::vector<TimerHeap::Handle> dead;           // fired or cancelled
-    std::map<std::uint64_t, std::size_t> where;    // payload -> index in `live`
+    std::vector<Live> live;                      // handles believed live
+    std::vector<TimerHeap::Handle> dead;         // fired or cancelled
+    std::map<std::uint64_t, std::size_t> where;  // payload -> index in `live`
     std::mt19937_64 rng(GENERATE(1u, 2u, 3u, 4u));
     std::uniform_int_distribution<std::int64_t> due_dist(0, 200);  // many ties
     TimerHeap heap;
@@ -227,8 +228,7 @@ TEST_CASE("timer heap: randomized differential test against std::multimap", "[co
         }
         REQUIRE(heap.size() == model.size());
         REQUIRE(TimerHeapTestAccess::entries(heap) <= 2 * heap.size());  // tombstones bounded
-        REQUIRE(TimerHeapTestAccess::entries(heap) ==
-                heap.size() + TimerHeapTestAccess::tombstones(heap));
+        REQUIRE(TimerHeapTestAccess::entries(heap) == heap.size() + TimerHeapTestAccess::tombstones(heap));
         if (model.empty()) {
             REQUIRE_FALSE(heap.next_due().has_value());
         } else {
@@ -271,12 +271,12 @@ TEST_CASE("timer heap: a tombstone never fires, even when its slot is reused", "
     const auto b = heap.add(at(20), 2);
     heap.add(at(30), 3);
     heap.add(at(40), 4);
-    CHECK(heap.cancel(b));                    // tombstone (20, slot of b)
-    const auto d = heap.add(at(20), 5);       // same slot, same deadline
+    CHECK(heap.cancel(b));               // tombstone (20, slot of b)
+    const auto d = heap.add(at(20), 5);  // same slot, same deadline
     CHECK(d.slot == b.slot);
     CHECK_FALSE(heap.contains(b));
     CHECK(heap.contains(d));
-    CHECK_FALSE(heap.cancel(b));              // the stale handle cannot kill d
+    CHECK_FALSE(heap.cancel(b));  // the stale handle cannot kill d
     std::vector<std::uint64_t> order;
     while (auto f = heap.pop_due(kForever)) order.push_back(f->payload);
     CHECK(order == std::vector<std::uint64_t>{1, 5, 3, 4});
@@ -365,7 +365,7 @@ TEST_CASE("timer heap: sequence wrap renumbers and keeps FIFO", "[core][timer_he
     CHECK(heap.cancel(handles[3]));  // a tombstone to drop on renumbering
     TimerHeapTestAccess::set_next_seq(heap, 0xFFFF'FFFFu - 5);
     for (std::uint64_t i = 10; i < 20; ++i) handles.push_back(heap.add(at(5), i));  // crosses the wrap
-    CHECK(TimerHeapTestAccess::next_seq(heap) < 100);  // renumbered
+    CHECK(TimerHeapTestAccess::next_seq(heap) < 100);                               // renumbered
     CHECK(TimerHeapTestAccess::tombstones(heap) == 0);
     CHECK(heap.reschedule(handles[0], at(5)));  // goes behind every equal deadline
     CHECK(heap.size() == 20);

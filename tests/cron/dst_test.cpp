@@ -72,7 +72,9 @@ V fires_between(const Schedule& s, Instant from, Instant to) {
     return out;
 }
 
-V reversed(V v) { return V(v.rbegin(), v.rend()); }
+V reversed(V v) {
+    return V(v.rbegin(), v.rend());
+}
 
 std::chrono::seconds off(const char* zone_name, const char* utc_text) {
     return zone(zone_name).offset_at(std::chrono::floor<std::chrono::seconds>(Z(utc_text)));
@@ -146,9 +148,9 @@ TEST_CASE("New York spring forward 2026-03-08: 02:00 EST -> 03:00 EDT at 07:00Z"
     }
     SECTION("interval-like schedules have no fires in the missing hour") {
         const Schedule s = sched("*/15 * * * *", ny);
-        CHECK(fires(s, Z("2026-03-08T06:20:00Z"), 5) ==
-              V{"2026-03-08T06:30:00Z", "2026-03-08T06:45:00Z", "2026-03-08T07:00:00Z", "2026-03-08T07:15:00Z",
-                "2026-03-08T07:30:00Z"});
+        CHECK(fires(s, Z("2026-03-08T06:20:00Z"), 5) == V{"2026-03-08T06:30:00Z", "2026-03-08T06:45:00Z",
+                                                          "2026-03-08T07:00:00Z", "2026-03-08T07:15:00Z",
+                                                          "2026-03-08T07:30:00Z"});
         // Every fire that day is at a local time that exists; none at 02:xx local.
         std::optional<Instant> t = Z("2026-03-08T05:00:00Z") - 1s;
         int count = 0;
@@ -315,7 +317,8 @@ TEST_CASE("RFC 3339 text shows the local offset in force", "[cron][dst][zone]") 
     CHECK_FALSE(parse_rfc3339("not a time").has_value());
     // Round trip in every test zone.
     for (const char* name : {"UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Chatham"}) {
-        for (const Instant t : {Z("2026-11-01T05:30:00Z"), Z("2026-04-04T14:45:00Z") + 7ms, Z("2050-03-13T07:00:00Z")}) {
+        for (const Instant t :
+             {Z("2026-11-01T05:30:00Z"), Z("2026-04-04T14:45:00Z") + 7ms, Z("2050-03-13T07:00:00Z")}) {
             INFO(name << " " << ref::utc_text(t));
             CHECK(parse_rfc3339(to_rfc3339(t, zone(name))) == t);
         }

@@ -97,7 +97,7 @@ Instant random_instant_near(std::mt19937& rng, const ZoneCase& zc) {
     switch (std::uniform_int_distribution<int>(0, 3)(rng)) {
         case 0: delta -= ((delta % 60000) + 60000) % 60000; break;  // whole minute
         case 1: delta -= ((delta % 1000) + 1000) % 1000; break;     // whole second
-        default: break;                                          // with milliseconds
+        default: break;                                             // with milliseconds
     }
     return anchor + std::chrono::milliseconds{delta};
 }
@@ -173,8 +173,8 @@ void check_next_prev(const Schedule& s, const ZoneCase& zc, Instant t) {
     for (int k = 0; k < 4 && cur; ++k) {
         const auto n = s.next(*cur);
         const auto w = ref::reference_next(spec, *zc.zone, *cur, *cur + kWindow);
-        INFO("chain step " << k << " from " << ref::utc_text(*cur) << ": reference " << ref::opt_text(w)
-                           << ", next " << ref::opt_text(n));
+        INFO("chain step " << k << " from " << ref::utc_text(*cur) << ": reference " << ref::opt_text(w) << ", next "
+                           << ref::opt_text(n));
         if (w) {
             REQUIRE(n == w);
         } else {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "support/cron_gen.hpp"
 #include "support/cron_fires.hpp"
+#include "support/cron_gen.hpp"
 #include "support/cron_reference.hpp"
 #include "txflow/cron/parser.hpp"
 #include "txflow/cron/schedule.hpp"
@@ -200,9 +200,9 @@ TEST_CASE("steps: a/s, a-b/s and */s", "[cron][parse]") {
     CHECK(spec_of("0 0 * * */2").days_of_week == bits({0, 2, 4, 6}));
     CHECK(spec_of("5/15 * * * *").star_fields == 0b100);  // the hour's '*', not the minute's 5/15
     CHECK(spec_of("5/15 3 * * *").star_fields == 0);
-    CHECK(fires(sched("5/15 * * * *"), ref::utc(2026, 1, 1), 5) ==
-          V{"2026-01-01T00:05:00Z", "2026-01-01T00:20:00Z", "2026-01-01T00:35:00Z", "2026-01-01T00:50:00Z",
-            "2026-01-01T01:05:00Z"});
+    CHECK(fires(sched("5/15 * * * *"), ref::utc(2026, 1, 1), 5) == V{"2026-01-01T00:05:00Z", "2026-01-01T00:20:00Z",
+                                                                     "2026-01-01T00:35:00Z", "2026-01-01T00:50:00Z",
+                                                                     "2026-01-01T01:05:00Z"});
 }
 
 TEST_CASE("'?' means any day in day-of-month and day-of-week", "[cron][parse]") {
@@ -216,9 +216,9 @@ TEST_CASE("'?' means any day in day-of-month and day-of-week", "[cron][parse]") 
 
 TEST_CASE("day-of-month and day-of-week: both restricted means either (Vixie)", "[cron][parse]") {
     // 13th or any Friday, February 2026.
-    CHECK(fires(sched("0 0 13 * 5"), ref::utc(2026, 2, 1), 5) ==
-          V{"2026-02-06T00:00:00Z", "2026-02-13T00:00:00Z", "2026-02-20T00:00:00Z", "2026-02-27T00:00:00Z",
-            "2026-03-06T00:00:00Z"});
+    CHECK(fires(sched("0 0 13 * 5"), ref::utc(2026, 2, 1), 5) == V{"2026-02-06T00:00:00Z", "2026-02-13T00:00:00Z",
+                                                                   "2026-02-20T00:00:00Z", "2026-02-27T00:00:00Z",
+                                                                   "2026-03-06T00:00:00Z"});
     // Only dom restricted: the 13th.
     CHECK(fires(sched("0 0 13 * *"), ref::utc(2026, 2, 1), 2) == V{"2026-02-13T00:00:00Z", "2026-03-13T00:00:00Z"});
     // Only dow restricted: Fridays.
@@ -503,7 +503,8 @@ TEST_CASE("to_string() round-trips random expressions", "[cron][parse]") {
 // ------------------------------------------------------------------ calendar edges
 
 TEST_CASE("a schedule that can never fire returns nullopt", "[cron][parse]") {
-    for (const char* text : {"0 0 30 2 *", "0 0 31 4 *", "0 0 31 2,4,6,9,11 *", "0 0 0 30 2 ? *", "0 0 0 31 11 ? 2030"}) {
+    for (const char* text :
+         {"0 0 30 2 *", "0 0 31 4 *", "0 0 31 2,4,6,9,11 *", "0 0 0 30 2 ? *", "0 0 0 31 11 ? 2030"}) {
         INFO(text);
         const Schedule s = sched(text);
         CHECK_FALSE(s.next(ref::utc(2026, 1, 1)).has_value());
@@ -536,12 +537,11 @@ TEST_CASE("month and year ends", "[cron][parse]") {
     CHECK(fires(sched("0 0 L-30 * *"), ref::utc(2026, 1, 1), 3) ==
           V{"2026-03-01T00:00:00Z", "2026-05-01T00:00:00Z", "2026-07-01T00:00:00Z"});
     // LW: last weekday. Jan 2026 ends on a Saturday, Feb on a Saturday, May on a Sunday.
-    CHECK(fires(sched("0 0 LW * *"), ref::utc(2026, 1, 1), 5) ==
-          V{"2026-01-30T00:00:00Z", "2026-02-27T00:00:00Z", "2026-03-31T00:00:00Z", "2026-04-30T00:00:00Z",
-            "2026-05-29T00:00:00Z"});
+    CHECK(fires(sched("0 0 LW * *"), ref::utc(2026, 1, 1), 5) == V{"2026-01-30T00:00:00Z", "2026-02-27T00:00:00Z",
+                                                                   "2026-03-31T00:00:00Z", "2026-04-30T00:00:00Z",
+                                                                   "2026-05-29T00:00:00Z"});
     // Year end.
-    CHECK(fires(sched("59 23 31 12 *"), ref::utc(2026, 6, 1), 2) ==
-          V{"2026-12-31T23:59:00Z", "2027-12-31T23:59:00Z"});
+    CHECK(fires(sched("59 23 31 12 *"), ref::utc(2026, 6, 1), 2) == V{"2026-12-31T23:59:00Z", "2027-12-31T23:59:00Z"});
     CHECK(fires(sched("0 0 1 1 *"), ref::utc(2026, 12, 31, 23, 59, 59, 999), 1) == V{"2027-01-01T00:00:00Z"});
     CHECK(ref::opt_text(sched("0 0 1 1 *").prev(ref::utc(2027, 1, 1))) == "2026-01-01T00:00:00Z");
     CHECK(ref::opt_text(sched("59 59 23 31 12 *").prev(ref::utc(2027, 1, 1))) == "2026-12-31T23:59:59Z");

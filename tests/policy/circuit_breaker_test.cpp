@@ -24,7 +24,9 @@ using txflow::ManualClock;
 
 namespace {
 
-ManualClock make_clock() { return ManualClock{txflow::WallTime{}}; }
+ManualClock make_clock() {
+    return ManualClock{txflow::WallTime{}};
+}
 
 // A small window so each rule is easy to drive by hand.
 BreakerOptions small_options() {
@@ -329,12 +331,11 @@ TEST_CASE("breaker: state-change callbacks see every change in order", "[policy]
     log.attach(breaker);
     // A callback may call back into the breaker: it runs outside the lock.
     std::vector<BreakerState> seen_inside;
-    breaker.on_state_change([&](std::string_view, BreakerState, BreakerState) {
-        seen_inside.push_back(breaker.stats().state);
-    });
+    breaker.on_state_change(
+        [&](std::string_view, BreakerState, BreakerState) { seen_inside.push_back(breaker.stats().state); });
 
-    trip(breaker);               // closed -> open
-    clock.advance(1s);           //
+    trip(breaker);                   // closed -> open
+    clock.advance(1s);               //
     REQUIRE(breaker.try_acquire());  // open -> half_open
     breaker.record_failure(1ms);     // half_open -> open
     clock.advance(1s);
@@ -344,9 +345,8 @@ TEST_CASE("breaker: state-change callbacks see every change in order", "[policy]
 
     using S = BreakerState;
     const std::vector<Change> expected{
-        {"payments", S::closed, S::open},    {"payments", S::open, S::half_open},
-        {"payments", S::half_open, S::open}, {"payments", S::open, S::half_open},
-        {"payments", S::half_open, S::closed},
+        {"payments", S::closed, S::open},    {"payments", S::open, S::half_open},   {"payments", S::half_open, S::open},
+        {"payments", S::open, S::half_open}, {"payments", S::half_open, S::closed},
     };
     CHECK(log.changes() == expected);
     CHECK(seen_inside == std::vector<S>{S::open, S::half_open, S::open, S::half_open, S::closed});

@@ -17,7 +17,9 @@ using txflow::TokenBucket;
 
 namespace {
 
-ManualClock make_clock() { return ManualClock{txflow::WallTime{}}; }
+ManualClock make_clock() {
+    return ManualClock{txflow::WallTime{}};
+}
 
 }  // namespace
 

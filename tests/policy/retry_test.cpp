@@ -42,8 +42,7 @@ struct Stats {
 };
 
 // `draws` delays after attempt `n`, with a fixed previous delay.
-Stats draw(const retry::Policy& p, std::uint32_t n, milliseconds prev, int draws,
-           std::uint64_t seed = kSeed) {
+Stats draw(const retry::Policy& p, std::uint32_t n, milliseconds prev, int draws, std::uint64_t seed = kSeed) {
     std::mt19937_64 rng{seed};
     Stats s;
     long double sum = 0;
@@ -78,8 +77,7 @@ TEST_CASE("exponential: doubling, then held at the cap", "[policy][retry]") {
         CHECK(schedule(q) == std::vector<milliseconds>{100ms, 150ms, 225ms, 338ms, 506ms});
     }
     SECTION("multiplier 1 is a fixed delay") {
-        CHECK(schedule(retry::exponential(3s, 1.0, 1min).attempts(4)) ==
-              std::vector<milliseconds>{3s, 3s, 3s});
+        CHECK(schedule(retry::exponential(3s, 1.0, 1min).attempts(4)) == std::vector<milliseconds>{3s, 3s, 3s});
     }
     SECTION("base_delay matches") {
         CHECK(p.base_delay(1) == 1s);
@@ -108,16 +106,15 @@ TEST_CASE("attempts counts the first attempt", "[policy][retry]") {
     }
 }
 
-TEST_CASE("max_elapsed: give up when the next attempt would start after the limit",
-          "[policy][retry]") {
+TEST_CASE("max_elapsed: give up when the next attempt would start after the limit", "[policy][retry]") {
     std::mt19937_64 rng{kSeed};
     const auto p = retry::exponential(1s, 2.0, 1min).attempts(100).max_elapsed(10s);
     CHECK(p.max_elapsed() == 10s);
     CHECK(p.next_delay(1, 0ms, 0ms, rng) == 1s);
-    CHECK(p.next_delay(3, 6s, 2s, rng) == 4s);   // starts at exactly 10s: allowed
+    CHECK(p.next_delay(3, 6s, 2s, rng) == 4s);                  // starts at exactly 10s: allowed
     CHECK_FALSE(p.next_delay(3, 6001ms, 2s, rng).has_value());  // 10.001s: too late
     CHECK_FALSE(p.next_delay(2, 11s, 1s, rng).has_value());     // already past
-    CHECK(p.next_delay(2, -5s, 1s, rng) == 2s);  // negative elapsed counts as 0
+    CHECK(p.next_delay(2, -5s, 1s, rng) == 2s);                 // negative elapsed counts as 0
 
     SECTION("a simulated run: attempts take 500ms each") {
         milliseconds elapsed{0}, prev{0};
@@ -149,7 +146,7 @@ TEST_CASE("full jitter: uniform over [0, base]", "[policy][retry]") {
     const auto s = draw(p, 3, 0ms, 20'000);  // base 4000ms
     CHECK(s.min >= 0ms);
     CHECK(s.max <= 4s);
-    CHECK(s.min <= 100ms);   // covers the range, not a constant
+    CHECK(s.min <= 100ms);  // covers the range, not a constant
     CHECK(s.max >= 3900ms);
     CHECK(s.mean == Approx(2000.0L).epsilon(0.03));
 
@@ -261,8 +258,7 @@ TEST_CASE("the same seed gives the same jittered schedule", "[policy][retry]") {
 }
 
 TEST_CASE("retry_if chooses which failures are retryable", "[policy][retry]") {
-    const auto timeout = std::make_exception_ptr(std::system_error(
-        std::make_error_code(std::errc::timed_out)));
+    const auto timeout = std::make_exception_ptr(std::system_error(std::make_error_code(std::errc::timed_out)));
     const auto bug = std::make_exception_ptr(std::logic_error("bug"));
 
     const auto any = retry::fixed(1s);
@@ -295,12 +291,9 @@ TEST_CASE("invalid arguments throw std::invalid_argument", "[policy][retry]") {
     CHECK_THROWS_AS(retry::exponential(0ms, 2.0, 1s), std::invalid_argument);
     CHECK_THROWS_AS(retry::exponential(-1ms, 2.0, 1s), std::invalid_argument);
     CHECK_THROWS_AS(retry::exponential(1s, 0.5, 1min), std::invalid_argument);
-    CHECK_THROWS_AS(retry::exponential(1s, std::numeric_limits<double>::quiet_NaN(), 1min),
-                    std::invalid_argument);
-    CHECK_THROWS_AS(retry::exponential(1s, std::numeric_limits<double>::infinity(), 1min),
-                    std::invalid_argument);
-    CHECK_THROWS_WITH(retry::exponential(2s, 2.0, 1s),
-                      Catch::Contains("cap") && Catch::Contains("initial"));
+    CHECK_THROWS_AS(retry::exponential(1s, std::numeric_limits<double>::quiet_NaN(), 1min), std::invalid_argument);
+    CHECK_THROWS_AS(retry::exponential(1s, std::numeric_limits<double>::infinity(), 1min), std::invalid_argument);
+    CHECK_THROWS_WITH(retry::exponential(2s, 2.0, 1s), Catch::Contains("cap") && Catch::Contains("initial"));
     CHECK_THROWS_AS(retry::fixed(-1ms), std::invalid_argument);
     CHECK_THROWS_WITH(retry::fixed(1s).attempts(0), Catch::Contains(">= 1"));
     CHECK_THROWS_AS(retry::fixed(1s).max_elapsed(-1ms), std::invalid_argument);
@@ -336,8 +329,7 @@ TEST_CASE("huge attempt numbers: no overflow, held at the cap", "[policy][retry]
 TEST_CASE("to_string describes the policy", "[policy][retry]") {
     CHECK(retry::exponential(1s, 2.0, 1min).attempts(5).jitter_full().to_string() ==
           "exponential(1s, x2, cap 1m), 5 attempts, full jitter");
-    CHECK(retry::exponential(250ms, 1.5, 2h).to_string() ==
-          "exponential(250ms, x1.5, cap 2h), 3 attempts, no jitter");
+    CHECK(retry::exponential(250ms, 1.5, 2h).to_string() == "exponential(250ms, x1.5, cap 2h), 3 attempts, no jitter");
     CHECK(retry::fixed(1500ms).attempts(1).max_elapsed(30s).jitter_decorrelated().to_string() ==
           "fixed(1500ms), 1 attempt, decorrelated jitter, max elapsed 30s");
     CHECK(retry::fixed(1s).retry_if([](const std::exception_ptr&) { return false; }).to_string() ==

@@ -65,8 +65,7 @@ namespace {
 
 // Makes `ctx` look like attempt `n` that started at `attempt_started`, of a run
 // that started at `run_started`.
-void set_attempt(JobContext& ctx, std::uint32_t n, txflow::SteadyTime run_started,
-                 txflow::SteadyTime attempt_started) {
+void set_attempt(JobContext& ctx, std::uint32_t n, txflow::SteadyTime run_started, txflow::SteadyTime attempt_started) {
     ctx.*AttemptField::member = n;
     ctx.*RunStartedField::member = run_started;
     ctx.*AttemptStartedField::member = attempt_started;
@@ -95,7 +94,9 @@ struct Fixture {
     }
 };
 
-txflow::retry::Policy three_fixed() { return txflow::retry::fixed(100ms).attempts(3); }
+txflow::retry::Policy three_fixed() {
+    return txflow::retry::fixed(100ms).attempts(3);
+}
 
 }  // namespace
 
@@ -439,8 +440,7 @@ TEST_CASE("circuit_breaker runs the fallback while open", "[policy][wrappers]") 
     CHECK(f.ctx.skip_reported() == std::optional<std::string>("served from cache"));
 }
 
-TEST_CASE("circuit_breaker counts reported failures and measures latency on the context clock",
-          "[policy][wrappers]") {
+TEST_CASE("circuit_breaker counts reported failures and measures latency on the context clock", "[policy][wrappers]") {
     Fixture f;
     auto options = four_call_window();
     options.failure_rate = 1.0;
@@ -538,8 +538,7 @@ TEST_CASE("recover outside retry: the retry is requested, then the failure is re
     CHECK(g.ctx.failure_reported() == std::optional<std::string>("boom"));
 }
 
-TEST_CASE("run-scoped timeout outside retry: a late attempt of an old run fails at once",
-          "[policy][wrappers]") {
+TEST_CASE("run-scoped timeout outside retry: a late attempt of an old run fails at once", "[policy][wrappers]") {
     Fixture f;
     const auto run_start = f.ctx.run_started();
     f.clock.advance(10s);
@@ -588,9 +587,9 @@ TEST_CASE("the full chain on a healthy job runs it once and requests nothing", "
     Fixture f;
     auto breaker = std::make_shared<txflow::CircuitBreaker>("db", txflow::BreakerOptions{}, f.clock);
     auto bucket = std::make_shared<txflow::TokenBucket>(1e9, 1e9, f.clock);
-    auto job = chain(f.ok(), {policies::recover(), policies::timeout(5s), policies::retry(three_fixed()),
-                              policies::skip_if_running(), policies::circuit_breaker(breaker),
-                              policies::rate_limit(bucket)});
+    auto job =
+        chain(f.ok(), {policies::recover(), policies::timeout(5s), policies::retry(three_fixed()),
+                       policies::skip_if_running(), policies::circuit_breaker(breaker), policies::rate_limit(bucket)});
     job(f.ctx);
     CHECK(f.calls == 1);
     CHECK_FALSE(f.ctx.retry_requested());

@@ -75,7 +75,7 @@ public:
         return g;
     }
 
-    static constexpr std::array<const char*, 13> kMonths{"", "JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+    static constexpr std::array<const char*, 13> kMonths{"",    "JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
     static constexpr std::array<const char*, 7> kDays{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"};
 
@@ -98,7 +98,8 @@ private:
 
     // A field of numbers, ranges and steps over [lo, hi] (names optional).
     // star_percent: how often the whole field is '*'.
-    std::string numeric_field(int lo, int hi, const char* const* names, std::uint64_t& bits, bool& star, int star_percent) {
+    std::string numeric_field(int lo, int hi, const char* const* names, std::uint64_t& bits, bool& star,
+                              int star_percent) {
         bits = 0;
         star = false;
         if (chance(star_percent)) {
@@ -113,7 +114,7 @@ private:
             const bool use_name = names && chance(50);
             int kind = uniform(0, 9);
             if (i == 0 && chance(12)) kind = 10;  // "*/s"
-            if (kind <= 3) {  // single value
+            if (kind <= 3) {                      // single value
                 const int v = uniform(lo, hi);
                 bits |= std::uint64_t{1} << v;
                 out += value_text(v, names, use_name);
@@ -127,7 +128,8 @@ private:
                 if (a > b) std::swap(a, b);
                 const int step = uniform(1, std::max(1, hi - lo));
                 for (int v = a; v <= b; v += step) bits |= std::uint64_t{1} << v;
-                out += value_text(a, names, use_name) + "-" + value_text(b, names, use_name) + "/" + std::to_string(step);
+                out +=
+                    value_text(a, names, use_name) + "-" + value_text(b, names, use_name) + "/" + std::to_string(step);
             } else if (kind == 9) {  // start with step: a/s = a-hi/s
                 const int a = uniform(lo, hi);
                 const int step = uniform(1, std::max(1, hi - lo));
@@ -230,7 +232,8 @@ private:
                 if (a > b) std::swap(a, b);
                 const int step = chance(30) ? uniform(1, 4) : 1;
                 for (int v = a; v <= b; v += step) set(v);
-                out += names ? mixcase(kDays[static_cast<std::size_t>(a)]) + "-" + mixcase(kDays[static_cast<std::size_t>(b)])
+                out += names ? mixcase(kDays[static_cast<std::size_t>(a)]) + "-" +
+                                   mixcase(kDays[static_cast<std::size_t>(b)])
                              : std::to_string(a) + "-" + std::to_string(b);
                 if (step != 1 || chance(10)) out += "/" + std::to_string(step);
             }

@@ -33,19 +33,21 @@
 
 namespace txflow::cron_ref {
 
+using std::chrono::seconds;
+using std::chrono::sys_seconds;
 using txflow::cron::Instant;
 using txflow::cron::OffsetSpan;
 using txflow::cron::Spec;
 using txflow::cron::Zone;
-using std::chrono::seconds;
-using std::chrono::sys_seconds;
 
 inline std::int64_t floor_div(std::int64_t a, std::int64_t b) {
     std::int64_t q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
     return q;
 }
-inline std::int64_t floor_mod(std::int64_t a, std::int64_t b) { return a - floor_div(a, b) * b; }
+inline std::int64_t floor_mod(std::int64_t a, std::int64_t b) {
+    return a - floor_div(a, b) * b;
+}
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's formula).
 inline std::int64_t days_from_civil(std::int64_t y, int m, int d) {
@@ -93,7 +95,9 @@ inline std::int64_t local_from_civil(const Civil& c) {
     return days_from_civil(c.y, c.m, c.d) * 86400 + c.h * 3600 + c.mi * 60 + c.s;
 }
 
-inline bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+inline bool is_leap(std::int64_t y) {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 inline int days_in_month(std::int64_t y, int m) {
     static constexpr std::array<int, 13> kDays{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     return m == 2 && is_leap(y) ? 29 : kDays[static_cast<std::size_t>(m)];
@@ -163,7 +167,9 @@ inline int mismatch_level(const Spec& s, const Civil& c) {
     return 0;
 }
 
-inline bool local_matches(const Spec& s, std::int64_t local) { return mismatch_level(s, civil_from_local(local)) == 0; }
+inline bool local_matches(const Spec& s, std::int64_t local) {
+    return mismatch_level(s, civil_from_local(local)) == 0;
+}
 
 inline std::int64_t unit_of(int level) {
     switch (level) {
@@ -186,7 +192,9 @@ inline bool any_local_match(const Spec& s, std::int64_t lo, std::int64_t hi) {
     return false;
 }
 
-inline std::int64_t secs(sys_seconds t) { return t.time_since_epoch().count(); }
+inline std::int64_t secs(sys_seconds t) {
+    return t.time_since_epoch().count();
+}
 
 class Walker {
 public:
@@ -272,7 +280,9 @@ inline std::int64_t floor_seconds(Instant t) {
 inline std::int64_t ceil_seconds(Instant t) {
     return std::chrono::ceil<seconds>(t).time_since_epoch().count();
 }
-inline Instant to_instant(std::int64_t s) { return Instant{std::chrono::milliseconds{s * 1000}}; }
+inline Instant to_instant(std::int64_t s) {
+    return Instant{std::chrono::milliseconds{s * 1000}};
+}
 
 // The first fire strictly after `after`, searching up to and including `limit`.
 inline std::optional<Instant> reference_next(const Spec& spec, const Zone& zone, Instant after, Instant limit) {
@@ -298,7 +308,8 @@ inline bool reference_fires_at(const Spec& spec, const Zone& zone, Instant t) {
     return w.fires(floor_seconds(t), level);
 }
 
-// "2026-03-08T07:00:00Z" (".250" added for milliseconds), computed here so failures do not depend on the library's formatter.
+// "2026-03-08T07:00:00Z" (".250" added for milliseconds), computed here so failures do not depend on the library's
+// formatter.
 inline std::string utc_text(Instant t) {
     const std::int64_t ms = t.time_since_epoch().count();
     const std::int64_t s = floor_div(ms, 1000);
@@ -314,7 +325,9 @@ inline std::string utc_text(Instant t) {
     return out + "Z";
 }
 
-inline std::string opt_text(const std::optional<Instant>& t) { return t ? utc_text(*t) : std::string("nullopt"); }
+inline std::string opt_text(const std::optional<Instant>& t) {
+    return t ? utc_text(*t) : std::string("nullopt");
+}
 
 // UTC instant from civil fields.
 inline Instant utc(std::int64_t y, int m, int d, int h = 0, int mi = 0, int s = 0, int ms = 0) {

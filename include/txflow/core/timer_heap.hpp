@@ -128,10 +128,10 @@ private:
     }
     void pop_top();
     void prune_top();
-    void settle();     // after a tombstone was made or a live timer left
-    void compact();    // drops every tombstone, re-heapifies
+    void settle();   // after a tombstone was made or a live timer left
+    void compact();  // drops every tombstone, re-heapifies
     void drop_tombstones();
-    void renumber();   // compacts and reassigns seq 0.. in order (seq wrap)
+    void renumber();  // compacts and reassigns seq 0.. in order (seq wrap)
     void sift_up(std::size_t pos);
     void sift_down(std::size_t pos);
 

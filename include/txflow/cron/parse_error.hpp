@@ -13,14 +13,14 @@ enum class Field : std::uint8_t { none, second, minute, hour, day_of_month, mont
 
 enum class ErrorCode : std::uint8_t {
     empty_expression,
-    wrong_field_count,    // value = fields seen, lo/hi = accepted counts
-    out_of_range,         // value, lo, hi
-    reversed_range,       // value = start, hi = end
+    wrong_field_count,  // value = fields seen, lo/hi = accepted counts
+    out_of_range,       // value, lo, hi
+    reversed_range,     // value = start, hi = end
     zero_step,
-    empty_item,           // ",," or a leading/trailing comma
-    unexpected_character, // token holds the character
-    unknown_name,         // token holds the name
-    unknown_descriptor,   // token holds "@name"
+    empty_item,            // ",," or a leading/trailing comma
+    unexpected_character,  // token holds the character
+    unknown_name,          // token holds the name
+    unknown_descriptor,    // token holds "@name"
     question_mark_not_allowed,
     special_not_allowed,  // L, W or # where the field does not take it
     bad_nth,              // "#n" with n outside 1-5: value
@@ -28,9 +28,9 @@ enum class ErrorCode : std::uint8_t {
     bad_duration,         // @every: token holds the offending part
     duration_not_positive,
     duration_sub_millisecond,
-    missing_expression,   // "CRON_TZ=Zone" with nothing after it
-    bad_zone_name,        // token holds the name
-    unknown_zone,         // token holds the name
+    missing_expression,  // "CRON_TZ=Zone" with nothing after it
+    bad_zone_name,       // token holds the name
+    unknown_zone,        // token holds the name
     number_too_large,
 };
 

@@ -51,9 +51,7 @@ public:
     // Canonical text; parse(to_string()) gives an equal schedule.
     [[nodiscard]] std::string to_string() const;
 
-    friend bool operator==(const Schedule& a, const Schedule& b) {
-        return a.spec_ == b.spec_ && a.zone_ == b.zone_;
-    }
+    friend bool operator==(const Schedule& a, const Schedule& b) { return a.spec_ == b.spec_ && a.zone_ == b.zone_; }
 
 private:
     Spec spec_;

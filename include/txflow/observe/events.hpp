@@ -14,15 +14,15 @@ namespace txflow {
 enum class EventKind : std::uint8_t {
     scheduled,  // next fire computed (fire_time holds it)
     started,
-    finished,   // outcome and duration set
-    misfired,   // a fire was missed (clock jump, pause, down time); count says how many
-    skipped,    // a fire was not run (misfire policy skip)
-    rejected,   // the executor's backlog refused the run
-    dropped,    // the executor's backlog evicted a queued run (drop_oldest)
-    retrying,   // an attempt failed; attempt + 1 is armed (delay holds the wait)
+    finished,       // outcome and duration set
+    misfired,       // a fire was missed (clock jump, pause, down time); count says how many
+    skipped,        // a fire was not run (misfire policy skip)
+    rejected,       // the executor's backlog refused the run
+    dropped,        // the executor's backlog evicted a queued run (drop_oldest)
+    retrying,       // an attempt failed; attempt + 1 is armed (delay holds the wait)
     dead_lettered,  // a run gave up (retries exhausted or not retryable)
-    stuck,      // an attempt is still running past its deadline after a stop request
-    breaker,    // a circuit breaker changed state (job: the breaker's name; detail: "closed->open")
+    stuck,          // an attempt is still running past its deadline after a stop request
+    breaker,        // a circuit breaker changed state (job: the breaker's name; detail: "closed->open")
 };
 
 enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled, timed_out, skipped };
@@ -33,11 +33,11 @@ struct Event {
     WallTime fire_time{};  // the wall instant the run was scheduled for
     Outcome outcome = Outcome::none;
     std::chrono::nanoseconds duration{0};
-    std::string_view error;  // failed: the exception's what()
-    std::uint64_t count = 1;  // misfired/skipped: how many fires
-    std::uint32_t attempt = 1;  // started/finished/retrying: the attempt number
+    std::string_view error;              // failed: the exception's what()
+    std::uint64_t count = 1;             // misfired/skipped: how many fires
+    std::uint32_t attempt = 1;           // started/finished/retrying: the attempt number
     std::chrono::milliseconds delay{0};  // retrying: the wait before the next attempt
-    std::string_view detail;  // skipped/breaker: why, or which transition
+    std::string_view detail;             // skipped/breaker: why, or which transition
 };
 
 class Listener {

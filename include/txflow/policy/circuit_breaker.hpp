@@ -42,11 +42,11 @@ enum class BreakerState : std::uint8_t { closed, open, half_open };
 }
 
 struct BreakerOptions {
-    std::size_t window = 20;                     // rolling window: the last N calls (count-based)
-    std::size_t min_calls = 10;                  // no decision on failure rate / latency before this many calls in the window
-    double failure_rate = 0.5;                   // open when failures / calls >= this
-    std::chrono::milliseconds slow_call{0};      // 0: no slow-call rule; else open when the percentile below exceeds it (>)
-    double slow_percentile = 0.95;               // nearest-rank percentile of the window's latencies (failures included)
+    std::size_t window = 20;     // rolling window: the last N calls (count-based)
+    std::size_t min_calls = 10;  // no decision on failure rate / latency before this many calls in the window
+    double failure_rate = 0.5;   // open when failures / calls >= this
+    std::chrono::milliseconds slow_call{0};  // 0: no slow-call rule; else open when the percentile below exceeds it (>)
+    double slow_percentile = 0.95;           // nearest-rank percentile of the window's latencies (failures included)
     std::chrono::milliseconds open_for{30'000};  // then half-open
     std::size_t half_open_probes = 3;            // calls let through in half-open; all succeed (none slow) -> closed,
                                                  // any failure or slow probe -> open again

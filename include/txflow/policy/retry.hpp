@@ -68,9 +68,10 @@ public:
     // used before the failed attempt (0 after the first); only decorrelated
     // jitter reads it. Negative durations are treated as 0.
     // Throws std::invalid_argument if failed_attempt == 0.
-    [[nodiscard]] std::optional<std::chrono::milliseconds> next_delay(
-        std::uint32_t failed_attempt, std::chrono::milliseconds elapsed,
-        std::chrono::milliseconds previous_delay, std::mt19937_64& rng) const;
+    [[nodiscard]] std::optional<std::chrono::milliseconds> next_delay(std::uint32_t failed_attempt,
+                                                                      std::chrono::milliseconds elapsed,
+                                                                      std::chrono::milliseconds previous_delay,
+                                                                      std::mt19937_64& rng) const;
 
     // The un-jittered delay after attempt `failed_attempt` (1-based; 0 is
     // treated as 1): min(cap, initial * multiplier^(n-1)). Never overflows.
@@ -84,9 +85,7 @@ public:
     [[nodiscard]] double multiplier() const noexcept { return multiplier_; }
     [[nodiscard]] std::chrono::milliseconds cap() const noexcept { return cap_; }
     [[nodiscard]] std::uint32_t max_attempts() const noexcept { return max_attempts_; }
-    [[nodiscard]] std::optional<std::chrono::milliseconds> max_elapsed() const noexcept {
-        return max_elapsed_;
-    }
+    [[nodiscard]] std::optional<std::chrono::milliseconds> max_elapsed() const noexcept { return max_elapsed_; }
     [[nodiscard]] Jitter jitter() const noexcept { return jitter_; }
     [[nodiscard]] bool has_predicate() const noexcept { return static_cast<bool>(predicate_); }
 
@@ -99,8 +98,7 @@ private:
         : backoff_(backoff), initial_(initial), multiplier_(multiplier), cap_(cap) {}
 
     friend Policy fixed(std::chrono::milliseconds delay);
-    friend Policy exponential(std::chrono::milliseconds initial, double multiplier,
-                              std::chrono::milliseconds cap);
+    friend Policy exponential(std::chrono::milliseconds initial, double multiplier, std::chrono::milliseconds cap);
 
     Backoff backoff_;
     std::chrono::milliseconds initial_;
@@ -115,8 +113,7 @@ private:
 // The same delay between attempts; delay >= 0 (0: retry immediately).
 [[nodiscard]] Policy fixed(std::chrono::milliseconds delay);
 // initial * multiplier^(n-1), capped: initial > 0, multiplier >= 1, cap >= initial.
-[[nodiscard]] Policy exponential(std::chrono::milliseconds initial, double multiplier,
-                                 std::chrono::milliseconds cap);
+[[nodiscard]] Policy exponential(std::chrono::milliseconds initial, double multiplier, std::chrono::milliseconds cap);
 
 [[nodiscard]] const char* to_string(Jitter mode) noexcept;  // "none", "full", ...
 

@@ -19,7 +19,6 @@ int main() {
         std::cerr << "no next fire\n";
         return 1;
     }
-    std::cout << "next fire of \"*/5 * * * *\": " << txflow::cron::to_rfc3339(*fire, txflow::cron::Zone::utc())
-              << '\n';
+    std::cout << "next fire of \"*/5 * * * *\": " << txflow::cron::to_rfc3339(*fire, txflow::cron::Zone::utc()) << '\n';
     return *fire == after + 3min ? 0 : 1;
 }

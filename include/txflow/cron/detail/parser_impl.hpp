@@ -21,10 +21,18 @@ inline constexpr FieldRule kMonthRule{Field::month, 1, 12};
 inline constexpr FieldRule kDowRule{Field::day_of_week, 0, 7};  // 7 is Sunday too
 inline constexpr FieldRule kYearRule{Field::year, kMinYear, kMaxYear};
 
-constexpr char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
-constexpr bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+constexpr char to_upper(char c) {
+    return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
+constexpr bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+constexpr bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 constexpr bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -109,11 +117,13 @@ constexpr Number take_value(std::string_view& s, Field field) {
     return n;
 }
 
-constexpr void set_bit(std::uint64_t& mask, int bit) { mask |= std::uint64_t{1} << bit; }
+constexpr void set_bit(std::uint64_t& mask, int bit) {
+    mask |= std::uint64_t{1} << bit;
+}
 
 struct FieldResult {
     std::uint64_t mask = 0;
-    bool any = false;           // '*' or '?' (or "*/1")
+    bool any = false;  // '*' or '?' (or "*/1")
     bool starts_with_star = false;
     // Day extras, filled only for dom/dow.
     std::uint8_t last_weekday_of = 0;
@@ -126,7 +136,8 @@ struct FieldResult {
 
 constexpr Result<int, ParseError> check_value(const Context& ctx, const FieldRule& rule, const Number& n) {
     if (n.too_large) return ctx.fail(ErrorCode::number_too_large, n.token);
-    if (n.value < rule.lo || n.value > rule.hi) return ctx.fail(ErrorCode::out_of_range, n.token, n.value, rule.lo, rule.hi);
+    if (n.value < rule.lo || n.value > rule.hi)
+        return ctx.fail(ErrorCode::out_of_range, n.token, n.value, rule.lo, rule.hi);
     return n.value;
 }
 
@@ -156,7 +167,8 @@ constexpr Result<bool, ParseError> parse_item(const Context& ctx, const FieldRul
         if (s[1] == '-') {
             std::string_view rest = s.substr(2);
             const Number n = take_value(rest, Field::none);
-            if (n.value < 0) return ctx.fail(rest.empty() ? ErrorCode::empty_item : ErrorCode::unexpected_character, s.substr(2));
+            if (n.value < 0)
+                return ctx.fail(rest.empty() ? ErrorCode::empty_item : ErrorCode::unexpected_character, s.substr(2));
             if (!rest.empty()) return ctx.fail(ErrorCode::unexpected_character, rest);
             if (n.too_large || n.value > 30) return ctx.fail(ErrorCode::out_of_range, n.token, n.value, 0, 30);
             out.last_day_offset = static_cast<std::int8_t>(n.value);
@@ -226,7 +238,7 @@ constexpr Result<bool, ParseError> parse_item(const Context& ctx, const FieldRul
             end = *bv;
             if (end < start) return ctx.fail(ErrorCode::reversed_range, item, start, start, end);
         } else if (!s.empty() && s[0] == '/') {
-            end = rule.hi;  // "5/15": from 5 to the field's maximum
+            end = rule.hi;                                               // "5/15": from 5 to the field's maximum
             if (rule.field == Field::day_of_week && start < 7) end = 6;  // 7 is Sunday again
         }
     }
@@ -236,8 +248,9 @@ constexpr Result<bool, ParseError> parse_item(const Context& ctx, const FieldRul
         const std::string_view slash = s;
         s.remove_prefix(1);
         const Number st = take_value(s, Field::none);
-        if (st.value < 0) return ctx.fail(s.empty() ? ErrorCode::empty_item : ErrorCode::unexpected_character,
-                                          s.empty() ? slash : s.substr(0, 1));
+        if (st.value < 0)
+            return ctx.fail(s.empty() ? ErrorCode::empty_item : ErrorCode::unexpected_character,
+                            s.empty() ? slash : s.substr(0, 1));
         if (st.too_large) return ctx.fail(ErrorCode::number_too_large, st.token);
         if (st.value == 0) return ctx.fail(ErrorCode::zero_step, st.token);
         step = st.value;
@@ -288,7 +301,8 @@ constexpr Result<FieldResult, ParseError> parse_field(const Context& ctx, const 
         std::size_t comma = pos;
         while (comma < field.size() && field[comma] != ',') ++comma;
         const std::string_view item = field.substr(pos, comma - pos);
-        if (item.empty()) return ctx.fail(ErrorCode::empty_item, field.substr(pos < field.size() ? pos : field.size() - 1, 1));
+        if (item.empty())
+            return ctx.fail(ErrorCode::empty_item, field.substr(pos < field.size() ? pos : field.size() - 1, 1));
         auto r = parse_item(ctx, rule, item, out);
         if (!r) return unexpected(r.error());
         if (first && item[0] == '*') out.starts_with_star = true;
