@@ -10,6 +10,19 @@
 // of the eligible lanes' FIFOs: O(levels x lanes), independent of the backlog.
 // A lane at its concurrency limit is simply not eligible: its tasks wait
 // without holding a worker, and other lanes keep running.
+//
+// Unbounded backlog (max_backlog 0, the common case): submit() does not take
+// the main mutex. It appends to an inbox (a block FIFO of its own) under a
+// short inbox lock. A worker, holding the main mutex, moves the whole inbox
+// into the lanes' FIFOs before every pick (sequence numbers are assigned there,
+// in submission order), so priority order and aging stay exact. A bounded
+// backlog keeps the single-mutex path (the inbox stays empty), so reject /
+// block / drop_oldest see every queued task.
+//
+// Sleeping: idle workers wait on work_cv with the inbox lock. A worker counts
+// itself a sleeper under both locks after finding nothing to do, and every
+// event that may make a task eligible notifies under (or after) the inbox
+// lock, so no wake-up is lost.
 
 #include "txflow/core/executor.hpp"
 
@@ -70,6 +83,10 @@ public:
         b->next = free_;
         free_ = b;
     }
+    // Moves every free block of `other` into this pool.
+    void absorb(BlockPool& other) noexcept {
+        while (other.free_ != nullptr) put(std::exchange(other.free_, other.free_->next));
+    }
 
 private:
     Block* free_ = nullptr;
@@ -87,6 +104,15 @@ public:
           tail_i_(o.tail_i_),
           size_(std::exchange(o.size_, 0)) {}
     Fifo& operator=(Fifo&&) = delete;
+    void swap(Fifo& o) noexcept {
+        std::swap(head_, o.head_);
+        std::swap(tail_, o.tail_);
+        std::swap(head_i_, o.head_i_);
+        std::swap(tail_i_, o.tail_i_);
+        std::swap(size_, o.size_);
+    }
+    [[nodiscard]] std::size_t size() const { return size_; }
+    [[nodiscard]] Entry& front_mut() { return head_->slots[head_i_]; }
     ~Fifo() {
         while (head_ != nullptr) delete std::exchange(head_, head_->next);
     }
@@ -184,54 +210,90 @@ struct Executor::Impl {
         if (options.aging_step.count() <= 0) options.aging_step = std::chrono::milliseconds{1};
         aging_step_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.aging_step).count();
         lanes.emplace_back();  // kDefaultQueue
+        use_inbox = options.max_backlog == 0;
     }
 
     ExecutorOptions options;
     std::int64_t aging_step_ns = 1'000'000;
+    bool use_inbox = true;  // max_backlog == 0
     mutable std::mutex mutex;
-    std::condition_variable work_cv;   // workers wait for eligible work
     std::condition_variable idle_cv;   // wait_idle()
     std::condition_variable space_cv;  // submitters blocked by a full backlog
 
     BlockPool pool;  // declared before `lanes`: the FIFOs return blocks to it
     std::vector<Lane> lanes;
-    std::size_t queued = 0;
+    std::atomic<std::size_t> lane_count{1};  // lanes.size(), for submit() without the mutex
+    BlockPool spent;                         // inbox blocks drained, back to inbox_pool at the next drain
+    Fifo draining;                           // the stolen inbox
+    std::size_t queued = 0;                  // in the lanes (not counting the inbox)
     std::size_t running = 0;
     std::uint64_t next_seq = 0;
-    // Workers waiting on work_cv, and how many of them have been notified but
-    // not yet run. A submit notifies only when some sleeper is not already
-    // on its way: once every sleeper has been woken, further submits pay no
-    // futex call (the woken workers drain the backlog).
-    std::size_t sleepers = 0;
-    std::size_t wakes_pending = 0;
     std::size_t idle_waiters = 0;   // waiting in wait_idle()
     std::size_t space_waiters = 0;  // waiting for room in submit()
     bool stopping = false;
+
+    // --- the inbox lock guards what follows (lock order: mutex, then inbox_mutex)
+    mutable std::mutex inbox_mutex;
+    std::condition_variable work_cv;  // idle workers wait (with inbox_mutex)
+    BlockPool inbox_pool;
+    Fifo inbox;                               // Entry::seq holds (queue << 2) | level until the drain
+    std::atomic<std::size_t> inbox_count{0};  // inbox.size(); a relaxed hint outside the lock
+    bool inbox_stopping = false;
+    // Workers waiting on work_cv, and how many of them have been notified but
+    // not yet run (written under inbox_mutex; relaxed reads elsewhere are
+    // hints only). A submit notifies only when no wake-up is already on its
+    // way: the woken worker drains the inbox and wakes a peer if the backlog
+    // outnumbers the free workers.
+    std::atomic<std::size_t> sleepers{0};
+    std::atomic<std::size_t> wakes_pending{0};
 
     std::mutex join_mutex;  // serialises shutdown() callers
     std::vector<std::thread> threads;
     std::size_t worker_count = 0;
 
-    // Caller holds the mutex. True: the caller must notify work_cv once.
-    bool claim_wake() {
-        if (sleepers <= wakes_pending) return false;
-        ++wakes_pending;
-        return true;
+    // An event that may make a task eligible: wakes one sleeper (or all).
+    // Caller may hold `mutex`, not inbox_mutex.
+    void signal(bool all) {
+        bool wake = false;
+        {
+            const std::lock_guard il(inbox_mutex);
+            const std::size_t s = sleepers.load(std::memory_order_relaxed);
+            wake = s > wakes_pending.load(std::memory_order_relaxed);
+            if (wake)
+                wakes_pending.store(all ? s : wakes_pending.load(std::memory_order_relaxed) + 1,
+                                    std::memory_order_relaxed);
+        }
+        if (!wake) return;
+        if (all) {
+            work_cv.notify_all();
+        } else {
+            work_cv.notify_one();
+        }
     }
-    // After a submit: wake a sleeper only if the queued tasks outnumber the
-    // workers that will look at the queue anyway (awake and not running a
-    // task, or notified and on their way). A free worker always picks under
-    // the lock before it sleeps, so it cannot miss the task.
-    bool claim_wake_for_queued() {
-        if (sleepers <= wakes_pending) return false;
-        const std::size_t free_workers = worker_count - sleepers - running + wakes_pending;
-        if (free_workers >= queued) return false;
-        ++wakes_pending;
-        return true;
-    }
-    void wake_all() {  // caller holds the mutex
-        wakes_pending = sleepers;
-        work_cv.notify_all();
+
+    // Moves the inbox into the lanes. Caller holds `mutex`.
+    void drain() {
+        if (inbox_count.load(std::memory_order_relaxed) == 0) return;
+        {
+            const std::lock_guard il(inbox_mutex);
+            inbox_pool.absorb(spent);
+            draining.swap(inbox);
+            inbox_count.store(0, std::memory_order_relaxed);
+        }
+        while (!draining.empty()) {
+            Entry& in = draining.front_mut();
+            const auto queue = static_cast<std::size_t>(in.seq >> 2);
+            const auto level = static_cast<int>(in.seq & 3U);
+            Lane& lane = lanes[queue];
+            std::function<void()>* unused = nullptr;
+            Entry& e = lane.fifo[level].push(pool, false, unused);
+            e.run = std::move(in.run);
+            e.enqueued_ns = in.enqueued_ns;
+            e.seq = next_seq++;
+            ++lane.size;
+            ++queued;
+            (void)draining.pop(spent, nullptr);
+        }
     }
 
     // The best eligible head, or false. Caller holds the mutex.
@@ -305,6 +367,20 @@ struct Executor::Impl {
         return dropped;
     }
 
+    // After taking a task, with `queued` still in the lanes: wake a sleeper if
+    // the queued tasks outnumber the workers that will look at them anyway
+    // (awake and not running a task, or notified and on their way). Caller
+    // holds `mutex`.
+    void wake_peer_if_needed() {
+        if (queued == 0) return;
+        const std::size_t s = sleepers.load(std::memory_order_relaxed);
+        const std::size_t w = wakes_pending.load(std::memory_order_relaxed);
+        if (s <= w) return;
+        const std::size_t free_workers = worker_count - s - running + w;
+        if (free_workers >= queued) return;
+        signal(false);
+    }
+
     void worker_loop() {
         std::unique_lock lock(mutex);
         for (;;) {
@@ -313,12 +389,31 @@ struct Executor::Impl {
             // No spinning before sleeping: on a machine with fewer CPUs than
             // threads (and on a 1-CPU VM) a spinning worker only steals the
             // submitter's time slice.
-            while (!pick(l, p)) {
-                if (stopping && queued == 0) return;
-                ++sleepers;
-                work_cv.wait(lock);
-                --sleepers;
-                if (wakes_pending != 0) --wakes_pending;
+            drain();
+            if (!pick(l, p)) {
+                std::unique_lock il(inbox_mutex);
+                if (!inbox.empty()) continue;  // arrived since the drain
+                if (stopping && queued == 0) {
+                    // Workers parked behind a saturated lane must see the
+                    // backlog run dry too, or join() would wait for them.
+                    il.unlock();
+                    lock.unlock();
+                    signal(true);
+                    return;
+                }
+                // Counted a sleeper while still holding `mutex`: an event under
+                // it (a lane slot freed, shutdown) cannot fall in between. Every
+                // return from wait() re-checks (no predicate loop inside wait,
+                // which could swallow a notify_one meant for this wake-up).
+                sleepers.store(sleepers.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                lock.unlock();
+                work_cv.wait(il);
+                sleepers.store(sleepers.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+                const std::size_t w = wakes_pending.load(std::memory_order_relaxed);
+                if (w != 0) wakes_pending.store(w - 1, std::memory_order_relaxed);
+                il.unlock();
+                lock.lock();
+                continue;
             }
             Lane& lane = lanes[l];
             std::function<void()> run = lane.fifo[p].pop(pool, nullptr);
@@ -327,9 +422,7 @@ struct Executor::Impl {
             ++lane.running;
             ++running;
             if (space_waiters != 0) space_cv.notify_one();
-            // During shutdown, workers parked behind a saturated lane must see
-            // the backlog run dry, or join() would wait for them forever.
-            if (stopping && queued == 0 && sleepers != 0) wake_all();
+            wake_peer_if_needed();
             lock.unlock();
 
             call_quietly(run);
@@ -343,8 +436,10 @@ struct Executor::Impl {
             // A slot freed in a limited lane: its next task is eligible now. This
             // worker takes the best eligible task, which may be another lane's,
             // so wake an idle worker for the lane.
-            if (was_saturated && done.size != 0 && claim_wake()) work_cv.notify_one();
-            if (running == 0 && queued == 0 && idle_waiters != 0) idle_cv.notify_all();
+            if (was_saturated && done.size != 0) signal(false);
+            if (running == 0 && queued == 0 && idle_waiters != 0 && inbox_count.load(std::memory_order_relaxed) == 0) {
+                idle_cv.notify_all();
+            }
         }
     }
 };
@@ -362,19 +457,22 @@ Executor::~Executor() {
 }
 
 QueueId Executor::queue(std::string_view name, std::size_t max_concurrency) {
-    std::lock_guard lock(impl_->mutex);
-    auto& lanes = impl_->lanes;
+    Impl& im = *impl_;
+    const std::lock_guard lock(im.mutex);
+    auto& lanes = im.lanes;
     for (std::size_t i = 1; i < lanes.size(); ++i) {
         if (lanes[i].name == name) {
             const bool raised = max_concurrency == 0 || max_concurrency > lanes[i].limit;
             lanes[i].limit = max_concurrency;
-            if (raised && lanes[i].size != 0) impl_->wake_all();
+            // Queued tasks may still sit in the inbox: a raise always wakes.
+            if (raised) im.signal(true);
             return static_cast<QueueId>(i);
         }
     }
     Lane& lane = lanes.emplace_back();
     lane.name = std::string(name);
     lane.limit = max_concurrency;
+    im.lane_count.store(lanes.size(), std::memory_order_release);
     return static_cast<QueueId>(lanes.size() - 1);
 }
 
@@ -383,6 +481,32 @@ SubmitResult Executor::submit(Task task) {
     const std::int64_t now = coarse_now_ns();  // outside the lock
     const auto level = static_cast<std::size_t>(task.priority);
     if (level >= static_cast<std::size_t>(kPriorityLevels)) return SubmitResult::rejected;
+    if (im.use_inbox) {
+        // Lanes are never removed: an id below the count is valid for good.
+        if (task.queue >= im.lane_count.load(std::memory_order_acquire)) {
+            const std::lock_guard lock(im.mutex);  // the count may be stale: ask under the mutex
+            if (im.stopping) return SubmitResult::stopped;
+            if (task.queue >= im.lanes.size()) return SubmitResult::rejected;
+        }
+        bool wake = false;
+        {
+            const std::lock_guard il(im.inbox_mutex);
+            if (im.inbox_stopping) return SubmitResult::stopped;
+            std::function<void()>* unused = nullptr;
+            Entry& e = im.inbox.push(im.inbox_pool, false, unused);
+            e.run = std::move(task.run);
+            e.enqueued_ns = now;
+            e.seq = (static_cast<std::uint64_t>(task.queue) << 2) | level;
+            im.inbox_count.store(im.inbox.size(), std::memory_order_relaxed);
+            const std::size_t w = im.wakes_pending.load(std::memory_order_relaxed);
+            // One wake-up in flight at a time: the woken worker wakes a peer
+            // if the backlog warrants it.
+            wake = w == 0 && im.sleepers.load(std::memory_order_relaxed) != 0;
+            if (wake) im.wakes_pending.store(1, std::memory_order_relaxed);
+        }
+        if (wake) im.work_cv.notify_one();
+        return SubmitResult::accepted;
+    }
     const bool has_dropped = static_cast<bool>(task.dropped);
     std::function<void()> evicted;
     bool wake = false;
@@ -412,12 +536,12 @@ SubmitResult Executor::submit(Task task) {
         if (dropped_slot != nullptr) *dropped_slot = std::move(task.dropped);
         ++lane.size;
         ++im.queued;
-        wake = !lane.saturated() && im.claim_wake_for_queued();
+        wake = !lane.saturated();
     }
     // Notified after unlocking, so the woken worker does not block on the
     // mutex we still hold. No lost wake-up: a worker only waits after seeing
     // no eligible task under the lock, and counted itself a sleeper first.
-    if (wake) im.work_cv.notify_one();
+    if (wake) im.signal(false);
     if (evicted) call_quietly(evicted);
     return SubmitResult::accepted;
 }
@@ -426,7 +550,8 @@ void Executor::wait_idle() {
     Impl& im = *impl_;
     std::unique_lock lock(im.mutex);
     ++im.idle_waiters;
-    im.idle_cv.wait(lock, [&] { return im.queued == 0 && im.running == 0; });
+    im.idle_cv.wait(
+        lock, [&] { return im.queued == 0 && im.running == 0 && im.inbox_count.load(std::memory_order_relaxed) == 0; });
     --im.idle_waiters;
 }
 
@@ -436,7 +561,11 @@ void Executor::shutdown() {
     {
         const std::lock_guard lock(im.mutex);
         im.stopping = true;
-        im.wake_all();
+        {
+            const std::lock_guard il(im.inbox_mutex);
+            im.inbox_stopping = true;
+        }
+        im.signal(true);
         im.space_cv.notify_all();
     }
     for (auto& t : im.threads) {
@@ -447,7 +576,7 @@ void Executor::shutdown() {
 
 std::size_t Executor::queued() const {
     const std::lock_guard lock(impl_->mutex);
-    return impl_->queued;
+    return impl_->queued + impl_->inbox_count.load(std::memory_order_relaxed);
 }
 
 std::size_t Executor::running() const {

@@ -1,6 +1,7 @@
 // Scheduler behaviour on a manual clock: deterministic, no sleeping.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -223,7 +224,7 @@ TEST_CASE("10,000 jobs due at the same instant each fire exactly once", "[schedu
     constexpr int kJobs = 10'000;
     std::vector<std::atomic<int>> counts(kJobs);
     for (int i = 0; i < kJobs; ++i)
-        sched.job("job-" + std::to_string(i)).after(1s).run([&counts, i](JobContext&) {
+        sched.job(fmt::format("job-{}", i)).after(1s).run([&counts, i](JobContext&) {
             ++counts[static_cast<std::size_t>(i)];
         });
     sched.start();
@@ -271,7 +272,7 @@ TEST_CASE("a named queue never runs more than its limit", "[scheduler][executor]
     Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(4).clock(clock).queue("db", 2)};
     std::atomic<int> now{0}, peak{0}, total{0};
     for (int i = 0; i < 12; ++i) {
-        sched.job("q" + std::to_string(i)).after(1s).queue("db").run([&](JobContext&) {
+        sched.job(fmt::format("q{}", i)).after(1s).queue("db").run([&](JobContext&) {
             const int n = ++now;
             int p = peak.load();
             while (n > p && !peak.compare_exchange_weak(p, n)) {
@@ -339,7 +340,7 @@ TEST_CASE("stress: add, remove and trigger while jobs fire", "[scheduler][stress
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 200; ++i) {
-                const std::string name = "s" + std::to_string(t) + "-" + std::to_string(i);
+                const std::string name = fmt::format("s{}-{}", t, i);
                 auto h = sched.job(name).every(1ms).run([&](JobContext& ctx) {
                     ++fired;
                     if (ctx.run_number() == 3) (void)sched.find(ctx.job_name());

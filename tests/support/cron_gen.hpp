@@ -235,7 +235,10 @@ private:
                 out += names ? mixcase(kDays[static_cast<std::size_t>(a)]) + "-" +
                                    mixcase(kDays[static_cast<std::size_t>(b)])
                              : std::to_string(a) + "-" + std::to_string(b);
-                if (step != 1 || chance(10)) out += "/" + std::to_string(step);
+                if (step != 1 || chance(10)) {
+                    out += '/';
+                    out += std::to_string(step);
+                }
             }
         }
         s.days_of_week = static_cast<std::uint8_t>(bits);
