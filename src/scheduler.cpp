@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <list>
 #include <mutex>
@@ -256,14 +257,17 @@ struct PendingRun {
 struct AuxTimer {
     enum class Kind : std::uint8_t { retry, deadline, stuck_check };
     Kind kind;
-    struct ActiveRun* run = nullptr;  // deadline, stuck_check
+    struct ActiveRun* run = nullptr;       // deadline, stuck_check
+    struct PendingRetry* retry = nullptr;  // retry
     std::optional<TimerHeap::Handle> handle;
 };
 
-// A retry waiting on the timer.
+// A retry waiting on the timer; knows its place in Impl::retries so firing
+// it erases in O(1).
 struct PendingRetry {
     PendingRun run;
-    AuxTimer timer{AuxTimer::Kind::retry, nullptr, std::nullopt};
+    AuxTimer timer{AuxTimer::Kind::retry, nullptr, nullptr, std::nullopt};
+    std::list<PendingRetry>::iterator self{};
 };
 
 // One attempt in progress; lives on the worker's stack, linked into Impl::active_runs.
@@ -271,8 +275,8 @@ struct ActiveRun {
     JobState* job;
     std::stop_source* stop;
     ActiveRun* next;
-    AuxTimer deadline{AuxTimer::Kind::deadline, nullptr, std::nullopt};
-    AuxTimer stuck_check{AuxTimer::Kind::stuck_check, nullptr, std::nullopt};
+    AuxTimer deadline{AuxTimer::Kind::deadline, nullptr, nullptr, std::nullopt};
+    AuxTimer stuck_check{AuxTimer::Kind::stuck_check, nullptr, nullptr, std::nullopt};
     bool stuck = false;
 };
 
@@ -560,6 +564,8 @@ struct Scheduler::Impl {
     void schedule_retry(const PendingRun& next, milliseconds delay) {
         ++next.job->pending;
         auto& r = retries.emplace_back(PendingRetry{next});
+        r.self = std::prev(retries.end());
+        r.timer.retry = &r;
         arm_aux(r.timer, clock.steady_now() + delay);
     }
     // Drops the waiting retries of j (all when j is null); returns records to destroy.
@@ -583,10 +589,8 @@ struct Scheduler::Impl {
         t.handle.reset();
         switch (t.kind) {
             case AuxTimer::Kind::retry: {
-                auto it =
-                    std::find_if(retries.begin(), retries.end(), [&](const PendingRetry& r) { return &r.timer == &t; });
-                PendingRun run = it->run;
-                retries.erase(it);
+                const PendingRun run = t.retry->run;
+                retries.erase(t.retry->self);
                 ++inflight;  // pending was kept while waiting
                 runs.push_back(run);
                 return;
