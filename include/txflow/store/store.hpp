@@ -1,0 +1,82 @@
+#pragma once
+// Where txflow keeps the state that must survive a crash: an ordered log of
+// records plus, now and then, a snapshot of the live state that lets old
+// records go.
+//
+// The contract, kept by every store (tests/store/store_contract_test.cpp runs
+// each one through it):
+//   - submit() gives each record the next sequence number (1, 2, 3 ...) and
+//     keeps submission order; it does not wait for the disk.
+//   - sync(seq) returns once every record up to seq is durable under the
+//     store's policy. append() is submit() + sync(). Writers that keep a model
+//     of the state in step with the log (txflow's Journal) submit under their
+//     own lock and sync outside it, so concurrent writers share one flush.
+//   - read(after, visit) yields every record with seq > after, in order.
+//   - write_snapshot(seq, state) saves a state that folds in every record up to
+//     seq; after it, load_snapshot() returns it and read(seq, ...) still yields
+//     everything newer. Records the snapshot covers may be dropped.
+//   - A record type is the writer's business (txflow/store/records.hpp); the
+//     store keeps bytes.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "txflow/result.hpp"
+
+namespace txflow::store {
+
+struct Record {
+    std::uint64_t seq = 0;
+    std::uint16_t type = 0;
+    std::string payload;
+};
+
+struct Snapshot {
+    std::uint64_t seq = 0;  // the snapshot folds in every record with seq <= this
+    std::string state;
+};
+
+struct StoreError {
+    enum class Code : std::uint8_t {
+        io,       // the operating system refused (message has errno's text)
+        corrupt,  // a record failed its checks (message names the file and offset)
+        closed,   // the store was closed or failed earlier
+        invalid,  // a bad argument (a snapshot seq beyond the log, ...)
+    };
+    Code code = Code::io;
+    std::string message;
+};
+
+using Ok = std::monostate;
+template <class T>
+using StoreResult = Result<T, StoreError>;
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) = 0;
+    virtual StoreResult<Ok> sync(std::uint64_t seq) = 0;
+    StoreResult<std::uint64_t> append(std::uint16_t type, std::string_view payload) {
+        auto seq = submit(type, payload);
+        if (!seq) return seq;
+        auto synced = sync(*seq);
+        if (!synced) return unexpected(std::move(synced.error()));
+        return seq;
+    }
+
+    // visit returns false to stop early.
+    virtual StoreResult<Ok> read(std::uint64_t after, const std::function<bool(const Record&)>& visit) = 0;
+    virtual StoreResult<std::optional<Snapshot>> load_snapshot() = 0;
+    virtual StoreResult<Ok> write_snapshot(std::uint64_t seq, std::string_view state) = 0;
+
+    [[nodiscard]] virtual std::uint64_t last_seq() const = 0;
+    // Payload bytes submitted since the last snapshot: the owner's cue to take one.
+    [[nodiscard]] virtual std::uint64_t bytes_since_snapshot() const = 0;
+};
+
+}  // namespace txflow::store
