@@ -33,6 +33,8 @@
 #include "txflow/policy/circuit_breaker.hpp"
 #include "txflow/policy/rate_limit.hpp"
 #include "txflow/policy/retry.hpp"
+#include "txflow/saga/saga.hpp"
+#include "txflow/store/store.hpp"
 
 namespace spdlog {
 class logger;
@@ -129,6 +131,14 @@ public:
         stuck_after_ = d;
         return *this;
     }
+    // Where sagas (and, with a durable store, jobs' last fires, pending
+    // retries and dead letters) are recorded before they act. Default: an
+    // in-memory store. Pass a store::WalStore to survive a crash; start()
+    // then recovers from it.
+    SchedulerOptions& store(std::shared_ptr<store::Store> s) {
+        store_ = std::move(s);
+        return *this;
+    }
 
 private:
     friend class Scheduler;
@@ -149,6 +159,7 @@ private:
     std::uint64_t seed_ = 0;  // 0: from std::random_device
     std::vector<Wrapper> default_wrappers_;
     std::chrono::milliseconds stuck_after_{1000};
+    std::shared_ptr<store::Store> store_;
 };
 
 // What a running job (and each policy around it) sees of its run. Policies
@@ -254,6 +265,26 @@ struct DeadLetter {
 class Scheduler;
 class JobState;
 
+// A saga instance's remote control.
+class SagaHandle {
+public:
+    SagaHandle() = default;
+    [[nodiscard]] const std::string& id() const { return id_; }
+    // False when the idempotency key named an instance that already existed.
+    [[nodiscard]] bool created() const { return created_; }
+    [[nodiscard]] std::optional<saga::Info> info() const;
+    // Blocks until the saga is succeeded, compensated or compensation_failed,
+    // or the timeout passes; returns its info then.
+    std::optional<saga::Info> wait(std::chrono::milliseconds timeout) const;
+
+private:
+    friend class Scheduler;
+    SagaHandle(Scheduler* s, std::string id, bool created) : scheduler_(s), id_(std::move(id)), created_(created) {}
+    Scheduler* scheduler_ = nullptr;
+    std::string id_;
+    bool created_ = false;
+};
+
 // A job's remote control. Safe from any thread, including inside the job.
 // Calls on a removed job do nothing and return false.
 class JobHandle {
@@ -330,6 +361,11 @@ public:
     // Registers the job. Throws ScheduleError on a duplicate name, a bad cron
     // expression or zone, or no trigger.
     JobHandle run(JobFunction fn);
+    // Each fire starts an instance of the saga with a copy of `input`, keyed
+    // "<job>@<fire time>" so a fire recovered after a crash does not start a
+    // second instance. The run ends once the saga has started; the saga goes
+    // on by itself.
+    JobHandle run(const SagaRef& saga, nlohmann::json input = nlohmann::json::object());
 
 private:
     friend class Scheduler;
@@ -382,6 +418,24 @@ public:
     std::shared_ptr<CircuitBreaker> breaker(std::string_view name, const BreakerOptions& options);
     [[nodiscard]] std::shared_ptr<CircuitBreaker> breaker(std::string_view name) const;  // nullptr if none
     std::shared_ptr<TokenBucket> rate_limiter(std::string_view name, double per_second, double burst);
+
+    // ---- sagas (txflow/saga/saga.hpp)
+    // Starts an instance, or, when an instance with this idempotency key
+    // exists (in any state), returns it and runs nothing. Empty key: a fresh
+    // id. Steps run on the worker pool once start() has been called.
+    SagaHandle start_saga(const SagaRef& saga, nlohmann::json input, std::string idempotency_key = {});
+    // Definitions to resume by name after a crash (start_saga and
+    // job().run(saga) register theirs).
+    void register_saga(const SagaRef& saga);
+    [[nodiscard]] std::optional<saga::Info> saga(std::string_view id) const;
+    [[nodiscard]] std::vector<saga::Info> sagas(std::optional<saga::State> state = std::nullopt) const;
+    // Operators, for a saga in compensation_failed: run the failed
+    // compensations again, or declare the saga compensated by hand.
+    bool retry_compensation(std::string_view id);
+    bool resolve_compensation(std::string_view id, std::string note);
+    // Asks a running saga to stop and compensate.
+    bool cancel_saga(std::string_view id, std::string reason = "cancelled");
+    std::optional<saga::Info> wait_saga(std::string_view id, std::chrono::milliseconds timeout) const;
 
     [[nodiscard]] Clock& clock() const { return *clock_; }
     [[nodiscard]] spdlog::logger& logger() const { return *logger_; }

@@ -23,6 +23,9 @@ enum class EventKind : std::uint8_t {
     dead_lettered,  // a run gave up (retries exhausted or not retryable)
     stuck,          // an attempt is still running past its deadline after a stop request
     breaker,        // a circuit breaker changed state (job: the breaker's name; detail: "closed->open")
+    saga,           // a saga or step changed state (job: the saga id; detail: "running->failed" or
+                    // "step credit: running->failed"; error: why)
+    alert,          // needs an operator: a saga's compensation failed for good (job: the saga id)
 };
 
 enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled, timed_out, skipped };
@@ -59,6 +62,8 @@ public:
         case EventKind::dead_lettered: return "dead_lettered";
         case EventKind::stuck: return "stuck";
         case EventKind::breaker: return "breaker";
+        case EventKind::saga: return "saga";
+        case EventKind::alert: return "alert";
     }
     return "unknown";
 }

@@ -1,0 +1,99 @@
+#pragma once
+// The saga state machines: one for a saga instance, one for each of its steps,
+// over the same seven states. Every change of state goes through transition(),
+// which refuses what the tables below do not list.
+//
+//   saga:  pending -> running -> succeeded
+//                     running -> failed -> compensating -> compensated
+//                                          compensating -> compensation_failed
+//          compensation_failed -> compensating   (an operator retries)
+//          compensation_failed -> compensated    (an operator marks it resolved)
+//
+//   step:  pending -> running -> succeeded -> compensating -> compensated
+//                     running -> failed        compensating -> compensation_failed
+//          compensation_failed -> compensating | compensated   (as for the saga)
+//
+// A saga goes through `failed` on its way to compensating even when nothing
+// needs undoing, so the log always says why compensation began. A step that
+// failed is not compensated (it did not complete); a step marked
+// no_compensation() stays succeeded.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+namespace txflow::saga {
+
+enum class State : std::uint8_t {
+    pending,
+    running,
+    succeeded,
+    failed,
+    compensating,
+    compensated,
+    compensation_failed,
+};
+inline constexpr std::size_t kStateCount = 7;
+
+enum class Machine : std::uint8_t { saga, step };
+
+using Transition = std::pair<State, State>;
+
+inline constexpr std::array<Transition, 8> kSagaTransitions{{
+    {State::pending, State::running},
+    {State::running, State::succeeded},
+    {State::running, State::failed},
+    {State::failed, State::compensating},
+    {State::compensating, State::compensated},
+    {State::compensating, State::compensation_failed},
+    {State::compensation_failed, State::compensating},
+    {State::compensation_failed, State::compensated},
+}};
+
+inline constexpr std::array<Transition, 8> kStepTransitions{{
+    {State::pending, State::running},
+    {State::running, State::succeeded},
+    {State::running, State::failed},
+    {State::succeeded, State::compensating},
+    {State::compensating, State::compensated},
+    {State::compensating, State::compensation_failed},
+    {State::compensation_failed, State::compensating},
+    {State::compensation_failed, State::compensated},
+}};
+
+[[nodiscard]] constexpr bool is_legal(Machine machine, State from, State to) {
+    const auto& table = machine == Machine::saga ? kSagaTransitions : kStepTransitions;
+    for (const auto& [f, t] : table)
+        if (f == from && t == to) return true;
+    return false;
+}
+
+// Finished for good: nothing will run for it again.
+[[nodiscard]] constexpr bool is_terminal(State s) { return s == State::succeeded || s == State::compensated; }
+
+[[nodiscard]] constexpr std::string_view to_string(State s) {
+    switch (s) {
+        case State::pending: return "pending";
+        case State::running: return "running";
+        case State::succeeded: return "succeeded";
+        case State::failed: return "failed";
+        case State::compensating: return "compensating";
+        case State::compensated: return "compensated";
+        case State::compensation_failed: return "compensation_failed";
+    }
+    return "unknown";
+}
+
+[[nodiscard]] constexpr bool parse_state(std::string_view text, State& out) {
+    for (std::size_t i = 0; i < kStateCount; ++i) {
+        const auto s = static_cast<State>(i);
+        if (to_string(s) == text) {
+            out = s;
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace txflow::saga
