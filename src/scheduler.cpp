@@ -1,7 +1,10 @@
 #include "txflow/scheduler.hpp"
 
+#include "saga/engine.hpp"
+#include "store/journal.hpp"
 #include "txflow/core/timer_heap.hpp"
 #include "txflow/policy/policy.hpp"
+#include "txflow/store/memory_store.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -255,18 +258,27 @@ struct PendingRun {
 // What a timer of TimerHeap (retries, deadlines) stands for; its payload is
 // the AuxTimer's address.
 struct AuxTimer {
-    enum class Kind : std::uint8_t { retry, deadline, stuck_check };
+    enum class Kind : std::uint8_t { retry, deadline, stuck_check, callback };
     Kind kind;
     struct ActiveRun* run = nullptr;       // deadline, stuck_check
     struct PendingRetry* retry = nullptr;  // retry
     std::optional<TimerHeap::Handle> handle;
+    struct CallbackTimer* callback = nullptr;  // callback
+};
+
+// A function to call on the timer thread (the saga engine's retries and step
+// deadlines); listed by id in Impl::callbacks so cancel finds it in O(1).
+struct CallbackTimer {
+    std::uint64_t id = 0;
+    std::function<void()> fn;
+    AuxTimer timer{AuxTimer::Kind::callback, nullptr, nullptr, std::nullopt, nullptr};
 };
 
 // A retry waiting on the timer; knows its place in Impl::retries so firing
 // it erases in O(1).
 struct PendingRetry {
     PendingRun run;
-    AuxTimer timer{AuxTimer::Kind::retry, nullptr, nullptr, std::nullopt};
+    AuxTimer timer{AuxTimer::Kind::retry, nullptr, nullptr, std::nullopt, nullptr};
     std::list<PendingRetry>::iterator self{};
 };
 
@@ -275,8 +287,8 @@ struct ActiveRun {
     JobState* job;
     std::stop_source* stop;
     ActiveRun* next;
-    AuxTimer deadline{AuxTimer::Kind::deadline, nullptr, nullptr, std::nullopt};
-    AuxTimer stuck_check{AuxTimer::Kind::stuck_check, nullptr, nullptr, std::nullopt};
+    AuxTimer deadline{AuxTimer::Kind::deadline, nullptr, nullptr, std::nullopt, nullptr};
+    AuxTimer stuck_check{AuxTimer::Kind::stuck_check, nullptr, nullptr, std::nullopt, nullptr};
     bool stuck = false;
 };
 
@@ -422,6 +434,77 @@ struct Scheduler::Impl {
     std::mt19937_64 rng;
     std::jthread timer_thread;
     std::uint64_t clock_subscription = 0;
+    std::unordered_map<std::uint64_t, std::unique_ptr<CallbackTimer>> callbacks;
+    std::uint64_t next_callback = 1;
+    std::vector<std::function<void()>> due_callbacks;  // popped by the timer thread, run unlocked
+
+    // The saga engine's view of the scheduler.
+    class SagaHost final : public saga::EngineHost {
+    public:
+        explicit SagaHost(Impl& impl) : impl_(impl) {}
+        Clock& clock() override { return impl_.clock; }
+        spdlog::logger& log() override { return impl_.log; }
+        bool submit(Priority priority, std::string_view queue, std::function<void()> fn) override {
+            QueueId id = kDefaultQueue;
+            {
+                const std::lock_guard lock(impl_.mutex);
+                if (impl_.cancel_queued) return false;
+                id = impl_.queue_id(std::string(queue));
+                ++impl_.inflight;
+            }
+            Task task;
+            task.priority = priority;
+            task.queue = id;
+            task.run = [this, fn = std::move(fn)] {
+                fn();
+                done();
+            };
+            task.dropped = [this] { done(); };
+            if (impl_.executor.submit(std::move(task)) != SubmitResult::accepted) {
+                done();
+                return false;
+            }
+            return true;
+        }
+        std::uint64_t call_at(SteadyTime due, std::function<void()> fn) override {
+            const std::lock_guard lock(impl_.mutex);
+            auto cb = std::make_unique<CallbackTimer>();
+            cb->id = impl_.next_callback++;
+            cb->fn = std::move(fn);
+            cb->timer.callback = cb.get();
+            impl_.arm_aux(cb->timer, due);
+            const auto id = cb->id;
+            impl_.callbacks.emplace(id, std::move(cb));
+            return id;
+        }
+        void cancel_call(std::uint64_t id) override {
+            std::unique_ptr<CallbackTimer> gone;  // destroyed unlocked
+            const std::lock_guard lock(impl_.mutex);
+            auto it = impl_.callbacks.find(id);
+            if (it == impl_.callbacks.end()) return;
+            impl_.disarm_aux(it->second->timer);
+            gone = std::move(it->second);
+            impl_.callbacks.erase(it);
+        }
+        bool has_listeners() const override { return !impl_.options.listeners_.empty(); }
+        void emit(const Event& event) override {
+            Event e = event;
+            if (e.fire_time == WallTime{}) e.fire_time = impl_.clock.wall_now();
+            impl_.emit(e);
+        }
+        std::uint64_t seed() override { return impl_.options.seed_; }
+
+    private:
+        void done() {
+            const std::lock_guard lock(impl_.mutex);
+            --impl_.inflight;
+            impl_.idle_cv.notify_all();
+        }
+        Impl& impl_;
+    };
+    SagaHost saga_host{*this};
+    store::Journal journal;
+    saga::Engine engine{saga_host, journal};
 
     Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOptions opts)
         : owner(s),
@@ -430,7 +513,12 @@ struct Scheduler::Impl {
           options(std::move(opts)),
           executor(options.executor_),
           breakers(c),
-          rng(options.seed_ != 0 ? options.seed_ : std::random_device{}()) {
+          rng(options.seed_ != 0 ? options.seed_ : std::random_device{}()),
+          journal(options.store_ ? options.store_ : std::make_shared<store::MemoryStore>()) {
+        if (auto loaded = journal.load(); !loaded) {
+            throw std::runtime_error("txflow: cannot recover from the store: " + loaded.error().message);
+        }
+        engine.recover(journal.state());
         for (const auto& [name, limit] : options.queues_) queues[name] = executor.queue(name, limit);
         clock_subscription = clock.subscribe([this] {
             {
@@ -599,6 +687,13 @@ struct Scheduler::Impl {
                 t.run->stop->request_stop();
                 arm_aux(t.run->stuck_check, clock.steady_now() + options.stuck_after_);
                 return;
+            case AuxTimer::Kind::callback: {
+                auto it = callbacks.find(t.callback->id);
+                due_callbacks.push_back(std::move(it->second->fn));
+                callbacks.erase(it);
+                ++inflight;  // until the callback has run
+                return;
+            }
             case AuxTimer::Kind::stuck_check: {
                 t.run->stuck = true;
                 ++stuck;
@@ -912,11 +1007,18 @@ struct Scheduler::Impl {
             while (JobState* j = timers.pop_due(now_s)) on_timer(*j, now_s, now_w, runs);
             while (auto fired = aux_timers.pop_due(now_s))
                 on_aux_timer(*reinterpret_cast<AuxTimer*>(static_cast<std::uintptr_t>(fired->payload)), runs);
-            if (!runs.empty() || !deferred.empty()) {
+            if (!runs.empty() || !deferred.empty() || !due_callbacks.empty()) {
+                auto callbacks_now = std::move(due_callbacks);
+                due_callbacks.clear();
                 lock.unlock();
                 flush_events();
                 submit(runs);
+                for (auto& fn : callbacks_now) fn();
+                const std::size_t ran = callbacks_now.size();
+                callbacks_now.clear();  // destroyed unlocked
                 lock.lock();
+                inflight -= ran;
+                if (ran != 0) idle_cv.notify_all();
                 continue;
             }
             seen_generation = generation;
@@ -998,6 +1100,15 @@ Scheduler::~Scheduler() {
 }
 
 void Scheduler::start() {
+    {
+        const std::lock_guard lock(impl_->mutex);
+        if (impl_->started || impl_->stopping) return;
+    }
+    start_locked();
+    impl_->engine.on_start();  // runs sagas started earlier and recovered ones
+}
+
+void Scheduler::start_locked() {
     const std::lock_guard lock(impl_->mutex);
     if (impl_->started || impl_->stopping) return;
     impl_->started = true;
@@ -1023,6 +1134,9 @@ StopReport Scheduler::stop(milliseconds drain_deadline) {
     const auto deadline = std::chrono::steady_clock::now() + drain_deadline;
     report.drained = impl_->idle_cv.wait_until(lock, deadline, [&] { return impl_->inflight == 0; });
     if (!report.drained) {
+        lock.unlock();
+        impl_->engine.on_stop();  // sagas stop at the next step; a durable store resumes them
+        lock.lock();
         impl_->cancel_queued = true;
         // Removed jobs were asked to stop already and are not reported.
         for (ActiveRun* r = impl_->active_runs; r != nullptr; r = r->next) {
@@ -1039,10 +1153,66 @@ StopReport Scheduler::stop(milliseconds drain_deadline) {
     const auto dead = impl_->drop_retries(nullptr);
     lock.unlock();
     for (JobState* j : dead) JobState::destroy(j);
+    impl_->engine.on_stop();
     impl_->executor.shutdown();  // queued runs see cancel_queued and return at once
     lock.lock();
     report.dropped_queued = impl_->dropped_queued;
     return report;
+}
+
+// ---------------------------------------------------------------- sagas
+
+SagaHandle Scheduler::start_saga(const SagaRef& saga, nlohmann::json input, std::string idempotency_key) {
+    auto started = impl_->engine.start(saga, std::move(input), std::move(idempotency_key));
+    return SagaHandle(this, std::move(started.id), started.created);
+}
+
+void Scheduler::register_saga(const SagaRef& saga) {
+    if (!saga) throw std::invalid_argument("register_saga: no saga definition");
+    impl_->engine.register_definition(saga);
+}
+
+std::optional<saga::Info> Scheduler::saga(std::string_view id) const {
+    return impl_->engine.info(id);
+}
+
+std::vector<saga::Info> Scheduler::sagas(std::optional<saga::State> state) const {
+    return impl_->engine.list(state);
+}
+
+bool Scheduler::retry_compensation(std::string_view id) {
+    return impl_->engine.retry_compensation(id);
+}
+
+bool Scheduler::resolve_compensation(std::string_view id, std::string note) {
+    return impl_->engine.resolve_compensation(id, std::move(note));
+}
+
+bool Scheduler::cancel_saga(std::string_view id, std::string reason) {
+    return impl_->engine.cancel(id, std::move(reason));
+}
+
+std::optional<saga::Info> Scheduler::wait_saga(std::string_view id, milliseconds timeout) const {
+    return impl_->engine.wait(id, timeout);
+}
+
+std::optional<saga::Info> SagaHandle::info() const {
+    return scheduler_ ? scheduler_->saga(id_) : std::nullopt;
+}
+
+std::optional<saga::Info> SagaHandle::wait(milliseconds timeout) const {
+    return scheduler_ ? scheduler_->wait_saga(id_, timeout) : std::nullopt;
+}
+
+JobHandle JobBuilder::run(const SagaRef& saga, nlohmann::json input) {
+    if (!saga) throw ScheduleError(fmt::format("job '{}': no saga definition", name_));
+    scheduler_.register_saga(saga);
+    Scheduler* s = &scheduler_;
+    return run([s, saga, input = std::move(input)](JobContext& ctx) {
+        const auto key =
+            fmt::format("{}@{}", ctx.job_name(), cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc()));
+        s->start_saga(saga, input, key);
+    });
 }
 
 std::vector<DeadLetter> Scheduler::dead_letters() const {

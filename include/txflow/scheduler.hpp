@@ -446,6 +446,7 @@ private:
     struct Impl;
 
     JobHandle add(JobBuilder& builder, JobFunction fn);
+    void start_locked();
     static void prepare_attempt(JobContext& ctx, std::uint32_t attempt, SteadyTime run_started,
                                 std::chrono::milliseconds previous_delay, std::uint64_t seed,
                                 std::function<void(SteadyTime)> on_deadline);

@@ -101,13 +101,13 @@ using StepFunction = std::function<void(StepContext&)>;
 struct Step {
     std::string name;
     StepFunction action;
-    StepFunction compensation;     // empty only with no_compensation
-    bool no_compensation = false;  // nothing to undo: said explicitly
+    StepFunction compensation;                         // empty only with no_compensation
+    bool no_compensation = false;                      // nothing to undo: said explicitly
     std::optional<std::chrono::milliseconds> timeout;  // per attempt
     std::optional<retry::Policy> retry;                // default: one attempt
     std::optional<std::chrono::milliseconds> compensation_timeout;
     std::optional<retry::Policy> compensation_retry;  // default: Options::compensation_retry
-    std::uint32_t group = 0;  // > 0: adjacent steps with the same group run in parallel
+    std::uint32_t group = 0;                          // > 0: adjacent steps with the same group run in parallel
 
     [[nodiscard]] bool has_compensation() const { return static_cast<bool>(compensation); }
 };
@@ -120,9 +120,8 @@ enum class Recovery : std::uint8_t {
 
 struct Options {
     Recovery on_recovery = Recovery::resume;
-    retry::Policy compensation_retry = retry::exponential(std::chrono::milliseconds(100), 2.0,
-                                                          std::chrono::seconds(10))
-                                           .attempts(5);
+    retry::Policy compensation_retry =
+        retry::exponential(std::chrono::milliseconds(100), 2.0, std::chrono::seconds(10)).attempts(5);
     Priority priority = Priority::normal;
     std::string queue;  // a queue registered with SchedulerOptions::queue; empty: default
 };
@@ -234,7 +233,8 @@ private:
 // A step added without a compensation: say what undoes it, or that nothing does.
 class StepNeedsCompensation {
 public:
-    StepNeedsCompensation(std::string name, saga::StepFunction action) : name_(std::move(name)), action_(std::move(action)) {}
+    StepNeedsCompensation(std::string name, saga::StepFunction action)
+        : name_(std::move(name)), action_(std::move(action)) {}
     [[nodiscard]] SagaStep compensate(saga::StepFunction compensation) && {
         return SagaStep(std::move(name_), std::move(action_), std::move(compensation));
     }

@@ -11,6 +11,8 @@
 //
 //   step:  pending -> running -> succeeded -> compensating -> compensated
 //                     running -> failed        compensating -> compensation_failed
+//                     running -> compensating  (after a crash, with Recovery::compensate:
+//                                               the interrupted step may have acted)
 //          compensation_failed -> compensating | compensated   (as for the saga)
 //
 // A saga goes through `failed` on its way to compensating even when nothing
@@ -51,8 +53,9 @@ inline constexpr std::array<Transition, 8> kSagaTransitions{{
     {State::compensation_failed, State::compensated},
 }};
 
-inline constexpr std::array<Transition, 8> kStepTransitions{{
+inline constexpr std::array<Transition, 9> kStepTransitions{{
     {State::pending, State::running},
+    {State::running, State::compensating},  // recovery: the step may have acted before the crash
     {State::running, State::succeeded},
     {State::running, State::failed},
     {State::succeeded, State::compensating},
@@ -63,14 +66,29 @@ inline constexpr std::array<Transition, 8> kStepTransitions{{
 }};
 
 [[nodiscard]] constexpr bool is_legal(Machine machine, State from, State to) {
-    const auto& table = machine == Machine::saga ? kSagaTransitions : kStepTransitions;
-    for (const auto& [f, t] : table)
+    if (machine == Machine::saga) {
+        for (const auto& [f, t] : kSagaTransitions)
+            if (f == from && t == to) return true;
+        return false;
+    }
+    for (const auto& [f, t] : kStepTransitions)
         if (f == from && t == to) return true;
     return false;
 }
 
+// The one gate every change of state goes through: applies `to` and returns
+// true if the machine's table allows from -> to; otherwise leaves `state` as
+// it is and returns false.
+[[nodiscard]] constexpr bool transition(Machine machine, State& state, State to) {
+    if (!is_legal(machine, state, to)) return false;
+    state = to;
+    return true;
+}
+
 // Finished for good: nothing will run for it again.
-[[nodiscard]] constexpr bool is_terminal(State s) { return s == State::succeeded || s == State::compensated; }
+[[nodiscard]] constexpr bool is_terminal(State s) {
+    return s == State::succeeded || s == State::compensated;
+}
 
 [[nodiscard]] constexpr std::string_view to_string(State s) {
     switch (s) {

@@ -1,16 +1,34 @@
 #pragma once
-// The records txflow writes to a Store, and their payload encoding.
+// The records txflow writes to a Store. Payloads are a compact binary
+// encoding (varints and length-prefixed strings; src/store/codec.hpp);
+// record_to_json shows them to people.
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "txflow/store/store.hpp"
 
 namespace txflow::store {
 
+enum class RecordType : std::uint16_t {
+    saga_created = 1,  // id, definition, step names, input data: the saga is pending
+    saga_state = 2,    // a saga transition (and why)
+    step_state = 3,    // a step transition; on success, the saga's data after it
+    step_attempt = 4,  // attempt n >= 2 of an action or compensation begins
+    saga_data = 5,     // the saga's data after a parallel group merged its copies
+    job_fired = 10,    // a cron/at job ran a fire (the last fire, for misfires after a crash)
+    retry_armed = 11,  // a failed run waits for its next attempt
+    retry_done = 12,   // that retry ran or was dropped
+    dead_letter = 13,  // a run gave up
+    dead_letter_removed = 14,
+};
+
+[[nodiscard]] std::string_view to_string(RecordType type);
+
 // One JSON object for a record, for `txflow wal dump` and logs:
 // {"seq":12,"type":"step_state","saga":"order-42",...}. Unknown types and
-// payloads that do not decode are shown as hex, never dropped.
+// payloads that do not decode are shown as hex with "error", never dropped.
 [[nodiscard]] std::string record_to_json(const Record& record);
 
 }  // namespace txflow::store

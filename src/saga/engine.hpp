@@ -1,0 +1,118 @@
+#pragma once
+// The saga engine: drives instances through their state machines on the
+// scheduler's workers and timer, writing every transition to the journal
+// before acting on it. Internal; the public face is Scheduler's saga methods.
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/journal.hpp"
+#include "txflow/observe/events.hpp"
+#include "txflow/saga/saga.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace txflow::saga {
+
+// What the engine needs from its scheduler.
+class EngineHost {
+public:
+    virtual ~EngineHost() = default;
+    virtual Clock& clock() = 0;
+    virtual spdlog::logger& log() = 0;
+    // Runs task on a worker; false if the pool refused it (stopping).
+    virtual bool submit(Priority priority, std::string_view queue, std::function<void()> task) = 0;
+    // Calls fn on the timer thread at `due` (keep it short); returns an id for cancel_call.
+    virtual std::uint64_t call_at(SteadyTime due, std::function<void()> fn) = 0;
+    virtual void cancel_call(std::uint64_t id) = 0;
+    virtual bool has_listeners() const = 0;
+    virtual void emit(const Event& event) = 0;  // called without engine locks
+    virtual std::uint64_t seed() = 0;
+};
+
+struct Instance;
+
+class Engine {
+public:
+    Engine(EngineHost& host, store::Journal& journal);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    void register_definition(const DefinitionPtr& def);
+
+    struct Started {
+        std::string id;
+        bool created = false;
+    };
+    // Throws std::runtime_error when the store cannot record the new saga.
+    Started start(const DefinitionPtr& def, nlohmann::json input, std::string key);
+
+    // Rebuilds instances from the journal's state (once, before on_start).
+    void recover(const store::LiveState& state);
+    // The scheduler started: run what waits (new and recovered sagas).
+    void on_start();
+    // The scheduler stops: start nothing new, ask running steps to stop.
+    void on_stop();
+
+    [[nodiscard]] std::optional<Info> info(std::string_view id) const;
+    [[nodiscard]] std::vector<Info> list(std::optional<State> state) const;
+    bool retry_compensation(std::string_view id);
+    bool resolve_compensation(std::string_view id, std::string note);
+    bool cancel(std::string_view id, std::string reason);
+    std::optional<Info> wait(std::string_view id, std::chrono::milliseconds timeout) const;
+
+private:
+    enum class StepResult : std::uint8_t { succeeded, retry_scheduled, failed, stalled };
+
+    void drive(Instance& in);
+    StepResult run_attempt(Instance& in, std::size_t step, bool compensation);
+    std::vector<std::size_t> launch_group(Instance& in, std::size_t first, std::size_t end);
+    void run_group_step(Instance& in, std::size_t step);
+    bool finish_group(Instance& in, std::unique_lock<std::mutex>& lock);  // true: drive on
+    void schedule(Instance& in, std::function<void()> task);
+    void schedule_drive(Instance& in);
+
+    // Transitions, under mutex_: check the table, submit the record, apply.
+    // They return the record's seq (0 when the store failed: the instance is
+    // stalled) for the caller to sync after unlocking.
+    std::uint64_t saga_to(Instance& in, State to, std::string error);
+    std::uint64_t step_to(Instance& in, std::size_t step, State to, std::string error, std::optional<std::string> data,
+                          std::chrono::nanoseconds duration);
+    bool durable(Instance& in, std::uint64_t seq);  // sync outside the lock; false: stalled
+    void stall(Instance& in, const std::string& why);
+    void flush_events();
+
+    Info info_of(const Instance& in) const;
+    Instance* find(std::string_view id) const;
+    std::string new_id(std::string_view definition);
+
+    EngineHost& host_;
+    store::Journal& journal_;
+    mutable std::mutex mutex_;
+    mutable std::condition_variable changed_;
+    std::unordered_map<std::string, std::unique_ptr<Instance>> instances_;
+    std::unordered_map<std::string, DefinitionPtr> definitions_;
+    std::vector<Instance*> waiting_;  // to drive once started / once their definition is registered
+    bool started_ = false;
+    bool stopping_ = false;
+    std::uint64_t next_id_ = 0;
+
+    struct PendingEvent {
+        EventKind kind;
+        std::string saga;
+        std::string detail;
+        std::string error;
+    };
+    std::vector<PendingEvent> events_;  // raised under mutex_, delivered by flush_events()
+};
+
+}  // namespace txflow::saga

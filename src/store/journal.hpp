@@ -1,0 +1,61 @@
+#pragma once
+// The scheduler's side of a Store: typed records in, a LiveState kept in step
+// with them, and snapshots taken when enough has been written since the last.
+//
+// A record is folded into the live state and submitted under one lock, so the
+// state a snapshot saves is exactly the records up to the store's last seq;
+// the wait for durability (sync) happens outside the lock, so concurrent
+// writers share a flush. A store failure is sticky: every later write fails
+// too, and callers must not act on a transition they could not record.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/live_state.hpp"
+#include "txflow/store/store.hpp"
+
+namespace txflow::store {
+
+class Journal {
+public:
+    explicit Journal(std::shared_ptr<Store> store, std::uint64_t snapshot_every_bytes = 4u << 20)
+        : store_(std::move(store)), snapshot_every_(snapshot_every_bytes) {}
+
+    // Snapshot, then every record after it. Call once, before any write.
+    StoreResult<Ok> load();
+    // Only before writes begin (recovery), or under external agreement.
+    [[nodiscard]] const LiveState& state() const { return state_; }
+
+    template <class R>
+    StoreResult<std::uint64_t> submit(RecordType type, const R& record) {
+        return submit_encoded(type, encode(record));
+    }
+    StoreResult<Ok> sync(std::uint64_t seq);
+    template <class R>
+    StoreResult<Ok> write(RecordType type, const R& record) {
+        auto seq = submit(type, record);
+        if (!seq) return unexpected(std::move(seq.error()));
+        return sync(*seq);
+    }
+
+    // Takes a snapshot when the store has grown past the threshold since the
+    // last one; cheap to call often.
+    void maybe_snapshot();
+    StoreResult<Ok> snapshot();
+
+    [[nodiscard]] Store& store() { return *store_; }
+
+private:
+    StoreResult<std::uint64_t> submit_encoded(RecordType type, std::string payload);
+
+    std::shared_ptr<Store> store_;
+    std::uint64_t snapshot_every_;
+    std::mutex mutex_;
+    LiveState state_;
+    std::optional<StoreError> failed_;
+    std::atomic<bool> snapshotting_{false};
+};
+
+}  // namespace txflow::store

@@ -1,0 +1,451 @@
+#include "store/live_state.hpp"
+
+#include <fmt/format.h>
+
+#include "store/codec.hpp"
+
+namespace txflow::store {
+
+namespace {
+
+using codec::Reader;
+using codec::Writer;
+
+constexpr std::uint8_t kSnapshotVersion = 1;
+
+saga::State read_state(Reader& in, bool& valid) {
+    const auto v = in.u8();
+    if (v >= saga::kStateCount) valid = false;
+    return static_cast<saga::State>(v);
+}
+
+std::uint32_t u32(Reader& in) {
+    const auto v = in.varint();
+    return v <= UINT32_MAX ? static_cast<std::uint32_t>(v) : UINT32_MAX;
+}
+
+template <class Fn>
+std::string write(Fn&& fn) {
+    std::string out;
+    Writer w(out);
+    fn(w);
+    return out;
+}
+
+// Every decoder ends here: all bytes consumed and none missing.
+bool finish(const Reader& in) {
+    return in.ok() && in.done();
+}
+
+}  // namespace
+
+std::string encode(const SagaCreated& r) {
+    return write([&](Writer& w) {
+        w.str(r.id);
+        w.str(r.definition);
+        w.varint(r.steps.size());
+        for (const auto& s : r.steps) w.str(s);
+        w.str(r.data);
+        w.svarint(r.at_ms);
+    });
+}
+bool decode(std::string_view in_bytes, SagaCreated& r) {
+    Reader in(in_bytes);
+    r.id = in.str();
+    r.definition = in.str();
+    const auto n = in.varint();
+    if (n > in_bytes.size()) return false;
+    r.steps.clear();
+    for (std::uint64_t i = 0; i < n && in.ok(); ++i) r.steps.emplace_back(in.str());
+    r.data = in.str();
+    r.at_ms = in.svarint();
+    return finish(in);
+}
+
+std::string encode(const SagaStateChange& r) {
+    return write([&](Writer& w) {
+        w.str(r.id);
+        w.u8(static_cast<std::uint8_t>(r.to));
+        w.str(r.error);
+        w.svarint(r.at_ms);
+    });
+}
+bool decode(std::string_view in_bytes, SagaStateChange& r) {
+    Reader in(in_bytes);
+    r.id = in.str();
+    const auto to = in.u8();
+    r.to = static_cast<saga::State>(to);
+    r.error = in.str();
+    r.at_ms = in.svarint();
+    return finish(in) && to < saga::kStateCount;
+}
+
+std::string encode(const StepStateChange& r) {
+    return write([&](Writer& w) {
+        w.str(r.id);
+        w.varint(r.step);
+        w.u8(static_cast<std::uint8_t>(r.to));
+        w.str(r.error);
+        w.u8(r.data ? 1 : 0);
+        if (r.data) w.str(*r.data);
+        w.svarint(r.duration_ns);
+        w.svarint(r.at_ms);
+    });
+}
+bool decode(std::string_view in_bytes, StepStateChange& r) {
+    Reader in(in_bytes);
+    r.id = in.str();
+    r.step = u32(in);
+    const auto to = in.u8();
+    r.to = static_cast<saga::State>(to);
+    r.error = in.str();
+    const auto has_data = in.u8();
+    if (has_data == 1) r.data = std::string(in.str());
+    else r.data.reset();
+    r.duration_ns = in.svarint();
+    r.at_ms = in.svarint();
+    return finish(in) && to < saga::kStateCount && has_data <= 1;
+}
+
+std::string encode(const StepAttempt& r) {
+    return write([&](Writer& w) {
+        w.str(r.id);
+        w.varint(r.step);
+        w.u8(r.compensation ? 1 : 0);
+        w.varint(r.attempt);
+        w.str(r.error);
+        w.svarint(r.duration_ns);
+        w.svarint(r.at_ms);
+    });
+}
+bool decode(std::string_view in_bytes, StepAttempt& r) {
+    Reader in(in_bytes);
+    r.id = in.str();
+    r.step = u32(in);
+    const auto c = in.u8();
+    r.compensation = c == 1;
+    r.attempt = u32(in);
+    r.error = in.str();
+    r.duration_ns = in.svarint();
+    r.at_ms = in.svarint();
+    return finish(in) && c <= 1;
+}
+
+std::string encode(const SagaData& r) {
+    return write([&](Writer& w) {
+        w.str(r.id);
+        w.str(r.data);
+    });
+}
+bool decode(std::string_view in_bytes, SagaData& r) {
+    Reader in(in_bytes);
+    r.id = in.str();
+    r.data = in.str();
+    return finish(in);
+}
+
+std::string encode(const JobFired& r) {
+    return write([&](Writer& w) {
+        w.str(r.job);
+        w.svarint(r.fire_ms);
+    });
+}
+bool decode(std::string_view in_bytes, JobFired& r) {
+    Reader in(in_bytes);
+    r.job = in.str();
+    r.fire_ms = in.svarint();
+    return finish(in);
+}
+
+std::string encode(const RetryArmed& r) {
+    return write([&](Writer& w) {
+        w.varint(r.retry);
+        w.str(r.job);
+        w.svarint(r.fire_ms);
+        w.varint(r.attempt);
+        w.svarint(r.due_ms);
+    });
+}
+bool decode(std::string_view in_bytes, RetryArmed& r) {
+    Reader in(in_bytes);
+    r.retry = in.varint();
+    r.job = in.str();
+    r.fire_ms = in.svarint();
+    r.attempt = u32(in);
+    r.due_ms = in.svarint();
+    return finish(in);
+}
+
+std::string encode(const RetryDone& r) {
+    return write([&](Writer& w) { w.varint(r.retry); });
+}
+bool decode(std::string_view in_bytes, RetryDone& r) {
+    Reader in(in_bytes);
+    r.retry = in.varint();
+    return finish(in);
+}
+
+std::string encode(const DeadLetterAdded& r) {
+    return write([&](Writer& w) {
+        w.varint(r.id);
+        w.str(r.job);
+        w.svarint(r.fire_ms);
+        w.varint(r.attempts);
+        w.str(r.error);
+        w.svarint(r.failed_ms);
+    });
+}
+bool decode(std::string_view in_bytes, DeadLetterAdded& r) {
+    Reader in(in_bytes);
+    r.id = in.varint();
+    r.job = in.str();
+    r.fire_ms = in.svarint();
+    r.attempts = u32(in);
+    r.error = in.str();
+    r.failed_ms = in.svarint();
+    return finish(in);
+}
+
+std::string encode(const DeadLetterRemoved& r) {
+    return write([&](Writer& w) { w.varint(r.id); });
+}
+bool decode(std::string_view in_bytes, DeadLetterRemoved& r) {
+    Reader in(in_bytes);
+    r.id = in.varint();
+    return finish(in);
+}
+
+namespace {
+
+template <class R>
+bool decode_or_explain(std::string_view payload, R& r, RecordType type, std::string* error) {
+    if (decode(payload, r)) return true;
+    if (error) *error = fmt::format("a {} record does not decode", to_string(type));
+    return false;
+}
+
+bool no_saga(std::string_view id, RecordType type, std::string* error) {
+    if (error) *error = fmt::format("a {} record names saga '{}', which was never created", to_string(type), id);
+    return false;
+}
+
+}  // namespace
+
+bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::string* error) {
+    const auto type = static_cast<RecordType>(type_number);
+    switch (type) {
+        case RecordType::saga_created: {
+            SagaCreated r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            LiveSaga s;
+            s.id = r.id;
+            s.definition = std::move(r.definition);
+            s.data = std::move(r.data);
+            s.created_ms = s.updated_ms = r.at_ms;
+            s.steps.resize(r.steps.size());
+            s.step_names = std::move(r.steps);
+            sagas[r.id] = std::move(s);
+            return true;
+        }
+        case RecordType::saga_state: {
+            SagaStateChange r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            auto it = sagas.find(r.id);
+            if (it == sagas.end()) return no_saga(r.id, type, error);
+            auto& s = it->second;
+            if (s.state == saga::State::compensation_failed && r.to == saga::State::compensated) s.resolution = r.error;
+            else if (!r.error.empty()) s.error = std::move(r.error);
+            s.state = r.to;
+            s.updated_ms = r.at_ms;
+            return true;
+        }
+        case RecordType::step_state: {
+            StepStateChange r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            auto it = sagas.find(r.id);
+            if (it == sagas.end()) return no_saga(r.id, type, error);
+            auto& s = it->second;
+            if (r.step >= s.steps.size()) {
+                if (error)
+                    *error = fmt::format("a step_state record names step {} of saga '{}', which has {}", r.step, r.id,
+                                         s.steps.size());
+                return false;
+            }
+            auto& step = s.steps[r.step];
+            if (r.to == saga::State::running) {
+                step.attempts = std::max<std::uint32_t>(step.attempts, 1);
+                if (step.started_ms == 0) step.started_ms = r.at_ms;
+            } else if (r.to == saga::State::compensating && step.state != saga::State::compensation_failed) {
+                step.compensation_attempts = std::max<std::uint32_t>(step.compensation_attempts, 1);
+            } else {
+                step.finished_ms = r.at_ms;
+            }
+            if (!r.error.empty()) step.last_error = std::move(r.error);
+            step.duration_ns += r.duration_ns;
+            step.state = r.to;
+            if (r.data) s.data = std::move(*r.data);
+            s.updated_ms = r.at_ms;
+            return true;
+        }
+        case RecordType::step_attempt: {
+            StepAttempt r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            auto it = sagas.find(r.id);
+            if (it == sagas.end()) return no_saga(r.id, type, error);
+            auto& s = it->second;
+            if (r.step >= s.steps.size()) {
+                if (error)
+                    *error = fmt::format("a step_attempt record names step {} of saga '{}', which has {}", r.step, r.id,
+                                         s.steps.size());
+                return false;
+            }
+            auto& step = s.steps[r.step];
+            (r.compensation ? step.compensation_attempts : step.attempts) = r.attempt;
+            if (!r.error.empty()) step.last_error = std::move(r.error);
+            step.duration_ns += r.duration_ns;
+            s.updated_ms = r.at_ms;
+            return true;
+        }
+        case RecordType::saga_data: {
+            SagaData r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            auto it = sagas.find(r.id);
+            if (it == sagas.end()) return no_saga(r.id, type, error);
+            it->second.data = std::move(r.data);
+            return true;
+        }
+        case RecordType::job_fired: {
+            JobFired r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            auto& last = last_fire_ms[r.job];
+            last = std::max(last, r.fire_ms);
+            return true;
+        }
+        case RecordType::retry_armed: {
+            RetryArmed r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            retries[r.retry] = std::move(r);
+            return true;
+        }
+        case RecordType::retry_done: {
+            RetryDone r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            retries.erase(r.retry);
+            return true;
+        }
+        case RecordType::dead_letter: {
+            DeadLetterAdded r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            dead_letters[r.id] = std::move(r);
+            return true;
+        }
+        case RecordType::dead_letter_removed: {
+            DeadLetterRemoved r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            dead_letters.erase(r.id);
+            return true;
+        }
+    }
+    if (error) *error = fmt::format("unknown record type {}", type_number);
+    return false;
+}
+
+std::string LiveState::encode() const {
+    std::string out;
+    Writer w(out);
+    w.u8(kSnapshotVersion);
+    w.varint(sagas.size());
+    for (const auto& [id, s] : sagas) {
+        w.str(s.id);
+        w.str(s.definition);
+        w.u8(static_cast<std::uint8_t>(s.state));
+        w.str(s.data);
+        w.str(s.error);
+        w.str(s.resolution);
+        w.svarint(s.created_ms);
+        w.svarint(s.updated_ms);
+        w.varint(s.steps.size());
+        for (std::size_t i = 0; i < s.steps.size(); ++i) {
+            const auto& st = s.steps[i];
+            w.str(i < s.step_names.size() ? s.step_names[i] : std::string_view{});
+            w.u8(static_cast<std::uint8_t>(st.state));
+            w.varint(st.attempts);
+            w.varint(st.compensation_attempts);
+            w.svarint(st.started_ms);
+            w.svarint(st.finished_ms);
+            w.svarint(st.duration_ns);
+            w.str(st.last_error);
+        }
+    }
+    w.varint(last_fire_ms.size());
+    for (const auto& [job, ms] : last_fire_ms) {
+        w.str(job);
+        w.svarint(ms);
+    }
+    w.varint(retries.size());
+    for (const auto& [id, r] : retries) w.str(store::encode(r));
+    w.varint(dead_letters.size());
+    for (const auto& [id, d] : dead_letters) w.str(store::encode(d));
+    return out;
+}
+
+std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
+    Reader in(snapshot);
+    if (in.u8() != kSnapshotVersion) return std::nullopt;
+    LiveState state;
+    bool valid = true;
+    const auto bound = snapshot.size();  // every element takes at least one byte
+    const auto sagas = in.varint();
+    if (sagas > bound) return std::nullopt;
+    for (std::uint64_t i = 0; i < sagas && in.ok(); ++i) {
+        LiveSaga s;
+        s.id = in.str();
+        s.definition = in.str();
+        s.state = read_state(in, valid);
+        s.data = in.str();
+        s.error = in.str();
+        s.resolution = in.str();
+        s.created_ms = in.svarint();
+        s.updated_ms = in.svarint();
+        const auto steps = in.varint();
+        if (steps > bound) return std::nullopt;
+        for (std::uint64_t k = 0; k < steps && in.ok(); ++k) {
+            s.step_names.emplace_back(in.str());
+            LiveStep st;
+            st.state = read_state(in, valid);
+            st.attempts = u32(in);
+            st.compensation_attempts = u32(in);
+            st.started_ms = in.svarint();
+            st.finished_ms = in.svarint();
+            st.duration_ns = in.svarint();
+            st.last_error = in.str();
+            s.steps.push_back(std::move(st));
+        }
+        auto id = s.id;
+        state.sagas.emplace(std::move(id), std::move(s));
+    }
+    const auto fires = in.varint();
+    if (fires > bound) return std::nullopt;
+    for (std::uint64_t i = 0; i < fires && in.ok(); ++i) {
+        std::string job(in.str());
+        state.last_fire_ms[std::move(job)] = in.svarint();
+    }
+    const auto retries = in.varint();
+    if (retries > bound) return std::nullopt;
+    for (std::uint64_t i = 0; i < retries && in.ok(); ++i) {
+        RetryArmed r;
+        if (!store::decode(in.str(), r)) return std::nullopt;
+        state.retries[r.retry] = std::move(r);
+    }
+    const auto dead = in.varint();
+    if (dead > bound) return std::nullopt;
+    for (std::uint64_t i = 0; i < dead && in.ok(); ++i) {
+        DeadLetterAdded d;
+        if (!store::decode(in.str(), d)) return std::nullopt;
+        state.dead_letters[d.id] = std::move(d);
+    }
+    if (!valid || !in.ok() || !in.done()) return std::nullopt;
+    return state;
+}
+
+}  // namespace txflow::store
