@@ -580,6 +580,12 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     }
 
     st.last_error = error;
+    if (stopping_) {
+        // Stopped by the scheduler's shutdown, not by the step: leave it as it
+        // is (running) so that recovery runs it again.
+        st.unrecorded_duration = took;
+        return StepResult::stalled;
+    }
     const std::optional<retry::Policy>& own = compensation ? def.compensation_retry : def.retry;
     const retry::Policy* policy = own ? &*own : (compensation ? &in.def->options().compensation_retry : nullptr);
     const bool forward_stopped = !compensation && !in.fail_reason.empty();
