@@ -35,6 +35,8 @@ install(FILES
     "${PROJECT_BINARY_DIR}/txflowConfig.cmake"
     "${PROJECT_BINARY_DIR}/txflowConfigVersion.cmake"
     DESTINATION ${TXFLOW_INSTALL_CMAKEDIR})
+# txflowConfig.cmake finds xxHash (linked privately) with it.
+install(FILES "${PROJECT_SOURCE_DIR}/cmake/FindxxHash.cmake" DESTINATION ${TXFLOW_INSTALL_CMAKEDIR})
 
 # Lets another project use this build tree directly (no install needed).
 export(EXPORT txflowTargets

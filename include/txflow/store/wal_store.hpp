@@ -1,0 +1,185 @@
+#pragma once
+// WalStore: txflow's embedded durable Store, a directory holding a write-ahead
+// log of segment files and at most one snapshot. No server; one process at a
+// time (open() takes an flock on the directory).
+//
+//   auto wal = txflow::store::WalStore::open({.dir = "/var/lib/app/txflow"});
+//   if (!wal) return fail(wal.error().message);
+//   if (auto& r = (*wal)->recovery_report(); r.torn_tail) log("dropped a torn write: ", r.torn_tail->reason);
+//
+// Durability (WalOptions::durability), for what append()/sync() acknowledged:
+//   every_record()  sync(seq) returns once an fdatasync covers seq. Concurrent
+//                   writers share one fdatasync (group commit). Nothing
+//                   acknowledged is lost, even on power loss.
+//   interval(d)     sync(seq) returns once seq is written to the OS (a process
+//                   crash loses nothing acknowledged); a background fdatasync
+//                   runs at most d after a record's submit. An OS crash or power
+//                   loss can lose what was acknowledged in the last d, plus the
+//                   duration of one fdatasync.
+//   none()          like interval, but the OS decides when data reaches the
+//                   disk (typically within 30 s on Linux). For tests and caches.
+// Under every policy, submitted records reach the OS within 50 ms even if no
+// one calls sync(), segment rotation and close() fdatasync, and snapshots are
+// always made durable before the records they cover are deleted.
+//
+// Recovery (open):
+//   - the newest snapshot is checked (CRC), then every segment: header, each
+//     record's CRC, seq continuity and the hash chain, across segment files too.
+//   - a torn write at the end of the last segment (short header, short payload,
+//     or a bad CRC with no valid record after it) is truncated and reported in
+//     recovery_report().torn_tail. This is what a crash mid-write leaves.
+//   - anything else (bad magic, bad CRC with valid records after it, a seq gap,
+//     a chain mismatch, garbage in a sealed segment) fails open() with
+//     StoreError::Code::corrupt naming the file, the byte offset and why;
+//     with WalOptions::repair the log is cut at the first bad record instead
+//     (recovery_report().repaired says what was dropped).
+//
+// On-disk format, all integers little-endian (version 1):
+//   <dir>/<first seq, 20 digits>.wal    a segment, e.g. 00000000000000000001.wal
+//     header, 32 bytes: magic "TXFLOWAL" | u16 version | u16 flags (0) |
+//                       u32 crc | u64 first seq | u64 prev hash
+//     records, each 28 bytes + payload:
+//                       u32 crc | u32 payload length | u64 seq | u64 prev hash |
+//                       u16 type | u16 flags (0) | payload
+//   <dir>/snapshot-<seq, 20 digits>.snap
+//     header, 32 bytes: magic "TXFLOWSN" | u16 version | u16 flags (0) |
+//                       u32 crc | u64 seq | u64 state length ; then the state
+//   - a record's crc is CRC32C of its bytes after the crc field (length
+//     through payload); a file header's crc is CRC32C of the header's bytes
+//     before the crc field followed by every byte after it (the whole snapshot).
+//   - the hash chain: hash(record) = XXH3-64 (seed 0) of the same bytes the
+//     record's crc covers, so it binds length, seq, prev hash, type, flags and
+//     payload. Each record's prev hash is the hash of the record before it; the
+//     first record of a log has a random 64-bit "genesis" prev hash chosen when
+//     the log is created, so a record copied from another log never chains in.
+//     A segment header repeats the prev hash of its first record, which lets
+//     the chain be checked across files and resumed after older segments are
+//     compacted away.
+//   - a segment may end in zeros preallocated with fallocate (cheaper
+//     fdatasyncs); a clean close, rotation and recovery trim them.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "txflow/store/store.hpp"
+
+namespace txflow::store {
+
+class Durability {
+public:
+    enum class Kind : std::uint8_t { every_record, interval, none };
+
+    static constexpr Durability every_record() noexcept { return Durability{Kind::every_record, {}}; }
+    static constexpr Durability interval(std::chrono::nanoseconds period) noexcept {
+        return Durability{Kind::interval, period};
+    }
+    static constexpr Durability none() noexcept { return Durability{Kind::none, {}}; }
+
+    [[nodiscard]] constexpr Kind kind() const noexcept { return kind_; }
+    [[nodiscard]] constexpr std::chrono::nanoseconds period() const noexcept { return period_; }  // interval only
+
+private:
+    constexpr Durability(Kind kind, std::chrono::nanoseconds period) noexcept : kind_(kind), period_(period) {}
+    Kind kind_;
+    std::chrono::nanoseconds period_;
+};
+
+struct WalOptions {
+    std::filesystem::path dir;  // created (with parents) if missing
+    Durability durability = Durability::every_record();
+    // A segment is closed and a new one begun before a record would take it
+    // past this size (a larger record gets a segment of its own). >= 64.
+    std::uint64_t segment_bytes = std::uint64_t{64} << 20;
+    // Cut the log at the first bad record instead of failing open().
+    bool repair = false;
+};
+
+// Where a log was (or would be) cut, and why.
+struct WalCut {
+    std::filesystem::path segment;    // the segment file cut
+    std::uint64_t offset = 0;         // byte offset in it of the first byte dropped
+    std::uint64_t bytes_dropped = 0;  // from offset to the end of the log (later segments included)
+    std::string reason;               // "bad crc", "short payload (...)", "chain mismatch (...)", ...
+};
+
+// What open() found and did; for WalStore::inspect(), what it would find and do.
+struct RecoveryReport {
+    std::size_t segments = 0;     // segment files kept
+    std::uint64_t records = 0;    // valid records in them (snapshot-covered ones included)
+    std::uint64_t first_seq = 0;  // of those records; 0 when there are none
+    std::uint64_t last_seq = 0;
+    std::uint64_t bytes = 0;  // bytes of valid data in the segment files (headers included)
+    std::optional<std::uint64_t> snapshot_seq;
+    std::uint64_t snapshot_bytes = 0;  // the snapshot's state size
+    // A torn write at the end of the last segment: truncated (normal after a crash).
+    std::optional<WalCut> torn_tail;
+    // WalOptions::repair only: the first bad record, where the log was cut.
+    std::optional<WalCut> repaired;
+    std::vector<std::filesystem::path> removed_segments;  // by repair: every segment after the cut
+    // Zeros preallocated after the last record (left by a crash): trimmed, no data lost.
+    std::uint64_t unused_tail_bytes = 0;
+};
+
+struct WalInspection {
+    RecoveryReport report;  // counts stop at the corruption, if any
+    // Where open() would fail with Code::corrupt (and repair would cut).
+    std::optional<WalCut> corruption;
+};
+
+class WalStore final : public Store {
+public:
+    static StoreResult<std::unique_ptr<WalStore>> open(WalOptions options);
+
+    // Checks a WAL directory without changing anything in it (no truncation,
+    // no lock): what `txflow wal verify` prints. Errors only for I/O
+    // (a missing directory, permissions); corruption is in the result.
+    static StoreResult<WalInspection> inspect(const std::filesystem::path& dir);
+    // Streams the records with seq > after from a WAL directory without
+    // changing it: stops quietly at a torn tail, fails (after yielding the
+    // records before it) at corruption. What `txflow wal dump` prints.
+    static StoreResult<Ok> read_dir(const std::filesystem::path& dir, std::uint64_t after,
+                                    const std::function<bool(const Record&)>& visit);
+
+    WalStore(const WalStore&) = delete;
+    WalStore& operator=(const WalStore&) = delete;
+    ~WalStore() override;  // close(), errors ignored: call close() to see them
+
+    StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) override;
+    StoreResult<Ok> sync(std::uint64_t seq) override;
+    // Streams from the segment files (written-out records are not kept in
+    // memory); the visitor may call submit() and sync().
+    StoreResult<Ok> read(std::uint64_t after, const std::function<bool(const Record&)>& visit) override;
+    StoreResult<std::optional<Snapshot>> load_snapshot() override;
+    // Makes every submitted record durable, writes the snapshot atomically
+    // (tmp file, fsync, rename, fsync dir), then deletes the older snapshot and
+    // every segment whose records it all covers. If the active segment holds
+    // covered records it is closed first, so disk use stays bounded by about
+    // twice the log written between two snapshots.
+    StoreResult<Ok> write_snapshot(std::uint64_t seq, std::string_view state) override;
+    [[nodiscard]] std::uint64_t last_seq() const override;
+    // Kept exactly: WalStore holds 8 bytes per record not yet covered by a snapshot.
+    [[nodiscard]] std::uint64_t bytes_since_snapshot() const override;
+
+    // Flushes and fdatasyncs what was submitted, then releases the directory.
+    // Afterwards every call fails with Code::closed. Idempotent.
+    StoreResult<Ok> close();
+
+    [[nodiscard]] const RecoveryReport& recovery_report() const noexcept;
+    [[nodiscard]] const WalOptions& options() const noexcept;
+
+    // Largest payload submit() accepts.
+    static constexpr std::size_t kMaxPayload = std::size_t{256} << 20;
+
+private:
+    struct Impl;
+    explicit WalStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace txflow::store
