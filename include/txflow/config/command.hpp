@@ -1,0 +1,78 @@
+#pragma once
+// Running a schedule file's commands: argv with an environment and a working
+// directory, no shell, output read line by line, cancellable through a
+// std::stop_token.
+//
+//   txflow::config::RunOptions opts;
+//   opts.stop = ctx.stop_token();                         // a job's timeout requests it
+//   opts.on_line = [](Stream s, std::string_view line) { ... };
+//   auto result = txflow::config::run_command(cmd, opts);
+//   if (!result.ok()) throw std::runtime_error(result.describe());  // "exit code 3"
+//
+// The child runs in a process group of its own with stdin from /dev/null,
+// default signal dispositions and an empty signal mask (whatever the daemon
+// blocks for sigwait is not inherited). When `stop` is requested the group is
+// sent SIGTERM, then SIGKILL after `kill_grace`. run_command() returns only
+// once the child has been reaped: it never leaves a zombie. Processes the
+// child leaves behind in the background are not waited for.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "txflow/config/schedule.hpp"
+
+namespace txflow::config {
+
+enum class Stream : std::uint8_t { out, err };
+[[nodiscard]] constexpr std::string_view to_string(Stream s) {
+    return s == Stream::out ? "stdout" : "stderr";
+}
+
+struct RunOptions {
+    std::stop_token stop;
+    std::chrono::milliseconds kill_grace{5000};  // SIGTERM, then SIGKILL after this
+    // Called with each line of output (without its newline; a trailing '\r'
+    // is dropped), on the calling thread. A line longer than max_line is
+    // passed on in pieces.
+    std::function<void(Stream, std::string_view)> on_line;
+    std::size_t max_line = 64 * 1024;
+    // Variables set on top of the command's own env (TXFLOW_JOB, ...).
+    std::map<std::string, std::string> extra_env;
+    // The daemon's environment is the base the command's env adds to; false
+    // starts from an empty environment.
+    bool inherit_env = true;
+};
+
+struct CommandResult {
+    enum class Status : std::uint8_t {
+        exited,          // exit_code set
+        signaled,        // signal set
+        failed_to_start  // error set (no such program, bad cwd, ...)
+    };
+    Status status = Status::failed_to_start;
+    int exit_code = -1;
+    int signal = 0;
+    std::string error;
+    bool stop_requested = false;  // the stop token fired while it ran
+    bool killed = false;          // it outlived kill_grace and got SIGKILL
+    std::chrono::nanoseconds duration{0};
+
+    [[nodiscard]] bool ok() const { return status == Status::exited && exit_code == 0; }
+    // "exit code 3", "killed by signal 15 (SIGTERM)", "cannot run \"foo\": not found in PATH"
+    [[nodiscard]] std::string describe() const;
+};
+
+// Blocks until the command has ended and been reaped. Never throws for a
+// command that fails; throws std::system_error only if the process cannot
+// be set up at all (pipes, memory).
+[[nodiscard]] CommandResult run_command(const Command& command, const RunOptions& options);
+
+// "SIGTERM" for 15; "signal 42" for one without a name.
+[[nodiscard]] std::string signal_name(int signal);
+
+}  // namespace txflow::config

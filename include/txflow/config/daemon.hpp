@@ -1,0 +1,133 @@
+#pragma once
+// The schedule-file daemon as a library: builds a Scheduler from a
+// ScheduleFile (commands and sagas as jobs), logs through spdlog in text or
+// JSON lines, and applies a changed file to the running scheduler. The
+// `txflow run` command adds signals and the command line around it.
+//
+//   auto file = txflow::config::load_file(path);            // validated
+//   auto daemon = txflow::config::Daemon::create(std::move(*file), {});
+//   if (!daemon) { ... daemon.error() ... }                  // e.g. the state directory is locked
+//   (*daemon)->start();                                      // recovers from the WAL, then fires
+//   (*daemon)->reload(path);                                 // on SIGHUP
+//   (*daemon)->stop(10s);                                    // on SIGTERM
+//
+// Log lines a command writes carry the job (or saga id and step) and the
+// stream: text "… info  [backup] stdout: copied 3 files"; JSON
+// {"time":…,"level":"info","msg":"copied 3 files","job":"backup","stream":"stdout"}.
+//
+// Environment of a job's command: TXFLOW_JOB, TXFLOW_FIRE_TIME (RFC 3339,
+// UTC), TXFLOW_RUN (the run number), TXFLOW_ATTEMPT. Of a saga step's:
+// TXFLOW_SAGA (the definition's name), TXFLOW_SAGA_ID, TXFLOW_STEP,
+// TXFLOW_IDEMPOTENCY_KEY, TXFLOW_ATTEMPT, TXFLOW_SAGA_DATA (the saga's data as
+// JSON), TXFLOW_COMPENSATING ("1" in a compensation, else "0") and, in a
+// compensation, TXFLOW_SAGA_ERROR. A step's stdout line
+// `TXFLOW_DATA {"key": …}` is merged into the saga's data (top-level keys
+// replaced) when the step exits 0.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "txflow/config/schedule.hpp"
+#include "txflow/scheduler.hpp"
+#include "txflow/store/store.hpp"
+
+namespace spdlog {
+class logger;
+namespace sinks {
+class sink;
+}
+}  // namespace spdlog
+
+namespace txflow::config {
+
+// A logger that writes text or JSON lines (one object per line: time, level,
+// msg, plus the fields of command output) to `sink`, stdout by default.
+// level: trace, debug, info, warn, error, critical or off.
+[[nodiscard]] std::shared_ptr<spdlog::logger> make_logger(LogFormat format, std::string_view level,
+                                                          std::shared_ptr<spdlog::sinks::sink> sink = nullptr);
+
+struct DaemonOptions {
+    // SIGTERM to a command's process group on a stop request (timeout,
+    // shutdown, removal), then SIGKILL after this.
+    std::chrono::milliseconds kill_grace{5000};
+    // Overrides the file's log.format; ignored when `logger` is given.
+    std::optional<LogFormat> log_format;
+    // Default: make_logger() on stdout with the file's log settings.
+    std::shared_ptr<spdlog::logger> logger;
+    // Default: a store::WalStore in the file's state_dir, or an in-memory
+    // store when it has none. Tests inject their own.
+    std::shared_ptr<store::Store> store;
+    // For tests: the scheduler's clock (must outlive the daemon).
+    Clock* clock = nullptr;
+};
+
+// What a reload did, by job name.
+struct ReloadReport {
+    std::vector<std::string> added;
+    std::vector<std::string> removed;
+    std::vector<std::string> replaced;
+    std::vector<std::string> unchanged;
+    std::vector<std::string> sagas_changed;  // added or redefined
+    // Settings that only a restart applies (workers, queues, state_dir, log format).
+    std::vector<std::string> needs_restart;
+};
+
+class Daemon {
+public:
+    // Builds the scheduler and registers every job and saga (nothing fires
+    // before start()). Fails with the problems when the state directory
+    // cannot be opened or a definition is refused by the library.
+    static Result<std::unique_ptr<Daemon>, Problems> create(ScheduleFile file, DaemonOptions options = {});
+
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+    ~Daemon();  // stop(0s) if still running
+
+    void start();
+    // Re-reads and validates `path`: on problems logs each one and keeps the
+    // running schedule (returns them); otherwise applies the new file: jobs
+    // added, removed, and replaced when their canonical form changed (a
+    // running instance of a removed or replaced job is asked to stop);
+    // unchanged jobs keep their state (next fire, run count, breaker).
+    Result<ReloadReport, Problems> reload(const std::filesystem::path& path);
+    Result<ReloadReport, Problems> apply(ScheduleFile next);
+    // Stops firing, lets runs finish until `drain`, then asks the rest to stop.
+    StopReport stop(std::chrono::milliseconds drain);
+
+    [[nodiscard]] Scheduler& scheduler() { return *scheduler_; }
+    [[nodiscard]] spdlog::logger& logger() { return *logger_; }
+    // An info line in the daemon's log (for hosts without spdlog's headers).
+    void log(std::string_view message);
+    [[nodiscard]] const ScheduleFile& file() const { return file_; }
+
+private:
+    class Private {
+        explicit Private() = default;
+        friend class Daemon;
+    };
+
+public:
+    Daemon(Private, ScheduleFile file, DaemonOptions options);
+
+private:
+    [[nodiscard]] Result<SagaRef, Problems> build_saga(const SagaSpec& spec, std::size_t index) const;
+    void add_job(const JobSpec& job);
+    void log_problems(const Problems& problems, std::string_view what);
+
+    ScheduleFile file_;
+    DaemonOptions options_;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::shared_ptr<store::Store> store_;
+    std::map<std::string, SagaRef, std::less<>> sagas_;
+    std::unique_ptr<Scheduler> scheduler_;
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace txflow::config

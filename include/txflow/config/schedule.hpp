@@ -1,0 +1,196 @@
+#pragma once
+// JSON schedule files: the model, the loader and the validator behind
+// `txflow validate|run|jobs` (format reference: docs/schedule-format.md).
+//
+//   auto file = txflow::config::load_file("schedule.json");
+//   if (!file) {
+//       for (const auto& p : file.error()) std::cerr << p.to_string() << '\n';  // "/jobs/3/cron: ..."
+//       return 1;
+//   }
+//   for (const auto& job : file->jobs) ...
+//
+// Validation reports every problem it finds, not just the first, each with
+// the RFC 6901 JSON pointer of the offending value and the reason. The
+// parsed model is plain data: building a Scheduler from it is daemon.hpp's
+// business.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "txflow/core/clock.hpp"
+#include "txflow/core/executor.hpp"
+#include "txflow/cron/schedule.hpp"
+#include "txflow/policy/circuit_breaker.hpp"
+#include "txflow/policy/retry.hpp"
+#include "txflow/result.hpp"
+#include "txflow/saga/saga.hpp"
+#include "txflow/scheduler.hpp"
+
+namespace txflow::config {
+
+// One thing wrong with a schedule file: where (a JSON pointer, "" for the
+// document as a whole) and why.
+struct Problem {
+    std::string pointer;
+    std::string reason;
+
+    // "/jobs/3/cron: hour (field 3, col 5): 25 is out of range 0-23"; the
+    // reason alone when the pointer is empty (invalid JSON, for one).
+    [[nodiscard]] std::string to_string() const;
+    bool operator==(const Problem&) const = default;
+};
+using Problems = std::vector<Problem>;
+
+// ---------------------------------------------------------------- durations
+
+// Go-style durations: a sequence of decimal numbers, each with an optional
+// fraction and a unit (ns, us, ms, s, m, h), e.g. "500ms", "1m30s", "1.5h";
+// "0" alone is zero. Never negative; must be a whole number of milliseconds.
+// The error is a reason fit for a Problem ("unknown unit 'sec' in \"10sec\"
+// (use ns, us, ms, s, m or h)").
+[[nodiscard]] Result<std::chrono::milliseconds, std::string> parse_duration(std::string_view text);
+// The shortest Go-style text: 90000ms -> "1m30s", 0 -> "0s".
+[[nodiscard]] std::string format_duration(std::chrono::milliseconds d);
+
+// ---------------------------------------------------------------- the model
+
+// A program to run: no shell is involved (say "sh", "-c", "..." for one).
+struct Command {
+    std::vector<std::string> argv;           // non-empty; argv[0] is looked up in PATH unless it has a '/'
+    std::map<std::string, std::string> env;  // added to (and overriding) the daemon's environment
+    std::string cwd;                         // absolute after loading: relative paths are taken from the file's
+                                             // directory, and an absent cwd is the file's directory
+    bool operator==(const Command&) const = default;
+};
+
+struct RetrySpec {
+    std::uint32_t attempts = retry::Policy::kDefaultAttempts;  // in total, the first included
+    retry::Backoff backoff = retry::Backoff::exponential;
+    std::chrono::milliseconds initial{1000};
+    double multiplier = 2.0;                // exponential only
+    std::chrono::milliseconds max{60'000};  // exponential only: the cap
+    retry::Jitter jitter = retry::Jitter::none;
+    std::optional<std::chrono::milliseconds> max_elapsed;
+
+    [[nodiscard]] retry::Policy to_policy() const;
+    bool operator==(const RetrySpec&) const = default;
+};
+
+enum class Overlap : std::uint8_t { allow, skip, delay };
+
+struct BreakerSpec {
+    std::string name;  // defaults to the job's name: a breaker of its own
+    BreakerOptions options;
+    bool operator==(const BreakerSpec&) const = default;
+};
+
+enum class TriggerKind : std::uint8_t { cron, every, at };
+
+struct JobSpec {
+    std::string name;
+    TriggerKind trigger = TriggerKind::cron;
+    std::string cron;                        // as written (CRON_TZ= prefix and descriptors included)
+    std::optional<cron::Schedule> schedule;  // cron: parsed, in `zone` unless the text names its own
+    std::chrono::milliseconds every{0};      // every: fixed rate
+    WallTime at{};                           // at
+    std::string zone;                        // cron only; empty: UTC (or the CRON_TZ= prefix)
+    Priority priority = Priority::normal;
+    std::string queue;  // empty: the default queue
+    std::chrono::milliseconds jitter{0};
+    std::optional<Misfire> misfire;  // empty: the scheduler's default (fire_once)
+
+    // policies
+    std::optional<std::chrono::milliseconds> timeout;  // per attempt
+    std::optional<RetrySpec> retry;
+    Overlap overlap = Overlap::allow;
+    std::optional<BreakerSpec> breaker;
+
+    // what runs: exactly one of command / saga
+    std::optional<Command> command;
+    std::string saga;  // a saga's name
+    nlohmann::json input = nlohmann::json::object();
+
+    // "cron */5 * * * *", "every 1m30s", "at 2026-03-07T12:00:00Z"
+    [[nodiscard]] std::string schedule_text() const;
+    // The zone the job's fires are shown in: the cron schedule's, else UTC.
+    [[nodiscard]] const cron::Zone& display_zone() const;
+    // Fires strictly after `from`, at most `count`. `every` jobs count from
+    // `from` (as the scheduler does from start()); an `at` in the past has none.
+    [[nodiscard]] std::vector<cron::Instant> next_fires(cron::Instant from, std::size_t count) const;
+};
+
+struct StepSpec {
+    std::string name;
+    Command command;
+    std::optional<Command> compensate;
+    bool no_compensation = false;
+    std::optional<std::chrono::milliseconds> timeout;  // per attempt, for the action
+    std::optional<RetrySpec> retry;                    // the action's; default one attempt
+};
+
+struct SagaSpec {
+    std::string name;
+    std::vector<StepSpec> steps;
+    saga::Recovery on_recovery = saga::Recovery::resume;
+    Priority priority = Priority::normal;
+    std::string queue;
+};
+
+enum class LogFormat : std::uint8_t { text, json };
+
+struct LogSpec {
+    LogFormat format = LogFormat::text;
+    std::string level = "info";  // trace, debug, info, warn, error, critical, off
+};
+
+struct ScheduleFile {
+    static constexpr int kVersion = 1;
+
+    std::filesystem::path path;       // as given to load_file (empty for parse_text)
+    std::filesystem::path directory;  // absolute: relative paths inside are taken from here
+    std::string state_dir;            // absolute after loading; empty: state is kept in memory only
+    LogSpec log;
+    std::optional<std::size_t> workers;                       // empty: one per CPU
+    std::vector<std::pair<std::string, std::size_t>> queues;  // name, concurrency limit (in file order)
+    std::vector<JobSpec> jobs;
+    std::vector<SagaSpec> sagas;
+
+    // Canonical JSON of a job / saga as loaded (defaults filled in, durations
+    // in milliseconds, paths resolved), so two spellings of the same job
+    // compare equal. A saga job's form includes its saga's.
+    [[nodiscard]] nlohmann::json canonical(const JobSpec& job) const;
+    [[nodiscard]] nlohmann::json canonical(const SagaSpec& saga) const;
+    [[nodiscard]] const SagaSpec* find_saga(std::string_view name) const;
+    [[nodiscard]] const JobSpec* find_job(std::string_view name) const;
+};
+
+using LoadResult = Result<ScheduleFile, Problems>;
+
+// Parses and validates JSON text. `directory` is where relative paths in the
+// file (state_dir, cwd) start; empty: the current directory. Problems are
+// in document order.
+[[nodiscard]] LoadResult parse_text(std::string_view text, const std::filesystem::path& directory = {});
+// Reads and validates a file; a file that cannot be read is one Problem
+// with an empty pointer ("cannot read x.json: No such file or directory").
+[[nodiscard]] LoadResult load_file(const std::filesystem::path& path);
+// The bytes of a schedule file, or why it cannot be read
+// ("cannot read x.json: No such file or directory"). At most 16 MiB.
+[[nodiscard]] Result<std::string, std::string> read_text_file(const std::filesystem::path& path);
+
+// The closest of `candidates` to `word` when it is a likely typo (small edit
+// distance), for "did you mean" hints; empty when none is close.
+[[nodiscard]] std::string closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
+
+[[nodiscard]] std::string_view to_string(Priority p);
+[[nodiscard]] std::string_view to_string(Overlap o);
+
+}  // namespace txflow::config

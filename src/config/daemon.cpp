@@ -1,0 +1,395 @@
+// The schedule-file daemon: a ScheduleFile turned into scheduler jobs and
+// saga definitions whose work is commands, an event listener that logs, and
+// reloads that change only what changed.
+
+#include "txflow/config/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "log.hpp"
+#include "txflow/config/command.hpp"
+#include "txflow/store/memory_store.hpp"
+#include "txflow/store/wal_store.hpp"
+
+namespace txflow::config {
+namespace {
+
+using detail::log_with;
+using detail::LogFields;
+using spdlog::level::level_enum;
+using std::chrono::milliseconds;
+
+std::string seconds_text(std::chrono::nanoseconds d) {
+    return fmt::format("{:.3f}s", std::chrono::duration<double>(d).count());
+}
+
+// Scheduler events as log lines. Failed attempts, dead letters, stuck jobs
+// and breaker changes the scheduler logs itself.
+class EventLogger final : public Listener {
+public:
+    explicit EventLogger(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
+
+    void on_event(const Event& e) override {
+        LogFields job{};
+        job.job = e.job;
+        switch (e.kind) {
+            case EventKind::started:
+                if (e.attempt > 1) log_with(*log_, level_enum::info, job, fmt::format("attempt {} started", e.attempt));
+                else log_with(*log_, level_enum::info, job, "started");
+                break;
+            case EventKind::finished:
+                if (e.outcome == Outcome::succeeded) {
+                    log_with(*log_, level_enum::info, job, fmt::format("succeeded in {}", seconds_text(e.duration)));
+                } else if (e.outcome == Outcome::cancelled) {
+                    log_with(*log_, level_enum::warn, job, "cancelled");
+                } else if (e.outcome == Outcome::skipped) {
+                    log_with(*log_, level_enum::info, job,
+                             fmt::format("skipped: {}", e.error.empty() ? e.detail : e.error));
+                }
+                break;
+            case EventKind::retrying:
+                log_with(*log_, level_enum::warn, job,
+                         fmt::format("retrying in {} (attempt {})", format_duration(e.delay), e.attempt));
+                break;
+            case EventKind::misfired:
+                log_with(*log_, level_enum::warn, job, fmt::format("missed {} fire(s)", e.count));
+                break;
+            case EventKind::skipped:
+                log_with(*log_, level_enum::info, job,
+                         fmt::format("skipped {} fire(s){}{}", e.count, e.detail.empty() ? "" : ": ", e.detail));
+                break;
+            case EventKind::saga: {
+                LogFields saga{};
+                saga.saga_id = e.job;
+                const level_enum level = e.error.empty() ? level_enum::info : level_enum::warn;
+                log_with(
+                    *log_, level, saga,
+                    e.error.empty() ? fmt::format("saga {}", e.detail) : fmt::format("saga {}: {}", e.detail, e.error));
+                break;
+            }
+            case EventKind::alert: {
+                LogFields saga{};
+                saga.saga_id = e.job;
+                log_with(*log_, level_enum::critical, saga,
+                         fmt::format("needs an operator: {}{}{}", e.detail, e.error.empty() ? "" : ": ", e.error));
+                break;
+            }
+            default: break;
+        }
+    }
+
+private:
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+JobFunction command_job(std::string name, Command command, std::shared_ptr<spdlog::logger> log,
+                        milliseconds kill_grace) {
+    return [name = std::move(name), command = std::move(command), log = std::move(log), kill_grace](JobContext& ctx) {
+        RunOptions run;
+        run.stop = ctx.stop_token();
+        run.kill_grace = kill_grace;
+        run.extra_env = {{"TXFLOW_JOB", name},
+                         {"TXFLOW_FIRE_TIME", cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc())},
+                         {"TXFLOW_RUN", std::to_string(ctx.run_number())},
+                         {"TXFLOW_ATTEMPT", std::to_string(ctx.attempt())}};
+        LogFields out{};
+        out.job = name;
+        out.stream = "stdout";
+        LogFields err = out;
+        err.stream = "stderr";
+        run.on_line = [&](Stream s, std::string_view line) {
+            log_with(*log, level_enum::info, s == Stream::out ? out : err, line);
+        };
+        const CommandResult result = run_command(command, run);
+        if (!result.ok()) throw std::runtime_error(result.describe());
+    };
+}
+
+// A saga step's action or compensation.
+saga::StepFunction command_step(std::string saga_name, Command command, std::shared_ptr<spdlog::logger> log,
+                                milliseconds kill_grace) {
+    return [saga_name = std::move(saga_name), command = std::move(command), log = std::move(log),
+            kill_grace](saga::StepContext& ctx) {
+        RunOptions run;
+        run.stop = ctx.stop_token();
+        run.kill_grace = kill_grace;
+        run.extra_env = {
+            {"TXFLOW_SAGA", saga_name},
+            {"TXFLOW_SAGA_ID", std::string(ctx.saga_id())},
+            {"TXFLOW_STEP", std::string(ctx.step_name())},
+            {"TXFLOW_IDEMPOTENCY_KEY", std::string(ctx.idempotency_key())},
+            {"TXFLOW_ATTEMPT", std::to_string(ctx.attempt())},
+            {"TXFLOW_SAGA_DATA", ctx.data().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
+            {"TXFLOW_COMPENSATING", ctx.compensating() ? "1" : "0"}};
+        if (ctx.compensating()) run.extra_env["TXFLOW_SAGA_ERROR"] = std::string(ctx.saga_error());
+        LogFields out{};
+        out.saga = saga_name;
+        out.saga_id = ctx.saga_id();
+        out.step = ctx.step_name();
+        out.compensating = ctx.compensating();
+        out.stream = "stdout";
+        LogFields err = out;
+        err.stream = "stderr";
+        nlohmann::json written = nlohmann::json::object();
+        constexpr std::string_view kDataPrefix = "TXFLOW_DATA ";
+        run.on_line = [&](Stream s, std::string_view line) {
+            log_with(*log, level_enum::info, s == Stream::out ? out : err, line);
+            if (s != Stream::out || line.substr(0, kDataPrefix.size()) != kDataPrefix) return;
+            auto data = nlohmann::json::parse(line.substr(kDataPrefix.size()), nullptr, false);
+            if (data.is_discarded() || !data.is_object()) {
+                log_with(*log, level_enum::warn, out, "ignored a TXFLOW_DATA line: not a JSON object");
+                return;
+            }
+            written.update(data);
+        };
+        const CommandResult result = run_command(command, run);
+        if (!result.ok()) throw std::runtime_error(result.describe());
+        if (!written.empty()) ctx.data().update(written);
+    };
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Daemon
+
+Daemon::Daemon(Private, ScheduleFile file, DaemonOptions options)
+    : file_(std::move(file)), options_(std::move(options)) {}
+
+Daemon::~Daemon() {
+    if (started_ && !stopped_) stop(milliseconds{0});
+}
+
+Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, DaemonOptions options) {
+    auto daemon = std::make_unique<Daemon>(Private{}, std::move(file), std::move(options));
+    Daemon& d = *daemon;
+    const ScheduleFile& f = d.file_;
+    d.logger_ =
+        d.options_.logger ? d.options_.logger : make_logger(d.options_.log_format.value_or(f.log.format), f.log.level);
+
+    d.store_ = d.options_.store;
+    if (!d.store_ && !f.state_dir.empty()) {
+        store::WalOptions wal;
+        wal.dir = f.state_dir;
+        auto opened = store::WalStore::open(std::move(wal));
+        if (!opened) {
+            return unexpected(Problems{{"/state_dir", fmt::format("cannot open the state directory \"{}\": {}",
+                                                                  f.state_dir, opened.error().message)}});
+        }
+        const auto& report = (*opened)->recovery_report();
+        if (report.torn_tail) {
+            d.logger_->warn("state: dropped a torn write at the end of the log ({}): the process stopped mid-write",
+                            report.torn_tail->reason);
+        }
+        d.logger_->info("state: {} ({} record(s) recovered)", f.state_dir, report.records);
+        d.store_ = std::shared_ptr<store::WalStore>(std::move(*opened));
+    }
+    if (!d.store_) d.store_ = std::make_shared<store::MemoryStore>();
+
+    SchedulerOptions so;
+    if (f.workers) so.workers(*f.workers);
+    for (const auto& [name, limit] : f.queues) so.queue(name, limit);
+    so.logger(d.logger_);
+    so.listener(std::make_shared<EventLogger>(d.logger_));
+    so.store(d.store_);
+    if (d.options_.clock != nullptr) so.clock(*d.options_.clock);
+    d.scheduler_ = std::make_unique<Scheduler>(std::move(so));
+
+    Problems problems;
+    for (std::size_t i = 0; i < f.sagas.size(); ++i) {
+        auto def = d.build_saga(f.sagas[i], i);
+        if (!def) {
+            problems.insert(problems.end(), def.error().begin(), def.error().end());
+            continue;
+        }
+        d.scheduler_->register_saga(*def);
+        d.sagas_[f.sagas[i].name] = *def;
+    }
+    if (!problems.empty()) return unexpected(std::move(problems));
+    for (std::size_t i = 0; i < f.jobs.size(); ++i) {
+        try {
+            d.add_job(f.jobs[i]);
+        } catch (const std::exception& e) {
+            problems.push_back({fmt::format("/jobs/{}", i), e.what()});
+        }
+    }
+    if (!problems.empty()) return unexpected(std::move(problems));
+    return daemon;
+}
+
+Result<SagaRef, Problems> Daemon::build_saga(const SagaSpec& spec, std::size_t index) const {
+    std::vector<saga::Step> steps;
+    steps.reserve(spec.steps.size());
+    for (const auto& s : spec.steps) {
+        saga::Step step;
+        step.name = s.name;
+        step.action = command_step(spec.name, s.command, logger_, options_.kill_grace);
+        if (s.compensate) step.compensation = command_step(spec.name, *s.compensate, logger_, options_.kill_grace);
+        step.no_compensation = s.no_compensation;
+        step.timeout = s.timeout;
+        if (s.retry) step.retry = s.retry->to_policy();
+        steps.push_back(std::move(step));
+    }
+    saga::Options options;
+    options.on_recovery = spec.on_recovery;
+    options.priority = spec.priority;
+    options.queue = spec.queue;
+    auto def = saga::Definition::create(spec.name, std::move(steps), std::move(options));
+    if (!def) {
+        std::string pointer = fmt::format("/sagas/{}", index);
+        return unexpected(Problems{{std::move(pointer), def.error().to_string(spec.name)}});
+    }
+    return *def;
+}
+
+void Daemon::add_job(const JobSpec& job) {
+    JobBuilder b = scheduler_->job(job.name);
+    switch (job.trigger) {
+        case TriggerKind::cron:
+            b.cron(job.cron);
+            if (!job.zone.empty()) b.in_zone(job.zone);
+            break;
+        case TriggerKind::every: b.every(job.every); break;
+        case TriggerKind::at: b.at(job.at); break;
+    }
+    b.priority(job.priority);
+    if (!job.queue.empty()) b.queue(job.queue);
+    if (job.jitter.count() > 0) b.jitter(job.jitter);
+    if (job.misfire) b.misfire(*job.misfire);
+    // Policies, outermost first: overlap, breaker, retry, then the timeout of
+    // each attempt (docs/schedule-format.md).
+    if (job.overlap == Overlap::skip) b.skip_if_running();
+    if (job.overlap == Overlap::delay) b.delay_if_running();
+    if (job.breaker) b.circuit_breaker(job.breaker->name, job.breaker->options);
+    if (job.retry) b.retry(job.retry->to_policy());
+    if (job.timeout) b.timeout(*job.timeout);
+    if (job.command) {
+        b.run(command_job(job.name, *job.command, logger_, options_.kill_grace));
+    } else {
+        const auto it = sagas_.find(job.saga);
+        if (it == sagas_.end()) throw ScheduleError(fmt::format("job '{}': no saga named '{}'", job.name, job.saga));
+        b.run(it->second, job.input);
+    }
+}
+
+void Daemon::start() {
+    if (started_) return;
+    started_ = true;
+    scheduler_->start();
+    logger_->info("running {}: {} job(s), {} saga(s)", file_.path.empty() ? "schedule" : file_.path.string(),
+                  file_.jobs.size(), file_.sagas.size());
+}
+
+void Daemon::log(std::string_view message) {
+    logger_->info("{}", message);
+}
+
+void Daemon::log_problems(const Problems& problems, std::string_view what) {
+    logger_->error("{}: {} problem(s); the running schedule is kept", what, problems.size());
+    for (const auto& p : problems) logger_->error("{}", p.to_string());
+}
+
+Result<ReloadReport, Problems> Daemon::reload(const std::filesystem::path& path) {
+    auto next = load_file(path);
+    if (!next) {
+        log_problems(next.error(), fmt::format("reload of {} refused", path.string()));
+        return unexpected(std::move(next.error()));
+    }
+    return apply(std::move(*next));
+}
+
+Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
+    ReloadReport report;
+    if (next.workers != file_.workers) report.needs_restart.emplace_back("workers");
+    if (next.queues != file_.queues) report.needs_restart.emplace_back("queues");
+    if (next.state_dir != file_.state_dir) report.needs_restart.emplace_back("state_dir");
+    if (!options_.logger && !options_.log_format && next.log.format != file_.log.format)
+        report.needs_restart.emplace_back("log.format");
+    if (!options_.logger && next.log.level != file_.log.level)
+        logger_->set_level(spdlog::level::from_str(next.log.level));
+
+    // Build every new or changed saga before touching anything: a refused
+    // definition leaves the running schedule as it was.
+    std::map<std::string, SagaRef, std::less<>> changed;
+    Problems problems;
+    for (std::size_t i = 0; i < next.sagas.size(); ++i) {
+        const SagaSpec& s = next.sagas[i];
+        const SagaSpec* old = file_.find_saga(s.name);
+        if (old != nullptr && file_.canonical(*old) == next.canonical(s)) continue;
+        auto def = build_saga(s, i);
+        if (!def) problems.insert(problems.end(), def.error().begin(), def.error().end());
+        else changed[s.name] = *def;
+    }
+    if (!problems.empty()) {
+        log_problems(problems, "reload refused");
+        return unexpected(std::move(problems));
+    }
+    for (auto& [name, def] : changed) {
+        scheduler_->register_saga(def);
+        sagas_[name] = def;
+        report.sagas_changed.push_back(name);
+    }
+    for (auto it = sagas_.begin(); it != sagas_.end();) {
+        if (next.find_saga(it->first) == nullptr) it = sagas_.erase(it);
+        else ++it;
+    }
+
+    for (const auto& old : file_.jobs) {
+        if (next.find_job(old.name) != nullptr) continue;
+        if (auto h = scheduler_->find(old.name)) h->remove();
+        report.removed.push_back(old.name);
+    }
+    for (const auto& job : next.jobs) {
+        const JobSpec* old = file_.find_job(job.name);
+        if (old != nullptr && file_.canonical(*old) == next.canonical(job)) {
+            report.unchanged.push_back(job.name);
+            continue;
+        }
+        if (old != nullptr) {
+            if (auto h = scheduler_->find(job.name)) h->remove();
+        }
+        try {
+            add_job(job);
+            (old != nullptr ? report.replaced : report.added).push_back(job.name);
+        } catch (const std::exception& e) {
+            logger_->error("reload: job '{}' could not be added: {}", job.name, e.what());
+        }
+    }
+    if (next.path.empty()) next.path = file_.path;
+    file_ = std::move(next);
+
+    const auto names = [](const std::vector<std::string>& v) {
+        return v.empty() ? std::string("-") : fmt::format("{}", fmt::join(v, ", "));
+    };
+    logger_->info("reloaded {}: added {}; removed {}; replaced {}; {} unchanged",
+                  file_.path.empty() ? "schedule" : file_.path.string(), names(report.added), names(report.removed),
+                  names(report.replaced), report.unchanged.size());
+    if (!report.needs_restart.empty())
+        logger_->warn("reload: changes to {} take effect after a restart", fmt::join(report.needs_restart, ", "));
+    return report;
+}
+
+StopReport Daemon::stop(milliseconds drain) {
+    if (stopped_) return {};
+    stopped_ = true;
+    logger_->info("stopping: draining for up to {}", format_duration(drain));
+    StopReport report = scheduler_->stop(drain);
+    if (report.drained) {
+        logger_->info("stopped");
+    } else {
+        logger_->warn("stopped after the drain deadline: {} still running, {} queued run(s) dropped",
+                      report.still_running.empty() ? std::string("none")
+                                                   : fmt::format("{}", fmt::join(report.still_running, ", ")),
+                      report.dropped_queued);
+    }
+    return report;
+}
+
+}  // namespace txflow::config

@@ -1,0 +1,147 @@
+// Go-style durations and "did you mean" matching for schedule files.
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "txflow/config/schedule.hpp"
+
+namespace txflow::config {
+namespace {
+
+constexpr std::string_view kUnits = "use ns, us, ms, s, m or h";
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// Nanoseconds per unit; 0 for an unknown unit.
+long double unit_ns(std::string_view unit) {
+    if (unit == "ns") return 1.0L;
+    if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") return 1e3L;
+    if (unit == "ms") return 1e6L;
+    if (unit == "s") return 1e9L;
+    if (unit == "m") return 60e9L;
+    if (unit == "h") return 3600e9L;
+    return 0.0L;
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent swaps),
+// case-insensitive.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+    const std::size_t n = a.size();
+    const std::size_t m = b.size();
+    std::vector<std::size_t> d((n + 1) * (m + 1));
+    const auto at = [&](std::size_t i, std::size_t j) -> std::size_t& { return d[i * (m + 1) + j]; };
+    for (std::size_t i = 0; i <= n; ++i) at(i, 0) = i;
+    for (std::size_t j = 0; j <= m; ++j) at(0, j) = j;
+    for (std::size_t i = 1; i <= n; ++i) {
+        for (std::size_t j = 1; j <= m; ++j) {
+            const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+            at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
+            if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
+                at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
+        }
+    }
+    return at(n, m);
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds, std::string> parse_duration(std::string_view text) {
+    if (text.empty()) return unexpected(std::string("empty duration (e.g. \"90s\", \"1m30s\", \"500ms\")"));
+    if (text == "0") return std::chrono::milliseconds{0};
+    if (text.front() == '-') return unexpected(fmt::format("negative duration \"{}\"", text));
+    constexpr long double kMaxNs = 9.0e18L;  // ~285 years, well inside int64 nanoseconds
+    long double total_ns = 0;
+    std::string_view s = text;
+    if (s.front() == '+') s.remove_prefix(1);
+    if (s.empty()) return unexpected(fmt::format("no number in \"{}\"", text));
+    while (!s.empty()) {
+        long double value = 0;
+        std::size_t i = 0;
+        bool digits = false;
+        while (i < s.size() && is_digit(s[i])) {
+            value = value * 10 + (s[i] - '0');
+            digits = true;
+            ++i;
+        }
+        if (i < s.size() && s[i] == '.') {
+            ++i;
+            long double scale = 0.1L;
+            while (i < s.size() && is_digit(s[i])) {
+                value += scale * (s[i] - '0');
+                scale /= 10;
+                digits = true;
+                ++i;
+            }
+        }
+        if (!digits) {
+            return unexpected(fmt::format("expected a number at \"{}\" in \"{}\" (e.g. \"90s\", \"1m30s\")", s, text));
+        }
+        std::size_t u = i;
+        while (u < s.size() && !is_digit(s[u]) && s[u] != '.') ++u;
+        const std::string_view unit = s.substr(i, u - i);
+        if (unit.empty()) return unexpected(fmt::format("missing unit in \"{}\" ({})", text, kUnits));
+        const long double per_unit = unit_ns(unit);
+        if (per_unit == 0.0L) return unexpected(fmt::format("unknown unit \"{}\" in \"{}\" ({})", unit, text, kUnits));
+        total_ns += value * per_unit;
+        if (total_ns > kMaxNs) return unexpected(fmt::format("duration \"{}\" is too large", text));
+        s.remove_prefix(u);
+    }
+    const auto ns = static_cast<std::int64_t>(total_ns + 0.5L);
+    if (ns % 1'000'000 != 0)
+        return unexpected(fmt::format("duration \"{}\" is not a whole number of milliseconds", text));
+    return std::chrono::milliseconds{ns / 1'000'000};
+}
+
+std::string format_duration(std::chrono::milliseconds d) {
+    std::int64_t ms = d.count();
+    if (ms == 0) return "0s";
+    std::string out;
+    if (ms < 0) {
+        out += '-';
+        ms = -ms;
+    }
+    const std::int64_t h = ms / 3'600'000;
+    const std::int64_t m = ms / 60'000 % 60;
+    const std::int64_t s = ms / 1000 % 60;
+    const std::int64_t rest = ms % 1000;
+    if (h != 0) out += fmt::format("{}h", h);
+    if (m != 0) out += fmt::format("{}m", m);
+    if (s != 0) out += fmt::format("{}s", s);
+    if (rest != 0) out += fmt::format("{}ms", rest);
+    return out;
+}
+
+std::string closest_match(std::string_view word, const std::vector<std::string_view>& candidates) {
+    // Close enough to be a typo: at most a third of the longer word, and
+    // at least one edit allowed ("retires" -> "retry" is 3 edits of 7).
+    std::string_view best;
+    std::size_t best_distance = 0;
+    for (const std::string_view c : candidates) {
+        const std::size_t dist = edit_distance(word, c);
+        const std::size_t longer = std::max(word.size(), c.size());
+        const std::size_t limit = std::max<std::size_t>(1, (longer + 1) / 2 - 1);
+        if (dist > limit || dist >= c.size()) continue;
+        if (best.empty() || dist < best_distance) {
+            best = c;
+            best_distance = dist;
+        }
+    }
+    return std::string(best);
+}
+
+std::string Problem::to_string() const {
+    if (pointer.empty()) return reason;
+    return pointer + ": " + reason;
+}
+
+}  // namespace txflow::config
