@@ -21,14 +21,6 @@ WallTime from_ms(std::int64_t ms) {
     return WallTime{} + std::chrono::duration_cast<WallTime::duration>(milliseconds(ms));
 }
 
-std::string key_of(std::string_view saga, std::string_view step, bool compensation) {
-    std::string key;
-    key.reserve(saga.size() + step.size() + 12);
-    key.append(saga).append("/").append(step);
-    if (compensation) key.append("/compensate");
-    return key;
-}
-
 }  // namespace
 
 struct StepRun {
@@ -41,7 +33,8 @@ struct StepRun {
     nanoseconds duration{0};
     nanoseconds unrecorded_duration{0};  // a failed attempt's time, recorded with the next attempt
     std::string last_error;
-    std::shared_ptr<std::stop_source> stop;  // the attempt in progress, if any
+    std::shared_ptr<std::stop_source> stop;         // the attempt in progress, if any
+    std::shared_ptr<std::stop_source> stop_source;  // reused by attempts until a stop is requested
     SteadyTime first_attempt{};
     milliseconds previous_delay{0};
     nlohmann::json group_data;  // parallel: this step's copy of the data
@@ -68,10 +61,10 @@ struct Instance {
     std::string fail_reason;  // set by cancel() or a failed group: stop going forward
     bool recovered = false;
     bool stalled = false;  // the store failed: nothing more happens until a restart
-    std::mt19937_64 rng;
 };
 
-Engine::Engine(EngineHost& host, store::Journal& journal) : host_(host), journal_(journal) {}
+Engine::Engine(EngineHost& host, store::Journal& journal)
+    : host_(host), journal_(journal), rng_(host.seed() != 0 ? host.seed() : std::random_device{}()) {}
 Engine::~Engine() = default;
 
 void Engine::register_definition(const DefinitionPtr& def) {
@@ -134,7 +127,6 @@ Engine::Started Engine::start(const DefinitionPtr& def, nlohmann::json input, st
     in.steps.resize(def->steps().size());
     in.step_names.reserve(def->steps().size());
     for (const auto& s : def->steps()) in.step_names.push_back(s.name);
-    in.rng.seed(host_.seed() ^ std::hash<std::string>{}(in.id));
 
     store::SagaCreated record{in.id, in.definition, in.step_names, in.committed, to_ms(in.created)};
     auto seq = journal_.submit(store::RecordType::saga_created, record);
@@ -190,7 +182,6 @@ void Engine::recover(const store::LiveState& state) {
             to.last_error = from.last_error;
         }
         in.recovered = true;
-        in.rng.seed(host_.seed() ^ std::hash<std::string>{}(in.id));
         if (auto d = definitions_.find(in.definition); d != definitions_.end()) in.def = d->second;
         const bool open = !is_terminal(in.state) && in.state != State::compensation_failed;
         Instance* raw = owned.get();
@@ -269,7 +260,7 @@ std::uint64_t Engine::saga_to(Instance& in, State to, std::string error) {
 }
 
 std::uint64_t Engine::step_to(Instance& in, std::size_t step, State to, std::string error,
-                              std::optional<std::string> data, nanoseconds duration) {
+                              std::optional<std::string>* data, nanoseconds duration) {
     StepRun& st = in.steps[step];
     const State from = st.state;
     State next = from;
@@ -278,13 +269,15 @@ std::uint64_t Engine::step_to(Instance& in, std::size_t step, State to, std::str
                                            in.step_names[step], to_string(from), to_string(to)));
     }
     const WallTime now = host_.clock().wall_now();
-    auto seq = journal_.submit(store::RecordType::step_state,
-                               store::StepStateChange{in.id, static_cast<std::uint32_t>(step), to, error,
-                                                      std::move(data), duration.count(), to_ms(now)});
+    store::StepStateChange record{
+        in.id, static_cast<std::uint32_t>(step), to, error, std::nullopt, duration.count(), to_ms(now)};
+    if (data != nullptr) record.data = std::move(*data);
+    auto seq = journal_.submit(store::RecordType::step_state, record);
     if (!seq) {
         stall(in, seq.error().message);
         return 0;
     }
+    if (record.data) in.committed = std::move(*record.data);
     st.state = next;
     st.duration += duration;
     in.updated = now;
@@ -316,8 +309,13 @@ void Engine::flush_events() {
     std::vector<PendingEvent> batch;
     {
         const std::lock_guard lock(mutex_);
+        if (events_.empty()) return;
         batch.swap(events_);
     }
+    deliver(batch);
+}
+
+void Engine::deliver(const std::vector<PendingEvent>& batch) {
     for (const auto& p : batch) {
         Event e;
         e.kind = p.kind;
@@ -343,31 +341,24 @@ void Engine::schedule_drive(Instance& in) {
     schedule(in, [this, &in] { drive(in); });
 }
 
-namespace {
-
 // Releases the lock while the journal makes a record durable, delivering the
-// events raised so far; false if the store failed.
-template <class Engine, class Stall>
-bool sync_unlocked(store::Journal& journal, std::unique_lock<std::mutex>& lock, std::uint64_t seq, Engine&& flush,
-                   Stall&& stall) {
+// events raised so far; false if the store failed (the instance is stalled).
+bool Engine::durable(Instance& in, std::unique_lock<std::mutex>& lock, std::uint64_t seq) {
     if (seq == 0) return false;
+    std::vector<PendingEvent> batch;
+    batch.swap(events_);
     lock.unlock();
-    flush();
-    auto synced = journal.sync(seq);
+    deliver(batch);
+    auto synced = journal_.sync(seq);
     lock.lock();
     if (!synced) {
-        stall(synced.error().message);
+        stall(in, synced.error().message);
         return false;
     }
     return true;
 }
 
-}  // namespace
-
-#define TXFLOW_DURABLE(in, lock, seq)                    \
-    sync_unlocked(                                       \
-        journal_, lock, seq, [this] { flush_events(); }, \
-        [&](const std::string& failure_why) { stall(in, failure_why); })
+#define TXFLOW_DURABLE(in, lock, seq) durable(in, lock, seq)
 
 void Engine::drive(Instance& in) {
     std::vector<std::size_t> group_tasks;
@@ -526,7 +517,8 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     }
     st.duration += st.unrecorded_duration;
     st.unrecorded_duration = nanoseconds(0);
-    auto stop = std::make_shared<std::stop_source>();
+    if (!st.stop_source || st.stop_source->stop_requested()) st.stop_source = std::make_shared<std::stop_source>();
+    auto stop = st.stop_source;
     st.stop = stop;
     if (!TXFLOW_DURABLE(in, lock, seq)) {
         st.stop.reset();
@@ -542,8 +534,7 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     lock.unlock();
 
     const std::uint64_t deadline = limit ? host_.call_at(now_s + *limit, [stop] { stop->request_stop(); }) : 0;
-    StepContext ctx(data, in.id, def.name, key_of(in.id, def.name, compensation), stop->get_token(), attempt,
-                    compensation, saga_error);
+    StepContext ctx(data, in.id, def.name, stop->get_token(), attempt, compensation, saga_error);
     std::exception_ptr failure;
     std::string error;
     const SteadyTime began = host_.clock().steady_now();
@@ -570,12 +561,9 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     st.stop.reset();
     if (!failure) {
         std::optional<std::string> recorded;
-        if (!compensation && !grouped) {
-            in.committed = in.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-            recorded = in.committed;
-        }
-        const auto s =
-            step_to(in, step, compensation ? State::compensated : State::succeeded, {}, std::move(recorded), took);
+        if (!compensation && !grouped)
+            recorded = in.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        const auto s = step_to(in, step, compensation ? State::compensated : State::succeeded, {}, &recorded, took);
         return TXFLOW_DURABLE(in, lock, s) ? StepResult::succeeded : StepResult::stalled;
     }
 
@@ -598,7 +586,7 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
         }
         const auto elapsed = std::chrono::duration_cast<milliseconds>(host_.clock().steady_now() - st.first_attempt);
         std::optional<milliseconds> delay;
-        if (retryable) delay = policy->next_delay(attempt, elapsed, st.previous_delay, in.rng);
+        if (retryable) delay = policy->next_delay(attempt, elapsed, st.previous_delay, rng_);
         if (delay) {
             st.previous_delay = *delay;
             st.unrecorded_duration = took;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -85,11 +86,14 @@ private:
     // They return the record's seq (0 when the store failed: the instance is
     // stalled) for the caller to sync after unlocking.
     std::uint64_t saga_to(Instance& in, State to, std::string error);
-    std::uint64_t step_to(Instance& in, std::size_t step, State to, std::string error, std::optional<std::string> data,
+    // data: the saga's data after the step, moved into the record (and kept as the committed data).
+    std::uint64_t step_to(Instance& in, std::size_t step, State to, std::string error, std::optional<std::string>* data,
                           std::chrono::nanoseconds duration);
-    bool durable(Instance& in, std::uint64_t seq);  // sync outside the lock; false: stalled
+    bool durable(Instance& in, std::unique_lock<std::mutex>& lock, std::uint64_t seq);  // false: stalled
     void stall(Instance& in, const std::string& why);
     void flush_events();
+    struct PendingEvent;
+    void deliver(const std::vector<PendingEvent>& batch);
 
     Info info_of(const Instance& in) const;
     Instance* find(std::string_view id) const;
@@ -102,11 +106,13 @@ private:
     std::unordered_map<std::string, std::unique_ptr<Instance>> instances_;
     std::unordered_map<std::string, DefinitionPtr> definitions_;
     std::vector<Instance*> waiting_;  // to drive once started / once their definition is registered
+    std::mt19937_64 rng_;             // retry jitter; used under mutex_
     bool started_ = false;
     bool stopping_ = false;
     std::uint64_t next_id_ = 0;
 
     struct PendingEvent {
+    public:
         EventKind kind;
         std::string saga;
         std::string detail;

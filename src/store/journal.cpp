@@ -31,7 +31,7 @@ StoreResult<Ok> Journal::load() {
     return Ok{};
 }
 
-StoreResult<std::uint64_t> Journal::submit_encoded(RecordType type, std::string payload) {
+StoreResult<std::uint64_t> Journal::submit_encoded(RecordType type, std::string_view payload) {
     const std::lock_guard lock(mutex_);
     if (failed_) return unexpected(*failed_);
     auto seq = store_->submit(static_cast<std::uint16_t>(type), payload);

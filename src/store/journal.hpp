@@ -20,7 +20,7 @@ namespace txflow::store {
 
 class Journal {
 public:
-    explicit Journal(std::shared_ptr<Store> store, std::uint64_t snapshot_every_bytes = 4u << 20)
+    explicit Journal(std::shared_ptr<Store> store, std::uint64_t snapshot_every_bytes = 16u << 20)
         : store_(std::move(store)), snapshot_every_(snapshot_every_bytes) {}
 
     // Snapshot, then every record after it. Call once, before any write.
@@ -30,7 +30,9 @@ public:
 
     template <class R>
     StoreResult<std::uint64_t> submit(RecordType type, const R& record) {
-        return submit_encoded(type, encode(record));
+        thread_local std::string buffer;  // records are encoded without an allocation each
+        encode(record, buffer);
+        return submit_encoded(type, buffer);
     }
     StoreResult<Ok> sync(std::uint64_t seq);
     template <class R>
@@ -48,7 +50,7 @@ public:
     [[nodiscard]] Store& store() { return *store_; }
 
 private:
-    StoreResult<std::uint64_t> submit_encoded(RecordType type, std::string payload);
+    StoreResult<std::uint64_t> submit_encoded(RecordType type, std::string_view payload);
 
     std::shared_ptr<Store> store_;
     std::uint64_t snapshot_every_;

@@ -25,11 +25,10 @@ std::uint32_t u32(Reader& in) {
 }
 
 template <class Fn>
-std::string write(Fn&& fn) {
-    std::string out;
+void write(std::string& out, Fn&& fn) {
+    out.clear();
     Writer w(out);
     fn(w);
-    return out;
 }
 
 // Every decoder ends here: all bytes consumed and none missing.
@@ -39,8 +38,8 @@ bool finish(const Reader& in) {
 
 }  // namespace
 
-std::string encode(const SagaCreated& r) {
-    return write([&](Writer& w) {
+void encode(const SagaCreated& r, std::string& out) {
+    write(out, [&](Writer& w) {
         w.str(r.id);
         w.str(r.definition);
         w.varint(r.steps.size());
@@ -62,8 +61,8 @@ bool decode(std::string_view in_bytes, SagaCreated& r) {
     return finish(in);
 }
 
-std::string encode(const SagaStateChange& r) {
-    return write([&](Writer& w) {
+void encode(const SagaStateChange& r, std::string& out) {
+    write(out, [&](Writer& w) {
         w.str(r.id);
         w.u8(static_cast<std::uint8_t>(r.to));
         w.str(r.error);
@@ -80,8 +79,8 @@ bool decode(std::string_view in_bytes, SagaStateChange& r) {
     return finish(in) && to < saga::kStateCount;
 }
 
-std::string encode(const StepStateChange& r) {
-    return write([&](Writer& w) {
+void encode(const StepStateChange& r, std::string& out) {
+    write(out, [&](Writer& w) {
         w.str(r.id);
         w.varint(r.step);
         w.u8(static_cast<std::uint8_t>(r.to));
@@ -107,8 +106,8 @@ bool decode(std::string_view in_bytes, StepStateChange& r) {
     return finish(in) && to < saga::kStateCount && has_data <= 1;
 }
 
-std::string encode(const StepAttempt& r) {
-    return write([&](Writer& w) {
+void encode(const StepAttempt& r, std::string& out) {
+    write(out, [&](Writer& w) {
         w.str(r.id);
         w.varint(r.step);
         w.u8(r.compensation ? 1 : 0);
@@ -131,8 +130,8 @@ bool decode(std::string_view in_bytes, StepAttempt& r) {
     return finish(in) && c <= 1;
 }
 
-std::string encode(const SagaData& r) {
-    return write([&](Writer& w) {
+void encode(const SagaData& r, std::string& out) {
+    write(out, [&](Writer& w) {
         w.str(r.id);
         w.str(r.data);
     });
@@ -144,8 +143,8 @@ bool decode(std::string_view in_bytes, SagaData& r) {
     return finish(in);
 }
 
-std::string encode(const JobFired& r) {
-    return write([&](Writer& w) {
+void encode(const JobFired& r, std::string& out) {
+    write(out, [&](Writer& w) {
         w.str(r.job);
         w.svarint(r.fire_ms);
     });
@@ -157,8 +156,8 @@ bool decode(std::string_view in_bytes, JobFired& r) {
     return finish(in);
 }
 
-std::string encode(const RetryArmed& r) {
-    return write([&](Writer& w) {
+void encode(const RetryArmed& r, std::string& out) {
+    write(out, [&](Writer& w) {
         w.varint(r.retry);
         w.str(r.job);
         w.svarint(r.fire_ms);
@@ -176,8 +175,8 @@ bool decode(std::string_view in_bytes, RetryArmed& r) {
     return finish(in);
 }
 
-std::string encode(const RetryDone& r) {
-    return write([&](Writer& w) { w.varint(r.retry); });
+void encode(const RetryDone& r, std::string& out) {
+    write(out, [&](Writer& w) { w.varint(r.retry); });
 }
 bool decode(std::string_view in_bytes, RetryDone& r) {
     Reader in(in_bytes);
@@ -185,8 +184,8 @@ bool decode(std::string_view in_bytes, RetryDone& r) {
     return finish(in);
 }
 
-std::string encode(const DeadLetterAdded& r) {
-    return write([&](Writer& w) {
+void encode(const DeadLetterAdded& r, std::string& out) {
+    write(out, [&](Writer& w) {
         w.varint(r.id);
         w.str(r.job);
         w.svarint(r.fire_ms);
@@ -206,8 +205,8 @@ bool decode(std::string_view in_bytes, DeadLetterAdded& r) {
     return finish(in);
 }
 
-std::string encode(const DeadLetterRemoved& r) {
-    return write([&](Writer& w) { w.varint(r.id); });
+void encode(const DeadLetterRemoved& r, std::string& out) {
+    write(out, [&](Writer& w) { w.varint(r.id); });
 }
 bool decode(std::string_view in_bytes, DeadLetterRemoved& r) {
     Reader in(in_bytes);
@@ -250,7 +249,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
         case RecordType::saga_state: {
             SagaStateChange r;
             if (!decode_or_explain(payload, r, type, error)) return false;
-            auto it = sagas.find(r.id);
+            auto it = sagas.find(std::string_view(r.id));
             if (it == sagas.end()) return no_saga(r.id, type, error);
             auto& s = it->second;
             if (s.state == saga::State::compensation_failed && r.to == saga::State::compensated) s.resolution = r.error;
@@ -260,50 +259,74 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             return true;
         }
         case RecordType::step_state: {
-            StepStateChange r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
-            auto it = sagas.find(r.id);
-            if (it == sagas.end()) return no_saga(r.id, type, error);
+            // The hot path (two records a step): read in place, no copies but the kept ones.
+            Reader in(payload);
+            const auto id = in.str();
+            const auto step = u32(in);
+            const auto to = in.u8();
+            const auto step_error = in.str();
+            const auto has_data = in.u8();
+            const auto data = has_data == 1 ? in.str() : std::string_view{};
+            const auto duration_ns = in.svarint();
+            const auto at_ms = in.svarint();
+            if (!finish(in) || to >= saga::kStateCount || has_data > 1) {
+                if (error) *error = fmt::format("a {} record does not decode", to_string(type));
+                return false;
+            }
+            auto it = sagas.find(id);
+            if (it == sagas.end()) return no_saga(id, type, error);
             auto& s = it->second;
-            if (r.step >= s.steps.size()) {
+            if (step >= s.steps.size()) {
                 if (error)
-                    *error = fmt::format("a step_state record names step {} of saga '{}', which has {}", r.step, r.id,
+                    *error = fmt::format("a step_state record names step {} of saga '{}', which has {}", step, id,
                                          s.steps.size());
                 return false;
             }
-            auto& step = s.steps[r.step];
-            if (r.to == saga::State::running) {
-                step.attempts = std::max<std::uint32_t>(step.attempts, 1);
-                if (step.started_ms == 0) step.started_ms = r.at_ms;
-            } else if (r.to == saga::State::compensating && step.state != saga::State::compensation_failed) {
-                step.compensation_attempts = std::max<std::uint32_t>(step.compensation_attempts, 1);
+            auto& st = s.steps[step];
+            const auto state = static_cast<saga::State>(to);
+            if (state == saga::State::running) {
+                st.attempts = std::max<std::uint32_t>(st.attempts, 1);
+                if (st.started_ms == 0) st.started_ms = at_ms;
+            } else if (state == saga::State::compensating) {
+                ++st.compensation_attempts;
             } else {
-                step.finished_ms = r.at_ms;
+                st.finished_ms = at_ms;
             }
-            if (!r.error.empty()) step.last_error = std::move(r.error);
-            step.duration_ns += r.duration_ns;
-            step.state = r.to;
-            if (r.data) s.data = std::move(*r.data);
-            s.updated_ms = r.at_ms;
+            if (!step_error.empty()) st.last_error.assign(step_error);
+            st.duration_ns += duration_ns;
+            st.state = state;
+            if (has_data == 1) s.data.assign(data);
+            s.updated_ms = at_ms;
             return true;
         }
         case RecordType::step_attempt: {
-            StepAttempt r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
-            auto it = sagas.find(r.id);
-            if (it == sagas.end()) return no_saga(r.id, type, error);
+            Reader in(payload);
+            const auto id = in.str();
+            const auto step = u32(in);
+            const auto compensation = in.u8();
+            const auto attempt = u32(in);
+            const auto step_error = in.str();
+            const auto duration_ns = in.svarint();
+            const auto at_ms = in.svarint();
+            if (!finish(in) || compensation > 1) {
+                if (error) *error = fmt::format("a {} record does not decode", to_string(type));
+                return false;
+            }
+            auto it = sagas.find(id);
+            if (it == sagas.end()) return no_saga(id, type, error);
             auto& s = it->second;
-            if (r.step >= s.steps.size()) {
+            if (step >= s.steps.size()) {
                 if (error)
-                    *error = fmt::format("a step_attempt record names step {} of saga '{}', which has {}", r.step, r.id,
+                    *error = fmt::format("a step_attempt record names step {} of saga '{}', which has {}", step, id,
                                          s.steps.size());
                 return false;
             }
-            auto& step = s.steps[r.step];
-            (r.compensation ? step.compensation_attempts : step.attempts) = r.attempt;
-            if (!r.error.empty()) step.last_error = std::move(r.error);
-            step.duration_ns += r.duration_ns;
-            s.updated_ms = r.at_ms;
+            auto& st = s.steps[step];
+            if (compensation == 1) ++st.compensation_attempts;
+            else st.attempts = attempt;
+            if (!step_error.empty()) st.last_error.assign(step_error);
+            st.duration_ns += duration_ns;
+            s.updated_ms = at_ms;
             return true;
         }
         case RecordType::saga_data: {

@@ -3,9 +3,11 @@
 // so far, which is what a snapshot saves and what recovery starts from.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -75,16 +77,24 @@ struct DeadLetterRemoved {
     std::uint64_t id = 0;
 };
 
-std::string encode(const SagaCreated& r);
-std::string encode(const SagaStateChange& r);
-std::string encode(const StepStateChange& r);
-std::string encode(const StepAttempt& r);
-std::string encode(const SagaData& r);
-std::string encode(const JobFired& r);
-std::string encode(const RetryArmed& r);
-std::string encode(const RetryDone& r);
-std::string encode(const DeadLetterAdded& r);
-std::string encode(const DeadLetterRemoved& r);
+void encode(const SagaCreated& r, std::string& out);
+void encode(const SagaStateChange& r, std::string& out);
+void encode(const StepStateChange& r, std::string& out);
+void encode(const StepAttempt& r, std::string& out);
+void encode(const SagaData& r, std::string& out);
+void encode(const JobFired& r, std::string& out);
+void encode(const RetryArmed& r, std::string& out);
+void encode(const RetryDone& r, std::string& out);
+void encode(const DeadLetterAdded& r, std::string& out);
+void encode(const DeadLetterRemoved& r, std::string& out);
+
+// Encodes into out (cleared first; its capacity is reused).
+template <class R>
+std::string encode(const R& r) {
+    std::string out;
+    encode(r, out);
+    return out;
+}
 
 bool decode(std::string_view in, SagaCreated& r);
 bool decode(std::string_view in, SagaStateChange& r);
@@ -120,8 +130,14 @@ struct LiveSaga {
     std::vector<LiveStep> steps;
 };
 
+// Lets the maps be searched with a string_view (no temporary string).
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 struct LiveState {
-    std::unordered_map<std::string, LiveSaga> sagas;
+    std::unordered_map<std::string, LiveSaga, StringHash, std::equal_to<>> sagas;
     std::unordered_map<std::string, std::int64_t> last_fire_ms;  // job -> its last fire
     std::map<std::uint64_t, RetryArmed> retries;
     std::map<std::uint64_t, DeadLetterAdded> dead_letters;

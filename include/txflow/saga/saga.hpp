@@ -60,7 +60,14 @@ public:
     // "<saga id>/<step>" (compensation: "<saga id>/<step>/compensate"): the
     // same on every attempt and after a crash, so a downstream service can
     // drop duplicates.
-    [[nodiscard]] std::string_view idempotency_key() const { return key_; }
+    [[nodiscard]] std::string_view idempotency_key() const {
+        if (key_.empty()) {  // made on first use: most steps never ask
+            key_.reserve(saga_id_.size() + step_name_.size() + 12);
+            key_.append(saga_id_).append("/").append(step_name_);
+            if (compensating_) key_.append("/compensate");
+        }
+        return key_;
+    }
     // Requested at the step's timeout, when the saga is cancelled, or when a
     // sibling in a parallel group fails.
     [[nodiscard]] std::stop_token stop_token() const { return stop_; }
@@ -73,12 +80,11 @@ public:
 
 private:
     friend class Engine;
-    StepContext(nlohmann::json& data, std::string_view saga_id, std::string_view step, std::string key,
-                std::stop_token stop, std::uint32_t attempt, bool compensating, std::string_view saga_error)
+    StepContext(nlohmann::json& data, std::string_view saga_id, std::string_view step, std::stop_token stop,
+                std::uint32_t attempt, bool compensating, std::string_view saga_error)
         : data_(&data),
           saga_id_(saga_id),
           step_name_(step),
-          key_(std::move(key)),
           stop_(std::move(stop)),
           attempt_(attempt),
           compensating_(compensating),
@@ -86,7 +92,7 @@ private:
     nlohmann::json* data_;
     std::string_view saga_id_;
     std::string_view step_name_;
-    std::string key_;
+    mutable std::string key_;
     std::stop_token stop_;
     std::uint32_t attempt_;
     bool compensating_;
