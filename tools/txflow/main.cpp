@@ -12,6 +12,9 @@
 
 #include "command.hpp"
 #include "cron_command.hpp"
+#include "jobs_command.hpp"
+#include "run_command.hpp"
+#include "validate_command.hpp"
 
 #ifndef TXFLOW_VERSION
 #define TXFLOW_VERSION "0.1.0"
@@ -23,10 +26,15 @@ int main(int argc, char** argv) {
     CLI::App app{"txflow: cron schedules, jobs and sagas from the command line", "txflow"};
     app.set_version_flag("--version", "txflow " TXFLOW_VERSION, "Print the version and exit");
     app.require_subcommand(1);
-    app.footer("Exit status: 0 ok, 1 nothing to report (e.g. an expression that never fires), 2 usage error.");
+    app.footer(
+        "Exit status: 0 ok, 1 nothing to report (e.g. an expression that never fires) or an invalid schedule "
+        "file, 2 usage error.");
 
     Context ctx{std::cout, std::cerr, {}};
     add_cron_commands(app, ctx);
+    add_validate_commands(app, ctx);
+    add_run_commands(app, ctx);
+    add_jobs_commands(app, ctx);
 
     try {
         app.parse(argc, argv);
