@@ -1,0 +1,281 @@
+// The daemon library: a schedule file on a real scheduler, its log formats,
+// sagas of commands, and reloads that change only what changed.
+#include <catch2/catch.hpp>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "txflow/config/daemon.hpp"
+#include "txflow/store/memory_store.hpp"
+
+using namespace std::chrono_literals;
+using txflow::config::Daemon;
+using txflow::config::DaemonOptions;
+using txflow::config::LogFormat;
+using txflow::config::parse_text;
+
+namespace {
+
+// Log lines captured in memory.
+struct Log {
+    std::ostringstream stream;
+    std::mutex mutex;  // ostream_sink_mt locks around writes; reads lock too
+    std::shared_ptr<spdlog::logger> logger;
+
+    explicit Log(LogFormat format) {
+        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream, true);
+        logger = txflow::config::make_logger(format, "debug", sink);
+    }
+    std::vector<std::string> lines() {
+        const std::string text = stream.str();
+        std::vector<std::string> out;
+        std::istringstream in(text);
+        for (std::string line; std::getline(in, line);) out.push_back(line);
+        return out;
+    }
+    bool contains(const std::string& needle) {
+        const auto all = lines();
+        return std::any_of(all.begin(), all.end(),
+                           [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+    }
+};
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return pred();
+}
+
+std::unique_ptr<Daemon> make_daemon(const std::string& text, Log& log) {
+    auto file = parse_text(text, "/tmp");
+    if (!file) {
+        for (const auto& p : file.error()) FAIL(p.to_string());
+    }
+    DaemonOptions options;
+    options.logger = log.logger;
+    options.store = std::make_shared<txflow::store::MemoryStore>();
+    options.kill_grace = 200ms;
+    auto d = Daemon::create(std::move(*file), options);
+    REQUIRE(d);
+    return std::move(*d);
+}
+
+std::vector<std::string> job_names(Daemon& d) {
+    std::vector<std::string> names;
+    for (const auto& j : d.scheduler().jobs()) names.push_back(j.name);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::uint64_t run_count(Daemon& d, const std::string& name) {
+    auto h = d.scheduler().find(name);
+    if (!h) return 0;
+    auto info = h->info();
+    return info ? info->run_count : 0;
+}
+
+}  // namespace
+
+TEST_CASE("daemon: a command job logs its output with the job and stream", "[config][daemon]") {
+    Log log(LogFormat::text);
+    auto d = make_daemon(R"({"version": 1, "jobs": [
+        {"name": "hello", "every": "1h", "command": {"argv": ["sh", "-c", "echo \"hi from $TXFLOW_JOB run $TXFLOW_RUN\"; echo warn >&2"]}}]})",
+                         log);
+    d->start();
+    REQUIRE(d->scheduler().find("hello")->trigger_now());
+    REQUIRE(eventually([&] { return log.contains("succeeded in"); }));
+    CHECK(log.contains(" info  [hello] stdout: hi from hello run 1"));
+    CHECK(log.contains(" info  [hello] stderr: warn"));
+    CHECK(log.contains(" info  [hello] started"));
+    d->stop(1s);
+}
+
+TEST_CASE("daemon: JSON log lines carry the fields", "[config][daemon]") {
+    Log log(LogFormat::json);
+    auto d = make_daemon(R"({"version": 1, "jobs": [
+        {"name": "j", "every": "1h", "command": {"argv": ["sh", "-c", "echo 'say \"hi\"'"]}}]})",
+                         log);
+    d->start();
+    REQUIRE(d->scheduler().find("j")->trigger_now());
+    REQUIRE(eventually([&] { return log.contains("succeeded in"); }));
+    d->stop(1s);
+    bool found = false;
+    for (const auto& line : log.lines()) {
+        const auto j = nlohmann::json::parse(line);  // every line is one JSON object
+        REQUIRE(j.is_object());
+        CHECK(j.contains("time"));
+        CHECK(j.contains("level"));
+        CHECK(j.contains("msg"));
+        if (j.value("stream", "") == "stdout") {
+            CHECK(j["msg"] == "say \"hi\"");
+            CHECK(j["job"] == "j");
+            CHECK(j["level"] == "info");
+            found = true;
+        }
+    }
+    CHECK(found);
+}
+
+TEST_CASE("daemon: a failing command is retried and succeeds", "[config][daemon]") {
+    Log log(LogFormat::text);
+    auto d = make_daemon(R"({"version": 1, "jobs": [
+        {"name": "flaky", "every": "1h",
+         "policies": {"retry": {"attempts": 3, "backoff": "fixed", "initial": "50ms"}},
+         "command": {"argv": ["sh", "-c", "[ \"$TXFLOW_ATTEMPT\" -ge 2 ] || exit 7; echo ok on $TXFLOW_ATTEMPT"]}}]})",
+                         log);
+    d->start();
+    REQUIRE(d->scheduler().find("flaky")->trigger_now());
+    REQUIRE(eventually([&] { return log.contains("[flaky] stdout: ok on 2"); }));
+    REQUIRE(eventually([&] { return log.contains("[flaky] succeeded in"); }));
+    CHECK(log.contains("job 'flaky' attempt 1 failed: exit code 7"));
+    CHECK(log.contains("[flaky] retrying in 50ms (attempt 2)"));
+    d->stop(1s);
+}
+
+TEST_CASE("daemon: a timeout stops a hanging command", "[config][daemon]") {
+    Log log(LogFormat::text);
+    auto d = make_daemon(R"({"version": 1, "jobs": [
+        {"name": "hang", "every": "1h", "policies": {"timeout": "300ms"}, "command": {"argv": ["sleep", "100"]}}]})",
+                         log);
+    d->start();
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(d->scheduler().find("hang")->trigger_now());
+    REQUIRE(eventually([&] {
+        auto info = d->scheduler().find("hang")->info();
+        return info && info->last_outcome == txflow::Outcome::timed_out;
+    }));
+    CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+    d->stop(1s);
+}
+
+TEST_CASE("daemon: a saga of commands compensates when a step fails", "[config][daemon]") {
+    Log log(LogFormat::text);
+    auto d = make_daemon(R"({"version": 1,
+      "jobs": [{"name": "order", "every": "1h", "saga": "checkout", "input": {"order": 7}}],
+      "sagas": [{"name": "checkout", "steps": [
+        {"name": "reserve", "command": {"argv": ["sh", "-c", "echo 'TXFLOW_DATA {\"reservation\": \"R-1\"}'"]},
+         "compensate": {"argv": ["sh", "-c", "echo \"undo $TXFLOW_STEP $TXFLOW_COMPENSATING $TXFLOW_SAGA_DATA\""]}},
+        {"name": "charge", "command": {"argv": ["sh", "-c", "echo key=$TXFLOW_IDEMPOTENCY_KEY"]},
+         "compensate": {"argv": ["sh", "-c", "echo \"refund: $TXFLOW_SAGA_ERROR\""]}},
+        {"name": "ship", "command": {"argv": ["sh", "-c", "exit 3"]}, "no_compensation": true}]}]})",
+                         log);
+    d->start();
+    REQUIRE(d->scheduler().find("order")->trigger_now());
+    std::optional<txflow::saga::Info> info;
+    REQUIRE(eventually([&] {
+        auto all = d->scheduler().sagas();
+        if (all.empty()) return false;
+        info = all.front();
+        return info->state == txflow::saga::State::compensated;
+    }));
+    CHECK(info->data["reservation"] == "R-1");
+    CHECK(info->data["order"] == 7);
+    CHECK(log.contains("/charge] stdout: key=" + info->id + "/charge"));
+    CHECK(log.contains("/charge/compensate] stdout: refund: "));
+    CHECK(log.contains(R"(/reserve/compensate] stdout: undo reserve 1 {"order":7,"reservation":"R-1"})"));
+    d->stop(1s);
+}
+
+TEST_CASE("daemon: reload adds, removes and replaces jobs, and keeps the rest", "[config][daemon]") {
+    Log log(LogFormat::text);
+    auto d = make_daemon(R"({"version": 1, "jobs": [
+        {"name": "keep", "every": "1h", "command": {"argv": ["true"]}},
+        {"name": "change", "every": "1h", "command": {"argv": ["true"]}},
+        {"name": "drop", "every": "1h", "command": {"argv": ["true"]}}]})",
+                         log);
+    d->start();
+    REQUIRE(d->scheduler().find("keep")->trigger_now());
+    REQUIRE(eventually([&] { return run_count(*d, "keep") == 1; }));
+
+    auto next = parse_text(R"({"version": 1, "jobs": [
+        {"name": "keep", "every": "60m", "command": {"argv": ["true"], "cwd": "/tmp"}},
+        {"name": "change", "every": "2h", "command": {"argv": ["true"]}},
+        {"name": "new", "cron": "0 0 * * *", "command": {"argv": ["true"]}}],
+        "workers": 2})",
+                           "/tmp");
+    REQUIRE(next);
+    auto report = d->apply(std::move(*next));
+    REQUIRE(report);
+    CHECK(report->added == std::vector<std::string>{"new"});
+    CHECK(report->removed == std::vector<std::string>{"drop"});
+    CHECK(report->replaced == std::vector<std::string>{"change"});
+    CHECK(report->unchanged == std::vector<std::string>{"keep"});  // "60m" and "1h" are the same job
+    CHECK(report->needs_restart == std::vector<std::string>{"workers"});
+    CHECK(job_names(*d) == std::vector<std::string>{"change", "keep", "new"});
+    CHECK(run_count(*d, "keep") == 1);  // its state survived
+    CHECK(d->scheduler().find("change")->info()->schedule == "every 2h");
+    CHECK(log.contains("reloaded schedule: added new; removed drop; replaced change; 1 unchanged"));
+    d->stop(1s);
+}
+
+TEST_CASE("daemon: an invalid file on reload keeps the running schedule", "[config][daemon]") {
+    Log log(LogFormat::text);
+    auto d =
+        make_daemon(R"({"version": 1, "jobs": [{"name": "a", "every": "1h", "command": {"argv": ["true"]}}]})", log);
+    d->start();
+    char tmpl[] = "/tmp/txflow-daemon-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::filesystem::path dir(tmpl);
+    const auto path = dir / "schedule.json";
+    std::ofstream(path) << R"({"version": 1, "jobs": [{"name": "b", "every": "soon", "command": {"argv": ["true"]}}]})";
+    auto report = d->reload(path);
+    REQUIRE_FALSE(report);
+    REQUIRE(report.error().size() == 1);
+    CHECK(report.error()[0].pointer == "/jobs/0/every");
+    CHECK(job_names(*d) == std::vector<std::string>{"a"});
+    CHECK(log.contains("error reload of " + path.string() + " refused: 1 problem(s); the running schedule is kept"));
+    CHECK(log.contains("error /jobs/0/every: expected a number at \"soon\""));
+
+    std::ofstream(path) << R"({"version": 1, "jobs": [{"name": "b", "every": "1h", "command": {"argv": ["true"]}}]})";
+    REQUIRE(d->reload(path));
+    CHECK(job_names(*d) == std::vector<std::string>{"b"});
+    std::filesystem::remove_all(dir);
+    d->stop(1s);
+}
+
+TEST_CASE("daemon: a changed saga replaces the jobs that start it", "[config][daemon]") {
+    Log log(LogFormat::text);
+    const auto doc = [](const char* step_command) {
+        return std::string(R"({"version": 1,
+          "jobs": [{"name": "s", "every": "1h", "saga": "x"}, {"name": "other", "every": "1h", "command": {"argv": ["true"]}}],
+          "sagas": [{"name": "x", "steps": [{"name": "a", "command": {"argv": [")") +
+               step_command + R"("]}, "no_compensation": true}]}]})";
+    };
+    auto d = make_daemon(doc("true"), log);
+    d->start();
+    auto next = parse_text(doc("false"), "/tmp");
+    REQUIRE(next);
+    auto report = d->apply(std::move(*next));
+    REQUIRE(report);
+    CHECK(report->sagas_changed == std::vector<std::string>{"x"});
+    CHECK(report->replaced == std::vector<std::string>{"s"});
+    CHECK(report->unchanged == std::vector<std::string>{"other"});
+    d->stop(1s);
+}
+
+TEST_CASE("daemon: stop drains, then stops what is still running", "[config][daemon]") {
+    Log log(LogFormat::text);
+    auto d = make_daemon(
+        R"({"version": 1, "jobs": [{"name": "long", "every": "1h", "command": {"argv": ["sleep", "100"]}}]})", log);
+    d->start();
+    REQUIRE(d->scheduler().find("long")->trigger_now());
+    REQUIRE(eventually([&] { return d->scheduler().find("long")->info()->running; }));
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto report = d->stop(200ms);
+    CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+    CHECK_FALSE(report.drained);
+}
