@@ -49,6 +49,9 @@ public:
         cron::Schedule schedule;
         std::string text;  // as written, or the schedule's own rendering
         std::optional<WallTime> last_fire;
+        // Recovered from the store: arm from here, so that fires missed while
+        // the process was down go through the misfire policy.
+        std::optional<WallTime> catch_up_from;
     };
     struct Extra {
         std::optional<CronTrigger> cron;  // cron jobs only
@@ -247,6 +250,13 @@ private:
 
 namespace {
 
+std::int64_t to_ms(WallTime t) {
+    return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+WallTime from_ms(std::int64_t ms) {
+    return WallTime{} + std::chrono::duration_cast<WallTime::duration>(milliseconds(ms));
+}
+
 struct PendingRun {
     JobState* job;
     WallTime scheduled;
@@ -278,6 +288,7 @@ struct CallbackTimer {
 // it erases in O(1).
 struct PendingRetry {
     PendingRun run;
+    std::uint64_t id = 0;  // its retry_armed record
     AuxTimer timer{AuxTimer::Kind::retry, nullptr, nullptr, std::nullopt, nullptr};
     std::list<PendingRetry>::iterator self{};
 };
@@ -504,6 +515,10 @@ struct Scheduler::Impl {
     };
     SagaHost saga_host{*this};
     store::Journal journal;
+    // What the store remembers of jobs, until each job is registered again.
+    std::unordered_map<std::string, WallTime> recovered_fires;
+    std::unordered_map<std::string, std::vector<store::RetryArmed>> recovered_retries;
+    std::uint64_t next_retry_id = 1;
     saga::Engine engine{saga_host, journal};
 
     Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOptions opts)
@@ -518,7 +533,18 @@ struct Scheduler::Impl {
         if (auto loaded = journal.load(); !loaded) {
             throw std::runtime_error("txflow: cannot recover from the store: " + loaded.error().message);
         }
-        engine.recover(journal.state());
+        const auto& state = journal.state();
+        engine.recover(state);
+        for (const auto& [job, ms] : state.last_fire_ms) recovered_fires[job] = from_ms(ms);
+        for (const auto& [id, r] : state.retries) {
+            recovered_retries[r.job].push_back(r);
+            next_retry_id = std::max(next_retry_id, id + 1);
+        }
+        for (const auto& [id, d] : state.dead_letters) {
+            dead_letters.push_back(
+                DeadLetter{d.id, d.job, from_ms(d.fire_ms), d.attempts, d.error, from_ms(d.failed_ms)});
+            next_dead_letter = std::max(next_dead_letter, id + 1);
+        }
         for (const auto& [name, limit] : options.queues_) queues[name] = executor.queue(name, limit);
         clock_subscription = clock.subscribe([this] {
             {
@@ -610,7 +636,11 @@ struct Scheduler::Impl {
         switch (j.kind) {
             case Trigger::Kind::cron: {
                 const auto& last_fire = j.cron()->last_fire;
-                const WallTime base = last_fire ? std::max(*last_fire, now_w) : now_w;
+                WallTime base = last_fire ? std::max(*last_fire, now_w) : now_w;
+                if (auto& from = j.cron()->catch_up_from) {
+                    base = std::min(*from, now_w);
+                    from.reset();
+                }
                 const auto fire = j.cron()->schedule.next(base);
                 if (!fire) {
                     j.set_next_wall(std::nullopt);
@@ -632,6 +662,35 @@ struct Scheduler::Impl {
         }
     }
 
+    // A job registered again after a restart picks up what the store kept of
+    // it: its last fire (so missed fires meet the misfire policy) and the
+    // retries that were waiting. Each is used once.
+    void restore(JobState& j) {
+        const std::string name(j.name());
+        if (auto it = recovered_fires.find(name); it != recovered_fires.end()) {
+            if (auto* c = j.cron()) {
+                c->last_fire = it->second;
+                c->catch_up_from = it->second;
+            } else if (j.kind == Trigger::Kind::at && it->second >= j.at()) {
+                j.done = true;  // it fired before the restart
+            }
+            recovered_fires.erase(it);
+        }
+        if (auto it = recovered_retries.find(name); it != recovered_retries.end()) {
+            const WallTime now_w = clock.wall_now();
+            for (const auto& r : it->second) {
+                const auto due = from_ms(r.due_ms);
+                const auto delay =
+                    due > now_w ? std::chrono::duration_cast<milliseconds>(due - now_w) : milliseconds{0};
+                log.info("job '{}': re-arming attempt {} of the fire at {} (pending before the restart)", name,
+                         r.attempt, cron::to_rfc3339(from_ms(r.fire_ms), cron::Zone::utc()));
+                schedule_retry(PendingRun{&j, from_ms(r.fire_ms), r.attempt, clock.steady_now(), delay}, delay,
+                               r.retry);
+            }
+            recovered_retries.erase(it);
+        }
+    }
+
     void queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs) {
         ++inflight;
         ++j.pending;
@@ -649,11 +708,18 @@ struct Scheduler::Impl {
         t.handle.reset();
     }
     // The job keeps its pending count while the retry waits, so its record lives.
-    void schedule_retry(const PendingRun& next, milliseconds delay) {
+    // recovered_id: re-arming a retry recovered from the store (already recorded).
+    void schedule_retry(const PendingRun& next, milliseconds delay, std::uint64_t recovered_id = 0) {
         ++next.job->pending;
         auto& r = retries.emplace_back(PendingRetry{next});
         r.self = std::prev(retries.end());
         r.timer.retry = &r;
+        r.id = recovered_id != 0 ? recovered_id : next_retry_id++;
+        if (recovered_id == 0) {
+            (void)journal.submit(store::RecordType::retry_armed,
+                                 store::RetryArmed{r.id, std::string(next.job->name()), to_ms(next.scheduled),
+                                                   next.attempt, to_ms(clock.wall_now() + delay)});
+        }
         arm_aux(r.timer, clock.steady_now() + delay);
     }
     // Drops the waiting retries of j (all when j is null); returns records to destroy.
@@ -665,6 +731,8 @@ struct Scheduler::Impl {
                 continue;
             }
             disarm_aux(it->timer);
+            // At stop the retry stays in the store, to be re-armed after a restart.
+            if (j != nullptr) (void)journal.submit(store::RecordType::retry_done, store::RetryDone{it->id});
             JobState& job = *it->run.job;
             --job.pending;
             if (job.removed && job.pending == 0) dead.push_back(&job);
@@ -678,6 +746,7 @@ struct Scheduler::Impl {
         switch (t.kind) {
             case AuxTimer::Kind::retry: {
                 const PendingRun run = t.retry->run;
+                (void)journal.submit(store::RecordType::retry_done, store::RetryDone{t.retry->id});
                 retries.erase(t.retry->self);
                 ++inflight;  // pending was kept while waiting
                 runs.push_back(run);
@@ -774,6 +843,11 @@ struct Scheduler::Impl {
                     }
                 }
                 if (auto* c = j.cron()) c->last_fire = fires.back();
+                // Not synced here (the timer thread must not wait for a disk):
+                // the store flushes it within its loss window, and a fire lost
+                // in a crash is at worst run once more by the misfire policy.
+                (void)journal.submit(store::RecordType::job_fired,
+                                     store::JobFired{std::string(j.name()), to_ms(fires.back())});
                 j.set_next_wall(std::nullopt);
                 if (j.kind == Trigger::Kind::at) j.done = true;
                 arm(j, now_s, now_w);
@@ -955,6 +1029,10 @@ struct Scheduler::Impl {
                 dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()),        scheduled,
                                          r.attempt,          *ctx.dead_letter_requested(), clock.wall_now()};
                 dead_letters.push_back(*dead_letter);
+                (void)journal.submit(
+                    store::RecordType::dead_letter,
+                    store::DeadLetterAdded{dead_letter->id, dead_letter->job, to_ms(scheduled), r.attempt,
+                                           dead_letter->error, to_ms(dead_letter->failed_at)});
             }
             if (!retry_delay && j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {
                 const auto now_s = clock.steady_now();
@@ -1230,6 +1308,7 @@ bool Scheduler::rerun_dead_letter(std::uint64_t id) {
         JobState* j = impl_->find(it->job);
         if (j == nullptr) return false;
         impl_->queue_run(*j, it->scheduled, runs);
+        (void)impl_->journal.submit(store::RecordType::dead_letter_removed, store::DeadLetterRemoved{it->id});
         letters.erase(it);
     }
     impl_->submit(runs);
@@ -1239,6 +1318,8 @@ bool Scheduler::rerun_dead_letter(std::uint64_t id) {
 std::size_t Scheduler::clear_dead_letters() {
     const std::lock_guard lock(impl_->mutex);
     const std::size_t n = impl_->dead_letters.size();
+    for (const auto& d : impl_->dead_letters)
+        (void)impl_->journal.submit(store::RecordType::dead_letter_removed, store::DeadLetterRemoved{d.id});
     impl_->dead_letters.clear();
     return n;
 }
@@ -1326,7 +1407,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
             schedule = schedule->in_zone(*zone);
         }
         std::string text = b.cron_text_.empty() ? schedule->to_string() : b.cron_text_;
-        cron_trigger.emplace(JobState::CronTrigger{*schedule, std::move(text), std::nullopt});
+        cron_trigger.emplace(JobState::CronTrigger{*schedule, std::move(text), std::nullopt, std::nullopt});
     } else if (!b.zone_.empty()) {
         throw ScheduleError(fmt::format("job '{}': in_zone() applies to cron jobs only", b.name_));
     }
@@ -1375,6 +1456,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     JobState& record = *j;
     impl_->by_name.insert(j.get());
     j.release();  // owned by the index now
+    impl_->restore(record);
     impl_->arm(record, clock_->steady_now(), clock_->wall_now());
     return JobHandle(this, b.name_);
 }
@@ -1558,8 +1640,8 @@ bool JobHandle::reschedule_cron(std::string_view expression) {
     auto j = impl.find(name_);
     if (!j) return false;
     const cron::Zone* zone = j->cron() ? &j->cron()->schedule.zone() : nullptr;
-    std::optional<JobState::CronTrigger> cron_trigger(
-        JobState::CronTrigger{zone ? parsed->in_zone(*zone) : *parsed, std::string(expression), std::nullopt});
+    std::optional<JobState::CronTrigger> cron_trigger(JobState::CronTrigger{
+        zone ? parsed->in_zone(*zone) : *parsed, std::string(expression), std::nullopt, std::nullopt});
     (void)j->extra_state();  // the one allocation, before anything changes
     impl.disarm(*j);
     j->kind = Trigger::Kind::cron;

@@ -1,0 +1,190 @@
+// What a scheduler picks up from its store after a restart: cron jobs' last
+// fires (missed fires meet the misfire policy), retries that were waiting,
+// dead letters. Two schedulers share one MemoryStore and one manual clock;
+// the first one's destruction is the "crash".
+#include <catch2/catch.hpp>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "txflow/scheduler.hpp"
+#include "txflow/store/memory_store.hpp"
+
+using namespace std::chrono_literals;
+using txflow::JobContext;
+using txflow::ManualClock;
+using txflow::Scheduler;
+using txflow::SchedulerOptions;
+using txflow::WallTime;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> quiet() {
+    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+WallTime wall(const char* rfc3339) {
+    return *txflow::cron::parse_rfc3339(rfc3339);
+}
+std::string iso(WallTime t) {
+    return txflow::cron::to_rfc3339(t, txflow::cron::Zone::utc());
+}
+
+struct Runs {
+    std::mutex mutex;
+    std::vector<std::string> fires;  // scheduled times, as run
+    std::vector<std::uint32_t> attempts;
+    void add(const JobContext& ctx) {
+        const std::lock_guard lock(mutex);
+        fires.push_back(iso(ctx.scheduled_time()));
+        attempts.push_back(ctx.attempt());
+    }
+    std::vector<std::string> sorted() {
+        const std::lock_guard lock(mutex);
+        auto v = fires;
+        std::sort(v.begin(), v.end());
+        return v;
+    }
+};
+
+struct Fixture {
+    ManualClock clock{wall("2026-01-01T00:00:00Z")};
+    std::shared_ptr<txflow::store::MemoryStore> store = std::make_shared<txflow::store::MemoryStore>();
+    SchedulerOptions options() {
+        return SchedulerOptions{}.workers(2).clock(clock).logger(quiet()).store(store).seed(7);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("cron fires missed while down go through the misfire policy, from the last recorded fire",
+          "[scheduler][recovery]") {
+    Fixture f;
+    {
+        Runs before;
+        Scheduler first(f.options());
+        first.job("tick").cron("*/10 * * * * *").run([&](JobContext& ctx) { before.add(ctx); });
+        first.start();
+        for (int i = 0; i < 3; ++i) {  // fires at :10, :20, :30
+            f.clock.advance(10s);
+            first.wait_idle();
+        }
+        CHECK(before.sorted() ==
+              std::vector<std::string>{"2026-01-01T00:00:10Z", "2026-01-01T00:00:20Z", "2026-01-01T00:00:30Z"});
+    }
+    f.clock.advance(45s);  // down from :30 to 1:15: missed :40 :50 1:00 1:10
+
+    SECTION("fire_all(cap) runs each missed fire, up to the cap") {
+        Runs after;
+        Scheduler second(f.options());
+        second.job("tick").cron("*/10 * * * * *").misfire(txflow::Misfire::fire_all(3)).run([&](JobContext& ctx) {
+            after.add(ctx);
+        });
+        second.start();
+        second.wait_idle();
+        CHECK(after.sorted() ==
+              std::vector<std::string>{"2026-01-01T00:00:40Z", "2026-01-01T00:00:50Z", "2026-01-01T00:01:00Z"});
+        f.clock.advance(5s);  // the next regular fire, 1:20
+        second.wait_idle();
+        CHECK(after.sorted().back() == "2026-01-01T00:01:20Z");
+    }
+    SECTION("fire_once runs the latest missed fire once") {
+        Runs after;
+        Scheduler second(f.options());
+        second.job("tick").cron("*/10 * * * * *").misfire(txflow::Misfire::fire_once()).run([&](JobContext& ctx) {
+            after.add(ctx);
+        });
+        second.start();
+        second.wait_idle();
+        CHECK(after.sorted() == std::vector<std::string>{"2026-01-01T00:01:10Z"});
+    }
+    SECTION("skip runs none of them") {
+        Runs after;
+        Scheduler second(f.options());
+        second.job("tick").cron("*/10 * * * * *").misfire(txflow::Misfire::skip()).run([&](JobContext& ctx) {
+            after.add(ctx);
+        });
+        second.start();
+        second.wait_idle();
+        CHECK(after.sorted().empty());
+        f.clock.advance(5s);
+        second.wait_idle();
+        CHECK(after.sorted() == std::vector<std::string>{"2026-01-01T00:01:20Z"});
+    }
+    SECTION("a job that is not registered again keeps its record for later") {
+        Scheduler second(f.options());
+        second.start();
+        second.wait_idle();
+        CHECK(second.jobs().empty());
+    }
+}
+
+TEST_CASE("a retry waiting at shutdown is re-armed after the restart, as the same attempt", "[scheduler][recovery]") {
+    Fixture f;
+    {
+        Scheduler first(f.options());
+        first.job("flaky").after(1s).retry(txflow::retry::fixed(1min).attempts(3)).run([](JobContext&) {
+            throw std::runtime_error("down");
+        });
+        first.start();
+        f.clock.advance(1s);  // attempt 1 fails; attempt 2 is due at 1:01
+        first.wait_idle();
+        first.stop(0ms);
+    }
+    f.clock.advance(20s);
+    Runs after;
+    Scheduler second(f.options());
+    second.job("flaky").after(1h).retry(txflow::retry::fixed(1min).attempts(3)).run([&](JobContext& ctx) {
+        after.add(ctx);
+    });
+    second.start();
+    second.wait_idle();
+    CHECK(after.sorted().empty());  // not due yet: 40 s to go
+    f.clock.advance(40s);
+    second.wait_idle();
+    REQUIRE(after.sorted() == std::vector<std::string>{"2026-01-01T00:00:01Z"});  // the original fire
+    CHECK(after.attempts == std::vector<std::uint32_t>{2});
+}
+
+TEST_CASE("dead letters survive a restart, and removing one is remembered", "[scheduler][recovery]") {
+    Fixture f;
+    {
+        Scheduler first(f.options());
+        first.job("doomed").after(1s).retry(txflow::retry::fixed(1s).attempts(1)).run([](JobContext&) {
+            throw std::runtime_error("bad input");
+        });
+        first.job("doomed2").after(1s).retry(txflow::retry::fixed(1s).attempts(1)).run([](JobContext&) {
+            throw std::runtime_error("worse input");
+        });
+        first.start();
+        f.clock.advance(1s);
+        first.wait_idle();
+        REQUIRE(first.dead_letters().size() == 2);
+    }
+    std::uint64_t kept = 0;
+    {
+        Scheduler second(f.options());
+        auto letters = second.dead_letters();
+        REQUIRE(letters.size() == 2);
+        std::set<std::string> errors{letters[0].error, letters[1].error};
+        CHECK(errors == std::set<std::string>{"bad input", "worse input"});
+        CHECK(letters[0].scheduled == wall("2026-01-01T00:00:01Z"));
+        CHECK(letters[0].attempts == 1);
+        second.job("doomed").after(1h).run([](JobContext&) {});
+        second.start();
+        const auto doomed = std::find_if(letters.begin(), letters.end(), [](auto& d) { return d.job == "doomed"; });
+        kept = std::find_if(letters.begin(), letters.end(), [](auto& d) { return d.job == "doomed2"; })->id;
+        REQUIRE(second.rerun_dead_letter(doomed->id));
+        second.wait_idle();
+    }
+    Scheduler third(f.options());
+    auto letters = third.dead_letters();
+    REQUIRE(letters.size() == 1);
+    CHECK(letters[0].id == kept);
+    CHECK(third.clear_dead_letters() == 1);
+}
