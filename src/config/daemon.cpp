@@ -327,6 +327,18 @@ Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
         if (!def) problems.insert(problems.end(), def.error().begin(), def.error().end());
         else changed[s.name] = *def;
     }
+    // Breakers are shared by name and live as long as the scheduler: one
+    // cannot be redefined while it runs.
+    for (std::size_t i = 0; i < next.jobs.size(); ++i) {
+        const auto& b = next.jobs[i].breaker;
+        if (!b) continue;
+        const auto existing = std::as_const(*scheduler_).breaker(b->name);
+        if (existing && !(existing->options() == b->options)) {
+            problems.push_back(
+                {fmt::format("/jobs/{}/policies/breaker", i),
+                 fmt::format("breaker '{}' is running with other options; they change at a restart", b->name)});
+        }
+    }
     if (!problems.empty()) {
         log_problems(problems, "reload refused");
         return unexpected(std::move(problems));

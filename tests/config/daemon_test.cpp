@@ -5,6 +5,8 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -278,4 +280,31 @@ TEST_CASE("daemon: stop drains, then stops what is still running", "[config][dae
     const auto report = d->stop(200ms);
     CHECK(std::chrono::steady_clock::now() - t0 < 3s);
     CHECK_FALSE(report.drained);
+}
+
+TEST_CASE("daemon: a running breaker cannot be redefined by a reload", "[config][daemon]") {
+    Log log(LogFormat::text);
+    const auto doc = [](int window, const char* program) {
+        return fmt::format(R"({{"version": 1, "jobs": [{{"name": "a", "every": "1h",
+            "policies": {{"breaker": {{"name": "db", "window": {}}}}}, "command": {{"argv": ["{}"]}}}}]}})",
+                           window, program);
+    };
+    auto d = make_daemon(doc(10, "true"), log);
+    d->start();
+    auto other = parse_text(doc(20, "true"), "/tmp");
+    REQUIRE(other);
+    auto refused = d->apply(std::move(*other));
+    REQUIRE_FALSE(refused);
+    REQUIRE(refused.error().size() == 1);
+    CHECK(refused.error()[0] == txflow::config::Problem{"/jobs/0/policies/breaker",
+                                                        "breaker 'db' is running with other options; they change at "
+                                                        "a restart"});
+    CHECK(job_names(*d) == std::vector<std::string>{"a"});
+
+    auto same = parse_text(doc(10, "false"), "/tmp");
+    REQUIRE(same);
+    auto report = d->apply(std::move(*same));
+    REQUIRE(report);
+    CHECK(report->replaced == std::vector<std::string>{"a"});
+    d->stop(1s);
 }
