@@ -662,6 +662,16 @@ struct Scheduler::Impl {
         }
     }
 
+    // Finished sagas are forgotten after the retention, checked every minute
+    // (or every retention, if shorter) on a worker, at low priority.
+    void arm_saga_purge() {
+        const auto every = std::min<milliseconds>(options.saga_retention_, std::chrono::minutes(1));
+        saga_host.call_at(clock.steady_now() + std::max(every, milliseconds(1)), [this] {
+            saga_host.submit(Priority::low, {}, [this] { engine.purge(clock.wall_now() - options.saga_retention_); });
+            arm_saga_purge();
+        });
+    }
+
     // A job registered again after a restart picks up what the store kept of
     // it: its last fire (so missed fires meet the misfire policy) and the
     // retries that were waiting. Each is used once.
@@ -1184,6 +1194,7 @@ void Scheduler::start() {
     }
     start_locked();
     impl_->engine.on_start();  // runs sagas started earlier and recovered ones
+    impl_->arm_saga_purge();
 }
 
 void Scheduler::start_locked() {
@@ -1268,6 +1279,10 @@ bool Scheduler::resolve_compensation(std::string_view id, std::string note) {
 
 bool Scheduler::cancel_saga(std::string_view id, std::string reason) {
     return impl_->engine.cancel(id, std::move(reason));
+}
+
+std::size_t Scheduler::purge_sagas() {
+    return impl_->engine.purge(clock_->wall_now() - impl_->options.saga_retention_);
 }
 
 std::optional<saga::Info> Scheduler::wait_saga(std::string_view id, milliseconds timeout) const {

@@ -139,6 +139,13 @@ public:
         store_ = std::move(s);
         return *this;
     }
+    // How long a finished saga (succeeded or compensated) is kept, with its
+    // idempotency key, before it is forgotten. Sagas parked in
+    // compensation_failed are kept until an operator acts.
+    SchedulerOptions& saga_retention(std::chrono::milliseconds d) {
+        saga_retention_ = d;
+        return *this;
+    }
 
 private:
     friend class Scheduler;
@@ -160,6 +167,7 @@ private:
     std::vector<Wrapper> default_wrappers_;
     std::chrono::milliseconds stuck_after_{1000};
     std::shared_ptr<store::Store> store_;
+    std::chrono::milliseconds saga_retention_{std::chrono::hours(24)};
 };
 
 // What a running job (and each policy around it) sees of its run. Policies
@@ -436,6 +444,9 @@ public:
     // Asks a running saga to stop and compensate.
     bool cancel_saga(std::string_view id, std::string reason = "cancelled");
     std::optional<saga::Info> wait_saga(std::string_view id, std::chrono::milliseconds timeout) const;
+    // Forgets finished sagas older than the retention now (also done every
+    // minute while started); returns how many.
+    std::size_t purge_sagas();
 
     [[nodiscard]] Clock& clock() const { return *clock_; }
     [[nodiscard]] spdlog::logger& logger() const { return *logger_; }

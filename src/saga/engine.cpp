@@ -778,6 +778,29 @@ std::vector<Info> Engine::list(std::optional<State> state) const {
     return out;
 }
 
+std::size_t Engine::purge(WallTime before) {
+    std::size_t removed = 0;
+    std::uint64_t last = 0;
+    {
+        const std::lock_guard lock(mutex_);
+        for (auto it = instances_.begin(); it != instances_.end();) {
+            const Instance& in = *it->second;
+            if (!is_terminal(in.state) || in.updated >= before || in.stalled) {
+                ++it;
+                continue;
+            }
+            auto seq = journal_.submit(store::RecordType::saga_removed, store::SagaRemoved{in.id});
+            if (!seq) break;  // keep it: the log must not disagree with memory
+            last = *seq;
+            it = instances_.erase(it);
+            ++removed;
+        }
+    }
+    if (last != 0) (void)journal_.sync(last);
+    if (removed != 0) host_.log().debug("forgot {} finished saga(s)", removed);
+    return removed;
+}
+
 std::optional<Info> Engine::wait(std::string_view id, milliseconds timeout) const {
     std::unique_lock lock(mutex_);
     const Instance* in = find(id);

@@ -70,6 +70,8 @@ public:
     bool resolve_compensation(std::string_view id, std::string note);
     bool cancel(std::string_view id, std::string reason);
     std::optional<Info> wait(std::string_view id, std::chrono::milliseconds timeout) const;
+    // Forgets succeeded and compensated sagas that ended before `before`.
+    std::size_t purge(WallTime before);
 
 private:
     enum class StepResult : std::uint8_t { succeeded, retry_scheduled, failed, stalled };

@@ -143,6 +143,15 @@ bool decode(std::string_view in_bytes, SagaData& r) {
     return finish(in);
 }
 
+void encode(const SagaRemoved& r, std::string& out) {
+    write(out, [&](Writer& w) { w.str(r.id); });
+}
+bool decode(std::string_view in_bytes, SagaRemoved& r) {
+    Reader in(in_bytes);
+    r.id = in.str();
+    return finish(in);
+}
+
 void encode(const JobFired& r, std::string& out) {
     write(out, [&](Writer& w) {
         w.str(r.job);
@@ -327,6 +336,14 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             if (!step_error.empty()) st.last_error.assign(step_error);
             st.duration_ns += duration_ns;
             s.updated_ms = at_ms;
+            return true;
+        }
+        case RecordType::saga_removed: {
+            SagaRemoved r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            auto it = sagas.find(std::string_view(r.id));
+            if (it == sagas.end()) return no_saga(r.id, type, error);
+            sagas.erase(it);
             return true;
         }
         case RecordType::saga_data: {

@@ -51,6 +51,9 @@ struct SagaData {
     std::string id;
     std::string data;
 };
+struct SagaRemoved {
+    std::string id;
+};
 struct JobFired {
     std::string job;
     std::int64_t fire_ms = 0;
@@ -82,6 +85,7 @@ void encode(const SagaStateChange& r, std::string& out);
 void encode(const StepStateChange& r, std::string& out);
 void encode(const StepAttempt& r, std::string& out);
 void encode(const SagaData& r, std::string& out);
+void encode(const SagaRemoved& r, std::string& out);
 void encode(const JobFired& r, std::string& out);
 void encode(const RetryArmed& r, std::string& out);
 void encode(const RetryDone& r, std::string& out);
@@ -101,6 +105,7 @@ bool decode(std::string_view in, SagaStateChange& r);
 bool decode(std::string_view in, StepStateChange& r);
 bool decode(std::string_view in, StepAttempt& r);
 bool decode(std::string_view in, SagaData& r);
+bool decode(std::string_view in, SagaRemoved& r);
 bool decode(std::string_view in, JobFired& r);
 bool decode(std::string_view in, RetryArmed& r);
 bool decode(std::string_view in, RetryDone& r);

@@ -15,6 +15,7 @@ std::string_view to_string(RecordType type) {
         case RecordType::step_state: return "step_state";
         case RecordType::step_attempt: return "step_attempt";
         case RecordType::saga_data: return "saga_data";
+        case RecordType::saga_removed: return "saga_removed";
         case RecordType::job_fired: return "job_fired";
         case RecordType::retry_armed: return "retry_armed";
         case RecordType::retry_done: return "retry_done";
@@ -78,6 +79,8 @@ bool describe_payload(RecordType type, std::string_view p, json& o) {
                 if (!r.error.empty()) j["error"] = r.error;
                 j["at_ms"] = r.at_ms;
             });
+        case RecordType::saga_removed:
+            return describe<SagaRemoved>(p, o, [](const SagaRemoved& r, json& j) { j["saga"] = r.id; });
         case RecordType::saga_data:
             return describe<SagaData>(p, o, [](const SagaData& r, json& j) {
                 j["saga"] = r.id;

@@ -228,6 +228,14 @@ TEST_CASE("a compensation that keeps failing parks the saga, alerts, and an oper
     CHECK(info->steps[0].state == State::compensation_failed);
     CHECK(info->steps[0].compensation_attempts == 3);
     CHECK(refund_calls == 3);
+    // Listeners run on the engine's thread, which may still be delivering when wait() returns.
+    for (int i = 0; i < 2000; ++i) {
+        {
+            const std::lock_guard lock(listener->mutex);
+            if (!listener->alerts.empty()) break;
+        }
+        std::this_thread::sleep_for(1ms);
+    }
     {
         const std::lock_guard lock(listener->mutex);
         REQUIRE(listener->alerts.size() == 1);
@@ -566,4 +574,37 @@ TEST_CASE("1,000 sagas in parallel with random failures all end succeeded or com
     }
     CHECK(ledger.total() == expected);
     CHECK(sched.sagas(State::succeeded).size() == static_cast<std::size_t>(succeeded));
+}
+
+TEST_CASE("finished sagas are forgotten after the retention, with their keys; parked ones are kept", "[saga]") {
+    txflow::ManualClock clock{*txflow::cron::parse_rfc3339("2026-01-01T00:00:00Z")};
+    auto store = std::make_shared<txflow::store::MemoryStore>();
+    Scheduler sched(options().clock(clock).store(store).saga_retention(1h));
+    std::atomic<int> runs{0};
+    auto ok = Saga("ok").step("a", [&](StepContext&) { ++runs; }).no_compensation().build();
+    auto parked = Saga("parked")
+                      .step(
+                          "a", [](StepContext&) {}, [](StepContext&) { throw std::runtime_error("no undo"); })
+                      .compensation_retry(txflow::retry::fixed(0ms).attempts(1))
+                      .step("b", [](StepContext&) { throw std::runtime_error("fail"); })
+                      .no_compensation()
+                      .build();
+    sched.start();
+    REQUIRE(sched.start_saga(ok, {}, "k1").wait(kWait)->state == State::succeeded);
+    REQUIRE(sched.start_saga(parked, {}, "p1").wait(kWait)->state == State::compensation_failed);
+    clock.advance(30min);
+    CHECK(sched.purge_sagas() == 0);  // too young
+    clock.advance(31min);
+    CHECK(sched.purge_sagas() == 1);
+    CHECK_FALSE(sched.saga("k1"));
+    CHECK(sched.saga("p1"));
+    // The key is free again: a new instance runs.
+    auto again = sched.start_saga(ok, {}, "k1");
+    CHECK(again.created());
+    again.wait(kWait);
+    CHECK(runs == 2);
+    // A restart on the same store agrees.
+    sched.stop(1s);
+    Scheduler second(options().clock(clock).store(store));
+    CHECK(second.sagas().size() == 2);
 }
