@@ -17,19 +17,22 @@ namespace {
 
 template <class T>
 void put_le(std::string& out, T value) {
-    for (std::size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFFu));
+    const std::uint64_t v = value;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+        out.push_back(static_cast<char>(static_cast<unsigned char>(v >> (8 * i))));
 }
 
 template <class T>
 T get_le(const char* p) noexcept {
-    T value = 0;
-    for (std::size_t i = sizeof(T); i-- > 0;) value = static_cast<T>((value << 8) | static_cast<unsigned char>(p[i]));
-    return value;
+    std::uint64_t v = 0;
+    for (std::size_t i = sizeof(T); i-- > 0;) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    return static_cast<T>(v);
 }
 
 template <class T>
 void set_le(char* p, T value) noexcept {
-    for (std::size_t i = 0; i < sizeof(T); ++i) p[i] = static_cast<char>((value >> (8 * i)) & 0xFFu);
+    const std::uint64_t v = value;
+    for (std::size_t i = 0; i < sizeof(T); ++i) p[i] = static_cast<char>(static_cast<unsigned char>(v >> (8 * i)));
 }
 
 // Both file headers: the crc covers the bytes before and after its field (12..16).
