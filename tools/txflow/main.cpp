@@ -15,6 +15,7 @@
 #include "jobs_command.hpp"
 #include "run_command.hpp"
 #include "validate_command.hpp"
+#include "wal_command.hpp"
 
 #ifndef TXFLOW_VERSION
 #define TXFLOW_VERSION "0.1.0"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
 
     Context ctx{std::cout, std::cerr, {}};
     add_cron_commands(app, ctx);
+    add_wal_commands(app, ctx);
     add_validate_commands(app, ctx);
     add_run_commands(app, ctx);
     add_jobs_commands(app, ctx);
