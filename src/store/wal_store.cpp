@@ -289,7 +289,10 @@ struct WalStore::Impl {
             if (failed || !background_has_work()) {
                 background_idle = true;
                 background_cv.wait(lock, [&] { return stopping || !background_idle; });
-                continue;
+                if (stopping) break;
+                // A submit woke us: wait the period out before looking, even if
+                // a sync() flushes it meanwhile, so submitters wake this thread
+                // at most once a period.
             }
             // Work appeared at most `period` ago: flush when that much time has
             // passed (or sooner, when a lot is pending).
@@ -658,6 +661,7 @@ std::uint64_t WalStore::bytes_since_snapshot() const {
 
 StoreResult<Ok> WalStore::close() {
     Impl& s = *impl_;
+    std::lock_guard snapshot_lock(s.snapshot_mutex);  // a snapshot in progress finishes first
     {
         std::lock_guard lock(s.mutex);
         if (s.closed || s.stopping) return Ok{};
