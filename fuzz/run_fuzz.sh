@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz and runs
 # cron_parse_fuzz for ${1:-60} seconds on the seed corpus.
+# Then (first, in fact) wal_record_fuzz for as long on fuzz/corpus/wal.
 #
 #   fuzz/run_fuzz.sh [seconds] [extra libFuzzer flags...]
 #
@@ -33,6 +34,27 @@ mkdir -p "$build/artifacts"
 # UB and leaks are findings, not warnings.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+# The WAL segment reader first, for the same time, on a scratch copy of
+# fuzz/corpus/wal (reproduce with build-fuzz/fuzz/wal_record_fuzz <artifact>).
+if [[ -f "$root/fuzz/wal_record_fuzz.cpp" ]]; then
+    cmake --build "$build" --target wal_record_fuzz -j"$(nproc)"
+    wal_work="$(mktemp -d "${TMPDIR:-/tmp}/txflow-wal-corpus.XXXXXX")"
+    if [[ "${KEEP_CORPUS:-0}" == 1 ]]; then
+        echo "run_fuzz.sh: WAL working corpus kept in $wal_work"
+    else
+        trap 'rm -rf "$work" "$wal_work"' EXIT
+    fi
+    cp "$root"/fuzz/corpus/wal/* "$wal_work"/
+    "$build/fuzz/wal_record_fuzz" \
+        -max_total_time="$seconds" \
+        -timeout=10 \
+        -max_len=4096 \
+        -artifact_prefix="$build/artifacts/" \
+        -print_final_stats=1 \
+        "$@" \
+        "$wal_work"
+fi
 
 "$build/fuzz/cron_parse_fuzz" \
     -max_total_time="$seconds" \
