@@ -11,11 +11,13 @@ TXFLOW_BASE_PACKAGES=(
     g++ cmake ninja-build
     libfmt-dev libspdlog-dev libhowardhinnant-date-dev tzdata
     nlohmann-json3-dev libcli11-dev catch2
+    libxxhash-dev
 )
 # libFuzzer and clang's sanitizer runtimes (the fuzz job in .ci/run).
 TXFLOW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 # Google Benchmark, for bench targets that use it (cron_bench does not).
-TXFLOW_BENCH_PACKAGES=(libbenchmark-dev)
+# SQLite, the baseline wal_bench measures WalStore against.
+TXFLOW_BENCH_PACKAGES=(libbenchmark-dev libsqlite3-dev)
 
 TXFLOW_JOBS="${TXFLOW_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
