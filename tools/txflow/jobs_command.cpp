@@ -81,7 +81,8 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
 }
 
 int run_jobs(const JobsOptions& o, Context& ctx) {
-    cron::Instant from = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    // Now, in whole seconds: `every` fires and LEFT read better without milliseconds.
+    cron::Instant from = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     if (!o.from.empty()) {
         const auto t = cron::parse_rfc3339(o.from);
         if (!t)
