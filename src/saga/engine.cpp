@@ -33,6 +33,8 @@ struct StepRun {
     nanoseconds duration{0};
     nanoseconds unrecorded_duration{0};  // a failed attempt's time, recorded with the next attempt
     std::string last_error;
+    // Recovered as running: an attempt cut short by the restart may have acted.
+    bool interrupted = false;
     std::shared_ptr<std::stop_source> stop;         // the attempt in progress, if any
     std::shared_ptr<std::stop_source> stop_source;  // reused by attempts until a stop is requested
     SteadyTime first_attempt{};
@@ -59,6 +61,7 @@ struct Instance {
     std::size_t group_pending = 0;
     nlohmann::json group_base;
     std::string fail_reason;  // set by cancel() or a failed group: stop going forward
+    std::uint32_t busy = 0;  // tasks queued or running for it (purge() waits for 0)
     bool recovered = false;
     bool stalled = false;  // the store failed: nothing more happens until a restart
 };
@@ -180,6 +183,7 @@ void Engine::recover(const store::LiveState& state) {
             if (from.finished_ms != 0) to.finished = from_ms(from.finished_ms);
             to.duration = nanoseconds(from.duration_ns);
             to.last_error = from.last_error;
+            to.interrupted = from.state == State::running;
         }
         in.recovered = true;
         if (auto d = definitions_.find(in.definition); d != definitions_.end()) in.def = d->second;
@@ -329,9 +333,24 @@ void Engine::deliver(const std::vector<PendingEvent>& batch) {
 
 // ------------------------------------------------------------ driving
 
+// Called without mutex_. While a task of the instance is queued or running,
+// `busy` keeps purge() from freeing it.
 void Engine::schedule(Instance& in, std::function<void()> task) {
+    {
+        const std::lock_guard lock(mutex_);
+        ++in.busy;
+    }
     const auto& options = in.def->options();
-    if (!host_.submit(options.priority, options.queue, std::move(task))) {
+    auto release = [this, &in] {
+        const std::lock_guard lock(mutex_);
+        --in.busy;
+    };
+    const bool accepted = host_.submit(options.priority, options.queue, [task = std::move(task), release] {
+        task();
+        release();
+    });
+    if (!accepted) {
+        release();
         host_.log().warn("saga '{}': the worker pool refused its next step (stopping); it resumes after a restart",
                          in.id);
     }
@@ -380,6 +399,16 @@ void Engine::drive(Instance& in) {
                 if (!TXFLOW_DURABLE(in, lock, saga_to(in, State::succeeded, {}))) break;
                 host_.log().debug("saga '{}' succeeded", in.id);
                 break;
+            }
+            // Recovered after a stop between a step's `failed` record and the
+            // saga's: that step is done for good (it must not run again); the saga fails.
+            if (auto f = std::find_if(in.steps.begin() + static_cast<std::ptrdiff_t>(in.cursor), in.steps.end(),
+                                      [](const StepRun& st) { return st.state == State::failed; });
+                f != in.steps.end()) {
+                in.fail_reason = fmt::format("step '{}' failed: {}",
+                                             in.step_names[static_cast<std::size_t>(f - in.steps.begin())],
+                                             f->last_error);
+                continue;
             }
             const std::uint32_t group = in.def->steps()[in.cursor].group;
             if (group != 0) {
@@ -474,7 +503,8 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     const SteadyTime now_s = host_.clock().steady_now();
 
     if (!compensation && !in.fail_reason.empty()) {  // cancelled, or a sibling failed
-        if (st.state != State::running) return StepResult::failed;
+        // An interrupted step stays running, for its compensation (see below).
+        if (st.state != State::running || (st.interrupted && def.has_compensation())) return StepResult::failed;
         return TXFLOW_DURABLE(in, lock, step_to(in, step, State::failed, in.fail_reason, {}, {})) ? StepResult::failed
                                                                                                   : StepResult::stalled;
     }
@@ -607,6 +637,15 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
             });
             return StepResult::retry_scheduled;
         }
+    }
+    if (!compensation && st.interrupted && def.has_compensation()) {
+        // An attempt cut short by a restart may have acted before this one
+        // failed: `failed` would leave that effect in place (a failed step is
+        // not compensated), so the step stays running and the saga fails; the
+        // compensation then undoes it, as after a restart with Recovery::compensate.
+        st.unrecorded_duration = took;
+        if (in.fail_reason.empty()) in.fail_reason = fmt::format("step '{}' failed: {}", def.name, error);
+        return StepResult::failed;
     }
     const auto s = step_to(in, step, compensation ? State::compensation_failed : State::failed, error, {}, took);
     return TXFLOW_DURABLE(in, lock, s) ? StepResult::failed : StepResult::stalled;
@@ -785,7 +824,7 @@ std::size_t Engine::purge(WallTime before) {
         const std::lock_guard lock(mutex_);
         for (auto it = instances_.begin(); it != instances_.end();) {
             const Instance& in = *it->second;
-            if (!is_terminal(in.state) || in.updated >= before || in.stalled) {
+            if (!is_terminal(in.state) || in.updated >= before || in.stalled || in.busy != 0) {
                 ++it;
                 continue;
             }
@@ -794,6 +833,7 @@ std::size_t Engine::purge(WallTime before) {
             last = *seq;
             it = instances_.erase(it);
             ++removed;
+            changed_.notify_all();
         }
     }
     if (last != 0) (void)journal_.sync(last);
@@ -803,10 +843,14 @@ std::size_t Engine::purge(WallTime before) {
 
 std::optional<Info> Engine::wait(std::string_view id, milliseconds timeout) const {
     std::unique_lock lock(mutex_);
-    const Instance* in = find(id);
+    if (find(id) == nullptr) return std::nullopt;
+    // Found again on every wake: purge() may have forgotten it meanwhile.
+    const Instance* in = nullptr;
+    changed_.wait_for(lock, timeout, [&] {
+        in = find(id);
+        return in == nullptr || is_terminal(in->state) || in->state == State::compensation_failed || in->stalled;
+    });
     if (in == nullptr) return std::nullopt;
-    changed_.wait_for(lock, timeout,
-                      [&] { return is_terminal(in->state) || in->state == State::compensation_failed || in->stalled; });
     return info_of(*in);
 }
 
