@@ -87,8 +87,9 @@ struct WalStore::Impl {
     std::uint64_t tail_records = 0;
 
     bool writing = false;
-    std::uint64_t written_seq = 0;  // every record up to here is in the OS
-    std::uint64_t durable_seq = 0;  // ... and covered by an fdatasync
+    std::uint64_t last_batch_records = 0;  // records the last flush wrote out
+    std::uint64_t written_seq = 0;         // every record up to here is in the OS
+    std::uint64_t durable_seq = 0;         // ... and covered by an fdatasync
     std::optional<StoreError> failed;
     bool closed = false;
     bool stopping = false;
@@ -110,7 +111,9 @@ struct WalStore::Impl {
     std::uint64_t tail_written = 0;    // where the next byte goes
     std::uint64_t tail_allocated = 0;  // the file's size, preallocated zeros included
     bool can_preallocate = true;
+    WalStats writer_stats;  // the writer's counts, published into `stats` when a flush ends
 
+    WalStats stats;  // guarded by mutex
     std::thread background;
 
     [[nodiscard]] fs::path path_of(const std::string& name) const { return options.dir / name; }
@@ -163,6 +166,7 @@ struct WalStore::Impl {
         }
         auto written = wal::pwrite_all(tail_fd.get(), bytes, tail_written, tail_path);
         if (!written) return written;
+        writer_stats.bytes_written += bytes.size();
         tail_written = end;
         tail_allocated = std::max(tail_allocated, end);
         return Ok{};
@@ -178,6 +182,7 @@ struct WalStore::Impl {
         }
         auto synced = wal::data_sync(tail_fd.get(), tail_path);
         if (!synced) return synced;
+        ++writer_stats.fdatasyncs;
         tail_fd.reset();
         return Ok{};
     }
@@ -191,6 +196,7 @@ struct WalStore::Impl {
         tail_file_first_seq = first_seq;
         tail_written = 0;
         tail_allocated = 0;
+        ++writer_stats.segments_created;
         auto written = append_to_tail(wal::encode_segment_header({first_seq, prev_hash}));
         if (!written) return written;
         // The new name must be durable before any record in it is.
@@ -212,7 +218,11 @@ struct WalStore::Impl {
             if (!written) return written;
             touched.back().size = tail_written;
         }
-        if (datasync) return wal::data_sync(tail_fd.get(), tail_path);
+        if (datasync) {
+            auto synced = wal::data_sync(tail_fd.get(), tail_path);
+            if (!synced) return synced;
+            ++writer_stats.fdatasyncs;
+        }
         return Ok{};
     }
 
@@ -224,12 +234,14 @@ struct WalStore::Impl {
         batch.swap(pending);
         pending_bytes = 0;
         const std::uint64_t target = next_seq - 1;  // pending held everything not yet written
+        last_batch_records = target - written_seq;
 
         lock.unlock();
         std::vector<SegmentFile> touched;
         auto result = write_batch(batch, datasync, touched);
         lock.lock();
 
+        publish_writer_stats();
         writing = false;
         if (!result) {
             if (!failed) failed = std::move(result.error());
@@ -247,17 +259,34 @@ struct WalStore::Impl {
         flushed.notify_all();
     }
 
+    // Lock held, by the writer (or before the background thread starts).
+    void publish_writer_stats() {
+        stats.fdatasyncs = writer_stats.fdatasyncs;
+        stats.bytes_written = writer_stats.bytes_written;
+        stats.segments_created = writer_stats.segments_created;
+    }
+
     // Lock held: returns once seq is written out (durable: fdatasynced),
     // flushing as the writer if no one else is.
     StoreResult<Ok> wait_for(std::unique_lock<std::mutex>& lock, std::uint64_t seq, bool durable) {
+        bool yielded = false;
         for (;;) {
             if ((durable ? durable_seq : written_seq) >= seq) return Ok{};
             if (failed) return unexpected(failed_error());
             if (closed) return unexpected(closed_error());
-            if (!writing) {
-                flush_locked(lock, durable);
-            } else {
+            if (writing) {
                 flushed.wait(lock);
+            } else if (durable && !yielded && last_batch_records > 1) {
+                // Appenders are concurrent and the last fdatasync just released
+                // some of them: let them submit their next records first, so
+                // this fdatasync covers them too (about doubles the batch on a
+                // small machine). Never with a single appender.
+                yielded = true;
+                lock.unlock();
+                std::this_thread::yield();
+                lock.lock();
+            } else {
+                flush_locked(lock, durable);
             }
         }
     }
@@ -459,6 +488,8 @@ StoreResult<std::unique_ptr<WalStore>> WalStore::open(WalOptions options) {
     if (s.totals_base < snapshot_seq) s.totals_base = snapshot_seq;
     if (s.totals.empty()) s.payload_at_snapshot = s.payload_total;
 
+    s.publish_writer_stats();
+
     std::unique_ptr<WalStore> store(new WalStore(std::move(impl)));
     store->impl_->background = std::thread([&s] { s.background_loop(); });
     return store;
@@ -482,6 +513,7 @@ StoreResult<std::uint64_t> WalStore::submit(std::uint16_t type, std::string_view
     if (s.pending.empty()) s.pending.push_back(Impl::Chunk{false, seq, s.last_hash, s.take_spare()});
     s.last_hash = wal::append_record(s.pending.back().bytes, seq, s.last_hash, type, payload);
     s.next_seq = seq + 1;
+    s.stats.records_submitted += 1;
     s.tail_bytes += size;
     s.tail_records += 1;
     s.pending_bytes += size;
@@ -650,6 +682,11 @@ StoreResult<Ok> WalStore::write_snapshot(std::uint64_t seq, std::string_view sta
 std::uint64_t WalStore::last_seq() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->next_seq - 1;
+}
+
+WalStats WalStore::stats() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->stats;
 }
 
 std::uint64_t WalStore::bytes_since_snapshot() const {

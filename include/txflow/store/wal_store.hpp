@@ -126,6 +126,14 @@ struct RecoveryReport {
     std::uint64_t unused_tail_bytes = 0;
 };
 
+// Counts since open(), for monitoring (and for tests of group commit).
+struct WalStats {
+    std::uint64_t records_submitted = 0;
+    std::uint64_t fdatasyncs = 0;  // of segment files: fewer than records when appends share them
+    std::uint64_t bytes_written = 0;
+    std::uint64_t segments_created = 0;
+};
+
 struct WalInspection {
     RecoveryReport report;  // counts stop at the corruption, if any
     // Where open() would fail with Code::corrupt (and repair would cut).
@@ -171,6 +179,7 @@ public:
     StoreResult<Ok> close();
 
     [[nodiscard]] const RecoveryReport& recovery_report() const noexcept;
+    [[nodiscard]] WalStats stats() const;
     [[nodiscard]] const WalOptions& options() const noexcept;
 
     // Largest payload submit() accepts.
