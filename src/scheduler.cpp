@@ -529,7 +529,7 @@ struct Scheduler::Impl {
           executor(options.executor_),
           breakers(c),
           rng(options.seed_ != 0 ? options.seed_ : std::random_device{}()),
-          journal(options.store_ ? options.store_ : std::make_shared<store::MemoryStore>()) {
+          journal(options.store_ ? options.store_ : std::make_shared<store::MemoryStore>(), options.snapshot_every_) {
         if (auto loaded = journal.load(); !loaded) {
             throw std::runtime_error("txflow: cannot recover from the store: " + loaded.error().message);
         }

@@ -139,6 +139,13 @@ public:
         store_ = std::move(s);
         return *this;
     }
+    // The live state (sagas, last fires, retries, dead letters) is written to
+    // the store as a snapshot after this many bytes of records, and the
+    // records it covers are dropped: the log and its replay stay bounded.
+    SchedulerOptions& snapshot_every(std::uint64_t bytes) {
+        snapshot_every_ = bytes;
+        return *this;
+    }
     // How long a finished saga (succeeded or compensated) is kept, with its
     // idempotency key, before it is forgotten. Sagas parked in
     // compensation_failed are kept until an operator acts.
@@ -168,6 +175,7 @@ private:
     std::chrono::milliseconds stuck_after_{1000};
     std::shared_ptr<store::Store> store_;
     std::chrono::milliseconds saga_retention_{std::chrono::hours(24)};
+    std::uint64_t snapshot_every_ = std::uint64_t{16} << 20;
 };
 
 // What a running job (and each policy around it) sees of its run. Policies

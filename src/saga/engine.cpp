@@ -61,7 +61,7 @@ struct Instance {
     std::size_t group_pending = 0;
     nlohmann::json group_base;
     std::string fail_reason;  // set by cancel() or a failed group: stop going forward
-    std::uint32_t busy = 0;  // tasks queued or running for it (purge() waits for 0)
+    std::uint32_t busy = 0;   // tasks queued or running for it (purge() waits for 0)
     bool recovered = false;
     bool stalled = false;  // the store failed: nothing more happens until a restart
 };
@@ -405,9 +405,9 @@ void Engine::drive(Instance& in) {
             if (auto f = std::find_if(in.steps.begin() + static_cast<std::ptrdiff_t>(in.cursor), in.steps.end(),
                                       [](const StepRun& st) { return st.state == State::failed; });
                 f != in.steps.end()) {
-                in.fail_reason = fmt::format("step '{}' failed: {}",
-                                             in.step_names[static_cast<std::size_t>(f - in.steps.begin())],
-                                             f->last_error);
+                in.fail_reason =
+                    fmt::format("step '{}' failed: {}", in.step_names[static_cast<std::size_t>(f - in.steps.begin())],
+                                f->last_error);
                 continue;
             }
             const std::uint32_t group = in.def->steps()[in.cursor].group;
