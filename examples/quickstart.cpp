@@ -2,6 +2,7 @@
 // with a concurrency limit, a failing job, then a drain and a job table.
 //
 //   build/examples/quickstart [seconds]   (default 6)
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -56,10 +57,19 @@ int main(int argc, char** argv) {
     std::cout << "\nstopped: " << (report.drained ? "drained" : "not drained");
     for (const auto& name : report.still_running) std::cout << ", asked '" << name << "' to stop";
     std::cout << "\n\n";
-    std::cout << "job        schedule                runs  last outcome\n";
-    for (const auto& info : sched.jobs()) {
-        std::cout << info.name << std::string(11 - std::min<std::size_t>(info.name.size(), 10), ' ') << info.schedule
-                  << std::string(24 - std::min<std::size_t>(info.schedule.size(), 23), ' ') << info.run_count << "     "
+    const auto jobs = sched.jobs();
+    std::size_t name_width = 3, schedule_width = 8;
+    for (const auto& info : jobs) {
+        name_width = std::max(name_width, info.name.size());
+        schedule_width = std::max(schedule_width, info.schedule.size());
+    }
+    auto pad = [](const std::string& text, std::size_t width) {
+        return text + std::string(width + 2 - text.size(), ' ');
+    };
+    std::cout << pad("job", name_width) << pad("schedule", schedule_width) << "runs  last outcome\n";
+    for (const auto& info : jobs) {
+        const auto runs = std::to_string(info.run_count);
+        std::cout << pad(info.name, name_width) << pad(info.schedule, schedule_width) << pad(runs, 4)
                   << txflow::to_string(info.last_outcome);
         if (!info.last_error.empty()) std::cout << " (" << info.last_error << ")";
         std::cout << '\n';
