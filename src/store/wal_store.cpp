@@ -40,7 +40,9 @@ namespace {
 constexpr std::uint64_t kMinSegmentBytes = 64;
 constexpr std::uint64_t kPreallocateStep = std::uint64_t{4} << 20;
 constexpr std::size_t kWriteBehindBytes = std::size_t{1} << 20;  // wake the background writer early
+constexpr std::size_t kMaxPendingBytes = std::size_t{16} << 20;  // submit() writes out beyond this
 constexpr std::chrono::milliseconds kWriteBehindPeriod = 50ms;
+constexpr std::size_t kMaxSpareBytes = std::size_t{4} << 20;  // a buffer kept for reuse after a flush
 
 StoreError invalid(std::string message) {
     return StoreError{StoreError::Code::invalid, std::move(message)};
@@ -253,7 +255,8 @@ struct WalStore::Impl {
                 else segments.push_back(t);
             }
         }
-        if (!batch.empty() && spare.capacity() < batch.back().bytes.capacity()) {
+        if (!batch.empty() && spare.capacity() < batch.back().bytes.capacity() &&
+            batch.back().bytes.capacity() <= kMaxSpareBytes) {
             spare = std::move(batch.back().bytes);
         }
         flushed.notify_all();
@@ -291,12 +294,16 @@ struct WalStore::Impl {
         }
     }
 
-    // Lock held: writes out and fdatasyncs everything pending, segment starts included.
-    StoreResult<Ok> flush_everything(std::unique_lock<std::mutex>& lock) {
+    // Lock held: fdatasyncs every record up to `seq` and, when asked, the
+    // segment that starts at `segment_start` (queued by start_segment_locked()).
+    // Bounded: records submitted meanwhile need not be waited for.
+    StoreResult<Ok> flush_through(std::unique_lock<std::mutex>& lock, std::uint64_t seq,
+                                  std::optional<std::uint64_t> segment_start) {
         for (;;) {
             if (failed) return unexpected(failed_error());
             if (closed) return unexpected(closed_error());
-            if (pending.empty() && durable_seq >= next_seq - 1) return Ok{};
+            const bool started = !segment_start || segments.back().first_seq >= *segment_start;
+            if (durable_seq >= seq && started) return Ok{};
             if (!writing) {
                 flush_locked(lock, true);
             } else {
@@ -376,6 +383,10 @@ StoreResult<std::unique_ptr<WalStore>> WalStore::open(WalOptions options) {
     std::error_code ec;
     fs::create_directories(options.dir, ec);
     if (ec) return unexpected(wal::io_error("create directory", options.dir, ec.value()));
+    // Reads open segment files by path: a later chdir() must not matter.
+    fs::path absolute = fs::absolute(options.dir, ec);
+    if (ec) return unexpected(wal::io_error("resolve", options.dir, ec.value()));
+    options.dir = std::move(absolute);
 
     auto impl = std::make_unique<Impl>();
     Impl& s = *impl;
@@ -503,9 +514,19 @@ StoreResult<std::uint64_t> WalStore::submit(std::uint16_t type, std::string_view
             invalid(fmt::format("payload of {} bytes is over the {} byte limit", payload.size(), kMaxPayload)));
     }
     Impl& s = *impl_;
-    std::lock_guard lock(s.mutex);
-    if (s.closed) return unexpected(s.closed_error());
-    if (s.failed) return unexpected(s.failed_error());
+    std::unique_lock lock(s.mutex);
+    // Back-pressure: when the disk falls behind, submitters write out what
+    // is waiting (or wait for the writer) instead of buffering without bound.
+    for (;;) {
+        if (s.closed || s.stopping) return unexpected(s.closed_error());
+        if (s.failed) return unexpected(s.failed_error());
+        if (s.pending_bytes < kMaxPendingBytes) break;
+        if (!s.writing) {
+            s.flush_locked(lock, false);
+        } else {
+            s.flushed.wait(lock);
+        }
+    }
 
     const std::uint64_t seq = s.next_seq;
     const std::uint64_t size = wal::kRecordHeaderSize + payload.size();
@@ -633,9 +654,13 @@ StoreResult<Ok> WalStore::write_snapshot(std::uint64_t seq, std::string_view sta
         }
         // Close the tail if the snapshot covers some of it, so it can go at
         // the next snapshot at the latest (at this one if it covers it all).
-        if (s.tail_records > 0 && s.tail_first_seq <= seq) s.start_segment_locked();
+        std::optional<std::uint64_t> segment_start;
+        if (s.tail_records > 0 && s.tail_first_seq <= seq) {
+            s.start_segment_locked();
+            segment_start = s.next_seq;
+        }
         // The log must never end before the snapshot's seq, whatever the policy.
-        auto flushed = s.flush_everything(lock);
+        auto flushed = s.flush_through(lock, s.next_seq - 1, segment_start);
         if (!flushed) return flushed;
         old_seq = s.snapshot_seq;
     }

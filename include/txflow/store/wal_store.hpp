@@ -20,7 +20,9 @@
 //                   disk (typically within 30 s on Linux). For tests and caches.
 // Under every policy, submitted records reach the OS within 50 ms even if no
 // one calls sync(), segment rotation and close() fdatasync, and snapshots are
-// always made durable before the records they cover are deleted.
+// always made durable before the records they cover are deleted. submit()
+// only buffers, unless 16 MiB are already waiting: then it writes them out
+// first (back-pressure when the disk falls behind).
 //
 // Recovery (open):
 //   - the newest snapshot is checked (CRC), then every segment: header, each
