@@ -17,6 +17,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -101,8 +102,11 @@ double bench_wal(const Options& o, int threads) {
         }
         return n;
     });
-    std::fprintf(stderr, "wal: %d threads, %llu records\n", threads,
-                 static_cast<unsigned long long>(store.last_seq()));
+    const auto stats = store.stats();
+    std::fprintf(
+        stderr, "wal: %d threads, %llu records, %llu fdatasyncs (%.1f records each)\n", threads,
+        static_cast<unsigned long long>(store.last_seq()), static_cast<unsigned long long>(stats.fdatasyncs),
+        static_cast<double>(store.last_seq()) / static_cast<double>(std::max<std::uint64_t>(1, stats.fdatasyncs)));
     if (auto closed = store.close(); !closed) die("close: " + closed.error().message);
     wal->reset();
     fs::remove_all(dir);
@@ -120,8 +124,8 @@ void sqlite_exec(sqlite3* db, const char* sql) {
 
 sqlite3* sqlite_open(const fs::path& file) {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
+    if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
         die("sqlite open " + file.string() + ": " + (db != nullptr ? sqlite3_errmsg(db) : "?"));
     }
     sqlite3_busy_timeout(db, 10'000);
