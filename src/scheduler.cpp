@@ -467,7 +467,15 @@ struct Scheduler::Impl {
             task.priority = priority;
             task.queue = id;
             task.run = [this, fn = std::move(fn)] {
-                fn();
+                // The executor swallows what a task throws: say it, and keep
+                // the count (or wait_idle() and stop()'s drain wait forever).
+                try {
+                    fn();
+                } catch (const std::exception& e) {
+                    impl_.log.critical("a saga task threw (a bug in txflow): {}", e.what());
+                } catch (...) {
+                    impl_.log.critical("a saga task threw (a bug in txflow): unknown exception");
+                }
                 done();
             };
             task.dropped = [this] { done(); };

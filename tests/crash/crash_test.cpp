@@ -271,6 +271,10 @@ bool stopped(State s) {
     return txflow::saga::is_terminal(s) || s == State::compensation_failed;
 }
 
+// Small, so that snapshots (and the compaction after them) happen, and a kill
+// lands in one now and then.
+constexpr std::uint64_t kSnapshotEvery = std::uint64_t{8} << 10;
+
 txflow::store::WalOptions wal_options(const fs::path& dir) {
     txflow::store::WalOptions o;
     o.dir = dir;
@@ -311,7 +315,12 @@ int saga_count_for(std::uint64_t seed) {
         std::shared_ptr<WalStore> store = std::move(*opened);
         const World w{seed, &ledger, &acks};
         const std::size_t workers = 2 + mix(seed) % 3;
-        Scheduler sched(SchedulerOptions{}.workers(workers).logger(quiet_logger()).store(store).seed(seed | 1));
+        Scheduler sched(SchedulerOptions{}
+                            .workers(workers)
+                            .logger(quiet_logger())
+                            .store(store)
+                            .seed(seed | 1)
+                            .snapshot_every(kSnapshotEvery));
         const auto pay = make_pay(w);
         const auto refund = make_refund(w);
         sched.job("tick").cron("* * * * * *").run(pay, {{"via", "tick"}});
@@ -384,6 +393,7 @@ struct Totals {
     int open_at_recovery = 0;  // recovered running/compensating: resumed or compensated by the parent
     int torn_tails = 0;
     int empty_logs = 0;  // killed before the child wrote a record
+    int snapshots = 0;   // the child's log had a snapshot
     long acks = 0;
     long ledger_lines = 0;
 };
@@ -618,10 +628,12 @@ void run_iteration(const fs::path& base, int iteration, std::uint64_t seed, bool
         std::shared_ptr<WalStore> store = std::move(*opened);
         if (store->recovery_report().torn_tail) ++totals.torn_tails;
         if (store->recovery_report().records == 0) ++totals.empty_logs;
+        if (store->recovery_report().snapshot_seq) ++totals.snapshots;
         const AppendFile ledger(p.ledger);
         REQUIRE(ledger.ok());
         const World w{seed, &ledger, nullptr};
-        Scheduler sched(SchedulerOptions{}.workers(3).logger(log).store(store).seed(seed | 1));
+        Scheduler sched(
+            SchedulerOptions{}.workers(3).logger(log).store(store).seed(seed | 1).snapshot_every(kSnapshotEvery));
         loaded = by_id(sched.sagas());  // as read back from the log: nothing has run yet
         for (const auto& [id, info] : loaded) totals.open_at_recovery += stopped(info.state) ? 0 : 1;
         const auto pay = make_pay(w);
@@ -733,10 +745,10 @@ void run_crash_test(int default_iterations) {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
     std::printf(
         "crash test: %d iterations in %.1f s: %d sagas (%d succeeded, %d compensated), %d open at recovery, "
-        "%d torn tails, %d empty logs, %ld acknowledged transitions, %ld ledger lines\n",
+        "%d torn tails, %d empty logs, %d with a snapshot, %ld acknowledged transitions, %ld ledger lines\n",
         totals.iterations, static_cast<double>(took.count()) / 1000.0, totals.sagas, totals.succeeded,
-        totals.compensated, totals.open_at_recovery, totals.torn_tails, totals.empty_logs, totals.acks,
-        totals.ledger_lines);
+        totals.compensated, totals.open_at_recovery, totals.torn_tails, totals.empty_logs, totals.snapshots,
+        totals.acks, totals.ledger_lines);
     std::fflush(stdout);
     std::error_code ec;
     if (!keep && fs::is_empty(base, ec)) fs::remove(base, ec);

@@ -4,15 +4,20 @@
 #include <catch2/catch.hpp>
 
 #include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -40,11 +45,13 @@ namespace {
 //   refuse: that record and every later one never reach the disk, as if the
 //           process had been killed just before writing it;
 //   hold:   submit accepts it (as a WAL buffers it), but a sync that covers it
-//           blocks until die(), then fails: the process dies before fdatasync.
+//           blocks until die(), then fails: the process dies before fdatasync;
+//   throw_up: like refuse, but that submit throws (a store must not; an
+//           allocation failure might).
 class DyingStore final : public txflow::store::Store {
 public:
     using Match = std::function<bool(const nlohmann::json&)>;
-    enum class Mode { refuse, hold };
+    enum class Mode { refuse, hold, throw_up };
     DyingStore(std::shared_ptr<MemoryStore> disk, Match at, Mode mode)
         : disk_(std::move(disk)), at_(std::move(at)), mode_(mode) {}
 
@@ -55,9 +62,10 @@ public:
         if (held_.empty()) {
             const txflow::store::Record r{seq, type, std::string(payload)};
             if (at_(nlohmann::json::parse(txflow::store::record_to_json(r)))) {
-                if (mode_ == Mode::refuse) {
+                if (mode_ != Mode::hold) {
                     dead_ = true;
                     changed_.notify_all();
+                    if (mode_ == Mode::throw_up) throw std::runtime_error("the store threw");
                     return gone();
                 }
                 held_.push_back(r);
@@ -280,4 +288,33 @@ TEST_CASE("wait_saga reports only a state that is durable", "[crash][recovery][!
     INFO("wait_saga said " << txflow::saga::to_string(seen->state) << "; after the crash the saga ended "
                            << txflow::saga::to_string(info->state));
     CHECK(seen->state != State::succeeded);
+}
+
+// Found by the crash test too: the executor swallows what a task throws, and
+// the scheduler's saga tasks then skipped the in-flight count's decrement, so
+// an engine exception (the first bug above) hung wait_idle() forever, silently.
+TEST_CASE("a saga task that throws is logged and does not wedge wait_idle()", "[crash][recovery]") {
+    auto disk = std::make_shared<MemoryStore>();
+    auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+    auto store =
+        std::make_shared<DyingStore>(disk, record_is("b-1", "saga_state", "succeeded"), DyingStore::Mode::throw_up);
+    Ledger ledger;
+    // Leaked if wait_idle() hangs: the thread waiting in it would outlive it.
+    auto* sched = new Scheduler(options().store(store).logger(std::make_shared<spdlog::logger>("b", sink)));
+    sched->start();
+    sched->start_saga(Saga("b").step("one", book(ledger, 1), unbook(ledger, 1)).build(), nlohmann::json::object(),
+                      "b-1");
+    REQUIRE(store->wait_reached(10s));
+    auto idle = std::make_shared<std::promise<void>>();
+    auto returned = idle->get_future();
+    std::thread([sched, idle] {
+        sched->wait_idle();
+        idle->set_value();
+    }).detach();
+    const bool ok = returned.wait_for(10s) == std::future_status::ready;
+    CHECK(ok);
+    const auto logged = sink->last_formatted();
+    CHECK(std::any_of(logged.begin(), logged.end(),
+                      [](const std::string& l) { return l.find("a saga task threw") != std::string::npos; }));
+    if (ok) delete sched;
 }
