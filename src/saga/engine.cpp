@@ -62,6 +62,9 @@ struct Instance {
     nlohmann::json group_base;
     std::string fail_reason;  // set by cancel() or a failed group: stop going forward
     std::uint32_t busy = 0;   // tasks queued or running for it (purge() waits for 0)
+    // The state as far as the store has made it durable: what queries and
+    // waiters see, so no caller is told of a state a crash could undo.
+    State visible = State::pending;
     bool recovered = false;
     bool stalled = false;  // the store failed: nothing more happens until a restart
 };
@@ -186,6 +189,7 @@ void Engine::recover(const store::LiveState& state) {
             to.interrupted = from.state == State::running;
         }
         in.recovered = true;
+        in.visible = in.state;
         if (auto d = definitions_.find(in.definition); d != definitions_.end()) in.def = d->second;
         const bool open = !is_terminal(in.state) && in.state != State::compensation_failed;
         Instance* raw = owned.get();
@@ -299,6 +303,13 @@ std::uint64_t Engine::step_to(Instance& in, std::size_t step, State to, std::str
     return *seq;
 }
 
+// Called under mutex_ once the store has made the instance's records durable.
+void Engine::publish(Instance& in) {
+    if (in.visible == in.state) return;
+    in.visible = in.state;
+    changed_.notify_all();
+}
+
 void Engine::stall(Instance& in, const std::string& why) {
     if (in.stalled) return;
     in.stalled = true;
@@ -374,6 +385,7 @@ bool Engine::durable(Instance& in, std::unique_lock<std::mutex>& lock, std::uint
         stall(in, synced.error().message);
         return false;
     }
+    publish(in);
     return true;
 }
 
@@ -736,6 +748,10 @@ bool Engine::retry_compensation(std::string_view id) {
     lock.unlock();
     flush_events();
     if (!journal_.sync(seq)) return false;
+    {
+        const std::lock_guard relock(mutex_);
+        publish(*in);
+    }
     host_.log().info("saga '{}': an operator retries its compensation", in->id);
     schedule_drive(*in);
     return true;
@@ -756,6 +772,10 @@ bool Engine::resolve_compensation(std::string_view id, std::string note) {
     lock.unlock();
     flush_events();
     if (!journal_.sync(seq)) return false;
+    {
+        const std::lock_guard relock(mutex_);
+        publish(*in);
+    }
     host_.log().info("saga '{}' marked compensated by an operator: {}", in->id, note);
     return true;
 }
@@ -775,7 +795,7 @@ Info Engine::info_of(const Instance& in) const {
     Info info;
     info.id = in.id;
     info.definition = in.definition;
-    info.state = in.state;
+    info.state = in.visible;
     info.data = nlohmann::json::parse(in.committed, nullptr, false);
     if (info.data.is_discarded()) info.data = in.committed;
     info.error = in.error;
@@ -810,7 +830,7 @@ std::vector<Info> Engine::list(std::optional<State> state) const {
     const std::lock_guard lock(mutex_);
     std::vector<Info> out;
     for (const auto& [id, in] : instances_)
-        if (!state || in->state == *state) out.push_back(info_of(*in));
+        if (!state || in->visible == *state) out.push_back(info_of(*in));
     std::sort(out.begin(), out.end(), [](const Info& a, const Info& b) {
         return a.created != b.created ? a.created < b.created : a.id < b.id;
     });
@@ -824,7 +844,7 @@ std::size_t Engine::purge(WallTime before) {
         const std::lock_guard lock(mutex_);
         for (auto it = instances_.begin(); it != instances_.end();) {
             const Instance& in = *it->second;
-            if (!is_terminal(in.state) || in.updated >= before || in.stalled || in.busy != 0) {
+            if (!is_terminal(in.visible) || in.updated >= before || in.stalled || in.busy != 0) {
                 ++it;
                 continue;
             }
@@ -848,7 +868,7 @@ std::optional<Info> Engine::wait(std::string_view id, milliseconds timeout) cons
     const Instance* in = nullptr;
     changed_.wait_for(lock, timeout, [&] {
         in = find(id);
-        return in == nullptr || is_terminal(in->state) || in->state == State::compensation_failed || in->stalled;
+        return in == nullptr || is_terminal(in->visible) || in->visible == State::compensation_failed || in->stalled;
     });
     if (in == nullptr) return std::nullopt;
     return info_of(*in);

@@ -93,6 +93,7 @@ private:
                           std::chrono::nanoseconds duration);
     bool durable(Instance& in, std::unique_lock<std::mutex>& lock, std::uint64_t seq);  // false: stalled
     void stall(Instance& in, const std::string& why);
+    void publish(Instance& in);
     void flush_events();
     struct PendingEvent;
     void deliver(const std::vector<PendingEvent>& batch);

@@ -252,14 +252,12 @@ TEST_CASE("an interrupted step that fails when resumed is compensated: its cut-s
     // restart in between resumes it, and it ends the same way.
 }
 
-// Not fixed (see the report of the crash test): wait_saga()/info() show a
-// state as soon as it is submitted to the store, before it is durable. A
-// caller told "succeeded" may find the saga compensated after a crash (with
+// Found by the crash test: wait_saga()/info() showed a state as soon as it
+// was submitted to the store, before it was durable, so a caller told
+// "succeeded" could find the saga compensated after a crash (with
 // Recovery::compensate, a running saga whose every step succeeded is
-// compensated). The crash test sees it too ("terminal X succeeded: wait()
-// reported it, but the log has it running"). [!shouldfail]: the run passes
-// while the bug is there; once it is fixed this test fails: drop the tag.
-TEST_CASE("wait_saga reports only a state that is durable", "[crash][recovery][!shouldfail]") {
+// compensated). Queries and waiters now see only durable states.
+TEST_CASE("wait_saga reports only a state that is durable", "[crash][recovery]") {
     auto disk = std::make_shared<MemoryStore>();
     Ledger ledger;
     auto make = [&] {
