@@ -109,7 +109,9 @@ struct Found {
 
 // The first offset after `from` holding a record with a valid crc and a seq
 // that could follow after_seq. Used to tell a torn write (nothing valid after
-// it) from damage in the middle of the log.
+// it) from damage in the middle of the log. A payload that embeds a whole
+// encoded record with a plausible seq could make a torn tail look like
+// corruption: open() then fails naming both offsets, and repair cuts there.
 StoreResult<std::optional<Found>> find_valid_record(Window& window, std::uint64_t from, std::uint64_t end,
                                                     std::uint64_t after_seq) {
     const std::uint64_t max_seq = after_seq + (end - from) / kRecordHeaderSize + 1;
