@@ -601,6 +601,9 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
 
     lock.lock();
     st.stop.reset();
+    // An attempt stopped by its timeout may have acted before it noticed: if
+    // the step fails for good, it is compensated rather than left failed.
+    if (failure && !compensation && limit && stop->stop_requested() && in.fail_reason.empty()) st.interrupted = true;
     if (!failure) {
         std::optional<std::string> recorded;
         if (!compensation && !grouped)
@@ -651,8 +654,8 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
         }
     }
     if (!compensation && st.interrupted && def.has_compensation()) {
-        // An attempt cut short by a restart may have acted before this one
-        // failed: `failed` would leave that effect in place (a failed step is
+        // An attempt cut short by a restart or a timeout may have acted before
+        // this one failed: `failed` would leave that effect in place (a failed step is
         // not compensated), so the step stays running and the saga fails; the
         // compensation then undoes it, as after a restart with Recovery::compensate.
         st.unrecorded_duration = took;

@@ -608,3 +608,27 @@ TEST_CASE("finished sagas are forgotten after the retention, with their keys; pa
     Scheduler second(options().clock(clock).store(store));
     CHECK(second.sagas().size() == 2);
 }
+
+TEST_CASE("a step that timed out for good is compensated: its attempt may have acted", "[saga]") {
+    Ledger ledger;
+    Scheduler sched(options());
+    auto saga = Saga("slow-pay")
+                    .step("debit", book(ledger, 5), unbook(ledger, 5))
+                    .step(
+                        "credit",
+                        [&](StepContext& ctx) {
+                            ledger.apply(ctx.idempotency_key(), 7);  // acts, then overruns
+                            while (!ctx.stop_token().stop_requested()) std::this_thread::sleep_for(1ms);
+                        },
+                        unbook(ledger, 7))
+                    .timeout(20ms)
+                    .build();
+    sched.start();
+    auto info = sched.start_saga(saga, nlohmann::json::object(), "slow-pay-1").wait(kWait);
+    REQUIRE(info);
+    CHECK(info->state == State::compensated);
+    CHECK(info->error == "step 'credit' failed: timed out after 20 ms");
+    CHECK(info->steps[1].state == State::compensated);
+    CHECK(info->steps[0].state == State::compensated);
+    CHECK(ledger.total() == 0);
+}
