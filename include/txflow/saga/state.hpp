@@ -11,9 +11,9 @@
 //
 //   step:  pending -> running -> succeeded -> compensating -> compensated
 //                     running -> failed        compensating -> compensation_failed
-//                     running -> compensating  (after a crash the interrupted step may have
-//                                               acted: with Recovery::compensate, or when its
-//                                               resumed attempts fail)
+//                     running -> compensating  (an attempt cut short by a crash or by its
+//                                               timeout may have acted: with Recovery::compensate,
+//                                               or when the step's later attempts fail too)
 //          compensation_failed -> compensating | compensated   (as for the saga)
 //
 // A saga goes through `failed` on its way to compensating even when nothing
