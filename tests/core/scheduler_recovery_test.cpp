@@ -188,3 +188,26 @@ TEST_CASE("dead letters survive a restart, and removing one is remembered", "[sc
     CHECK(letters[0].id == kept);
     CHECK(third.clear_dead_letters() == 1);
 }
+
+TEST_CASE("an at job that fired before the restart does not fire again", "[scheduler][recovery]") {
+    Fixture f;
+    const auto when = wall("2026-01-01T00:00:05Z");
+    {
+        Runs before;
+        Scheduler first(f.options());
+        first.job("once").at(when).run([&](JobContext& ctx) { before.add(ctx); });
+        first.start();
+        f.clock.advance(5s);
+        first.wait_idle();
+        REQUIRE(before.sorted() == std::vector<std::string>{"2026-01-01T00:00:05Z"});
+    }
+    f.clock.advance(10s);
+    Runs after;
+    Scheduler second(f.options());
+    second.job("once").at(when).run([&](JobContext& ctx) { after.add(ctx); });
+    second.start();
+    second.wait_idle();
+    f.clock.advance(10s);
+    second.wait_idle();
+    CHECK(after.sorted().empty());
+}
