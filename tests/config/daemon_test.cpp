@@ -2,7 +2,7 @@
 // sagas of commands, and reloads that change only what changed.
 #include <catch2/catch.hpp>
 
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <fmt/format.h>
@@ -28,18 +28,35 @@ using txflow::config::parse_text;
 
 namespace {
 
+// A sink that keeps what it is given; reads take the sink's own lock, which
+// the loggers' writes hold (workers log while the test reads).
+class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    std::string text() {
+        const std::lock_guard lock(mutex_);
+        return text_;
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        spdlog::memory_buf_t formatted;
+        formatter_->format(msg, formatted);
+        text_.append(formatted.data(), formatted.size());
+    }
+    void flush_() override {}
+
+private:
+    std::string text_;
+};
+
 // Log lines captured in memory.
 struct Log {
-    std::ostringstream stream;
-    std::mutex mutex;  // ostream_sink_mt locks around writes; reads lock too
+    std::shared_ptr<CaptureSink> sink = std::make_shared<CaptureSink>();
     std::shared_ptr<spdlog::logger> logger;
 
-    explicit Log(LogFormat format) {
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream, true);
-        logger = txflow::config::make_logger(format, "debug", sink);
-    }
+    explicit Log(LogFormat format) { logger = txflow::config::make_logger(format, "debug", sink); }
     std::vector<std::string> lines() {
-        const std::string text = stream.str();
+        const std::string text = sink->text();
         std::vector<std::string> out;
         std::istringstream in(text);
         for (std::string line; std::getline(in, line);) out.push_back(line);
