@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <iterator>
@@ -577,25 +578,46 @@ struct Scheduler::Impl {
         Event event;
         std::string job;
         std::string detail;
+        std::string error;
     };
     std::vector<Deferred> deferred;
+    // One thread delivers deferred events at a time, so listeners see them in
+    // the order they were raised: a job's "retrying" for attempt 2 never
+    // arrives after the events of attempt 3.
+    std::mutex delivery_mutex;
+    std::atomic<std::thread::id> delivering{};
 
     void defer(const Event& e) {
         if (options.listeners_.empty()) return;
-        deferred.push_back({e, std::string(e.job), std::string(e.detail)});
+        deferred.push_back({e, std::string(e.job), std::string(e.detail), std::string(e.error)});
     }
-    // Call without the mutex.
+    // Call without the mutex. Returns once every event deferred before the
+    // call has been delivered, by this thread or by the one delivering.
     void flush_events() {
         if (options.listeners_.empty()) return;
+        // A listener calling back into the scheduler lands here again: the
+        // loop below, already running on this thread, delivers what it raised.
+        if (delivering.load(std::memory_order_relaxed) == std::this_thread::get_id()) return;
+        const std::lock_guard delivery(delivery_mutex);
+        delivering.store(std::this_thread::get_id(), std::memory_order_relaxed);
+        struct Reset {
+            std::atomic<std::thread::id>& who;
+            ~Reset() { who.store(std::thread::id{}, std::memory_order_relaxed); }
+        } reset{delivering};
         std::vector<Deferred> batch;
-        {
-            const std::lock_guard lock(mutex);
-            batch.swap(deferred);
-        }
-        for (auto& d : batch) {
-            d.event.job = d.job;
-            d.event.detail = d.detail;
-            emit(d.event);
+        for (;;) {
+            {
+                const std::lock_guard lock(mutex);
+                batch.swap(deferred);
+            }
+            if (batch.empty()) return;
+            for (auto& d : batch) {
+                d.event.job = d.job;
+                d.event.detail = d.detail;
+                d.event.error = d.error;
+                emit(d.event);
+            }
+            batch.clear();
         }
     }
 
@@ -1032,6 +1054,7 @@ struct Scheduler::Impl {
         std::optional<DeadLetter> dead_letter;
         std::optional<milliseconds> retry_delay;
         JobState* dead = nullptr;
+        bool events_pending = false;
         {
             const std::lock_guard lock(mutex);
             unlink_active(&active);
@@ -1043,6 +1066,11 @@ struct Scheduler::Impl {
             if (failed && ctx.retry_requested() && !j.removed && !stopping) {
                 retry_delay = *ctx.retry_requested();
                 schedule_retry(PendingRun{&j, scheduled, r.attempt + 1, ctx.run_started(), *retry_delay}, *retry_delay);
+                Event e = event(EventKind::retrying, j.name(), scheduled);
+                e.attempt = r.attempt + 1;
+                e.delay = *retry_delay;
+                e.error = error;
+                defer(e);
             } else if (failed && ctx.dead_letter_requested()) {
                 dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()),        scheduled,
                                          r.attempt,          *ctx.dead_letter_requested(), clock.wall_now()};
@@ -1051,28 +1079,27 @@ struct Scheduler::Impl {
                     store::RecordType::dead_letter,
                     store::DeadLetterAdded{dead_letter->id, dead_letter->job, to_ms(scheduled), r.attempt,
                                            dead_letter->error, to_ms(dead_letter->failed_at)});
+                Event e = event(EventKind::dead_lettered, j.name(), scheduled);
+                e.attempt = r.attempt;
+                e.error = dead_letter->error;
+                defer(e);
             }
             if (!retry_delay && j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {
                 const auto now_s = clock.steady_now();
                 j.set_next_steady(now_s + j.period());
                 arm(j, now_s, clock.wall_now());
             }
+            // With events to deliver, the run stays in flight until they are:
+            // wait_idle() then means every event of the run has been seen.
+            events_pending = !deferred.empty();
+            if (!events_pending) dead = release_run(j);
+        }
+        if (dead_letter)
+            log.error("job '{}' gave up after {} attempt(s): {}", j.name(), dead_letter->attempts, dead_letter->error);
+        if (events_pending) {
+            flush_events();
+            const std::lock_guard lock(mutex);
             dead = release_run(j);
-        }
-        flush_events();
-        if (retry_delay) {
-            Event e = event(EventKind::retrying, j.name(), scheduled);
-            e.attempt = r.attempt + 1;
-            e.delay = *retry_delay;
-            e.error = error;
-            emit(e);
-        }
-        if (dead_letter) {
-            log.error("job '{}' gave up after {} attempt(s): {}", j.name(), r.attempt, dead_letter->error);
-            Event e = event(EventKind::dead_lettered, j.name(), scheduled);
-            e.attempt = r.attempt;
-            e.error = dead_letter->error;
-            emit(e);
         }
         JobState::destroy(dead);
     }
