@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/test_support.hpp"
 #include "txflow/config/command.hpp"
 
 using namespace std::chrono_literals;
@@ -27,6 +28,7 @@ using txflow::config::CommandResult;
 using txflow::config::run_command;
 using txflow::config::RunOptions;
 using txflow::config::Stream;
+using txflow::test_support::TempDir;
 
 namespace {
 
@@ -57,20 +59,6 @@ bool no_children_left() {
     int status = 0;
     return ::waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD;
 }
-
-// A scratch directory removed at the end of the test.
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/txflow-command-test-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
 
 }  // namespace
 
@@ -118,7 +106,7 @@ TEST_CASE("command: programs that cannot start say why", "[config][command]") {
     const auto bad_cwd = run(Command{{"true"}, {}, "/nonexistent/dir"});
     CHECK(bad_cwd.describe() == "working directory \"/nonexistent/dir\": No such file or directory");
 
-    TempDir dir;
+    TempDir dir{"command-test"};
     { std::ofstream(dir.path / "script.sh") << "#!/bin/sh\necho hi\n"; }
     const auto not_executable = run(Command{{"./script.sh"}, {}, dir.path.string()});
     CHECK(not_executable.describe() == "cannot run \"./script.sh\": Permission denied");
@@ -135,7 +123,7 @@ TEST_CASE("command: programs that cannot start say why", "[config][command]") {
 }
 
 TEST_CASE("command: environment and working directory", "[config][command]") {
-    TempDir dir;
+    TempDir dir{"command-test"};
     Captured out;
     RunOptions options;
     options.extra_env = {{"TXFLOW_JOB", "backup"}, {"B", "from-extra"}};
@@ -245,7 +233,7 @@ TEST_CASE("command: a stop requested before the start runs nothing", "[config][c
     stop.request_stop();
     RunOptions options;
     options.stop = stop.get_token();
-    TempDir dir;
+    TempDir dir{"command-test"};
     const auto marker = dir.path / "ran";
     const auto r = run(sh("touch '" + marker.string() + "'"), nullptr, options);
     CHECK(r.status == CommandResult::Status::failed_to_start);

@@ -14,9 +14,9 @@
 #include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "support/test_support.hpp"
 #include "txflow/config/daemon.hpp"
 #include "txflow/store/memory_store.hpp"
 
@@ -25,6 +25,7 @@ using txflow::config::Daemon;
 using txflow::config::DaemonOptions;
 using txflow::config::LogFormat;
 using txflow::config::parse_text;
+using txflow::test_support::TempDir;
 
 namespace {
 
@@ -69,14 +70,10 @@ struct Log {
     }
 };
 
+// The daemon runs real commands: up to 5 s, polled every 10 ms (each poll reads the whole log).
 template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return pred();
+bool eventually(Pred pred) {
+    return txflow::test_support::eventually(pred, 5s, 10ms);
 }
 
 std::unique_ptr<Daemon> make_daemon(const std::string& text, Log& log) {
@@ -246,10 +243,8 @@ TEST_CASE("daemon: an invalid file on reload keeps the running schedule", "[conf
     auto d =
         make_daemon(R"({"version": 1, "jobs": [{"name": "a", "every": "1h", "command": {"argv": ["true"]}}]})", log);
     d->start();
-    char tmpl[] = "/tmp/txflow-daemon-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    const std::filesystem::path dir(tmpl);
-    const auto path = dir / "schedule.json";
+    const TempDir dir("daemon-test");
+    const auto path = dir.path / "schedule.json";
     std::ofstream(path) << R"({"version": 1, "jobs": [{"name": "b", "every": "soon", "command": {"argv": ["true"]}}]})";
     auto report = d->reload(path);
     REQUIRE_FALSE(report);
@@ -262,7 +257,6 @@ TEST_CASE("daemon: an invalid file on reload keeps the running schedule", "[conf
     std::ofstream(path) << R"({"version": 1, "jobs": [{"name": "b", "every": "1h", "command": {"argv": ["true"]}}]})";
     REQUIRE(d->reload(path));
     CHECK(job_names(*d) == std::vector<std::string>{"b"});
-    std::filesystem::remove_all(dir);
     d->stop(1s);
 }
 

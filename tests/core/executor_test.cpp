@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/test_support.hpp"
 #include "txflow/core/executor.hpp"
 
 using namespace std::chrono_literals;
@@ -20,6 +21,7 @@ using txflow::OverflowPolicy;
 using txflow::Priority;
 using txflow::SubmitResult;
 using txflow::Task;
+using txflow::test_support::eventually;
 
 namespace {
 
@@ -66,16 +68,6 @@ private:
     std::mutex mutex_;
     std::vector<int> values_;
 };
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
 
 ExecutorOptions one_worker(std::chrono::milliseconds aging = std::chrono::hours{1}) {
     ExecutorOptions o;

@@ -1,15 +1,14 @@
 // Policies running inside the scheduler, on a manual clock: retries wait on
 // the timer, deadlines stop attempts, dead letters can be re-run.
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "support/recorders.hpp"
+#include "support/test_support.hpp"
 #include "txflow/policy/policy.hpp"
 #include "txflow/scheduler.hpp"
 
@@ -20,42 +19,17 @@ using txflow::ManualClock;
 using txflow::Outcome;
 using txflow::Scheduler;
 using txflow::SchedulerOptions;
+using txflow::test_support::EventRecorder;
+using txflow::test_support::quiet_logger;
+using txflow::test_support::wall;
 
 namespace {
 
-std::shared_ptr<spdlog::logger> quiet() {
-    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-}
-
-struct Recorder : txflow::Listener {
-    std::mutex mutex;
-    struct Row {
-        EventKind kind;
-        std::string job;
-        Outcome outcome;
-        std::uint32_t attempt;
-        std::chrono::milliseconds delay;
-        std::string detail;
-    };
-    std::vector<Row> rows;
-    void on_event(const txflow::Event& e) override {
-        const std::lock_guard lock(mutex);
-        rows.push_back({e.kind, std::string(e.job), e.outcome, e.attempt, e.delay, std::string(e.detail)});
-    }
-    std::vector<Row> of(EventKind kind) {
-        const std::lock_guard lock(mutex);
-        std::vector<Row> out;
-        for (const auto& r : rows)
-            if (r.kind == kind) out.push_back(r);
-        return out;
-    }
-};
-
 struct Fixture {
-    ManualClock clock{*txflow::cron::parse_rfc3339("2026-01-01T00:00:00Z")};
-    std::shared_ptr<Recorder> events = std::make_shared<Recorder>();
+    ManualClock clock{wall("2026-01-01T00:00:00Z")};
+    std::shared_ptr<EventRecorder> events = std::make_shared<EventRecorder>();
     Scheduler sched{
-        SchedulerOptions{}.logger(quiet()).workers(2).clock(clock).listener(events).seed(7).stuck_after(500ms)};
+        SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock).listener(events).seed(7).stuck_after(500ms)};
     void advance(std::chrono::milliseconds total, std::chrono::milliseconds step = 100ms) {
         for (auto done = 0ms; done < total; done += step) {
             clock.advance(std::min(step, total - done));
@@ -313,8 +287,9 @@ TEST_CASE("rate_limit skips fires beyond the bucket", "[scheduler][policy][ratel
 }
 
 TEST_CASE("a queue's rate limit is shared by its jobs", "[scheduler][policy][ratelimit]") {
-    ManualClock clock{*txflow::cron::parse_rfc3339("2026-01-01T00:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2).clock(clock).queue_rate_limit("api", 1.0, 1.0)};
+    ManualClock clock{wall("2026-01-01T00:00:00Z")};
+    Scheduler sched{
+        SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock).queue_rate_limit("api", 1.0, 1.0)};
     std::atomic<int> a{0}, b{0}, other{0};
     sched.job("a").every(1s).queue("api").run([&](JobContext&) { ++a; });
     sched.job("b").every(1s).queue("api").run([&](JobContext&) { ++b; });

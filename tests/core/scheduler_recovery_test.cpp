@@ -4,14 +4,11 @@
 // the first one's destruction is the "crash".
 #include <catch2/catch.hpp>
 
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
-#include <mutex>
 #include <set>
 #include <vector>
 
+#include "support/recorders.hpp"
+#include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 #include "txflow/store/memory_store.hpp"
 
@@ -20,43 +17,17 @@ using txflow::JobContext;
 using txflow::ManualClock;
 using txflow::Scheduler;
 using txflow::SchedulerOptions;
-using txflow::WallTime;
+using txflow::test_support::quiet_logger;
+using txflow::test_support::wall;
+using Runs = txflow::test_support::RunRecorder;
 
 namespace {
-
-std::shared_ptr<spdlog::logger> quiet() {
-    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-}
-
-WallTime wall(const char* rfc3339) {
-    return *txflow::cron::parse_rfc3339(rfc3339);
-}
-std::string iso(WallTime t) {
-    return txflow::cron::to_rfc3339(t, txflow::cron::Zone::utc());
-}
-
-struct Runs {
-    std::mutex mutex;
-    std::vector<std::string> fires;  // scheduled times, as run
-    std::vector<std::uint32_t> attempts;
-    void add(const JobContext& ctx) {
-        const std::lock_guard lock(mutex);
-        fires.push_back(iso(ctx.scheduled_time()));
-        attempts.push_back(ctx.attempt());
-    }
-    std::vector<std::string> sorted() {
-        const std::lock_guard lock(mutex);
-        auto v = fires;
-        std::sort(v.begin(), v.end());
-        return v;
-    }
-};
 
 struct Fixture {
     ManualClock clock{wall("2026-01-01T00:00:00Z")};
     std::shared_ptr<txflow::store::MemoryStore> store = std::make_shared<txflow::store::MemoryStore>();
     SchedulerOptions options() {
-        return SchedulerOptions{}.workers(2).clock(clock).logger(quiet()).store(store).seed(7);
+        return SchedulerOptions{}.workers(2).clock(clock).logger(quiet_logger()).store(store).seed(7);
     }
 };
 
@@ -74,7 +45,7 @@ TEST_CASE("cron fires missed while down go through the misfire policy, from the 
             f.clock.advance(10s);
             first.wait_idle();
         }
-        CHECK(before.sorted() ==
+        CHECK(before.sorted_isos() ==
               std::vector<std::string>{"2026-01-01T00:00:10Z", "2026-01-01T00:00:20Z", "2026-01-01T00:00:30Z"});
     }
     f.clock.advance(45s);  // down from :30 to 1:15: missed :40 :50 1:00 1:10
@@ -87,11 +58,11 @@ TEST_CASE("cron fires missed while down go through the misfire policy, from the 
         });
         second.start();
         second.wait_idle();
-        CHECK(after.sorted() ==
+        CHECK(after.sorted_isos() ==
               std::vector<std::string>{"2026-01-01T00:00:40Z", "2026-01-01T00:00:50Z", "2026-01-01T00:01:00Z"});
         f.clock.advance(5s);  // the next regular fire, 1:20
         second.wait_idle();
-        CHECK(after.sorted().back() == "2026-01-01T00:01:20Z");
+        CHECK(after.sorted_isos().back() == "2026-01-01T00:01:20Z");
     }
     SECTION("fire_once runs the latest missed fire once") {
         Runs after;
@@ -101,7 +72,7 @@ TEST_CASE("cron fires missed while down go through the misfire policy, from the 
         });
         second.start();
         second.wait_idle();
-        CHECK(after.sorted() == std::vector<std::string>{"2026-01-01T00:01:10Z"});
+        CHECK(after.sorted_isos() == std::vector<std::string>{"2026-01-01T00:01:10Z"});
     }
     SECTION("skip runs none of them") {
         Runs after;
@@ -111,10 +82,10 @@ TEST_CASE("cron fires missed while down go through the misfire policy, from the 
         });
         second.start();
         second.wait_idle();
-        CHECK(after.sorted().empty());
+        CHECK(after.sorted_isos().empty());
         f.clock.advance(5s);
         second.wait_idle();
-        CHECK(after.sorted() == std::vector<std::string>{"2026-01-01T00:01:20Z"});
+        CHECK(after.sorted_isos() == std::vector<std::string>{"2026-01-01T00:01:20Z"});
     }
     SECTION("a job that is not registered again keeps its record for later") {
         Scheduler second(f.options());
@@ -144,11 +115,11 @@ TEST_CASE("a retry waiting at shutdown is re-armed after the restart, as the sam
     });
     second.start();
     second.wait_idle();
-    CHECK(after.sorted().empty());  // not due yet: 40 s to go
+    CHECK(after.sorted_isos().empty());  // not due yet: 40 s to go
     f.clock.advance(40s);
     second.wait_idle();
-    REQUIRE(after.sorted() == std::vector<std::string>{"2026-01-01T00:00:01Z"});  // the original fire
-    CHECK(after.attempts == std::vector<std::uint32_t>{2});
+    REQUIRE(after.sorted_isos() == std::vector<std::string>{"2026-01-01T00:00:01Z"});  // the original fire
+    CHECK(after.attempts() == std::vector<std::uint32_t>{2});
 }
 
 TEST_CASE("dead letters survive a restart, and removing one is remembered", "[scheduler][recovery]") {
@@ -199,7 +170,7 @@ TEST_CASE("an at job that fired before the restart does not fire again", "[sched
         first.start();
         f.clock.advance(5s);
         first.wait_idle();
-        REQUIRE(before.sorted() == std::vector<std::string>{"2026-01-01T00:00:05Z"});
+        REQUIRE(before.sorted_isos() == std::vector<std::string>{"2026-01-01T00:00:05Z"});
     }
     f.clock.advance(10s);
     Runs after;
@@ -209,5 +180,5 @@ TEST_CASE("an at job that fired before the restart does not fire again", "[sched
     second.wait_idle();
     f.clock.advance(10s);
     second.wait_idle();
-    CHECK(after.sorted().empty());
+    CHECK(after.sorted_isos().empty());
 }

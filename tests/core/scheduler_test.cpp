@@ -2,8 +2,6 @@
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/recorders.hpp"
+#include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 
 using namespace std::chrono_literals;
@@ -21,45 +21,18 @@ using txflow::ManualClock;
 using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::WallTime;
+using txflow::test_support::EventRecorder;
+using txflow::test_support::iso;
+using txflow::test_support::quiet_logger;
+using txflow::test_support::wall;
+using Runs = txflow::test_support::RunRecorder;
 
 namespace {
 
-// Tests check behaviour through events and results, not log lines.
-std::shared_ptr<spdlog::logger> quiet() {
-    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-}
-
-WallTime wall(const char* rfc3339) {
-    return *txflow::cron::parse_rfc3339(rfc3339);
-}
-
-std::string iso(WallTime t) {
-    return txflow::cron::to_rfc3339(t, txflow::cron::Zone::utc());
-}
-
-// Records every event, thread-safe.
-struct Recorder : txflow::Listener {
-    std::mutex mutex;
-    std::vector<txflow::Event> events;
-    std::vector<std::string> names;  // Event::job is a view: keep the names alive
-    void on_event(const txflow::Event& e) override {
-        const std::lock_guard lock(mutex);
-        names.emplace_back(e.job);
-        events.push_back(e);
-    }
-    std::uint64_t count(txflow::EventKind kind, std::string_view job = {}) {
-        const std::lock_guard lock(mutex);
-        std::uint64_t n = 0;
-        for (std::size_t i = 0; i < events.size(); ++i)
-            if (events[i].kind == kind && (job.empty() || names[i] == job)) n += events[i].count;
-        return n;
-    }
-};
-
 struct Fixture {
     ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    std::shared_ptr<Recorder> recorder = std::make_shared<Recorder>();
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2).clock(clock).listener(recorder).seed(42)};
+    std::shared_ptr<EventRecorder> recorder = std::make_shared<EventRecorder>();
+    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock).listener(recorder).seed(42)};
 
     // Advances in steps, letting the scheduler catch up after each.
     void advance(std::chrono::milliseconds total, std::chrono::milliseconds step = 1s) {
@@ -67,32 +40,6 @@ struct Fixture {
             clock.advance(std::min(step, total - done));
             sched.wait_idle();
         }
-    }
-};
-
-struct Runs {
-    std::mutex mutex;
-    std::vector<WallTime> scheduled;
-    txflow::JobFunction record() {
-        return [this](JobContext& ctx) {
-            const std::lock_guard lock(mutex);
-            scheduled.push_back(ctx.scheduled_time());
-        };
-    }
-    std::size_t size() {
-        const std::lock_guard lock(mutex);
-        return scheduled.size();
-    }
-    std::vector<std::string> sorted_isos() {
-        auto out = isos();
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-    std::vector<std::string> isos() {
-        const std::lock_guard lock(mutex);
-        std::vector<std::string> out;
-        for (auto t : scheduled) out.push_back(iso(t));
-        return out;
     }
 };
 
@@ -136,7 +83,7 @@ TEST_CASE("every, after and at jobs", "[scheduler]") {
 
 TEST_CASE("a DST day in a zone: the gap fire runs once at 03:00", "[scheduler][dst]") {
     ManualClock clock{wall("2026-03-07T12:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(1).clock(clock)};
+    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(1).clock(clock)};
     Runs runs;
     sched.job("nightly").cron("30 2 * * *").in_zone("America/New_York").run(runs.record());
     sched.start();
@@ -220,7 +167,7 @@ TEST_CASE("pause, resume, remove and trigger from inside a job", "[scheduler][co
 
 TEST_CASE("10,000 jobs due at the same instant each fire exactly once", "[scheduler][load]") {
     ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2).clock(clock)};
+    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock)};
     constexpr int kJobs = 10'000;
     std::vector<std::atomic<int>> counts(kJobs);
     for (int i = 0; i < kJobs; ++i)
@@ -240,7 +187,7 @@ TEST_CASE("10,000 jobs due at the same instant each fire exactly once", "[schedu
 TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][executor]") {
     ManualClock clock{wall("2026-01-01T00:00:00Z")};
     Scheduler sched{
-        SchedulerOptions{}.logger(quiet()).workers(1).clock(clock).aging_step(1h).queue("one-at-a-time", 1)};
+        SchedulerOptions{}.logger(quiet_logger()).workers(1).clock(clock).aging_step(1h).queue("one-at-a-time", 1)};
     std::mutex mutex;
     std::vector<std::string> order;
     std::atomic<bool> release{false};
@@ -269,7 +216,7 @@ TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][e
 
 TEST_CASE("a named queue never runs more than its limit", "[scheduler][executor]") {
     ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(4).clock(clock).queue("db", 2)};
+    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(4).clock(clock).queue("db", 2)};
     std::atomic<int> now{0}, peak{0}, total{0};
     for (int i = 0; i < 12; ++i) {
         sched.job(fmt::format("q{}", i)).after(1s).queue("db").run([&](JobContext&) {
@@ -316,7 +263,7 @@ TEST_CASE("job exceptions become failed runs and never kill a worker", "[schedul
 }
 
 TEST_CASE("stop drains, then asks stragglers to stop", "[scheduler][stop]") {
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2)};
+    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(2)};
     std::atomic<bool> cooperative_stopped{false};
     std::atomic<bool> started{false};
     sched.job("cooperative").after(0ms).run([&](JobContext& ctx) {
@@ -333,7 +280,7 @@ TEST_CASE("stop drains, then asks stragglers to stop", "[scheduler][stop]") {
 }
 
 TEST_CASE("stress: add, remove and trigger while jobs fire", "[scheduler][stress]") {
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2)};
+    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(2)};
     std::atomic<std::uint64_t> fired{0};
     sched.start();
     std::vector<std::thread> threads;
@@ -392,7 +339,7 @@ TEST_CASE("a listener may call back into the scheduler", "[scheduler][events]") 
     };
     auto listener = std::make_shared<Reentrant>();
     ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet()).workers(2).clock(clock).listener(listener)};
+    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock).listener(listener)};
     listener->sched = &sched;
     sched.job("minutely").cron("0 * * * * *").run([](JobContext&) {});
     sched.job("fast").every(1s).run([](JobContext&) {});

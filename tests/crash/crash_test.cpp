@@ -32,7 +32,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -56,6 +55,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 #include "txflow/store/wal_store.hpp"
 
@@ -67,6 +67,7 @@ using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::store::WalStore;
+using txflow::test_support::quiet_logger;
 namespace fs = std::filesystem;
 
 namespace {
@@ -263,10 +264,6 @@ SagaRef make_refund(const World& w) {
                            txflow::saga::Recovery::compensate);
 }
 
-std::shared_ptr<spdlog::logger> quiet_logger() {
-    return std::make_shared<spdlog::logger>("crash", std::make_shared<spdlog::sinks::null_sink_mt>());
-}
-
 bool stopped(State s) {
     return txflow::saga::is_terminal(s) || s == State::compensation_failed;
 }
@@ -317,7 +314,7 @@ int saga_count_for(std::uint64_t seed) {
         const std::size_t workers = 2 + mix(seed) % 3;
         Scheduler sched(SchedulerOptions{}
                             .workers(workers)
-                            .logger(quiet_logger())
+                            .logger(quiet_logger("crash"))
                             .store(store)
                             .seed(seed | 1)
                             .snapshot_every(kSnapshotEvery));
@@ -676,7 +673,7 @@ void run_iteration(const fs::path& base, int iteration, std::uint64_t seed, bool
     {
         auto opened = WalStore::open(wal_options(p.wal));
         REQUIRE(opened);
-        Scheduler again(SchedulerOptions{}.workers(2).logger(quiet_logger()).store(std::move(*opened)));
+        Scheduler again(SchedulerOptions{}.workers(2).logger(quiet_logger("crash")).store(std::move(*opened)));
         Problems differ;
         const auto reloaded = by_id(again.sagas());
         if (reloaded.size() != final_state.size()) differ.add("a second recovery lists a different number of sagas");

@@ -3,7 +3,6 @@
 // and a second scheduler recovers from what reached the "disk".
 #include <catch2/catch.hpp>
 
-#include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -22,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/ledger.hpp"
+#include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 #include "txflow/store/memory_store.hpp"
 #include "txflow/store/records.hpp"
@@ -37,6 +37,7 @@ using txflow::store::Ok;
 using txflow::store::StoreError;
 using txflow::store::StoreResult;
 using txflow::test::Ledger;
+using txflow::test_support::quiet_logger;
 
 namespace {
 
@@ -129,8 +130,7 @@ private:
 };
 
 SchedulerOptions options() {
-    return SchedulerOptions{}.workers(2).seed(3).logger(
-        std::make_shared<spdlog::logger>("repro", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    return SchedulerOptions{}.workers(2).seed(3).logger(quiet_logger("repro"));
 }
 
 txflow::saga::StepFunction book(Ledger& ledger, long amount) {

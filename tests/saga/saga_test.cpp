@@ -2,16 +2,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "store/live_state.hpp"
 #include "support/ledger.hpp"
+#include "support/recorders.hpp"
+#include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 #include "txflow/store/memory_store.hpp"
 
@@ -23,15 +22,13 @@ using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::test::Ledger;
+using txflow::test_support::EventRecorder;
+using txflow::test_support::quiet_logger;
+using txflow::test_support::wall;
 
 namespace {
 
 constexpr auto kWait = 20s;
-
-std::shared_ptr<spdlog::logger> quiet_logger() {
-    auto l = std::make_shared<spdlog::logger>("test");  // no sinks
-    return l;
-}
 
 SchedulerOptions options(std::size_t workers = 4) {
     return SchedulerOptions{}.workers(workers).logger(quiet_logger()).seed(42);
@@ -57,17 +54,6 @@ txflow::saga::StepFunction unbook(Ledger& ledger, long amount) {
         ledger.revert(original_key(ctx), amount);
     };
 }
-
-struct Listener : txflow::Listener {
-    std::mutex mutex;
-    std::vector<std::string> saga_events;
-    std::vector<std::string> alerts;
-    void on_event(const txflow::Event& e) override {
-        const std::lock_guard lock(mutex);
-        if (e.kind == txflow::EventKind::saga) saga_events.push_back(std::string(e.job) + " " + std::string(e.detail));
-        if (e.kind == txflow::EventKind::alert) alerts.push_back(std::string(e.job) + ": " + std::string(e.error));
-    }
-};
 
 }  // namespace
 
@@ -204,7 +190,7 @@ TEST_CASE("starting with an existing idempotency key returns that instance and r
 
 TEST_CASE("a compensation that keeps failing parks the saga, alerts, and an operator retries it", "[saga]") {
     Ledger ledger;
-    auto listener = std::make_shared<Listener>();
+    auto listener = std::make_shared<EventRecorder>();
     Scheduler sched(options().listener(listener));
     std::atomic<bool> refund_works{false};
     std::atomic<int> refund_calls{0};
@@ -229,17 +215,11 @@ TEST_CASE("a compensation that keeps failing parks the saga, alerts, and an oper
     CHECK(info->steps[0].compensation_attempts == 3);
     CHECK(refund_calls == 3);
     // Listeners run on the engine's thread, which may still be delivering when wait() returns.
-    for (int i = 0; i < 2000; ++i) {
-        {
-            const std::lock_guard lock(listener->mutex);
-            if (!listener->alerts.empty()) break;
-        }
-        std::this_thread::sleep_for(1ms);
-    }
+    for (int i = 0; i < 2000 && listener->of(txflow::EventKind::alert).empty(); ++i) std::this_thread::sleep_for(1ms);
     {
-        const std::lock_guard lock(listener->mutex);
-        REQUIRE(listener->alerts.size() == 1);
-        CHECK(listener->alerts[0] == "r1: compensation of step 'debit' failed: bank offline");
+        const auto alerts = listener->of(txflow::EventKind::alert);
+        REQUIRE(alerts.size() == 1);
+        CHECK(alerts[0].job + ": " + alerts[0].error == "r1: compensation of step 'debit' failed: bank offline");
     }
     CHECK(sched.sagas(State::compensation_failed).size() == 1);
     CHECK(ledger.total() == 5);  // the debit is still booked
@@ -577,7 +557,7 @@ TEST_CASE("1,000 sagas in parallel with random failures all end succeeded or com
 }
 
 TEST_CASE("finished sagas are forgotten after the retention, with their keys; parked ones are kept", "[saga]") {
-    txflow::ManualClock clock{*txflow::cron::parse_rfc3339("2026-01-01T00:00:00Z")};
+    txflow::ManualClock clock{wall("2026-01-01T00:00:00Z")};
     auto store = std::make_shared<txflow::store::MemoryStore>();
     Scheduler sched(options().clock(clock).store(store).saga_retention(1h));
     std::atomic<int> runs{0};

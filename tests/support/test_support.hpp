@@ -1,0 +1,75 @@
+#pragma once
+// Scaffolding the tests share: a logger that drops everything, RFC 3339 time
+// helpers, a scratch directory, and polling for a condition. Listeners that
+// record events and runs are in recorders.hpp, the saga ledger in ledger.hpp.
+//
+// Namespace txflow::test_support, not txflow::test: store/wal_test_util.hpp
+// has its own txflow::test::TempDir, and both end up in one executable.
+
+#include <catch2/catch.hpp>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <stdlib.h>  // mkdtemp
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "txflow/core/clock.hpp"
+#include "txflow/cron/zone.hpp"
+
+namespace txflow::test_support {
+
+// Tests check behaviour through events and results, not log lines.
+inline std::shared_ptr<spdlog::logger> quiet_logger(std::string name = "test") {
+    return std::make_shared<spdlog::logger>(std::move(name), std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+// "2026-01-01T00:00:00Z" as a wall time (the text must be valid RFC 3339).
+inline WallTime wall(std::string_view rfc3339) {
+    return *cron::parse_rfc3339(rfc3339);
+}
+
+// A wall time as UTC text: "2026-01-01T00:00:00Z" (".250" when it has milliseconds).
+inline std::string iso(WallTime t) {
+    return cron::to_rfc3339(t, cron::Zone::utc());
+}
+
+// A scratch directory, /tmp/txflow-<tag>-XXXXXX, removed with everything in
+// it at the end of the scope.
+struct TempDir {
+    std::filesystem::path path;
+
+    explicit TempDir(std::string_view tag = "test") {
+        std::string tmpl = "/tmp/txflow-" + std::string(tag) + "-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+        path = tmpl;
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+// Polls `pred` every `poll` until it holds (true) or `timeout` has passed (false).
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds{10},
+                std::chrono::milliseconds poll = std::chrono::milliseconds{1}) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(poll);
+    }
+    return true;
+}
+
+}  // namespace txflow::test_support
