@@ -2,28 +2,9 @@
 # End-to-end checks of `txflow cron next|explain`: exact stdout, stderr
 # fragments and exit codes. Run by CTest (tools/CMakeLists.txt) as
 #   cron_cli_test.sh <path to the txflow binary>
-set -u
-
-TXFLOW="${1:?usage: cron_cli_test.sh <path to txflow>}"
-export TZ=UTC  # the tool must not depend on the machine's zone anyway
-
-failures=0
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-
-# run ARGS...: runs txflow, leaving $out, $err and $rc.
-run() {
-    "$TXFLOW" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out="$(cat "$tmp/out")"
-    err="$(cat "$tmp/err")"
-}
-
-fail() {
-    failures=$((failures + 1))
-    printf 'FAIL: %s\n  command: txflow %s\n  exit: %s\n  stdout: %s\n  stderr: %s\n' \
-        "$1" "$last_cmd" "$rc" "$out" "$err"
-}
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../support/cli_common.sh
+source "$here/../support/cli_common.sh"
 
 # check NAME EXPECTED_RC EXPECTED_STDOUT [STDERR_FRAGMENT] -- ARGS...
 check() {
@@ -31,7 +12,6 @@ check() {
     shift 3
     if [ "$1" != "--" ]; then want_err="$1"; shift; fi
     shift  # --
-    last_cmd="$*"
     run "$@"
     [ "$rc" -eq "$want_rc" ] || { fail "$name: exit $rc, want $want_rc"; return; }
     [ "$out" = "$want_out" ] || { fail "$name: stdout differs; want: $want_out"; return; }
@@ -41,10 +21,8 @@ check() {
             *) fail "$name: stderr lacks: $want_err"; return ;;
         esac
     fi
-    printf 'ok: %s\n' "$name"
+    pass "$name"
 }
-
-nl=$'\n'
 
 check "spring-forward gap fires once at the first instant after it" 0 \
 "2026-03-08T03:00:00-04:00${nl}2026-03-09T02:30:00-04:00${nl}2026-03-10T02:30:00-04:00" \
@@ -123,28 +101,23 @@ check "unknown option: exit 2" 2 "" "txflow: " -- cron next "* * * * *" --bogus
 
 # Help exits 0 and names the subcommands.
 for args in "--help" "cron --help" "cron next --help" "cron explain --help"; do
-    last_cmd="$args"
     # shellcheck disable=SC2086  # split on purpose
     run $args
     if [ "$rc" -ne 0 ] || [ -z "$out" ]; then
         fail "$args: exit 0 with usage on stdout"
     else
-        printf 'ok: %s\n' "$args"
+        pass "$args"
     fi
 done
-last_cmd="cron --help"; run cron --help
+run cron --help
 case "$out" in *next*explain*) ;; *) fail "cron --help lists next and explain" ;; esac
 
 # A valid run of `next` with the default --from (now) prints one instant.
-last_cmd='cron next "* * * * *"'; run cron next "* * * * *"
+run cron next "* * * * *"
 if [ "$rc" -ne 0 ] || ! printf '%s\n' "$out" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:00Z$'; then
     fail "default --from is now"
 else
-    printf 'ok: default --from is now\n'
+    pass "default --from is now"
 fi
 
-if [ "$failures" -ne 0 ]; then
-    printf '%d check(s) failed\n' "$failures"
-    exit 1
-fi
-printf 'all checks passed\n'
+finish 'all checks passed'

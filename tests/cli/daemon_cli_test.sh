@@ -6,26 +6,16 @@
 # resumes (or compensates) it from the write-ahead log. Run by CTest
 # (tools/CMakeLists.txt) as
 #   daemon_cli_test.sh <path to the txflow binary>
-set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../support/cli_common.sh
+source "$here/../support/cli_common.sh"
 
-TXFLOW="${1:?usage: daemon_cli_test.sh <path to txflow>}"
-export TZ=UTC
-
-failures=0
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]+"${pids[@]}"}"; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
+# fail MESSAGE [LOG]: no run to show here; the daemon's log instead, if given.
 fail() {
     failures=$((failures + 1))
     printf 'FAIL: %s\n' "$1"
     [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/  | /' "$2"
 }
-pass() { printf 'ok: %s\n' "$1"; }
 
 # wait_for FILE PATTERN [SECONDS]: until grep -q finds PATTERN (fixed string) in FILE.
 wait_for() {
@@ -248,8 +238,4 @@ JSON
 saga_test resume
 saga_test compensate
 
-if [ "$failures" -ne 0 ]; then
-    printf '%d check(s) failed\n' "$failures"
-    exit 1
-fi
-printf 'all daemon checks passed\n'
+finish 'all daemon checks passed'

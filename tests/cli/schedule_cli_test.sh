@@ -3,43 +3,21 @@
 # files: exact stdout, exact stderr and exit codes. Run by CTest
 # (tools/CMakeLists.txt) as
 #   schedule_cli_test.sh <path to the txflow binary>
-set -u
-
-TXFLOW="${1:?usage: schedule_cli_test.sh <path to txflow>}"
-export TZ=UTC
 here="$(cd "$(dirname "$0")" && pwd)"
-
-failures=0
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=../support/cli_common.sh
+source "$here/../support/cli_common.sh"
 cd "$tmp" || exit 1
-
-run() {
-    "$TXFLOW" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out="$(cat "$tmp/out")"
-    err="$(cat "$tmp/err")"
-}
-
-fail() {
-    failures=$((failures + 1))
-    printf 'FAIL: %s\n  command: txflow %s\n  exit: %s\n  stdout: %s\n  stderr: %s\n' \
-        "$1" "$last_cmd" "$rc" "$out" "$err"
-}
 
 # check NAME EXPECTED_RC EXPECTED_STDOUT EXPECTED_STDERR -- ARGS...  (both outputs exact)
 check() {
     local name="$1" want_rc="$2" want_out="$3" want_err="$4"
     shift 5
-    last_cmd="$*"
     run "$@"
     [ "$rc" -eq "$want_rc" ] || { fail "$name: exit $rc, want $want_rc"; return; }
     [ "$out" = "$want_out" ] || { fail "$name: stdout differs; want:${nl}$want_out"; return; }
     [ "$err" = "$want_err" ] || { fail "$name: stderr differs; want:${nl}$want_err"; return; }
-    printf 'ok: %s\n' "$name"
+    pass "$name"
 }
-
-nl=$'\n'
 
 cat >valid.json <<'JSON'
 {
@@ -105,7 +83,7 @@ check "validate: a missing file is a usage error" 2 "" \
 check "validate: a directory is a usage error" 2 "" "txflow: cannot read .: is a directory" -- validate .
 
 run validate
-[ "$rc" -eq 2 ] && printf 'ok: validate without FILE is a usage error\n' || fail "validate without FILE: exit $rc, want 2"
+[ "$rc" -eq 2 ] && pass "validate without FILE is a usage error" || fail "validate without FILE: exit $rc, want 2"
 
 check "jobs: a table soonest first, n/a last, then the sagas" 0 \
 "NEXT                       LEFT      SCHEDULE                 ZONE              JOB
@@ -143,7 +121,7 @@ transfer  compensate   debit -> credit
 run jobs valid.json
 if [ "$rc" -eq 0 ] && printf '%s\n' "$out" | head -1 | grep -qE '^NEXT +LEFT +SCHEDULE +ZONE +JOB$' &&
     printf '%s\n' "$out" | grep -qE '^[0-9T:-]+Z +1min 30s +every 1m30s +UTC +poll$'; then
-    printf 'ok: jobs from now: the same columns, whole seconds\n'
+    pass "jobs from now: the same columns, whole seconds"
 else
     fail "jobs from now"
 fi
@@ -159,11 +137,7 @@ check "jobs: a bad --from is a usage error" 2 "" \
 for f in "$here"/../../examples/*.json; do
     [ -e "$f" ] || continue
     run validate "$f"
-    if [ "$rc" -eq 0 ]; then printf 'ok: %s is valid\n' "$(basename "$f")"; else fail "$(basename "$f") is invalid"; fi
+    if [ "$rc" -eq 0 ]; then pass "$(basename "$f") is valid"; else fail "$(basename "$f") is invalid"; fi
 done
 
-if [ "$failures" -ne 0 ]; then
-    printf '%d check(s) failed\n' "$failures"
-    exit 1
-fi
-printf 'all schedule CLI checks passed\n'
+finish 'all schedule CLI checks passed'

@@ -3,31 +3,11 @@
 # JSON lines, and that neither command changes the directory. Run by CTest
 # (tools/CMakeLists.txt) as
 #   wal_cli_test.sh <path to txflow> <path to wal_cli_fixture>
-set -u
-
-TXFLOW="${1:?usage: wal_cli_test.sh <txflow> <wal_cli_fixture>}"
-FIXTURE="${2:?usage: wal_cli_test.sh <txflow> <wal_cli_fixture>}"
-
-failures=0
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-
-# run ARGS...: runs txflow, leaving $out, $err and $rc.
-run() {
-    last_cmd="$*"
-    "$TXFLOW" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out="$(cat "$tmp/out")"
-    err="$(cat "$tmp/err")"
-}
-
-fail() {
-    failures=$((failures + 1))
-    printf 'FAIL: %s\n  command: txflow %s\n  exit: %s\n  stdout: %s\n  stderr: %s\n' \
-        "$1" "$last_cmd" "$rc" "$out" "$err"
-}
-
-ok() { printf 'ok: %s\n' "$1"; }
+cli_usage="wal_cli_test.sh <txflow> <wal_cli_fixture>"
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../support/cli_common.sh
+source "$here/../support/cli_common.sh"
+FIXTURE="${2:?usage: $cli_usage}"
 
 # expect NAME RC: the last run exited with RC.
 expect_rc() { [ "$rc" -eq "$2" ] || { fail "$1: exit $rc, want $2"; return 1; }; }
@@ -55,7 +35,7 @@ before="$(digest "$clean")"
 run wal verify "$clean"
 if expect_rc "verify clean" 0 && has "verify clean" "status: ok" && has "verify clean" "snapshot: seq 5, 10 bytes" &&
     has "verify clean" "dir: $clean"; then
-    ok "verify: a clean WAL, exit 0 and a summary"
+    pass "verify: a clean WAL, exit 0 and a summary"
 fi
 run wal dump "$clean"
 first_line="$(printf '%s\n' "$out" | head -n 1)"
@@ -72,7 +52,7 @@ if expect_rc "dump clean" 0; then
         fail "dump: the last line is seq 20"
     else
         case "$second_line" in
-            '{'*'"seq":1,'*'}' | '{'*'"seq":1}') ok "dump: the snapshot line, then one JSON line per record" ;;
+            '{'*'"seq":1,'*'}' | '{'*'"seq":1}') pass "dump: the snapshot line, then one JSON line per record" ;;
             *) fail "dump: records are JSON objects with their seq; got $second_line" ;;
         esac
     fi
@@ -80,11 +60,11 @@ fi
 run wal dump "$clean" --after 18
 if expect_rc "dump --after" 0 && [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ] &&
     printf '%s\n' "$out" | sed -n 2p | grep -q '"seq":19[,}]'; then
-    ok "dump --after: only later records"
+    pass "dump --after: only later records"
 else
     fail "dump --after 18: want the snapshot line and seqs 19, 20"
 fi
-if [ "$(digest "$clean")" = "$before" ]; then ok "verify and dump change nothing"; else fail "the directory changed"; fi
+if [ "$(digest "$clean")" = "$before" ]; then pass "verify and dump change nothing"; else fail "the directory changed"; fi
 
 # ---------------------------------------------------------------- torn tail
 torn="$tmp/torn"
@@ -95,13 +75,13 @@ truncate -s $((size - 3)) "$last"
 before="$(digest "$torn")"
 run wal verify "$torn"
 if expect_rc "verify torn" 0 && has "verify torn" "torn tail: $last at byte" && has "verify torn" "warning"; then
-    ok "verify: a torn tail is a warning, exit 0"
+    pass "verify: a torn tail is a warning, exit 0"
 fi
 run wal dump "$torn"
 if expect_rc "dump torn" 0 && has "dump torn" "torn" err && ! printf '%s\n' "$out" | grep -q '"seq":20[,}]'; then
-    ok "dump: stops before the torn record, with a note"
+    pass "dump: stops before the torn record, with a note"
 fi
-if [ "$(digest "$torn")" = "$before" ]; then ok "verify of a torn WAL truncates nothing"; else fail "verify changed a torn WAL"; fi
+if [ "$(digest "$torn")" = "$before" ]; then pass "verify of a torn WAL truncates nothing"; else fail "verify changed a torn WAL"; fi
 
 # ---------------------------------------------------------------- corruption
 bad="$tmp/bad"
@@ -112,28 +92,24 @@ printf 'Z' | dd of="$first" bs=1 seek=62 conv=notrunc status=none
 run wal verify "$bad"
 if expect_rc "verify corrupt" 1 && has "verify corrupt" "status: corrupt" &&
     has "verify corrupt" "$(basename "$first") at byte 32: bad crc" err; then
-    ok "verify: corruption names the segment and offset, exit 1"
+    pass "verify: corruption names the segment and offset, exit 1"
 fi
 run wal dump "$bad"
-if expect_rc "dump corrupt" 1 && has "dump corrupt" "at byte 32" err; then ok "dump: corruption exits 1"; fi
+if expect_rc "dump corrupt" 1 && has "dump corrupt" "at byte 32" err; then pass "dump: corruption exits 1"; fi
 
 # ---------------------------------------------------------------- empty and usage
 mkdir -p "$tmp/empty"
 run wal verify "$tmp/empty"
 if expect_rc "verify empty" 0 && has "verify empty" "segments: 0" && has "verify empty" "records: 0"; then
-    ok "verify: an empty directory is a clean, empty log"
+    pass "verify: an empty directory is a clean, empty log"
 fi
 run wal verify
-expect_rc "verify without DIR" 2 && ok "verify without DIR: exit 2"
+expect_rc "verify without DIR" 2 && pass "verify without DIR: exit 2"
 run wal verify "$tmp/does-not-exist"
-expect_rc "verify of a missing dir" 2 && ok "verify of a missing directory: exit 2"
+expect_rc "verify of a missing dir" 2 && pass "verify of a missing directory: exit 2"
 run wal
-expect_rc "wal without a subcommand" 2 && ok "wal without a subcommand: exit 2"
+expect_rc "wal without a subcommand" 2 && pass "wal without a subcommand: exit 2"
 run wal dump "$clean" --after minus-one
-expect_rc "dump --after garbage" 2 && ok "dump --after garbage: exit 2"
+expect_rc "dump --after garbage" 2 && pass "dump --after garbage: exit 2"
 
-if [ "$failures" -ne 0 ]; then
-    echo "$failures check(s) failed"
-    exit 1
-fi
-echo "all wal CLI checks passed"
+finish "all wal CLI checks passed"
