@@ -11,26 +11,12 @@
 #include <fmt/format.h>
 
 #include "txflow/config/schedule.hpp"
+#include "txflow/cron/detail/duration.hpp"
 
 namespace txflow::config {
 namespace {
 
 constexpr std::string_view kUnits = "use ns, us, ms, s, m or h";
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-// Nanoseconds per unit; 0 for an unknown unit.
-long double unit_ns(std::string_view unit) {
-    if (unit == "ns") return 1.0L;
-    if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") return 1e3L;
-    if (unit == "ms") return 1e6L;
-    if (unit == "s") return 1e9L;
-    if (unit == "m") return 60e9L;
-    if (unit == "h") return 3600e9L;
-    return 0.0L;
-}
 
 // Optimal string alignment distance (Levenshtein plus adjacent swaps),
 // case-insensitive.
@@ -55,51 +41,31 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+// The grammar is cron::detail::parse_go_duration's (shared with @every; see
+// txflow/cron/detail/duration.hpp), plus a leading '+', the bare "0" and zero
+// durations. The result must be a whole number of milliseconds.
 Result<std::chrono::milliseconds, std::string> parse_duration(std::string_view text) {
+    using cron::detail::DurationError;
     if (text.empty()) return unexpected(std::string("empty duration (e.g. \"90s\", \"1m30s\", \"500ms\")"));
     if (text == "0") return std::chrono::milliseconds{0};
     if (text.front() == '-') return unexpected(fmt::format("negative duration \"{}\"", text));
-    constexpr long double kMaxNs = 9.0e18L;  // ~285 years, well inside int64 nanoseconds
-    long double total_ns = 0;
     std::string_view s = text;
     if (s.front() == '+') s.remove_prefix(1);
-    if (s.empty()) return unexpected(fmt::format("no number in \"{}\"", text));
-    while (!s.empty()) {
-        long double value = 0;
-        std::size_t i = 0;
-        bool digits = false;
-        while (i < s.size() && is_digit(s[i])) {
-            value = value * 10 + (s[i] - '0');
-            digits = true;
-            ++i;
-        }
-        if (i < s.size() && s[i] == '.') {
-            ++i;
-            long double scale = 0.1L;
-            while (i < s.size() && is_digit(s[i])) {
-                value += scale * (s[i] - '0');
-                scale /= 10;
-                digits = true;
-                ++i;
-            }
-        }
-        if (!digits) {
-            return unexpected(fmt::format("expected a number at \"{}\" in \"{}\" (e.g. \"90s\", \"1m30s\")", s, text));
-        }
-        std::size_t u = i;
-        while (u < s.size() && !is_digit(s[u]) && s[u] != '.') ++u;
-        const std::string_view unit = s.substr(i, u - i);
-        if (unit.empty()) return unexpected(fmt::format("missing unit in \"{}\" ({})", text, kUnits));
-        const long double per_unit = unit_ns(unit);
-        if (per_unit == 0.0L) return unexpected(fmt::format("unknown unit \"{}\" in \"{}\" ({})", unit, text, kUnits));
-        total_ns += value * per_unit;
-        if (total_ns > kMaxNs) return unexpected(fmt::format("duration \"{}\" is too large", text));
-        s.remove_prefix(u);
+    const auto d = cron::detail::parse_go_duration(s);
+    switch (d.error) {
+        case DurationError::none: break;
+        case DurationError::empty: return unexpected(fmt::format("no number in \"{}\"", text));
+        case DurationError::no_number:
+            return unexpected(
+                fmt::format("expected a number at \"{}\" in \"{}\" (e.g. \"90s\", \"1m30s\")", d.where, text));
+        case DurationError::missing_unit: return unexpected(fmt::format("missing unit in \"{}\" ({})", text, kUnits));
+        case DurationError::unknown_unit:
+            return unexpected(fmt::format("unknown unit \"{}\" in \"{}\" ({})", d.where, text, kUnits));
+        case DurationError::too_large: return unexpected(fmt::format("duration \"{}\" is too large", text));
     }
-    const auto ns = static_cast<std::int64_t>(total_ns + 0.5L);
-    if (ns % 1'000'000 != 0)
+    if (d.ns % 1'000'000 != 0)
         return unexpected(fmt::format("duration \"{}\" is not a whole number of milliseconds", text));
-    return std::chrono::milliseconds{ns / 1'000'000};
+    return std::chrono::milliseconds{d.ns / 1'000'000};
 }
 
 std::string format_duration(std::chrono::milliseconds d) {

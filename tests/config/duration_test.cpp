@@ -6,6 +6,7 @@
 #include <string>
 
 #include "txflow/config/schedule.hpp"
+#include "txflow/cron/parser.hpp"
 
 using namespace std::chrono_literals;
 using txflow::config::format_duration;
@@ -45,6 +46,23 @@ TEST_CASE("durations: each rejection says why", "[config][duration]") {
     CHECK(error("1500us") == "duration \"1500us\" is not a whole number of milliseconds");
     CHECK(error("99999999999h") == "duration \"99999999999h\" is too large");
     CHECK(error(".s") == "expected a number at \".s\" in \".s\" (e.g. \"90s\", \"1m30s\")");
+}
+
+TEST_CASE("durations: schedule files and @every read the same grammar", "[config][duration][cron]") {
+    // One tokenizer serves both (txflow/cron/detail/duration.hpp); only the
+    // edges differ: @every takes no sign, no bare "0" and nothing under 1ms.
+    for (const char* text : {"90s", "1h30m", "1.5h", "1.s", ".5s", "250ms", "1000us", "1000\xC2\xB5s", "1h0m0.5s",
+                             "36h", "90", "10sec", "1d", "1h s", "s", ".s", "1500us", "1ns", "99999999999h"}) {
+        INFO(text);
+        const auto config = parse_duration(text);
+        const auto every = txflow::cron::parse_spec(std::string("@every ") + text);
+        REQUIRE(config.has_value() == every.has_value());
+        if (config) CHECK(config->count() == every->every_ms);
+    }
+    CHECK(*parse_duration("0s") == 0ms);
+    CHECK(txflow::cron::parse_spec("@every 0s").error().code == txflow::cron::ErrorCode::duration_not_positive);
+    CHECK(*parse_duration("+3s") == 3s);
+    CHECK(txflow::cron::parse_spec("@every +3s").error().code == txflow::cron::ErrorCode::bad_duration);
 }
 
 TEST_CASE("durations: format_duration is the shortest text and parses back", "[config][duration]") {

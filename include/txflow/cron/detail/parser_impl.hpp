@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "txflow/cron/detail/duration.hpp"
+
 namespace txflow::cron::detail {
 
 struct FieldRule {
@@ -317,53 +319,21 @@ constexpr Result<FieldResult, ParseError> parse_field(const Context& ctx, const 
     return out;
 }
 
-// @every: Go-style durations ("90s", "1h30m", "250ms", "1.5h").
+// @every: a Go-style duration ("90s", "1h30m", "250ms", "1.5h"); the grammar is
+// in duration.hpp. More than zero and a whole number of milliseconds.
 constexpr Result<std::int64_t, ParseError> parse_duration(const Context& ctx, std::string_view text) {
-    if (text.empty()) return ctx.fail(ErrorCode::bad_duration, text);
-    // Accumulate in nanoseconds; cap well below overflow.
-    constexpr long double kCap = 9.0e18L;
-    long double total_ns = 0;
-    std::string_view s = text;
-    while (!s.empty()) {
-        const std::string_view part = s;
-        long double value = 0;
-        std::size_t i = 0;
-        bool digits = false;
-        while (i < s.size() && is_digit(s[i])) {
-            value = value * 10 + (s[i] - '0');
-            digits = true;
-            ++i;
-        }
-        if (i < s.size() && s[i] == '.') {
-            ++i;
-            long double scale = 0.1L;
-            while (i < s.size() && is_digit(s[i])) {
-                value += scale * (s[i] - '0');
-                scale /= 10;
-                digits = true;
-                ++i;
-            }
-        }
-        if (!digits) return ctx.fail(ErrorCode::bad_duration, part);
-        std::size_t u = i;
-        while (u < s.size() && !is_digit(s[u]) && s[u] != '.') ++u;
-        const std::string_view unit = s.substr(i, u - i);
-        long double ns_per_unit = 0;
-        if (unit == "ns") ns_per_unit = 1;
-        else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") ns_per_unit = 1e3L;
-        else if (unit == "ms") ns_per_unit = 1e6L;
-        else if (unit == "s") ns_per_unit = 1e9L;
-        else if (unit == "m") ns_per_unit = 60e9L;
-        else if (unit == "h") ns_per_unit = 3600e9L;
-        else return ctx.fail(ErrorCode::bad_duration, unit.empty() ? part : unit);
-        total_ns += value * ns_per_unit;
-        if (total_ns > kCap) return ctx.fail(ErrorCode::number_too_large, text);
-        s.remove_prefix(u);
+    const DurationParse d = parse_go_duration(text);
+    switch (d.error) {
+        case DurationError::none: break;
+        case DurationError::too_large: return ctx.fail(ErrorCode::number_too_large, d.where);
+        case DurationError::empty:
+        case DurationError::no_number:
+        case DurationError::missing_unit:
+        case DurationError::unknown_unit: return ctx.fail(ErrorCode::bad_duration, d.where);
     }
-    const auto whole_ns = static_cast<std::int64_t>(total_ns + 0.5L);
-    if (whole_ns <= 0) return ctx.fail(ErrorCode::duration_not_positive, text);
-    if (whole_ns % 1'000'000 != 0) return ctx.fail(ErrorCode::duration_sub_millisecond, text);
-    return whole_ns / 1'000'000;
+    if (d.ns <= 0) return ctx.fail(ErrorCode::duration_not_positive, text);
+    if (d.ns % 1'000'000 != 0) return ctx.fail(ErrorCode::duration_sub_millisecond, text);
+    return d.ns / 1'000'000;
 }
 
 constexpr Result<Spec, ParseError> parse_descriptor(const Context& ctx, std::string_view text, Spec spec) {
