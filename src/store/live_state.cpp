@@ -91,7 +91,8 @@ void encode(const StepStateChange& r, std::string& out) {
         w.svarint(r.at_ms);
     });
 }
-bool decode(std::string_view in_bytes, StepStateChange& r) {
+template <class Str>
+bool decode(std::string_view in_bytes, BasicStepStateChange<Str>& r) {
     Reader in(in_bytes);
     r.id = in.str();
     r.step = u32(in);
@@ -99,12 +100,14 @@ bool decode(std::string_view in_bytes, StepStateChange& r) {
     r.to = static_cast<saga::State>(to);
     r.error = in.str();
     const auto has_data = in.u8();
-    if (has_data == 1) r.data = std::string(in.str());
+    if (has_data == 1) r.data.emplace(in.str());
     else r.data.reset();
     r.duration_ns = in.svarint();
     r.at_ms = in.svarint();
     return finish(in) && to < saga::kStateCount && has_data <= 1;
 }
+template bool decode(std::string_view, StepStateChange&);
+template bool decode(std::string_view, StepStateView&);
 
 void encode(const StepAttempt& r, std::string& out) {
     write(out, [&](Writer& w) {
@@ -117,7 +120,8 @@ void encode(const StepAttempt& r, std::string& out) {
         w.svarint(r.at_ms);
     });
 }
-bool decode(std::string_view in_bytes, StepAttempt& r) {
+template <class Str>
+bool decode(std::string_view in_bytes, BasicStepAttempt<Str>& r) {
     Reader in(in_bytes);
     r.id = in.str();
     r.step = u32(in);
@@ -129,6 +133,8 @@ bool decode(std::string_view in_bytes, StepAttempt& r) {
     r.at_ms = in.svarint();
     return finish(in) && c <= 1;
 }
+template bool decode(std::string_view, StepAttempt&);
+template bool decode(std::string_view, StepAttemptView&);
 
 void encode(const SagaData& r, std::string& out) {
     write(out, [&](Writer& w) {
@@ -237,6 +243,20 @@ bool no_saga(std::string_view id, RecordType type, std::string* error) {
     return false;
 }
 
+// The saga a step record names, if it has that step; null (and why) if not.
+template <class Sagas>
+LiveSaga* saga_with_step(Sagas& sagas, std::string_view id, std::uint32_t step, RecordType type, std::string* error) {
+    auto it = sagas.find(id);
+    if (it == sagas.end()) return no_saga(id, type, error), nullptr;
+    if (step >= it->second.steps.size()) {
+        if (error)
+            *error = fmt::format("a {} record names step {} of saga '{}', which has {}", to_string(type), step, id,
+                                 it->second.steps.size());
+        return nullptr;
+    }
+    return &it->second;
+}
+
 }  // namespace
 
 bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::string* error) {
@@ -269,73 +289,37 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
         }
         case RecordType::step_state: {
             // The hot path (two records a step): read in place, no copies but the kept ones.
-            Reader in(payload);
-            const auto id = in.str();
-            const auto step = u32(in);
-            const auto to = in.u8();
-            const auto step_error = in.str();
-            const auto has_data = in.u8();
-            const auto data = has_data == 1 ? in.str() : std::string_view{};
-            const auto duration_ns = in.svarint();
-            const auto at_ms = in.svarint();
-            if (!finish(in) || to >= saga::kStateCount || has_data > 1) {
-                if (error) *error = fmt::format("a {} record does not decode", to_string(type));
-                return false;
-            }
-            auto it = sagas.find(id);
-            if (it == sagas.end()) return no_saga(id, type, error);
-            auto& s = it->second;
-            if (step >= s.steps.size()) {
-                if (error)
-                    *error = fmt::format("a step_state record names step {} of saga '{}', which has {}", step, id,
-                                         s.steps.size());
-                return false;
-            }
-            auto& st = s.steps[step];
-            const auto state = static_cast<saga::State>(to);
-            if (state == saga::State::running) {
+            StepStateView r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            LiveSaga* s = saga_with_step(sagas, r.id, r.step, type, error);
+            if (!s) return false;
+            auto& st = s->steps[r.step];
+            if (r.to == saga::State::running) {
                 st.attempts = std::max<std::uint32_t>(st.attempts, 1);
-                if (st.started_ms == 0) st.started_ms = at_ms;
-            } else if (state == saga::State::compensating) {
+                if (st.started_ms == 0) st.started_ms = r.at_ms;
+            } else if (r.to == saga::State::compensating) {
                 ++st.compensation_attempts;
             } else {
-                st.finished_ms = at_ms;
+                st.finished_ms = r.at_ms;
             }
-            if (!step_error.empty()) st.last_error.assign(step_error);
-            st.duration_ns += duration_ns;
-            st.state = state;
-            if (has_data == 1) s.data.assign(data);
-            s.updated_ms = at_ms;
+            if (!r.error.empty()) st.last_error.assign(r.error);
+            st.duration_ns += r.duration_ns;
+            st.state = r.to;
+            if (r.data) s->data.assign(*r.data);
+            s->updated_ms = r.at_ms;
             return true;
         }
         case RecordType::step_attempt: {
-            Reader in(payload);
-            const auto id = in.str();
-            const auto step = u32(in);
-            const auto compensation = in.u8();
-            const auto attempt = u32(in);
-            const auto step_error = in.str();
-            const auto duration_ns = in.svarint();
-            const auto at_ms = in.svarint();
-            if (!finish(in) || compensation > 1) {
-                if (error) *error = fmt::format("a {} record does not decode", to_string(type));
-                return false;
-            }
-            auto it = sagas.find(id);
-            if (it == sagas.end()) return no_saga(id, type, error);
-            auto& s = it->second;
-            if (step >= s.steps.size()) {
-                if (error)
-                    *error = fmt::format("a step_attempt record names step {} of saga '{}', which has {}", step, id,
-                                         s.steps.size());
-                return false;
-            }
-            auto& st = s.steps[step];
-            if (compensation == 1) ++st.compensation_attempts;
-            else st.attempts = attempt;
-            if (!step_error.empty()) st.last_error.assign(step_error);
-            st.duration_ns += duration_ns;
-            s.updated_ms = at_ms;
+            StepAttemptView r;
+            if (!decode_or_explain(payload, r, type, error)) return false;
+            LiveSaga* s = saga_with_step(sagas, r.id, r.step, type, error);
+            if (!s) return false;
+            auto& st = s->steps[r.step];
+            if (r.compensation) ++st.compensation_attempts;
+            else st.attempts = r.attempt;
+            if (!r.error.empty()) st.last_error.assign(r.error);
+            st.duration_ns += r.duration_ns;
+            s->updated_ms = r.at_ms;
             return true;
         }
         case RecordType::saga_removed: {

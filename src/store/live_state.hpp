@@ -29,24 +29,36 @@ struct SagaStateChange {
     std::string error;  // failed / compensation_failed: why; compensated by hand: the operator's note
     std::int64_t at_ms = 0;
 };
-struct StepStateChange {
-    std::string id;
+// The step records (two a step, the hot path) come over a string type:
+// std::string owns the text (what the engine writes), std::string_view reads
+// it in place in the payload (LiveState::apply copies only what it keeps).
+// One decode() serves both, so the field order is written once.
+template <class Str>
+struct BasicStepStateChange {
+    Str id;
     std::uint32_t step = 0;
     saga::State to{};
-    std::string error;
-    std::optional<std::string> data;  // succeeded: the saga's data after the step
-    std::int64_t duration_ns = 0;     // time spent in the attempt that ended here
+    Str error;
+    std::optional<Str> data;       // succeeded: the saga's data after the step
+    std::int64_t duration_ns = 0;  // time spent in the attempt that ended here
     std::int64_t at_ms = 0;
 };
-struct StepAttempt {
-    std::string id;
+using StepStateChange = BasicStepStateChange<std::string>;
+using StepStateView = BasicStepStateChange<std::string_view>;
+
+template <class Str>
+struct BasicStepAttempt {
+    Str id;
     std::uint32_t step = 0;
     bool compensation = false;
     std::uint32_t attempt = 0;
-    std::string error;  // why the previous attempt failed
+    Str error;  // why the previous attempt failed
     std::int64_t duration_ns = 0;
     std::int64_t at_ms = 0;
 };
+using StepAttempt = BasicStepAttempt<std::string>;
+using StepAttemptView = BasicStepAttempt<std::string_view>;
+
 struct SagaData {
     std::string id;
     std::string data;
@@ -102,8 +114,11 @@ std::string encode(const R& r) {
 
 bool decode(std::string_view in, SagaCreated& r);
 bool decode(std::string_view in, SagaStateChange& r);
-bool decode(std::string_view in, StepStateChange& r);
-bool decode(std::string_view in, StepAttempt& r);
+// For std::string and std::string_view (instantiated in live_state.cpp).
+template <class Str>
+bool decode(std::string_view in, BasicStepStateChange<Str>& r);
+template <class Str>
+bool decode(std::string_view in, BasicStepAttempt<Str>& r);
 bool decode(std::string_view in, SagaData& r);
 bool decode(std::string_view in, SagaRemoved& r);
 bool decode(std::string_view in, JobFired& r);
