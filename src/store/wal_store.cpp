@@ -7,7 +7,8 @@
 // and offsets belong to the thread holding the writer role (`writing`), which
 // does its I/O without the lock; everyone else waits on `flushed`. A sync()
 // that finds no writer becomes one and flushes what all threads submitted, so
-// concurrent appenders share one fdatasync.
+// concurrent appenders share one fdatasync. A read() pins the segments it has
+// yet to open, and compaction leaves those files to it (see `read_pins`).
 
 #include "txflow/store/wal_store.hpp"
 
@@ -19,8 +20,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -99,6 +102,18 @@ struct WalStore::Impl {
     bool background_kick = false;
 
     std::deque<SegmentFile> segments;  // on disk, oldest first; back() is the tail
+    // Compaction against readers. read() lists `segments` under the lock but
+    // opens the files one by one without it. An open fd survives unlink(2);
+    // a file deleted before the reader opens it does not (the reader used to
+    // skip it: a silent gap). So each read() in progress pins the first seq
+    // of the oldest segment it has yet to open, moving the pin on as it opens
+    // each one. A snapshot takes the segments it covers out of `segments` at
+    // once (later reads do not list them) but deletes only the files below
+    // every pin; the rest wait in `retired` for the reader that holds them
+    // back to move on or finish, and that reader deletes them. A crash
+    // meanwhile leaves only covered segments, which open() removes.
+    std::multiset<std::uint64_t> read_pins;
+    std::deque<std::uint64_t> retired;  // first seqs of covered segments still on disk, ascending
     std::optional<std::uint64_t> snapshot_seq;
     std::uint64_t payload_total = 0;        // payload bytes submitted since open
     std::uint64_t payload_at_snapshot = 0;  // payload_total after the snapshot's last record
@@ -351,15 +366,58 @@ struct WalStore::Impl {
         totals_base = seq;
     }
 
-    // Segments (never the tail) whose every record has seq <= seq; removed from `segments`.
-    std::vector<std::string> take_covered_segments(std::uint64_t seq) {
-        std::vector<std::string> names;
+    // Moves the segments (never the tail) whose every record has seq <= seq
+    // from `segments` to `retired`.
+    void retire_covered_segments(std::uint64_t seq) {
         while (segments.size() > 1 && segments[1].first_seq - 1 <= seq) {
-            names.push_back(wal::segment_file_name(segments.front().first_seq));
+            retired.push_back(segments.front().first_seq);
             segments.pop_front();
+        }
+    }
+
+    // The file names of the retired segments no reader needs any more, taken
+    // off `retired`: the caller deletes them. After close() none (the
+    // directory is no longer ours; the next open() removes them).
+    std::vector<std::string> take_unpinned_retired() {
+        std::vector<std::string> names;
+        if (closed) return names;
+        const std::uint64_t pin = read_pins.empty() ? std::numeric_limits<std::uint64_t>::max() : *read_pins.begin();
+        while (!retired.empty() && retired.front() < pin) {
+            names.push_back(wal::segment_file_name(retired.front()));
+            retired.pop_front();
         }
         return names;
     }
+
+    // A read()'s entry in `read_pins`: made under the lock, moved and dropped
+    // without it. Whoever lifts the last pin below a retired segment deletes it.
+    class ReadPin {
+    public:
+        ReadPin(Impl& s, std::uint64_t first_seq) : s_(s), pin_(s.read_pins.insert(first_seq)) {}  // lock held
+        ReadPin(const ReadPin&) = delete;
+        ReadPin& operator=(const ReadPin&) = delete;
+        ~ReadPin() { move_to(std::nullopt); }
+
+        // To the segment starting at first_seq; nullopt: the reader needs no more files.
+        void move_to(std::optional<std::uint64_t> first_seq) {
+            if (!held_) return;
+            std::vector<std::string> names;
+            {
+                std::lock_guard lock(s_.mutex);
+                s_.read_pins.erase(pin_);
+                held_ = first_seq.has_value();
+                if (held_) pin_ = s_.read_pins.insert(*first_seq);
+                names = s_.take_unpinned_retired();
+            }
+            // Best effort, like a crash before the delete: open() removes covered segments.
+            for (const auto& name : names) (void)wal::remove_file(s_.path_of(name));
+        }
+
+    private:
+        Impl& s_;
+        std::multiset<std::uint64_t>::iterator pin_;
+        bool held_ = true;
+    };
 };
 
 // ---------------------------------------------------------------------- open
@@ -463,7 +521,8 @@ StoreResult<std::unique_ptr<WalStore>> WalStore::open(WalOptions options) {
         }
         s.segments.clear();
     }
-    for (const auto& name : s.take_covered_segments(snapshot_seq)) {
+    s.retire_covered_segments(snapshot_seq);
+    for (const auto& name : s.take_unpinned_retired()) {
         if (auto r = remove(name); !r) return unexpected(std::move(r.error()));
     }
     if (dir_changed) {
@@ -564,6 +623,7 @@ StoreResult<Ok> WalStore::read(std::uint64_t after, const std::function<bool(con
     };
     std::vector<Part> parts;
     std::uint64_t bound = 0;
+    std::optional<Impl::ReadPin> pin;  // keeps compaction off the files in `parts` until they are open
     {
         std::unique_lock lock(s.mutex);
         if (s.closed) return unexpected(s.closed_error());
@@ -573,29 +633,32 @@ StoreResult<Ok> WalStore::read(std::uint64_t after, const std::function<bool(con
             if (!written) return written;
         }
         bound = s.written_seq;
+        // Records after `after` already compacted away: say so rather than skip them.
+        const std::uint64_t first_kept = s.segments.front().first_seq;
+        if (after < first_kept - 1) {
+            return unexpected(invalid(fmt::format(
+                "read after seq {}: records {} to {} were compacted away{}; read from the snapshot's seq", after,
+                after + 1, first_kept - 1,
+                s.snapshot_seq ? fmt::format(" (the snapshot at seq {} covers them)", *s.snapshot_seq) : "")));
+        }
         for (std::size_t i = 0; i < s.segments.size(); ++i) {
             const std::uint64_t last = i + 1 < s.segments.size() ? s.segments[i + 1].first_seq - 1 : bound;
             if (last > after) parts.push_back({s.segments[i].first_seq, s.segments[i].size, last});
         }
+        if (!parts.empty()) pin.emplace(s, parts.front().first_seq);
     }
 
     Record record;
     bool stop = false;
     std::optional<std::uint64_t> expect_first;
     std::optional<std::uint64_t> expect_hash;
-    for (const Part& part : parts) {
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const Part& part = parts[i];
         const fs::path path = s.path_of(wal::segment_file_name(part.first_seq));
         auto fd = wal::open_file(path, O_RDONLY);
-        if (!fd) {
-            std::lock_guard lock(s.mutex);
-            // Compacted away by a snapshot taken since: its records may go.
-            if (s.snapshot_seq && *s.snapshot_seq >= part.last_seq) {
-                expect_first.reset();
-                expect_hash.reset();
-                continue;
-            }
-            return unexpected(std::move(fd.error()));
-        }
+        if (!fd) return unexpected(std::move(fd.error()));  // pinned: never deleted, so a real error
+        // Open, so the file may go: let compaction have it.
+        pin->move_to(i + 1 < parts.size() ? std::optional(parts[i + 1].first_seq) : std::nullopt);
         wal::FileSource source(fd->get(), path);
         wal::SegmentExpectation expect;
         expect.name_seq = part.first_seq;
@@ -689,7 +752,8 @@ StoreResult<Ok> WalStore::write_snapshot(std::uint64_t seq, std::string_view sta
         std::lock_guard lock(s.mutex);
         s.snapshot_seq = seq;
         s.forget_totals_through(seq);
-        doomed = s.take_covered_segments(seq);
+        s.retire_covered_segments(seq);
+        doomed = s.take_unpinned_retired();  // a reader deletes the others when it is past them
     }
     if (old_seq && *old_seq != seq) doomed.push_back(wal::snapshot_file_name(*old_seq));
     StoreResult<Ok> result = Ok{};

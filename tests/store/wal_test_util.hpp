@@ -61,9 +61,14 @@ inline std::map<std::string, std::string> fingerprint(const std::filesystem::pat
     return files;
 }
 
+// Files deleted while it runs (a concurrent compaction) are skipped.
 inline std::uint64_t dir_bytes(const std::filesystem::path& dir) {
     std::uint64_t total = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) total += entry.file_size();
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        std::error_code ec;
+        const std::uintmax_t size = entry.file_size(ec);
+        if (!ec) total += size;
+    }
     return total;
 }
 

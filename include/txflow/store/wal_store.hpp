@@ -163,14 +163,21 @@ public:
     StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) override;
     StoreResult<Ok> sync(std::uint64_t seq) override;
     // Streams from the segment files (written-out records are not kept in
-    // memory); the visitor may call submit() and sync().
+    // memory); the visitor may call submit(), sync() and write_snapshot().
+    // Yields every record from after + 1 on, with no gap, even while
+    // snapshots compact the log: the segments it has yet to open stay on disk
+    // until it opens them. If records after `after` are already compacted
+    // away (after is older than the snapshot and than the oldest segment
+    // kept), fails with Code::invalid before yielding anything: read after
+    // load_snapshot()'s seq instead.
     StoreResult<Ok> read(std::uint64_t after, const std::function<bool(const Record&)>& visit) override;
     StoreResult<std::optional<Snapshot>> load_snapshot() override;
     // Makes every submitted record durable, writes the snapshot atomically
     // (tmp file, fsync, rename, fsync dir), then deletes the older snapshot and
-    // every segment whose records it all covers. If the active segment holds
-    // covered records it is closed first, so disk use stays bounded by about
-    // twice the log written between two snapshots.
+    // every segment whose records it all covers (a segment that a read() in
+    // progress has yet to open is deleted by that read once it has opened it).
+    // If the active segment holds covered records it is closed first, so disk
+    // use stays bounded by about twice the log written between two snapshots.
     StoreResult<Ok> write_snapshot(std::uint64_t seq, std::string_view state) override;
     [[nodiscard]] std::uint64_t last_seq() const override;
     // Kept exactly: WalStore holds 8 bytes per record not yet covered by a snapshot.
