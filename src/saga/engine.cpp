@@ -69,6 +69,32 @@ struct Instance {
     bool stalled = false;  // the store failed: nothing more happens until a restart
 };
 
+namespace {
+
+std::string dump(const nlohmann::json& data) {
+    return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A parallel group's base with the changes of the picked branches applied in
+// step order. Each branch worked on its own copy of the base; a branch that
+// completed before a restart has no copy (its changes are in the base).
+template <class Pick>
+nlohmann::json merge_group(const Instance& in, std::size_t end, const Pick& pick) {
+    nlohmann::json merged = in.group_base;
+    for (std::size_t i = in.cursor; i < end; ++i) {
+        const auto& copy = in.steps[i].group_data;
+        if (!pick(i) || (copy.is_null() && !in.group_base.is_null())) continue;
+        try {
+            merged = merged.patch(nlohmann::json::diff(in.group_base, copy));
+        } catch (const nlohmann::json::exception&) {
+            merged.merge_patch(copy);  // conflicting edits: the later step wins
+        }
+    }
+    return merged;
+}
+
+}  // namespace
+
 Engine::Engine(EngineHost& host, store::Journal& journal)
     : host_(host), journal_(journal), rng_(host.seed() != 0 ? host.seed() : std::random_device{}()) {}
 Engine::~Engine() = default;
@@ -128,7 +154,7 @@ Engine::Started Engine::start(const DefinitionPtr& def, nlohmann::json input, st
     in.definition = def->name();
     in.def = def;
     in.data = std::move(input);
-    in.committed = in.data.dump();
+    in.committed = dump(in.data);
     in.created = in.updated = host_.clock().wall_now();
     in.steps.resize(def->steps().size());
     in.step_names.reserve(def->steps().size());
@@ -188,6 +214,17 @@ void Engine::recover(const store::LiveState& state) {
             to.last_error = from.last_error;
             to.interrupted = from.state == State::running;
         }
+        // Stopped between a step's `failed` record and the saga's: that step
+        // is done for good (it must not run again); the saga fails.
+        if (in.state == State::running) {
+            if (auto f = std::find_if(in.steps.begin(), in.steps.end(),
+                                      [](const StepRun& st) { return st.state == State::failed; });
+                f != in.steps.end()) {
+                in.fail_reason =
+                    fmt::format("step '{}' failed: {}", in.step_names[static_cast<std::size_t>(f - in.steps.begin())],
+                                f->last_error);
+            }
+        }
         in.recovered = true;
         in.visible = in.state;
         if (auto d = definitions_.find(in.definition); d != definitions_.end()) in.def = d->second;
@@ -219,7 +256,7 @@ void Engine::on_start() {
             }
         }
         for (Instance* in : ready) {
-            if (in->recovered && in->state == State::running &&
+            if (in->recovered && in->state == State::running && in->fail_reason.empty() &&
                 in->def->options().on_recovery == Recovery::compensate) {
                 in->fail_reason = "interrupted by a restart";
             }
@@ -317,6 +354,7 @@ void Engine::stall(Instance& in, const std::string& why) {
         "saga '{}': cannot record its next transition ({}); it stops here and resumes after a "
         "restart with a working store",
         in.id, why);
+    events_.push_back({EventKind::alert, in.id, "stalled", why});
     changed_.notify_all();
 }
 
@@ -411,16 +449,6 @@ void Engine::drive(Instance& in) {
                 if (!TXFLOW_DURABLE(in, lock, saga_to(in, State::succeeded, {}))) break;
                 host_.log().debug("saga '{}' succeeded", in.id);
                 break;
-            }
-            // Recovered after a stop between a step's `failed` record and the
-            // saga's: that step is done for good (it must not run again); the saga fails.
-            if (auto f = std::find_if(in.steps.begin() + static_cast<std::ptrdiff_t>(in.cursor), in.steps.end(),
-                                      [](const StepRun& st) { return st.state == State::failed; });
-                f != in.steps.end()) {
-                in.fail_reason =
-                    fmt::format("step '{}' failed: {}", in.step_names[static_cast<std::size_t>(f - in.steps.begin())],
-                                f->last_error);
-                continue;
             }
             const std::uint32_t group = in.def->steps()[in.cursor].group;
             if (group != 0) {
@@ -605,9 +633,13 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     // the step fails for good, it is compensated rather than left failed.
     if (failure && !compensation && limit && stop->stop_requested() && in.fail_reason.empty()) st.interrupted = true;
     if (!failure) {
+        // A branch of a group records the group's data as far as it is known
+        // (the base plus every branch done), so a crash loses none of it.
         std::optional<std::string> recorded;
-        if (!compensation && !grouped)
-            recorded = in.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (!compensation) {
+            const auto done = [&](std::size_t i) { return i == step || in.steps[i].state == State::succeeded; };
+            recorded = dump(grouped ? merge_group(in, in.group_end, done) : in.data);
+        }
         const auto s = step_to(in, step, compensation ? State::compensated : State::succeeded, {}, &recorded, took);
         return TXFLOW_DURABLE(in, lock, s) ? StepResult::succeeded : StepResult::stalled;
     }
@@ -703,21 +735,10 @@ bool Engine::finish_group(Instance& in, std::unique_lock<std::mutex>& lock) {
     const std::size_t end = in.group_end;
     in.group_end = 0;
     if (in.fail_reason.empty()) {
-        // Each step changed its own copy; apply each one's changes, in step order.
-        nlohmann::json merged = in.group_base;
-        for (std::size_t i = in.cursor; i < end; ++i) {
-            auto& copy = in.steps[i].group_data;
-            if (copy.is_null() && !in.group_base.is_null()) continue;  // completed before a restart
-            try {
-                merged = merged.patch(nlohmann::json::diff(in.group_base, copy));
-            } catch (const nlohmann::json::exception&) {
-                merged.merge_patch(copy);  // conflicting edits: the later step wins
-            }
-            copy = nullptr;
-        }
-        in.data = std::move(merged);
+        in.data = merge_group(in, end, [](std::size_t) { return true; });
+        for (std::size_t i = in.cursor; i < end; ++i) in.steps[i].group_data = nullptr;
         in.group_base = nullptr;
-        in.committed = in.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        in.committed = dump(in.data);
         auto seq = journal_.submit(store::RecordType::saga_data, store::SagaData{in.id, in.committed});
         if (!seq) {
             stall(in, seq.error().message);
@@ -726,6 +747,9 @@ bool Engine::finish_group(Instance& in, std::unique_lock<std::mutex>& lock) {
         if (!TXFLOW_DURABLE(in, lock, *seq)) return false;
         in.cursor = end;
     } else {
+        // The compensations see what the completed branches wrote (an id to
+        // cancel, say), as they would after a restart.
+        in.data = merge_group(in, end, [&](std::size_t i) { return in.steps[i].state == State::succeeded; });
         for (std::size_t i = in.cursor; i < end; ++i) in.steps[i].group_data = nullptr;
         in.group_base = nullptr;
         host_.log().warn("saga '{}': {}; compensating", in.id, in.fail_reason);
@@ -805,6 +829,7 @@ Info Engine::info_of(const Instance& in) const {
     info.created = in.created;
     info.updated = in.updated;
     info.resolution = in.resolution;
+    info.stalled = in.stalled;
     info.steps.reserve(in.steps.size());
     for (std::size_t i = 0; i < in.steps.size(); ++i) {
         const StepRun& st = in.steps[i];
