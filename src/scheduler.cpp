@@ -538,7 +538,13 @@ struct Scheduler::Impl {
           executor(options.executor_),
           breakers(c),
           rng(options.seed_ != 0 ? options.seed_ : std::random_device{}()),
-          journal(options.store_ ? options.store_ : std::make_shared<store::MemoryStore>(), options.snapshot_every_) {
+          journal(options.store_ ? options.store_ : std::make_shared<store::MemoryStore>(), options.snapshot_every_,
+                  [this](const store::StoreError& e) {
+                      log.critical(
+                          "the store failed ({}): nothing more is recorded; jobs keep running, sagas stop at "
+                          "their next transition; restart with a working store to recover",
+                          e.message);
+                  }) {
         if (auto loaded = journal.load(); !loaded) {
             throw std::runtime_error("txflow: cannot recover from the store: " + loaded.error().message);
         }

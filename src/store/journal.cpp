@@ -36,14 +36,14 @@ StoreResult<std::uint64_t> Journal::submit_encoded(RecordType type, std::string_
     if (failed_) return unexpected(*failed_);
     auto seq = store_->submit(static_cast<std::uint16_t>(type), payload);
     if (!seq) {
-        failed_ = seq.error();
+        fail(seq.error());
         return seq;
     }
     std::string why;
     if (!state_.apply(static_cast<std::uint16_t>(type), payload, &why)) {
         // Our own record does not fold: a bug, and the log now disagrees with
         // the state. Stop writing rather than snapshot a wrong state.
-        failed_ = StoreError{StoreError::Code::invalid, fmt::format("record {}: {}", *seq, why)};
+        fail(StoreError{StoreError::Code::invalid, fmt::format("record {}: {}", *seq, why)});
         return unexpected(*failed_);
     }
     return seq;
@@ -53,9 +53,15 @@ StoreResult<Ok> Journal::sync(std::uint64_t seq) {
     auto synced = store_->sync(seq);
     if (!synced) {
         const std::lock_guard lock(mutex_);
-        if (!failed_) failed_ = synced.error();
+        fail(synced.error());
     }
     return synced;
+}
+
+void Journal::fail(StoreError error) {
+    if (failed_) return;
+    failed_ = std::move(error);
+    if (on_failure_) on_failure_(*failed_);
 }
 
 void Journal::maybe_snapshot() {

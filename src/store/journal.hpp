@@ -9,6 +9,7 @@
 // too, and callers must not act on a transition they could not record.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,8 +21,13 @@ namespace txflow::store {
 
 class Journal {
 public:
-    explicit Journal(std::shared_ptr<Store> store, std::uint64_t snapshot_every_bytes = 16u << 20)
-        : store_(std::move(store)), snapshot_every_(snapshot_every_bytes) {}
+    // Called once, when the store first fails (under the journal's lock: it
+    // must not call back into the journal).
+    using FailureHandler = std::function<void(const StoreError&)>;
+
+    explicit Journal(std::shared_ptr<Store> store, std::uint64_t snapshot_every_bytes = 16u << 20,
+                     FailureHandler on_failure = {})
+        : store_(std::move(store)), snapshot_every_(snapshot_every_bytes), on_failure_(std::move(on_failure)) {}
 
     // Snapshot, then every record after it. Call once, before any write.
     StoreResult<Ok> load();
@@ -51,12 +57,14 @@ public:
 
 private:
     StoreResult<std::uint64_t> submit_encoded(RecordType type, std::string_view payload);
+    void fail(StoreError error);  // with mutex_ held
 
     std::shared_ptr<Store> store_;
     std::uint64_t snapshot_every_;
     std::mutex mutex_;
     LiveState state_;
     std::optional<StoreError> failed_;
+    FailureHandler on_failure_;
     std::atomic<bool> snapshotting_{false};
 };
 

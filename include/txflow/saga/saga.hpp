@@ -186,6 +186,9 @@ struct Info {
     WallTime updated{};
     std::vector<StepInfo> steps;
     std::string resolution;  // an operator's note from resolve_compensation()
+    // The store failed under it: it stopped where it was and goes on only
+    // after a restart with a working store (an alert event said so).
+    bool stalled = false;
 };
 
 }  // namespace saga
