@@ -25,7 +25,7 @@ enum class EventKind : std::uint8_t {
     breaker,        // a circuit breaker changed state (job: the breaker's name; detail: "closed->open")
     saga,           // a saga or step changed state (job: the saga id; detail: "running->failed" or
                     // "step credit: running->failed"; error: why)
-    alert,          // needs an operator: a saga's compensation failed for good (job: the saga id)
+    alert,          // needs an operator (job: the saga id; detail: compensation_failed, or stalled: the store failed)
 };
 
 enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled, timed_out, skipped };
