@@ -25,6 +25,13 @@ StoreResult<Ok> MemoryStore::read(std::uint64_t after, const std::function<bool(
     std::deque<Record> copy;
     {
         std::lock_guard lock(mutex_);
+        if (snapshot_ && after < snapshot_->seq) {  // the records it covers are gone
+            return unexpected(StoreError{
+                StoreError::Code::invalid,
+                fmt::format("read after seq {}: records {} to {} were dropped by the snapshot at seq {}; read from "
+                            "the snapshot's seq",
+                            after, after + 1, snapshot_->seq, snapshot_->seq)});
+        }
         for (const auto& r : records_) {
             if (r.seq > after) copy.push_back(r);
         }

@@ -159,6 +159,25 @@ TEMPLATE_TEST_CASE("Store contract: a snapshot, then what follows it", "[store][
     CHECK(store->bytes_since_snapshot() == 7 + 8 + 9 + 10 + 6);
 }
 
+TEMPLATE_TEST_CASE("Store contract: a read from before a snapshot yields everything or fails, never a gap",
+                   "[store][contract]", MemoryFactory, WalFactory) {
+    TestType factory;
+    auto store = factory.open();
+    for (int i = 1; i <= 10; ++i) submit_ok(*store, 1, "r");
+    REQUIRE(store->write_snapshot(6, "state at 6"));
+    std::vector<std::uint64_t> seen;
+    auto r = store->read(2, [&](const Record& rec) {
+        seen.push_back(rec.seq);
+        return true;
+    });
+    if (r) {
+        CHECK(seen == std::vector<std::uint64_t>{3, 4, 5, 6, 7, 8, 9, 10});  // the covered records were kept
+    } else {
+        CHECK(r.error().code == StoreError::Code::invalid);
+        CHECK(seen.empty());
+    }
+}
+
 TEMPLATE_TEST_CASE("Store contract: a snapshot covering everything", "[store][contract]", MemoryFactory, WalFactory) {
     TestType factory;
     auto store = factory.open();

@@ -14,7 +14,9 @@
 //   - read(after, visit) yields every record with seq > after, in order.
 //   - write_snapshot(seq, state) saves a state that folds in every record up to
 //     seq; after it, load_snapshot() returns it and read(seq, ...) still yields
-//     everything newer. Records the snapshot covers may be dropped.
+//     everything newer. Records the snapshot covers may be dropped: a read
+//     from before the snapshot then either yields every record after `after`
+//     or fails with Code::invalid before yielding any, never one with a gap.
 //   - A record type is the writer's business (txflow/store/records.hpp); the
 //     store keeps bytes.
 
