@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <map>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -301,4 +302,42 @@ TEST_CASE("a queue's rate limit is shared by its jobs", "[scheduler][policy][rat
     }
     CHECK(other == 10);
     CHECK(a + b == 10);  // one token a second between the two
+}
+
+TEST_CASE("retry events of a run arrive in attempt order under load, with a listener calling back",
+          "[scheduler][policy][stress]") {
+    // Real clock, zero backoff, one-shot jobs failing on every attempt: the
+    // attempts of 64 runs race through the workers. Per run, listeners must
+    // see retrying 2, 3, 4 in that order, then its dead letter.
+    struct CallingBack : txflow::Listener {
+        Scheduler* sched = nullptr;
+        void on_event(const txflow::Event& e) override {
+            if (e.kind == EventKind::dead_lettered && sched != nullptr) (void)sched->jobs();  // re-enters the scheduler
+        }
+    };
+    auto events = std::make_shared<EventRecorder>();
+    auto calling_back = std::make_shared<CallingBack>();
+    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(4).listener(events).listener(calling_back)};
+    calling_back->sched = &sched;
+    constexpr int kRuns = 64;
+    for (int j = 0; j < kRuns; ++j) {
+        sched.job("flaky-" + std::to_string(j))
+            .after(std::chrono::milliseconds(j % 8))
+            .retry(txflow::retry::fixed(0ms).attempts(4))
+            .run([](JobContext&) { throw std::runtime_error("down"); });
+    }
+    sched.start();
+    REQUIRE(txflow::test_support::eventually([&] { return sched.dead_letters().size() == kRuns; }));
+    sched.wait_idle();
+
+    std::map<std::string, std::vector<std::uint32_t>> per_run;  // 0: the dead letter
+    for (const auto& row : events->rows()) {
+        if (row.kind == EventKind::retrying) per_run[row.job].push_back(row.attempt);
+        if (row.kind == EventKind::dead_lettered) per_run[row.job].push_back(0);
+    }
+    REQUIRE(per_run.size() == kRuns);
+    for (const auto& [job, seen] : per_run) {
+        INFO(job);
+        CHECK(seen == std::vector<std::uint32_t>{2, 3, 4, 0});
+    }
 }
