@@ -420,7 +420,8 @@ public:
     [[nodiscard]] std::vector<JobInfo> jobs() const;
 
     // Blocks until the timer thread has caught up with the clock and no run
-    // is queued or in progress. Meant for tests with a ManualClock.
+    // is queued or in progress (the events of the runs that ended included).
+    // Meant for tests with a ManualClock.
     void wait_idle();
 
     // Dead letters: runs that gave up.

@@ -3,12 +3,9 @@
 // same sagas.
 #include <catch2/catch.hpp>
 
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <filesystem>
-#include <random>
 
+#include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 #include "txflow/store/wal_store.hpp"
 
@@ -18,17 +15,11 @@ using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
+using txflow::test_support::quiet_logger;
+using txflow::test_support::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path = fs::temp_directory_path() / ("txflow-saga-wal-" + std::to_string(std::random_device{}()));
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 // Runs while the scheduler's snapshots delete segments: a file listed but
 // gone by the time its size is read counts as empty.
@@ -50,17 +41,13 @@ std::shared_ptr<txflow::store::WalStore> open_wal(const fs::path& dir) {
 }
 
 SchedulerOptions options(std::shared_ptr<txflow::store::Store> store) {
-    return SchedulerOptions{}
-        .workers(2)
-        .logger(std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()))
-        .store(std::move(store))
-        .snapshot_every(32 << 10);
+    return SchedulerOptions{}.workers(2).logger(quiet_logger()).store(std::move(store)).snapshot_every(32 << 10);
 }
 
 }  // namespace
 
 TEST_CASE("a steady saga load keeps the WAL directory bounded; a restart sees the same sagas", "[saga][wal]") {
-    TempDir dir;
+    TempDir dir{"saga-wal"};
     auto saga = Saga("steady")
                     .step(
                         "a", [](StepContext& ctx) { ctx.data()["a"] = std::string(64, 'x'); }, [](StepContext&) {})
