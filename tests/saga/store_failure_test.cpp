@@ -8,10 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <map>
-#include <mutex>
 #include <thread>
 
+#include "support/ledger.hpp"
+#include "support/recorders.hpp"
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 #include "txflow/store/memory_store.hpp"
@@ -26,6 +26,8 @@ using txflow::saga::StepContext;
 using txflow::store::Ok;
 using txflow::store::StoreError;
 using txflow::store::StoreResult;
+using txflow::test::Ledger;
+using txflow::test_support::EventRecorder;
 using txflow::test_support::eventually;
 using txflow::test_support::quiet_logger;
 
@@ -66,34 +68,6 @@ private:
     std::shared_ptr<txflow::store::MemoryStore> inner_;
 };
 
-struct Alerts : txflow::Listener {
-    std::mutex mutex;
-    std::vector<std::pair<std::string, std::string>> rows;  // detail, error
-    void on_event(const txflow::Event& e) override {
-        if (e.kind != EventKind::alert) return;
-        const std::lock_guard lock(mutex);
-        rows.emplace_back(std::string(e.detail), std::string(e.error));
-    }
-    std::size_t size() {
-        const std::lock_guard lock(mutex);
-        return rows.size();
-    }
-};
-
-// Calls per idempotency key.
-struct Calls {
-    std::mutex mutex;
-    std::map<std::string, int> by_key;
-    void add(std::string_view key) {
-        const std::lock_guard lock(mutex);
-        ++by_key[std::string(key)];
-    }
-    int of(const std::string& key) {
-        const std::lock_guard lock(mutex);
-        return by_key.count(key) != 0 ? by_key[key] : 0;
-    }
-};
-
 }  // namespace
 
 TEST_CASE("a store failure mid-saga stops it before the next step, with an alert; a restart finishes it",
@@ -102,40 +76,41 @@ TEST_CASE("a store failure mid-saga stops it before the next step, with an alert
     INFO((sync_fails ? "fdatasync fails" : "the write fails"));
     auto inner = std::make_shared<txflow::store::MemoryStore>();
     auto faulty = std::make_shared<FaultyStore>(inner);
-    Calls calls;
+    Ledger calls;  // effects per idempotency key
     auto make = [&](FaultyStore* break_it) {
         return Saga("pay")
             .step(
                 "reserve",
                 [&calls, break_it, sync_fails](StepContext& ctx) {
-                    calls.add(ctx.idempotency_key());
+                    calls.apply(ctx.idempotency_key(), 1);
                     // The disk goes bad while the first step runs.
                     if (break_it != nullptr) (sync_fails ? break_it->fail_sync : break_it->fail_submit) = true;
                 },
                 [](StepContext&) {})
-            .step("charge", [&calls](StepContext& ctx) { calls.add(ctx.idempotency_key()); })
+            .step("charge", [&calls](StepContext& ctx) { calls.apply(ctx.idempotency_key(), 1); })
             .no_compensation()
             .build();
     };
     auto capture = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
     {
-        auto alerts = std::make_shared<Alerts>();
+        auto events = std::make_shared<EventRecorder>();
         Scheduler first(SchedulerOptions{}
                             .workers(2)
                             .logger(std::make_shared<spdlog::logger>("test", capture))
-                            .listener(alerts)
+                            .listener(events)
                             .store(faulty));
         first.start();
         auto saga = make(faulty.get());
         auto h = first.start_saga(saga, nlohmann::json::object(), "order-1");
         REQUIRE(eventually([&] { return h.info()->stalled; }));
-        REQUIRE(eventually([&] { return alerts->size() == 1; }));
-        CHECK(alerts->rows[0].first == "stalled");
-        CHECK_THAT(alerts->rows[0].second, Catch::Contains("injected"));
+        REQUIRE(eventually([&] { return events->of(EventKind::alert).size() == 1; }));
+        const auto alert = events->of(EventKind::alert)[0];
+        CHECK(alert.detail == "stalled");
+        CHECK_THAT(alert.error, Catch::Contains("injected"));
         const auto info = h.info();
         CHECK(info->state == State::running);           // what the store holds
         CHECK(info->steps[1].state == State::pending);  // never started
-        CHECK(calls.of("order-1/charge") == 0);
+        CHECK(calls.entries().count("order-1/charge") == 0);
         CHECK(h.wait(kWait)->stalled);  // a waiter is not left hanging
 
         // Sticky: a new saga cannot be recorded, so it is refused, not run.
@@ -161,9 +136,9 @@ TEST_CASE("a store failure mid-saga stops it before the next step, with an alert
     REQUIRE(info);
     CHECK(info->state == State::succeeded);
     CHECK_FALSE(info->stalled);
-    CHECK(calls.of("order-1/charge") == 1);
+    CHECK(calls.entries().at("order-1/charge").applied == 1);
     // A failed sync still left reserve's `succeeded` in the store: it does not
     // run again. A failed write did not: reserve runs again under the same key.
-    CHECK(calls.of("order-1/reserve") == (sync_fails ? 1 : 2));
-    CHECK(calls.by_key.size() == 2);  // no effect under another key
+    CHECK(calls.entries().at("order-1/reserve").applied == (sync_fails ? 1 : 2));
+    CHECK(calls.entries().size() == 2);  // no effect under another key
 }
