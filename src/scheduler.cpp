@@ -61,6 +61,14 @@ public:
         milliseconds jitter{0};
         std::uint32_t misfire_cap = 0;  // fire_all only
         QueueId queue = kDefaultQueue;  // set at registration only
+        std::uint64_t retries = 0;      // attempts after the first
+        std::uint64_t skips = 0;        // runs that ended skipped, and coalesced fires
+        std::uint32_t queued = 0;       // coalescing jobs only: runs queued, not yet started
+        // cron/at: the fires queued and not yet done (their first attempt has
+        // not ended), oldest first, and the fire the store last recorded as
+        // done: every fire up to it ran, or was reported missed.
+        std::vector<std::int64_t> open_fires;
+        std::int64_t recorded_fire = kNoTime;
     };
     static constexpr std::int64_t kNoTime = INT64_MIN;
     static constexpr std::uint8_t kLongName = 0xFF;  // the tail starts with a uint32 length
@@ -153,7 +161,9 @@ public:
     Outcome last_outcome : 3 = Outcome::none;
     bool paused : 1 = false;
     bool removed : 1 = false;
-    bool done : 1 = false;  // one-shot job that has fired
+    bool done : 1 = false;          // one-shot job that has fired
+    bool skip_overlap : 1 = false;  // skip_if_running(): fixed at registration
+    bool coalesce : 1 = false;      // fixed at registration
 
 private:
     static constexpr std::uint8_t kPriorityMask = 0x3;
@@ -264,6 +274,7 @@ struct PendingRun {
     std::uint32_t attempt = 1;       // > 1: a retry of the same fire
     SteadyTime run_started{};        // retries: when attempt 1 started
     milliseconds previous_delay{0};  // retries: the wait before this attempt
+    bool fire = false;               // a cron/at fire, tracked in Extra::open_fires until done
 };
 
 // What a timer of TimerHeap (retries, deadlines) stands for; its payload is
@@ -436,11 +447,12 @@ struct Scheduler::Impl {
     std::unordered_map<std::string, QueueId> queues;
     bool started = false;
     bool stopping = false;
+    bool timer_exited = false;
+    std::size_t queued_runs = 0;  // runs submitted and not yet taken by a worker
     bool cancel_queued = false;
     bool wake = false;
     std::uint64_t seen_generation = 0;
     std::size_t inflight = 0;
-    std::size_t dropped_queued = 0;
     SteadyTime last_steady{};
     WallTime last_wall{};
     std::mt19937_64 rng;
@@ -714,6 +726,7 @@ struct Scheduler::Impl {
     void restore(JobState& j) {
         const std::string name(j.name());
         if (auto it = recovered_fires.find(name); it != recovered_fires.end()) {
+            j.extra_state().recorded_fire = to_ms(it->second);
             if (auto* c = j.cron()) {
                 c->last_fire = it->second;
                 c->catch_up_from = it->second;
@@ -737,10 +750,57 @@ struct Scheduler::Impl {
         }
     }
 
-    void queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs) {
+    // fire: a cron/at fire, done (and recorded as such) once its first
+    // attempt ends. False for trigger_now() and dead-letter re-runs.
+    void queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs, bool fire = false) {
+        if (j.coalesce) {
+            auto& queued = j.extra_state().queued;
+            if (queued > 0) {
+                ++j.extra->skips;
+                log.debug("job '{}': fire at {} coalesced (a run is already queued)", j.name(),
+                          cron::to_rfc3339(scheduled, cron::Zone::utc()));
+                Event e = event(EventKind::skipped, j.name(), scheduled);
+                e.count = 1;
+                e.detail = "coalesced";
+                defer(e);
+                return;
+            }
+            ++queued;
+        }
         ++inflight;
+        ++queued_runs;
         ++j.pending;
-        runs.push_back({&j, scheduled});
+        if (fire) j.extra_state().open_fires.push_back(to_ms(scheduled));
+        runs.push_back({&j, scheduled, 1, SteadyTime{}, milliseconds{0}, fire});
+    }
+
+    // ---- which fires are done (kill -9 safety)
+    // A fire is done when its first attempt has ended (a retry then waits in
+    // the store, a saga started by it is durable) or when it was reported
+    // (missed, skipped, rejected, dropped). The store keeps a watermark per
+    // job: every fire up to it is done. A fire queued but not done when the
+    // process dies lies after the watermark, so recovery runs it again or
+    // reports it missed, per the job's misfire policy.
+    // Returns the record's seq to sync (outside the mutex), or 0.
+    std::uint64_t fire_done(JobState& j, WallTime fire) {
+        auto& open = j.extra_state().open_fires;
+        if (auto it = std::find(open.begin(), open.end(), to_ms(fire)); it != open.end()) open.erase(it);
+        return record_fires_done(j);
+    }
+    std::uint64_t record_fires_done(JobState& j) {
+        auto& x = j.extra_state();
+        std::int64_t done = kNoFire;
+        if (!x.open_fires.empty()) done = x.open_fires.front() - 1;  // every fire before the oldest open one
+        else if (const auto* c = j.cron(); c && c->last_fire) done = to_ms(*c->last_fire);
+        else if (j.kind == Trigger::Kind::at && j.done) done = to_ms(j.at());
+        if (done == kNoFire || (x.recorded_fire != JobState::kNoTime && done <= x.recorded_fire)) return 0;
+        x.recorded_fire = done;
+        auto seq = journal.submit(store::RecordType::job_fired, store::JobFired{std::string(j.name()), done});
+        return seq ? *seq : 0;
+    }
+    static constexpr std::int64_t kNoFire = JobState::kNoTime;
+    void sync_record(std::uint64_t seq) {
+        if (seq != 0) (void)journal.sync(seq);
     }
 
     // ---- retries and deadlines (TimerHeap, payload: AuxTimer*)
@@ -795,6 +855,7 @@ struct Scheduler::Impl {
                 (void)journal.submit(store::RecordType::retry_done, store::RetryDone{t.retry->id});
                 retries.erase(t.retry->self);
                 ++inflight;  // pending was kept while waiting
+                ++queued_runs;
                 runs.push_back(run);
                 return;
             }
@@ -867,35 +928,35 @@ struct Scheduler::Impl {
                 const std::uint64_t missed =
                     static_cast<std::uint64_t>(std::count_if(fires.begin(), fires.end(), late)) +
                     (total - fires.size());
+                constexpr bool fire = true;
                 if (missed == 0) {
-                    for (auto f : fires) queue_run(j, f, runs);
+                    for (auto f : fires) queue_run(j, f, runs, fire);
                 } else {
                     switch (j.misfire_mode) {
                         case Misfire::Mode::fire_once:
-                            queue_run(j, fires.back(), runs);
+                            queue_run(j, fires.back(), runs, fire);
                             if (total > 1) note_misfire(j, fires.front(), total - 1, false);
                             break;
                         case Misfire::Mode::skip:
                             for (auto f : fires)
-                                if (!late(f)) queue_run(j, f, runs);
+                                if (!late(f)) queue_run(j, f, runs, fire);
                             note_misfire(j, fires.front(), missed, true);
                             break;
                         case Misfire::Mode::fire_all: {
                             const std::size_t n = std::min<std::size_t>(fires.size(), j.misfire_cap());
-                            for (std::size_t i = 0; i < n; ++i) queue_run(j, fires[i], runs);
+                            for (std::size_t i = 0; i < n; ++i) queue_run(j, fires[i], runs, fire);
                             if (total > n) note_misfire(j, fires[n], total - n, false);
                             break;
                         }
                     }
                 }
                 if (auto* c = j.cron()) c->last_fire = fires.back();
-                // Not synced here (the timer thread must not wait for a disk):
-                // the store flushes it within its loss window, and a fire lost
-                // in a crash is at worst run once more by the misfire policy.
-                (void)journal.submit(store::RecordType::job_fired,
-                                     store::JobFired{std::string(j.name()), to_ms(fires.back())});
-                j.set_next_wall(std::nullopt);
                 if (j.kind == Trigger::Kind::at) j.done = true;
+                // Fires reported rather than queued are done now; queued ones
+                // when their run ends. Not synced here (the timer thread must
+                // not wait for a disk): a report lost in a crash is made again.
+                (void)record_fires_done(j);
+                j.set_next_wall(std::nullopt);
                 arm(j, now_s, now_w);
                 return;
             }
@@ -938,10 +999,10 @@ struct Scheduler::Impl {
             task.queue = r.job->queue();
             task.run = [this, r] { run_job(r); };
             if (may_drop) {
-                task.dropped = [this, job = r.job, scheduled = r.scheduled] {
-                    emit(event(EventKind::dropped, job->name(), scheduled));
-                    log.warn("job '{}': run dropped, backlog full", job->name());
-                    finish_unstarted(*job);
+                task.dropped = [this, r] {
+                    emit(event(EventKind::dropped, r.job->name(), r.scheduled));
+                    log.warn("job '{}': run dropped, backlog full", r.job->name());
+                    finish_unstarted(r);
                 };
             }
             const auto result = executor.submit(std::move(task));
@@ -949,19 +1010,28 @@ struct Scheduler::Impl {
                 emit(event(EventKind::rejected, r.job->name(), r.scheduled));
                 log.warn("job '{}': run rejected ({})", r.job->name(),
                          result == SubmitResult::stopped ? "executor stopped" : "backlog full");
-                finish_unstarted(*r.job);
+                finish_unstarted(r);
             }
         }
         runs.clear();
     }
 
-    void finish_unstarted(JobState& j) {
+    // A run that was rejected or dropped: reported, so its fire is done.
+    void finish_unstarted(const PendingRun& r) {
         JobState* dead = nullptr;
+        std::uint64_t seq = 0;
         {
             const std::lock_guard lock(mutex);
-            dead = release_run(j);
+            leave_queue(*r.job);
+            if (r.fire && r.attempt == 1) seq = fire_done(*r.job, r.scheduled);
+            dead = release_run(*r.job);
         }
+        sync_record(seq);
         JobState::destroy(dead);
+    }
+    void leave_queue(JobState& j) {
+        --queued_runs;
+        if (j.coalesce) --j.extra->queued;
     }
 
     void unlink_active(ActiveRun* run) {
@@ -993,20 +1063,29 @@ struct Scheduler::Impl {
         active.stuck_check.run = &active;
         std::uint64_t run_number = 0;
         std::uint64_t seed = 0;
+        bool overlapping = false;
         {
             std::unique_lock lock(mutex);
+            leave_queue(j);
+            // A run cancelled at stop() is not done: its fire stays open in
+            // the store, for the next start's misfire policy.
             if (j.removed || cancel_queued) {
-                if (cancel_queued) ++dropped_queued;
                 JobState* dead = release_run(j);
                 lock.unlock();
                 JobState::destroy(dead);
                 return;
             }
             if (r.attempt == 1) ++j.run_count;
+            else ++j.extra_state().retries;
             run_number = j.run_count;
             seed = rng();
+            overlapping = j.skip_overlap && has_active_run(j);
             active.next = active_runs;
             active_runs = &active;
+        }
+        if (overlapping) {
+            end_run(r, active, nullptr, Outcome::skipped, "previous run still running", {});
+            return;
         }
         JobContext ctx(j.name(), scheduled, stop.get_token(), run_number, clock);
         Scheduler::prepare_attempt(ctx, r.attempt, r.attempt == 1 ? ctx.attempt_started() : r.run_started,
@@ -1017,35 +1096,53 @@ struct Scheduler::Impl {
         Event start_event = event(EventKind::started, j.name(), scheduled);
         start_event.attempt = r.attempt;
         emit(start_event);
+        auto [outcome, error, duration] = call_job(j, ctx, stop);
+        end_run(r, active, &ctx, outcome, std::move(error), duration);
+    }
+
+    struct Ended {
         Outcome outcome = Outcome::succeeded;
         std::string error;
+        std::chrono::steady_clock::duration duration{};
+    };
+    Ended call_job(JobState& j, JobContext& ctx, const std::stop_source& stop) {
+        Ended r;
         const auto t0 = std::chrono::steady_clock::now();
         try {
             j.fn(ctx);
             if (ctx.failure_reported()) {
-                outcome = Outcome::failed;
-                error = *ctx.failure_reported();
+                r.outcome = Outcome::failed;
+                r.error = *ctx.failure_reported();
             } else if (ctx.skip_reported()) {
-                outcome = Outcome::skipped;
-                error = *ctx.skip_reported();
+                r.outcome = Outcome::skipped;
+                r.error = *ctx.skip_reported();
             }
         } catch (const TimeoutError& e) {
-            outcome = Outcome::timed_out;
-            error = e.what();
+            r.outcome = Outcome::timed_out;
+            r.error = e.what();
         } catch (const SkipRun& e) {
-            outcome = Outcome::skipped;
-            error = e.what();
+            r.outcome = Outcome::skipped;
+            r.error = e.what();
         } catch (const std::exception& e) {
-            outcome = Outcome::failed;
-            error = e.what();
+            r.outcome = Outcome::failed;
+            r.error = e.what();
         } catch (...) {
-            outcome = Outcome::failed;
-            error = "unknown exception";
+            r.outcome = Outcome::failed;
+            r.error = "unknown exception";
         }
-        const auto duration = std::chrono::steady_clock::now() - t0;
-        if (outcome == Outcome::succeeded && stop.stop_requested()) outcome = Outcome::cancelled;
+        r.duration = std::chrono::steady_clock::now() - t0;
+        if (r.outcome == Outcome::succeeded && stop.stop_requested()) r.outcome = Outcome::cancelled;
+        return r;
+    }
+
+    // The attempt r ended (ctx is null when it never ran: an overlap skip).
+    void end_run(const PendingRun& r, ActiveRun& active, JobContext* ctx, Outcome outcome, std::string error,
+                 std::chrono::steady_clock::duration duration) {
+        JobState& j = *r.job;
+        const WallTime scheduled = r.scheduled;
         if (outcome == Outcome::failed || outcome == Outcome::timed_out)
             log.error("job '{}' attempt {} {}: {}", j.name(), r.attempt, to_string(outcome), error);
+        else if (outcome == Outcome::skipped) log.debug("job '{}' skipped: {}", j.name(), error);
         else
             log.debug("job '{}' finished in {} us", j.name(),
                       std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
@@ -1061,25 +1158,29 @@ struct Scheduler::Impl {
         std::optional<milliseconds> retry_delay;
         JobState* dead = nullptr;
         bool events_pending = false;
+        std::uint64_t fire_seq = 0;
         {
             const std::lock_guard lock(mutex);
             unlink_active(&active);
+            idle_cv.notify_all();  // stop() waits for the runs it asked to stop
             disarm_aux(active.deadline);
             disarm_aux(active.stuck_check);
             if (active.stuck) --stuck;
             j.last_outcome = outcome;
+            if (outcome == Outcome::skipped) ++j.extra_state().skips;
             if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = error;
-            if (failed && ctx.retry_requested() && !j.removed && !stopping) {
-                retry_delay = *ctx.retry_requested();
-                schedule_retry(PendingRun{&j, scheduled, r.attempt + 1, ctx.run_started(), *retry_delay}, *retry_delay);
+            if (ctx != nullptr && failed && ctx->retry_requested() && !j.removed && !stopping) {
+                retry_delay = *ctx->retry_requested();
+                schedule_retry(PendingRun{&j, scheduled, r.attempt + 1, ctx->run_started(), *retry_delay},
+                               *retry_delay);
                 Event e = event(EventKind::retrying, j.name(), scheduled);
                 e.attempt = r.attempt + 1;
                 e.delay = *retry_delay;
                 e.error = error;
                 defer(e);
-            } else if (failed && ctx.dead_letter_requested()) {
-                dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()),        scheduled,
-                                         r.attempt,          *ctx.dead_letter_requested(), clock.wall_now()};
+            } else if (ctx != nullptr && failed && ctx->dead_letter_requested()) {
+                dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()),         scheduled,
+                                         r.attempt,          *ctx->dead_letter_requested(), clock.wall_now()};
                 dead_letters.push_back(*dead_letter);
                 (void)journal.submit(
                     store::RecordType::dead_letter,
@@ -1090,6 +1191,8 @@ struct Scheduler::Impl {
                 e.error = dead_letter->error;
                 defer(e);
             }
+            // After the retry record: once the fire counts as done, its retry is in the store.
+            if (r.fire && r.attempt == 1) fire_seq = fire_done(j, scheduled);
             if (!retry_delay && j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {
                 const auto now_s = clock.steady_now();
                 j.set_next_steady(now_s + j.period());
@@ -1098,11 +1201,12 @@ struct Scheduler::Impl {
             // With events to deliver, the run stays in flight until they are:
             // wait_idle() then means every event of the run has been seen.
             events_pending = !deferred.empty();
-            if (!events_pending) dead = release_run(j);
+            if (!events_pending && fire_seq == 0) dead = release_run(j);
         }
         if (dead_letter)
             log.error("job '{}' gave up after {} attempt(s): {}", j.name(), dead_letter->attempts, dead_letter->error);
-        if (events_pending) {
+        if (events_pending || fire_seq != 0) {
+            sync_record(fire_seq);  // on this worker: never on the timer thread
             flush_events();
             const std::lock_guard lock(mutex);
             dead = release_run(j);
@@ -1166,6 +1270,20 @@ struct Scheduler::Impl {
             }
             wake = false;
         }
+        timer_exited = true;
+        idle_cv.notify_all();
+    }
+
+    // The jobs (once each) with a run in progress, removed ones aside (they
+    // were asked to stop when removed).
+    std::vector<std::string> running_job_names() const {
+        std::vector<std::string> names;
+        for (const ActiveRun* r = active_runs; r != nullptr; r = r->next) {
+            const std::string_view name = r->job->name();
+            if (!r->job->removed && std::find(names.begin(), names.end(), name) == names.end())
+                names.emplace_back(name);
+        }
+        return names;
     }
 
     bool idle_now() const {
@@ -1193,11 +1311,14 @@ struct Scheduler::Impl {
                 clock.wall_now() + std::chrono::duration_cast<milliseconds>(j.next_steady() - clock.steady_now());
         }
         info.last_outcome = j.last_outcome;
+        info.run_count = j.run_count;
+        info.attempt_count = j.run_count;
         if (j.extra) {
             info.last_error = j.extra->last_error;
             info.misfire_count = j.extra->misfire_count;
+            info.attempt_count += j.extra->retries;
+            info.skip_count = j.extra->skips;
         }
-        info.run_count = j.run_count;
         info.paused = j.paused;
         info.running = has_active_run(j);
         return info;
@@ -1249,44 +1370,60 @@ void Scheduler::start_locked() {
 }
 
 StopReport Scheduler::stop(milliseconds drain_deadline) {
+    Impl& im = *impl_;
     StopReport report;
+    const auto deadline = std::chrono::steady_clock::now() + drain_deadline;
     std::jthread timer_thread;
     {
-        const std::lock_guard lock(impl_->mutex);
-        if (impl_->stopping) return report;
-        impl_->stopping = true;
-        impl_->notify_timer();
+        const std::lock_guard lock(im.mutex);
+        if (im.stopping) return report;
+        im.stopping = true;
+        im.notify_timer();
         // Taken under the mutex: start() writes it under the mutex too.
-        timer_thread = std::move(impl_->timer_thread);
+        timer_thread = std::move(im.timer_thread);
     }
-    if (timer_thread.joinable()) timer_thread.join();
-    std::unique_lock lock(impl_->mutex);
-    const auto deadline = std::chrono::steady_clock::now() + drain_deadline;
-    report.drained = impl_->idle_cv.wait_until(lock, deadline, [&] { return impl_->inflight == 0; });
+    std::unique_lock lock(im.mutex);
+    if (timer_thread.joinable()) {
+        // The timer thread ends at once, unless it waits in a submit under
+        // OverflowPolicy::block: at the deadline the executor stops taking
+        // tasks, which releases it.
+        if (!im.idle_cv.wait_until(lock, deadline, [&] { return im.timer_exited; })) {
+            lock.unlock();
+            im.executor.request_shutdown();
+            lock.lock();
+        }
+        lock.unlock();
+        timer_thread.join();
+        lock.lock();
+    }
+    report.drained = im.idle_cv.wait_until(lock, deadline, [&] { return im.inflight == 0; });
     if (!report.drained) {
         lock.unlock();
-        impl_->engine.on_stop();  // sagas stop at the next step; a durable store resumes them
+        im.engine.on_stop();  // sagas stop at the next step; a durable store resumes them
         lock.lock();
-        impl_->cancel_queued = true;
-        // Removed jobs were asked to stop already and are not reported.
-        for (ActiveRun* r = impl_->active_runs; r != nullptr; r = r->next) {
-            const std::string_view name = r->job->name();
-            if (!r->job->removed &&
-                std::find(report.still_running.begin(), report.still_running.end(), name) == report.still_running.end())
-                report.still_running.emplace_back(name);
-            r->stop->request_stop();
+        im.cancel_queued = true;
+        report.dropped_queued = im.queued_runs;  // each returns at once when a worker takes it
+        std::vector<std::string> asked = im.running_job_names();
+        for (ActiveRun* r = im.active_runs; r != nullptr; r = r->next) r->stop->request_stop();
+        (void)im.idle_cv.wait_for(lock, im.options.stop_grace_, [&] { return im.inflight == 0; });
+        report.still_running = im.running_job_names();
+        for (auto& name : asked) {
+            if (std::find(report.still_running.begin(), report.still_running.end(), name) == report.still_running.end())
+                report.stopped_on_request.push_back(std::move(name));
         }
         for (const auto& name : report.still_running)
-            logger_->warn("stop: job '{}' still running after the drain deadline; stop requested", name);
+            logger_->warn("stop: job '{}' still running {} ms after the stop request; left running", name,
+                          im.options.stop_grace_.count());
     }
     // Retries waiting on the timer will not fire any more.
-    const auto dead = impl_->drop_retries(nullptr);
+    const auto dead = im.drop_retries(nullptr);
+    const bool idle = im.inflight == 0;
     lock.unlock();
     for (JobState* j : dead) JobState::destroy(j);
-    impl_->engine.on_stop();
-    impl_->executor.shutdown();  // queued runs see cancel_queued and return at once
-    lock.lock();
-    report.dropped_queued = impl_->dropped_queued;
+    im.engine.on_stop();
+    // Joining would wait for whatever still runs; the destructor does that.
+    if (idle) im.executor.shutdown();
+    else im.executor.request_shutdown();
     return report;
 }
 
@@ -1503,6 +1640,9 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     const Misfire misfire = b.misfire_.value_or(impl_->options.misfire_);
     j->misfire_mode = misfire.mode;
     if (misfire.mode == Misfire::Mode::fire_all) j->extra_state().misfire_cap = misfire.cap;
+    j->skip_overlap = b.skip_if_running_;
+    j->coalesce = b.coalesce_;
+    if (b.coalesce_) (void)j->extra_state();
 
     const std::lock_guard lock(impl_->mutex);
     if (impl_->stopping) throw ScheduleError(fmt::format("job '{}': the scheduler is stopping", b.name_));
@@ -1582,7 +1722,7 @@ JobBuilder& JobBuilder::timeout(milliseconds limit) {
 }
 
 JobBuilder& JobBuilder::skip_if_running() {
-    steps_.push_back({policies::skip_if_running()});
+    skip_if_running_ = true;  // checked by the scheduler before the run starts
     return *this;
 }
 

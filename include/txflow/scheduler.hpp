@@ -126,6 +126,12 @@ public:
         default_wrappers_.push_back(std::move(w));
         return *this;
     }
+    // How long stop(d) waits, after the drain deadline d, for the runs it asked
+    // to stop; it returns after d + grace at the latest, whatever jobs do.
+    SchedulerOptions& stop_grace(std::chrono::milliseconds g) {
+        stop_grace_ = g;
+        return *this;
+    }
     // How long past its deadline a stopped attempt may run before it counts as stuck.
     SchedulerOptions& stuck_after(std::chrono::milliseconds d) {
         stuck_after_ = d;
@@ -173,6 +179,7 @@ private:
     std::uint64_t seed_ = 0;  // 0: from std::random_device
     std::vector<Wrapper> default_wrappers_;
     std::chrono::milliseconds stuck_after_{1000};
+    std::chrono::milliseconds stop_grace_{250};
     std::shared_ptr<store::Store> store_;
     std::chrono::milliseconds saga_retention_{std::chrono::hours(24)};
     std::uint64_t snapshot_every_ = std::uint64_t{16} << 20;
@@ -255,16 +262,25 @@ struct JobInfo {
     std::optional<WallTime> next_fire;
     Outcome last_outcome = Outcome::none;
     std::string last_error;
-    std::uint64_t run_count = 0;
-    std::uint64_t misfire_count = 0;
+    std::uint64_t run_count = 0;      // runs (fires and triggers); a retried run counts once
+    std::uint64_t attempt_count = 0;  // attempts: run_count plus every retry
+    std::uint64_t skip_count = 0;     // runs that ended skipped (overlap, rate limit, ...)
+    std::uint64_t misfire_count = 0;  // fires missed or skipped by the misfire policy
     bool paused = false;
     bool running = false;
 };
 
+// What stop(d) found. At the deadline d the jobs still running are asked to
+// stop; stop() then waits at most SchedulerOptions::stop_grace for them and
+// returns, whether they complied or not.
 struct StopReport {
-    bool drained = true;                     // everything finished before the deadline
-    std::vector<std::string> still_running;  // jobs that ignored the stop request
-    std::size_t dropped_queued = 0;          // queued runs that never started
+    bool drained = true;  // everything finished before the deadline
+    // Running at the deadline, and ended within the grace after the request.
+    std::vector<std::string> stopped_on_request;
+    // Still running when stop() returned (they ignored the request, or need
+    // longer than the grace). The destructor waits for them.
+    std::vector<std::string> still_running;
+    std::size_t dropped_queued = 0;  // queued runs that never started
 };
 
 // A run that gave up: retries exhausted, or a failure the retry policy does
@@ -359,12 +375,22 @@ public:
         misfire_ = m;
         return *this;
     }
+    // At most one run of this job waits in the queue: a fire that finds one
+    // already waiting (a saturated queue, a slow job) is not queued but
+    // reported `skipped` (detail "coalesced"). Keeps a fixed-rate job feeding
+    // a busy queue from building an unbounded backlog.
+    JobBuilder& coalesce() {
+        coalesce_ = true;
+        return *this;
+    }
 
     // Policies, outermost first (see txflow/policy/policy.hpp).
     JobBuilder& recover();
     JobBuilder& retry(retry::Policy policy);
     // Per attempt when placed inside retry (after it), the whole run when outside (before it).
     JobBuilder& timeout(std::chrono::milliseconds limit);
+    // A fire that finds a run of this job still going ends `skipped` at once,
+    // without a `started` event ("previous run still running").
     JobBuilder& skip_if_running();
     JobBuilder& delay_if_running();
     JobBuilder& circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback = {});
@@ -396,6 +422,8 @@ private:
     std::string queue_;
     std::chrono::milliseconds jitter_{0};
     std::optional<Misfire> misfire_;
+    bool coalesce_ = false;
+    bool skip_if_running_ = false;
     struct Step {
         Wrapper wrapper;  // empty for timeout: built at run()
         bool is_retry = false;
@@ -409,12 +437,20 @@ public:
     explicit Scheduler(SchedulerOptions options = {});
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
-    ~Scheduler();  // stop(0s): asks running jobs to stop, waits for them
+    // stop(0s), then waits for every run still going: a job that ignores its
+    // stop token keeps the destructor waiting (never stop() itself).
+    ~Scheduler();
 
     [[nodiscard]] JobBuilder job(std::string name) { return JobBuilder(*this, std::move(name)); }
     [[nodiscard]] std::optional<JobHandle> find(std::string_view name);
 
     void start();
+    // Stops firing, lets queued and running runs finish until drain_deadline,
+    // then cancels the queued ones and requests stop on the running ones'
+    // stop tokens, waits up to SchedulerOptions::stop_grace for them and
+    // returns: within drain_deadline + stop_grace (plus scheduling noise),
+    // whatever the jobs do. Runs that ignore the request go on in the
+    // background (StopReport::still_running); the destructor joins them.
     StopReport stop(std::chrono::milliseconds drain_deadline);
 
     [[nodiscard]] std::vector<JobInfo> jobs() const;

@@ -199,6 +199,9 @@ Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, Daem
     so.logger(d.logger_);
     so.listener(std::make_shared<EventLogger>(d.logger_));
     so.store(d.store_);
+    // A command asked to stop gets SIGTERM, then SIGKILL after kill_grace:
+    // stop() waits that long for it before reporting it still running.
+    so.stop_grace(d.options_.kill_grace + std::chrono::seconds(1));
     if (d.options_.clock != nullptr) so.clock(*d.options_.clock);
     d.scheduler_ = std::make_unique<Scheduler>(std::move(so));
 
@@ -396,10 +399,13 @@ StopReport Daemon::stop(milliseconds drain) {
     if (report.drained) {
         logger_->info("stopped");
     } else {
-        logger_->warn("stopped after the drain deadline: {} still running, {} queued run(s) dropped",
-                      report.still_running.empty() ? std::string("none")
-                                                   : fmt::format("{}", fmt::join(report.still_running, ", ")),
-                      report.dropped_queued);
+        const auto list = [](const std::vector<std::string>& jobs) {
+            return jobs.empty() ? std::string("none") : fmt::format("{}", fmt::join(jobs, ", "));
+        };
+        logger_->warn(
+            "stopped after the drain deadline: {} stopped on request, {} still running, {} queued run(s) "
+            "dropped",
+            list(report.stopped_on_request), list(report.still_running), report.dropped_queued);
     }
     return report;
 }

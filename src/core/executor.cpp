@@ -555,19 +555,22 @@ void Executor::wait_idle() {
     --im.idle_waiters;
 }
 
+void Executor::request_shutdown() {
+    Impl& im = *impl_;
+    const std::lock_guard lock(im.mutex);
+    im.stopping = true;
+    {
+        const std::lock_guard il(im.inbox_mutex);
+        im.inbox_stopping = true;
+    }
+    im.signal(true);
+    im.space_cv.notify_all();
+}
+
 void Executor::shutdown() {
     Impl& im = *impl_;
     const std::lock_guard join_lock(im.join_mutex);
-    {
-        const std::lock_guard lock(im.mutex);
-        im.stopping = true;
-        {
-            const std::lock_guard il(im.inbox_mutex);
-            im.inbox_stopping = true;
-        }
-        im.signal(true);
-        im.space_cv.notify_all();
-    }
+    request_shutdown();
     for (auto& t : im.threads) {
         if (t.joinable()) t.join();
     }

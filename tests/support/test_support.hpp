@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,6 +59,24 @@ struct TempDir {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
     }
+};
+
+// A gate that jobs wait at, held shut until a test opens it (or goes out of
+// scope). Jobs capture `opened` by value; declare the Gate after the
+// scheduler, so that on an early exit it opens before the scheduler's
+// destructor waits for those jobs.
+struct Gate {
+    std::promise<void> promise;
+    std::shared_future<void> opened = promise.get_future().share();
+    bool is_open = false;
+    void open() {
+        if (!is_open) promise.set_value();
+        is_open = true;
+    }
+    Gate() = default;
+    Gate(const Gate&) = delete;
+    Gate& operator=(const Gate&) = delete;
+    ~Gate() { open(); }
 };
 
 // Polls `pred` every `poll` until it holds (true) or `timeout` has passed (false).

@@ -77,6 +77,11 @@ public:
     // Stops accepting tasks, lets queued ones run, joins the workers.
     // Idempotent and safe from several threads; must not be called from a task.
     void shutdown();
+    // The first half of shutdown(), without the join: stops accepting tasks
+    // and wakes blocked submitters; workers exit once the backlog is empty and
+    // their task returns. Never blocks, so a caller bounded by a deadline can
+    // leave a hung task behind (shutdown() or the destructor joins it later).
+    void request_shutdown();
 
     [[nodiscard]] std::size_t queued() const;
     [[nodiscard]] std::size_t running() const;

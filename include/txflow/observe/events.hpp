@@ -16,7 +16,7 @@ enum class EventKind : std::uint8_t {
     started,
     finished,       // outcome and duration set
     misfired,       // a fire was missed (clock jump, pause, down time); count says how many
-    skipped,        // a fire was not run (misfire policy skip)
+    skipped,        // a fire was not run (misfire policy skip; detail "coalesced": a run already waited)
     rejected,       // the executor's backlog refused the run
     dropped,        // the executor's backlog evicted a queued run (drop_oldest)
     retrying,       // an attempt failed; attempt + 1 is armed (delay holds the wait)

@@ -1,0 +1,147 @@
+// stop(d) keeps its deadline whatever the jobs do: a job that ignores its
+// stop token is reported and left running (the destructor joins it), a job
+// that honours the request is reported as stopped, queued runs are counted.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <thread>
+
+#include "support/test_support.hpp"
+#include "txflow/scheduler.hpp"
+
+using namespace std::chrono_literals;
+using txflow::JobContext;
+using txflow::Scheduler;
+using txflow::SchedulerOptions;
+using txflow::test_support::eventually;
+using txflow::test_support::Gate;
+using txflow::test_support::quiet_logger;
+using Strings = std::vector<std::string>;
+
+TEST_CASE("stop(d) returns by d + grace when a job ignores its stop token", "[scheduler][stop]") {
+    std::atomic<bool> entered{false};
+    std::atomic<bool> ended{false};
+    auto sched = std::make_unique<Scheduler>(SchedulerOptions{}.workers(2).logger(quiet_logger()).stop_grace(100ms));
+    Gate gate;
+    auto stubborn = sched->job("stubborn").after(0ms).run([&, opened = gate.opened](JobContext&) {
+        entered = true;
+        opened.wait();  // never looks at its stop token
+        ended = true;
+    });
+    sched->start();
+    REQUIRE(eventually([&] { return entered.load(); }));
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto report = sched->stop(300ms);
+    const auto took = std::chrono::steady_clock::now() - t0;
+
+    CHECK_FALSE(report.drained);
+    CHECK(report.still_running == Strings{"stubborn"});
+    CHECK(report.stopped_on_request.empty());
+    CHECK_FALSE(ended.load());
+    // 300 ms + 100 ms grace; the bound leaves room for a loaded machine but
+    // not for the job's own run, which never ends until the gate opens.
+    CHECK(took >= 300ms);
+    CHECK(took < 3s);
+
+    gate.open();
+    sched.reset();  // the destructor joins the stubborn run
+    CHECK(ended.load());
+}
+
+TEST_CASE("stop returns as soon as the runs it asked have ended", "[scheduler][stop]") {
+    std::latch both_running{2};
+    Scheduler sched(SchedulerOptions{}.workers(2).logger(quiet_logger()).stop_grace(30s));
+    Gate gate;
+    sched.job("polite").after(0ms).run([&](JobContext& ctx) {
+        both_running.count_down();
+        while (!ctx.stop_token().stop_requested()) std::this_thread::sleep_for(1ms);
+    });
+    sched.job("slow").after(0ms).run([&, opened = gate.opened](JobContext&) {
+        both_running.count_down();
+        opened.wait();
+    });
+    sched.start();
+    both_running.wait();
+    // Released while stop() waits in its grace: both runs then end within it.
+    std::thread opener([&] {
+        std::this_thread::sleep_for(50ms);
+        gate.open();
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto report = sched.stop(0ms);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    opener.join();
+    CHECK_FALSE(report.drained);
+    CHECK(report.still_running.empty());
+    Strings stopped = report.stopped_on_request;
+    std::sort(stopped.begin(), stopped.end());
+    CHECK(stopped == Strings{"polite", "slow"});
+    CHECK(took < 20s);  // not the whole 30 s grace
+}
+
+TEST_CASE("stop splits a polite job from a deaf one", "[scheduler][stop]") {
+    std::latch both_running{2};
+    Scheduler sched(SchedulerOptions{}.workers(2).logger(quiet_logger()).stop_grace(200ms));
+    Gate gate;
+    sched.job("polite").after(0ms).run([&](JobContext& ctx) {
+        both_running.count_down();
+        while (!ctx.stop_token().stop_requested()) std::this_thread::sleep_for(1ms);
+    });
+    sched.job("deaf").after(0ms).run([&, opened = gate.opened](JobContext&) {
+        both_running.count_down();
+        opened.wait();
+    });
+    sched.start();
+    both_running.wait();
+    const auto report = sched.stop(0ms);
+    CHECK_FALSE(report.drained);
+    CHECK(report.stopped_on_request == Strings{"polite"});
+    CHECK(report.still_running == Strings{"deaf"});
+    gate.open();
+}
+
+TEST_CASE("stop counts the queued runs it cancels, even with every worker held", "[scheduler][stop]") {
+    std::atomic<bool> entered{false};
+    std::atomic<int> queued_ran{0};
+    auto sched = std::make_unique<Scheduler>(SchedulerOptions{}.workers(1).logger(quiet_logger()).stop_grace(50ms));
+    Gate gate;
+    sched->job("holder").after(0ms).run([&, opened = gate.opened](JobContext&) {
+        entered = true;
+        opened.wait();
+    });
+    sched->start();
+    REQUIRE(eventually([&] { return entered.load(); }));
+    auto waiting = sched->job("waiting").after(1h).run([&](JobContext&) { ++queued_ran; });
+    REQUIRE(waiting.trigger_now());
+    REQUIRE(waiting.trigger_now());
+
+    const auto report = sched->stop(100ms);
+    CHECK_FALSE(report.drained);
+    CHECK(report.still_running == Strings{"holder"});
+    // Two triggers, both behind the held worker.
+    CHECK(report.dropped_queued == 2);
+    gate.open();
+    sched.reset();
+    CHECK(queued_ran.load() == 0);
+}
+
+TEST_CASE("stop drains what finishes before the deadline", "[scheduler][stop]") {
+    std::atomic<int> ran{0};
+    Scheduler sched(SchedulerOptions{}.workers(2).logger(quiet_logger()));
+    for (int i = 0; i < 8; ++i)
+        sched.job("quick-" + std::to_string(i)).after(0ms).run([&](JobContext&) {
+            std::this_thread::sleep_for(5ms);
+            ++ran;
+        });
+    sched.start();
+    REQUIRE(eventually([&] { return ran.load() == 8; }));
+    const auto report = sched.stop(5s);
+    CHECK(report.drained);
+    CHECK(report.still_running.empty());
+    CHECK(report.stopped_on_request.empty());
+    CHECK(report.dropped_queued == 0);
+}
