@@ -525,6 +525,10 @@ struct Scheduler::Impl {
             impl_.emit(e);
         }
         std::uint64_t seed() override { return impl_.options.seed_; }
+        std::size_t recovery_concurrency() override {
+            const std::size_t chosen = impl_.options.saga_recovery_workers_;
+            return chosen != 0 ? chosen : std::max<std::size_t>(1, impl_.executor.workers() / 2);
+        }
 
     private:
         void done() {

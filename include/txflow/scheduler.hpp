@@ -159,6 +159,13 @@ public:
         saga_retention_ = d;
         return *this;
     }
+    // After a restart, at most this many tasks of recovered sagas are queued
+    // or running at once (the rest wait their turn), so due fires keep
+    // workers. 0, the default: max(1, workers / 2).
+    SchedulerOptions& saga_recovery_workers(std::size_t n) {
+        saga_recovery_workers_ = n;
+        return *this;
+    }
 
 private:
     friend class Scheduler;
@@ -182,6 +189,7 @@ private:
     std::chrono::milliseconds stop_grace_{250};
     std::shared_ptr<store::Store> store_;
     std::chrono::milliseconds saga_retention_{std::chrono::hours(24)};
+    std::size_t saga_recovery_workers_ = 0;
     std::uint64_t snapshot_every_ = std::uint64_t{16} << 20;
 };
 

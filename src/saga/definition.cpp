@@ -45,6 +45,25 @@ Result<DefinitionPtr, DefinitionError> Definition::create(std::string name, std:
     return std::make_shared<const Definition>(Private{}, std::move(name), std::move(steps), std::move(options));
 }
 
+std::vector<DefinitionError> Definition::warnings() const {
+    std::vector<DefinitionError> out;
+    std::optional<std::size_t> pivot;  // the first no_compensation step with a compensable step before it
+    bool compensable_before = false;
+    for (std::size_t i = 0; i < steps_.size(); ++i) {
+        const Step& s = steps_[i];
+        const bool beside_pivot = pivot && s.group != 0 && s.group == steps_[*pivot].group;
+        if (pivot && !beside_pivot && !s.retry) {
+            out.push_back({s.name, fmt::format("follows step '{}', which cannot be undone (no_compensation), and has "
+                                               "no retry policy: if it fails, the saga is not compensated past '{}' "
+                                               "and waits for an operator",
+                                               steps_[*pivot].name, steps_[*pivot].name)});
+        }
+        if (!pivot && s.no_compensation && compensable_before) pivot = i;
+        if (s.has_compensation()) compensable_before = true;
+    }
+    return out;
+}
+
 std::optional<std::size_t> Definition::find_step(std::string_view name) const {
     for (std::size_t i = 0; i < steps_.size(); ++i)
         if (steps_[i].name == name) return i;

@@ -7,6 +7,9 @@
 #include <random>
 #include <stdexcept>
 
+#include "saga/instance.hpp"
+#include "saga/pivot.hpp"
+
 namespace txflow::saga {
 
 using std::chrono::milliseconds;
@@ -20,56 +23,6 @@ std::int64_t to_ms(WallTime t) {
 WallTime from_ms(std::int64_t ms) {
     return WallTime{} + std::chrono::duration_cast<WallTime::duration>(milliseconds(ms));
 }
-
-}  // namespace
-
-struct StepRun {
-    State state = State::pending;
-    std::uint32_t attempts = 0;
-    std::uint32_t compensation_attempts = 0;
-    std::uint32_t round_attempts = 0;  // compensation attempts since it (re)started compensating
-    std::optional<WallTime> started;
-    std::optional<WallTime> finished;
-    nanoseconds duration{0};
-    nanoseconds unrecorded_duration{0};  // a failed attempt's time, recorded with the next attempt
-    std::string last_error;
-    // Recovered as running: an attempt cut short by the restart may have acted.
-    bool interrupted = false;
-    std::shared_ptr<std::stop_source> stop;         // the attempt in progress, if any
-    std::shared_ptr<std::stop_source> stop_source;  // reused by attempts until a stop is requested
-    SteadyTime first_attempt{};
-    milliseconds previous_delay{0};
-    nlohmann::json group_data;  // parallel: this step's copy of the data
-};
-
-struct Instance {
-    std::string id;
-    std::string definition;
-    DefinitionPtr def;  // null: recovered, definition not registered yet
-    State state = State::pending;
-    nlohmann::json data;    // touched only by whoever drives the instance
-    std::string committed;  // the data as last recorded: what queries show
-    std::string error;
-    std::string resolution;
-    WallTime created{};
-    WallTime updated{};
-    std::vector<std::string> step_names;
-    std::vector<StepRun> steps;
-    std::size_t cursor = 0;  // forward: the first step not known to have succeeded
-    // A parallel group in flight: [cursor, group_end).
-    std::size_t group_end = 0;
-    std::size_t group_pending = 0;
-    nlohmann::json group_base;
-    std::string fail_reason;  // set by cancel() or a failed group: stop going forward
-    std::uint32_t busy = 0;   // tasks queued or running for it (purge() waits for 0)
-    // The state as far as the store has made it durable: what queries and
-    // waiters see, so no caller is told of a state a crash could undo.
-    State visible = State::pending;
-    bool recovered = false;
-    bool stalled = false;  // the store failed: nothing more happens until a restart
-};
-
-namespace {
 
 std::string dump(const nlohmann::json& data) {
     return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -96,7 +49,10 @@ nlohmann::json merge_group(const Instance& in, std::size_t end, const Pick& pick
 }  // namespace
 
 Engine::Engine(EngineHost& host, store::Journal& journal)
-    : host_(host), journal_(journal), rng_(host.seed() != 0 ? host.seed() : std::random_device{}()) {}
+    : host_(host),
+      journal_(journal),
+      recovery_gate_(host.recovery_concurrency()),
+      rng_(host.seed() != 0 ? host.seed() : std::random_device{}()) {}
 Engine::~Engine() = default;
 
 void Engine::register_definition(const DefinitionPtr& def) {
@@ -106,6 +62,7 @@ void Engine::register_definition(const DefinitionPtr& def) {
         auto& slot = definitions_[def->name()];
         if (slot == def) return;
         slot = def;
+        for (const auto& warning : def->warnings()) host_.log().warn("{}", warning.to_string(def->name()));
         for (auto it = waiting_.begin(); it != waiting_.end();) {
             Instance& in = **it;
             if (in.def || in.definition != def->name()) {
@@ -256,14 +213,13 @@ void Engine::on_start() {
             }
         }
         for (Instance* in : ready) {
-            if (in->recovered && in->state == State::running && in->fail_reason.empty() &&
-                in->def->options().on_recovery == Recovery::compensate) {
+            if (!in->recovered) continue;
+            if (in->state == State::running && in->fail_reason.empty() &&
+                in->def->options().on_recovery == Recovery::compensate && !pivot_forcing_forward(*in)) {
                 in->fail_reason = "interrupted by a restart";
             }
-            if (in->recovered) {
-                host_.log().info("saga '{}' ({}) recovered as {}: {}", in->id, in->definition, to_string(in->state),
-                                 in->state == State::running && in->fail_reason.empty() ? "resuming" : "compensating");
-            }
+            host_.log().info("saga '{}' ({}) recovered as {}: {}", in->id, in->definition, to_string(in->state),
+                             recovery_plan(*in));
         }
     }
     for (Instance* in : ready) schedule_drive(*in);
@@ -389,6 +345,19 @@ void Engine::schedule(Instance& in, std::function<void()> task) {
         const std::lock_guard lock(mutex_);
         ++in.busy;
     }
+    if (!in.recovered) {
+        submit(in, std::move(task));
+        return;
+    }
+    recovery_gate_.enter([this, &in, task = std::move(task)]() mutable {
+        return submit(in, [this, task = std::move(task)] {
+            task();
+            recovery_gate_.leave();
+        });
+    });
+}
+
+bool Engine::submit(Instance& in, std::function<void()> task) {
     const auto& options = in.def->options();
     auto release = [this, &in] {
         const std::lock_guard lock(mutex_);
@@ -403,6 +372,7 @@ void Engine::schedule(Instance& in, std::function<void()> task) {
         host_.log().warn("saga '{}': the worker pool refused its next step (stopping); it resumes after a restart",
                          in.id);
     }
+    return accepted;
 }
 
 void Engine::schedule_drive(Instance& in) {
@@ -428,6 +398,12 @@ bool Engine::durable(Instance& in, std::unique_lock<std::mutex>& lock, std::uint
 }
 
 #define TXFLOW_DURABLE(in, lock, seq) durable(in, lock, seq)
+
+void Engine::park(Instance& in, std::unique_lock<std::mutex>& lock, const std::string& why) {
+    if (!TXFLOW_DURABLE(in, lock, saga_to(in, State::compensation_failed, why))) return;
+    host_.log().error("saga '{}' needs an operator: {}", in.id, why);
+    events_.push_back({EventKind::alert, in.id, "compensation_failed", why});
+}
 
 void Engine::drive(Instance& in) {
     std::vector<std::size_t> group_tasks;
@@ -477,7 +453,7 @@ void Engine::drive(Instance& in) {
                     in.fail_reason.empty()
                         ? fmt::format("step '{}' failed: {}", in.step_names[step], in.steps[step].last_error)
                         : in.fail_reason;
-                host_.log().warn("saga '{}': {}; compensating", in.id, why);
+                host_.log().warn("saga '{}': {}; {}", in.id, why, failure_plan(in));
                 if (!TXFLOW_DURABLE(in, lock, saga_to(in, State::failed, why))) break;
                 continue;
             }
@@ -488,6 +464,10 @@ void Engine::drive(Instance& in) {
             continue;
         }
         if (in.state == State::compensating) {
+            if (auto pivot = pivot_blocking_compensation(in)) {
+                park(in, lock, fmt::format("{}; {}", in.error, not_compensated_past(in, *pivot)));
+                break;
+            }
             // The latest step that still needs undoing.
             std::optional<std::size_t> next;
             for (std::size_t i = n; i-- > 0 && !next;) {
@@ -518,11 +498,9 @@ void Engine::drive(Instance& in) {
             lock.lock();
             if (result == StepResult::succeeded) continue;
             if (result == StepResult::failed) {
-                const std::string why =
-                    fmt::format("compensation of step '{}' failed: {}", in.step_names[step], in.steps[step].last_error);
-                if (!TXFLOW_DURABLE(in, lock, saga_to(in, State::compensation_failed, why))) break;
-                host_.log().error("saga '{}' needs an operator: {}", in.id, why);
-                events_.push_back({EventKind::alert, in.id, "compensation_failed", why});
+                park(in, lock,
+                     fmt::format("compensation of step '{}' failed: {}", in.step_names[step],
+                                 in.steps[step].last_error));
                 break;
             }
             break;
@@ -544,7 +522,8 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
 
     if (!compensation && !in.fail_reason.empty()) {  // cancelled, or a sibling failed
         // An interrupted step stays running, for its compensation (see below).
-        if (st.state != State::running || (st.interrupted && def.has_compensation())) return StepResult::failed;
+        if (st.state != State::running || (st.interrupted && stays_running_when_failed(in, step)))
+            return StepResult::failed;
         return TXFLOW_DURABLE(in, lock, step_to(in, step, State::failed, in.fail_reason, {}, {})) ? StepResult::failed
                                                                                                   : StepResult::stalled;
     }
@@ -685,11 +664,12 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
             return StepResult::retry_scheduled;
         }
     }
-    if (!compensation && st.interrupted && def.has_compensation()) {
+    if (!compensation && st.interrupted && stays_running_when_failed(in, step)) {
         // An attempt cut short by a restart or a timeout may have acted before
         // this one failed: `failed` would leave that effect in place (a failed step is
         // not compensated), so the step stays running and the saga fails; the
-        // compensation then undoes it, as after a restart with Recovery::compensate.
+        // compensation then undoes it, as after a restart with Recovery::compensate
+        // (a pivot's effect cannot be undone: the saga parks, see pivot.hpp).
         st.unrecorded_duration = took;
         if (in.fail_reason.empty()) in.fail_reason = fmt::format("step '{}' failed: {}", def.name, error);
         return StepResult::failed;
@@ -752,7 +732,7 @@ bool Engine::finish_group(Instance& in, std::unique_lock<std::mutex>& lock) {
         in.data = merge_group(in, end, [&](std::size_t i) { return in.steps[i].state == State::succeeded; });
         for (std::size_t i = in.cursor; i < end; ++i) in.steps[i].group_data = nullptr;
         in.group_base = nullptr;
-        host_.log().warn("saga '{}': {}; compensating", in.id, in.fail_reason);
+        host_.log().warn("saga '{}': {}; {}", in.id, in.fail_reason, failure_plan(in));
     }
     return true;
 }

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "saga/recovery_gate.hpp"
 #include "store/journal.hpp"
 #include "txflow/observe/events.hpp"
 #include "txflow/saga/saga.hpp"
@@ -37,6 +38,8 @@ public:
     virtual bool has_listeners() const = 0;
     virtual void emit(const Event& event) = 0;  // called without engine locks
     virtual std::uint64_t seed() = 0;
+    // How many tasks of recovered sagas may be queued or running at once.
+    virtual std::size_t recovery_concurrency() = 0;
 };
 
 struct Instance;
@@ -82,6 +85,7 @@ private:
     void run_group_step(Instance& in, std::size_t step);
     bool finish_group(Instance& in, std::unique_lock<std::mutex>& lock);  // true: drive on
     void schedule(Instance& in, std::function<void()> task);
+    bool submit(Instance& in, std::function<void()> task);  // false: refused (stopping)
     void schedule_drive(Instance& in);
 
     // Transitions, under mutex_: check the table, submit the record, apply.
@@ -93,6 +97,8 @@ private:
                           std::chrono::nanoseconds duration);
     bool durable(Instance& in, std::unique_lock<std::mutex>& lock, std::uint64_t seq);  // false: stalled
     void stall(Instance& in, const std::string& why);
+    // compensating -> compensation_failed, with an alert; under mutex_.
+    void park(Instance& in, std::unique_lock<std::mutex>& lock, const std::string& why);
     void publish(Instance& in);
     void flush_events();
     struct PendingEvent;
@@ -109,6 +115,7 @@ private:
     std::unordered_map<std::string, std::unique_ptr<Instance>> instances_;
     std::unordered_map<std::string, DefinitionPtr> definitions_;
     std::vector<Instance*> waiting_;  // to drive once started / once their definition is registered
+    RecoveryGate recovery_gate_;      // recovered sagas' tasks: a share of the workers
     std::mt19937_64 rng_;             // retry jitter; used under mutex_
     bool started_ = false;
     bool stopping_ = false;

@@ -93,3 +93,23 @@ TEST_CASE("the builder keeps steps, policies and groups in order", "[saga][defin
     CHECK(def->find_step("c") == 2u);
     CHECK_FALSE(def->find_step("z"));
 }
+
+TEST_CASE("warnings(): a step after a pivot without a retry policy", "[saga][definition][pivot]") {
+    auto warnings_of = [](std::vector<Step> steps) {
+        auto def = Definition::create("order", std::move(steps));
+        REQUIRE(def);
+        std::vector<std::string> out;
+        for (const auto& w : (*def)->warnings()) out.push_back(w.to_string("order"));
+        return out;
+    };
+    CHECK(warnings_of({make("debit"), make("ship", false), make("email")}) ==
+          std::vector<std::string>{"saga 'order', step 'email': follows step 'ship', which cannot be undone "
+                                   "(no_compensation), and has no retry policy: if it fails, the saga is not "
+                                   "compensated past 'ship' and waits for an operator"});
+    Step retried = make("email");
+    retried.retry = txflow::retry::fixed(1s).attempts(10);
+    CHECK(warnings_of({make("debit"), make("ship", false), std::move(retried)}).empty());
+    // Nothing to undo before it (a lookup, say) or nothing after it: no pivot to worry about.
+    CHECK(warnings_of({make("lookup", false), make("reserve"), make("charge")}).empty());
+    CHECK(warnings_of({make("debit"), make("credit"), make("notify", false)}).empty());
+}

@@ -10,8 +10,10 @@
 //
 // Steps run in order; when one fails (after its own retries) the steps that
 // completed are compensated in reverse order, each compensation with its own
-// retry policy. A parallel group runs its steps at once; if any fails, the
-// others are asked to stop and every one that completed is compensated.
+// retry policy. A no_compensation step is a pivot: once it may have acted the
+// saga is never compensated past it (a later failure parks the saga in
+// compensation_failed for an operator), so the steps after it should retry. A parallel group runs its steps at once; if
+// any fails, the others are asked to stop and every one that completed is compensated.
 //
 // The builder is a typestate: a step added without a compensation must be
 // followed by .compensate(fn) or .no_compensation() before anything else, or
@@ -107,8 +109,10 @@ using StepFunction = std::function<void(StepContext&)>;
 struct Step {
     std::string name;
     StepFunction action;
-    StepFunction compensation;                         // empty only with no_compensation
-    bool no_compensation = false;                      // nothing to undo: said explicitly
+    StepFunction compensation;  // empty only with no_compensation
+    // Nothing undoes it, said explicitly. Such a step is a pivot: once it may
+    // have acted, the saga only goes forward (see "Pivots" in the README).
+    bool no_compensation = false;
     std::optional<std::chrono::milliseconds> timeout;  // per attempt
     std::optional<retry::Policy> retry;                // default: one attempt
     std::optional<std::chrono::milliseconds> compensation_timeout;
@@ -149,6 +153,12 @@ public:
     // a parallel group's steps are adjacent; timeouts > 0.
     static Result<DefinitionPtr, DefinitionError> create(std::string name, std::vector<Step> steps,
                                                          Options options = {});
+
+    // Legal but risky: a step after a pivot (a no_compensation step with a
+    // compensable step before it) without a retry policy. If it fails, the
+    // saga cannot be compensated past the pivot and waits for an operator.
+    // The scheduler logs these when the definition is registered.
+    [[nodiscard]] std::vector<DefinitionError> warnings() const;
 
     [[nodiscard]] const std::string& name() const { return name_; }
     [[nodiscard]] const std::vector<Step>& steps() const { return steps_; }
