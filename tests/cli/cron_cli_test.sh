@@ -98,6 +98,8 @@ check "-n 0: exit 2" 2 "" "txflow: --count:" -- cron next "* * * * *" -n 0
 check "no subcommand: exit 2" 2 "" "txflow: A subcommand is required" --
 check "missing expression: exit 2" 2 "" "txflow: EXPR is required" -- cron next
 check "unknown option: exit 2" 2 "" "txflow: " -- cron next "* * * * *" --bogus
+check "a lower-case zone prefix: exit 2 with a hint" 2 "" \
+    'txflow: col 1: time zone prefix "cron_tz=" must be upper case (did you mean CRON_TZ=?)' -- cron next "cron_tz=UTC 0 0 * * *"
 
 # Help exits 0 and names the subcommands.
 for args in "--help" "cron --help" "cron next --help" "cron explain --help"; do
