@@ -14,6 +14,7 @@
 #include "cron_command.hpp"
 #include "jobs_command.hpp"
 #include "run_command.hpp"
+#include "state_command.hpp"
 #include "unknown_command.hpp"
 #include "validate_command.hpp"
 #include "wal_command.hpp"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     add_validate_commands(app, ctx);
     add_run_commands(app, ctx);
     add_jobs_commands(app, ctx);
+    add_state_commands(app, ctx);
 
     if (const auto unknown = unknown_command(app, argc, argv)) {
         std::cerr << "txflow: " << *unknown << "\nRun with --help for the commands.\n";
