@@ -30,8 +30,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "txflow " TXFLOW_VERSION, "Print the version and exit");
     app.require_subcommand(1);
     app.footer(
-        "Exit status: 0 ok, 1 nothing to report (e.g. an expression that never fires) or an invalid schedule "
-        "file, 2 usage error.");
+        "Exit status: 0 ok, 1 nothing to report (e.g. an expression that never fires), an invalid schedule "
+        "file or a damaged state directory, 2 usage error (an unknown command too).");
 
     Context ctx{std::cout, std::cerr, {}};
     add_cron_commands(app, ctx);
