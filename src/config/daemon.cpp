@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "json_dom.hpp"
 #include "log.hpp"
 #include "txflow/config/command.hpp"
 #include "txflow/store/memory_store.hpp"
@@ -143,12 +144,16 @@ saga::StepFunction command_step(std::string saga_name, Command command, std::sha
         run.on_line = [&](Stream s, std::string_view line) {
             log_with(*log, level_enum::info, s == Stream::out ? out : err, line);
             if (s != Stream::out || line.substr(0, kDataPrefix.size()) != kDataPrefix) return;
-            auto data = nlohmann::json::parse(line.substr(kDataPrefix.size()), nullptr, false);
-            if (data.is_discarded() || !data.is_object()) {
+            auto data = detail::parse_json(line.substr(kDataPrefix.size()));
+            if (!data) {
+                log_with(*log, level_enum::warn, out, fmt::format("ignored a TXFLOW_DATA line: {}", data.error()));
+                return;
+            }
+            if (!data->is_object()) {
                 log_with(*log, level_enum::warn, out, "ignored a TXFLOW_DATA line: not a JSON object");
                 return;
             }
-            written.update(data);
+            written.update(*data);
         };
         const CommandResult result = run_command(command, run);
         if (!result.ok()) throw std::runtime_error(result.describe());

@@ -1,10 +1,7 @@
 // Loading and validating schedule files: every problem is collected with
-// the JSON pointer of the value at fault, then reported in document order.
-//
-// The JSON is parsed with a SAX handler of our own (instead of
-// json::parse) for two things the DOM parser cannot give: duplicate keys
-// (which json::parse silently resolves by keeping the last) and each
-// value's position in the document, used to sort problems.
+// the JSON pointer of the value at fault, then reported in document order
+// (the parse, with duplicate keys, positions and the nesting limit, is
+// json_dom.hpp's).
 
 #include <date/tz.h>
 
@@ -24,6 +21,8 @@
 
 #include <fmt/format.h>
 
+#include "json_dom.hpp"
+#include "json_pointer.hpp"
 #include "txflow/config/schedule.hpp"
 
 namespace txflow::config {
@@ -34,128 +33,7 @@ using std::chrono::milliseconds;
 
 constexpr std::uintmax_t kMaxFileBytes = 16U << 20U;
 
-// ---------------------------------------------------------------- pointers
-
-std::string escape_token(std::string_view token) {
-    std::string out;
-    out.reserve(token.size());
-    for (const char c : token) {
-        if (c == '~') out += "~0";
-        else if (c == '/') out += "~1";
-        else out += c;
-    }
-    return out;
-}
-
-std::string child(const std::string& pointer, std::string_view key) {
-    return pointer + '/' + escape_token(key);
-}
-
-std::string child(const std::string& pointer, std::size_t index) {
-    return pointer + '/' + std::to_string(index);
-}
-
-// ---------------------------------------------------------------- SAX parsing
-
-// Builds the DOM like json::parse, and also notes duplicate keys and the
-// order in which values appear.
-class DomBuilder final : public nlohmann::json_sax<json> {
-public:
-    json root;
-    Problems problems;                                   // duplicate keys, syntax errors
-    std::unordered_map<std::string, std::size_t> order;  // pointer -> position in the document
-
-    bool null() override { return value(nullptr); }
-    bool boolean(bool v) override { return value(v); }
-    bool number_integer(number_integer_t v) override { return value(v); }
-    bool number_unsigned(number_unsigned_t v) override { return value(v); }
-    bool number_float(number_float_t v, const string_t& /*text*/) override { return value(v); }
-    bool string(string_t& v) override { return value(std::move(v)); }
-    bool binary(binary_t& v) override { return value(json::binary(std::move(v))); }
-
-    bool start_object(std::size_t /*elements*/) override {
-        json* v = place(json::object());
-        stack_.push_back({v, next_pointer_});
-        return true;
-    }
-    bool key(string_t& k) override {
-        Frame& f = stack_.back();
-        next_pointer_ = child(f.pointer, k);
-        if (f.value->contains(k)) {
-            problems.push_back({next_pointer_, fmt::format("duplicate key '{}'", k)});
-            duplicate_ = true;
-        }
-        key_ = std::move(k);
-        return true;
-    }
-    bool end_object() override {
-        stack_.pop_back();
-        return true;
-    }
-    bool start_array(std::size_t /*elements*/) override {
-        json* v = place(json::array());
-        stack_.push_back({v, next_pointer_});
-        return true;
-    }
-    bool end_array() override {
-        stack_.pop_back();
-        return true;
-    }
-    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
-                     const nlohmann::detail::exception& ex) override {
-        problems.push_back({"", describe_parse_error(ex.what())});
-        return false;
-    }
-
-private:
-    struct Frame {
-        json* value;
-        std::string pointer;
-    };
-
-    // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
-    // -> "invalid JSON at line 3, column 5: syntax error ..."
-    static std::string describe_parse_error(std::string_view what) {
-        if (const auto bracket = what.find("] "); bracket != std::string_view::npos) what.remove_prefix(bracket + 2);
-        constexpr std::string_view kPrefix = "parse error at ";
-        if (what.substr(0, kPrefix.size()) == kPrefix) what.remove_prefix(kPrefix.size());
-        else if (what.substr(0, 12) == "parse error:") what.remove_prefix(12);
-        while (!what.empty() && what.front() == ' ') what.remove_prefix(1);
-        return fmt::format("invalid JSON at {}", what);
-    }
-
-    bool value(json v) {
-        place(std::move(v));
-        return true;
-    }
-
-    json* place(json v) {
-        if (stack_.empty()) {
-            root = std::move(v);
-            note("");
-            return &root;
-        }
-        Frame& f = stack_.back();
-        if (f.value->is_array()) {
-            next_pointer_ = child(f.pointer, f.value->size());
-            f.value->push_back(std::move(v));
-            note(next_pointer_);
-            return &f.value->back();
-        }
-        json& slot = (*f.value)[key_];
-        slot = std::move(v);
-        if (!duplicate_) note(next_pointer_);
-        duplicate_ = false;
-        return &slot;
-    }
-
-    void note(const std::string& pointer) { order.emplace(pointer, order.size()); }
-
-    std::vector<Frame> stack_;
-    std::string key_;
-    std::string next_pointer_;
-    bool duplicate_ = false;
-};
+using detail::child;
 
 // ---------------------------------------------------------------- the checker
 
@@ -994,14 +872,10 @@ std::filesystem::path absolute_dir(const std::filesystem::path& directory) {
 }  // namespace
 
 LoadResult parse_text(std::string_view text, const std::filesystem::path& directory) {
-    DomBuilder dom;
-    const bool parsed = json::sax_parse(text, &dom, json::input_format_t::json, true, false);
-    if (!parsed) {
-        // Only the syntax error: a partial document would give noise.
-        Problems syntax;
-        for (auto& p : dom.problems)
-            if (p.pointer.empty()) syntax.push_back(std::move(p));
-        return unexpected(std::move(syntax));
+    detail::DomBuilder dom(text);
+    if (!json::sax_parse(text, &dom, json::input_format_t::json, true, false)) {
+        // Only the syntax error or the nesting: a partial document would give noise.
+        return unexpected(Problems{dom.fatal.value_or(Problem{"", "invalid JSON"})});
     }
 
     ScheduleFile file;
@@ -1009,7 +883,7 @@ LoadResult parse_text(std::string_view text, const std::filesystem::path& direct
     Checker checker(file.directory, file);
     checker.check(dom.root);
 
-    Problems problems = std::move(dom.problems);  // duplicate keys
+    Problems problems = std::move(dom.duplicates);
     problems.insert(problems.end(), std::make_move_iterator(checker.problems.begin()),
                     std::make_move_iterator(checker.problems.end()));
     if (!problems.empty()) {

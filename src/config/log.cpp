@@ -1,6 +1,7 @@
 // The daemon's log formats: human text or one JSON object per line.
 
 #include "log.hpp"
+#include "log_subject.hpp"
 
 #include <date/date.h>
 #include <spdlog/formatter.h>
@@ -81,6 +82,7 @@ public:
 };
 
 // {"time":"2026-03-07T12:00:00.123Z","level":"info","msg":"copied 3 files","job":"backup","stream":"stdout"}
+// Empty fields are left out.
 class JsonFormatter final : public spdlog::formatter {
 public:
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
@@ -89,22 +91,24 @@ public:
         append(dest, R"(","level":")");
         append(dest, level_name(msg.level));
         append(dest, R"(","msg":)");
-        append_json_string(dest, std::string_view(msg.payload.data(), msg.payload.size()));
-        if (const LogFields* f = current_fields) {
-            const auto field = [&](std::string_view key, std::string_view value) {
-                if (value.empty()) return;
-                append(dest, ",\"");
-                append(dest, key);
-                append(dest, "\":");
-                append_json_string(dest, value);
-            };
-            field("job", f->job);
-            field("saga", f->saga);
-            field("saga_id", f->saga_id);
-            field("step", f->step);
-            if (f->compensating) append(dest, R"(,"compensating":true)");
-            field("stream", f->stream);
-        }
+        const std::string_view message(msg.payload.data(), msg.payload.size());
+        append_json_string(dest, message);
+        // Lines the scheduler and the saga engine log name their subject only in the text.
+        const LogFields from_message = current_fields != nullptr ? LogFields{} : fields_in_message(message);
+        const LogFields& f = current_fields != nullptr ? *current_fields : from_message;
+        const auto field = [&](std::string_view key, std::string_view value) {
+            if (value.empty()) return;
+            append(dest, ",\"");
+            append(dest, key);
+            append(dest, "\":");
+            append_json_string(dest, value);
+        };
+        field("job", f.job);
+        field("saga", f.saga);
+        field("saga_id", f.saga_id);
+        field("step", f.step);
+        if (f.compensating) append(dest, R"(,"compensating":true)");
+        field("stream", f.stream);
         append(dest, "}\n");
     }
     [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override {

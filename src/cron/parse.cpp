@@ -1,3 +1,6 @@
+#include <cctype>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "txflow/cron/parser.hpp"
@@ -66,6 +69,11 @@ std::string ParseError::reason() const {
         case ErrorCode::bad_zone_name: return fmt::format("malformed time zone name \"{}\"", tok);
         case ErrorCode::unknown_zone: return fmt::format("unknown time zone \"{}\"", tok);
         case ErrorCode::number_too_large: return fmt::format("number \"{}\" is too large", tok);
+        case ErrorCode::zone_prefix_case: {
+            std::string upper(tok);
+            for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            return fmt::format("time zone prefix \"{}\" must be upper case (did you mean {}?)", tok, upper);
+        }
     }
     return std::string(describe(code));
 }

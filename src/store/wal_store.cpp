@@ -479,7 +479,9 @@ StoreResult<std::unique_ptr<WalStore>> WalStore::open(WalOptions options) {
     if (!scan) return unexpected(std::move(scan.error()));
     if (scan->corruption && (!s.options.repair || !scan->corruption_repairable)) {
         StoreError error = wal::corrupt_error(*scan->corruption);
-        if (scan->corruption_repairable) error.message += " (WalOptions::repair cuts the log there)";
+        if (scan->corruption_repairable)
+            error.message +=
+                fmt::format(" (`txflow wal repair {}` or WalOptions::repair cuts the log there)", dir.string());
         return unexpected(std::move(error));
     }
     s.report = scan->report;

@@ -98,6 +98,12 @@ check "-n 0: exit 2" 2 "" "txflow: --count:" -- cron next "* * * * *" -n 0
 check "no subcommand: exit 2" 2 "" "txflow: A subcommand is required" --
 check "missing expression: exit 2" 2 "" "txflow: EXPR is required" -- cron next
 check "unknown option: exit 2" 2 "" "txflow: " -- cron next "* * * * *" --bogus
+check "unknown command: exit 2, named" 2 "" "txflow: unknown command 'bogus'${nl}" -- bogus
+check "unknown command: did you mean" 2 "" "txflow: unknown command 'valdate' (did you mean 'validate'?)" -- valdate
+check "unknown command in a group" 2 "" "txflow: unknown command 'wal verfy' (did you mean 'wal verify'?)" \
+    -- wal verfy /tmp
+check "a lower-case zone prefix: exit 2 with a hint" 2 "" \
+    'txflow: col 1: time zone prefix "cron_tz=" must be upper case (did you mean CRON_TZ=?)' -- cron next "cron_tz=UTC 0 0 * * *"
 
 # Help exits 0 and names the subcommands.
 for args in "--help" "cron --help" "cron next --help" "cron explain --help"; do

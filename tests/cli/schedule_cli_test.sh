@@ -133,6 +133,24 @@ txflow: truncated.json: 1 problem" -- jobs truncated.json
 check "jobs: a bad --from is a usage error" 2 "" \
 "txflow: --from: \"yesterday\" is not an RFC 3339 time (e.g. 2026-03-07T12:00:00Z)" -- jobs valid.json --from yesterday
 
+# 200,000 nested arrays (400 KB): refused at the 65th, at once and in little memory.
+head -c 200000 /dev/zero | tr '\0' '[' >deep.json
+head -c 200000 /dev/zero | tr '\0' ']' >>deep.json
+zeros="$(printf '/0%.0s' $(seq 64))"
+started=$(date +%s%N)
+( ulimit -v 1000000; "$TXFLOW" validate deep.json >"$tmp/out" 2>"$tmp/err" ); rc=$?
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+out="$(cat "$tmp/out")" err="$(cat "$tmp/err")" last_cmd="validate deep.json"
+if [ "$rc" -ne 1 ]; then
+    fail "validate: 200,000 nested levels: exit $rc, want 1"
+elif [ "$err" != "$zeros: nested more than 64 levels deep at line 1, column 65 (byte 64)${nl}txflow: deep.json: 1 problem" ]; then
+    fail "validate: 200,000 nested levels: the pointer and position of the 65th level"
+elif [ "$elapsed_ms" -gt 2000 ]; then
+    fail "validate: 200,000 nested levels took ${elapsed_ms} ms"
+else
+    pass "validate: 200,000 nested levels are refused in ${elapsed_ms} ms under a 1 GB memory limit, with the place"
+fi
+
 # The shipped examples stay valid.
 for f in "$here"/../../examples/*.json; do
     [ -e "$f" ] || continue

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end checks of `txflow wal verify|dump`: exit codes, summary lines,
-# JSON lines, and that neither command changes the directory. Run by CTest
+# End-to-end checks of `txflow wal verify|dump|repair`: exit codes, summary
+# lines, JSON lines, that verify and dump change nothing, and what repair cuts. Run by CTest
 # (tools/CMakeLists.txt) as
 #   wal_cli_test.sh <path to txflow> <path to wal_cli_fixture>
 cli_usage="wal_cli_test.sh <txflow> <wal_cli_fixture>"
@@ -96,6 +96,37 @@ if expect_rc "verify corrupt" 1 && has "verify corrupt" "status: corrupt" &&
 fi
 run wal dump "$bad"
 if expect_rc "dump corrupt" 1 && has "dump corrupt" "at byte 32" err; then pass "dump: corruption exits 1"; fi
+
+# ---------------------------------------------------------------- repair
+run wal verify "$bad"
+has "verify corrupt" "txflow wal repair $bad" && pass "verify: a corrupt log points at txflow wal repair"
+run wal repair "$clean"
+if expect_rc "repair clean" 0 && has "repair clean" "status: ok, nothing to repair" && has "repair clean" "kept: 20 record(s)"; then
+    pass "repair: a clean WAL needs nothing, exit 0"
+fi
+cut="$tmp/cut"
+make_wal "$cut" 40
+second="$(find "$cut" -name '*.wal' | sort | sed -n 2p)"
+second_first_seq=$((10#$(basename "$second" .wal)))
+printf 'Z' | dd of="$second" bs=1 seek=62 conv=notrunc status=none
+run wal repair "$cut"
+if expect_rc "repair corrupt" 0 && has "repair corrupt" "cut: $second at byte 32: bad crc" &&
+    has "repair corrupt" "removed segment: " && has "repair corrupt" "kept: $((second_first_seq - 1)) record(s), seq 1..$((second_first_seq - 1))" &&
+    has "repair corrupt" "status: repaired"; then
+    pass "repair: cuts at the first bad record and says what it dropped"
+fi
+run wal verify "$cut"
+expect_rc "verify after repair" 0 && has "verify after repair" "status: ok" && pass "repair: the log verifies clean afterwards"
+badsnap="$tmp/badsnap"
+make_wal "$badsnap" 20 5
+snap="$(find "$badsnap" -name '*.snap' | head -n 1)"
+printf 'Z' | dd of="$snap" bs=1 seek=40 conv=notrunc status=none
+run wal repair "$badsnap"
+if expect_rc "repair of a damaged snapshot" 1 && has "repair of a damaged snapshot" "cannot repair" err; then
+    pass "repair: a damaged snapshot cannot be repaired, exit 1"
+fi
+run wal repair
+expect_rc "repair without DIR" 2 && pass "repair without DIR: exit 2"
 
 # ---------------------------------------------------------------- empty and usage
 mkdir -p "$tmp/empty"

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "config/log_subject.hpp"
 #include "support/test_support.hpp"
 #include "txflow/config/daemon.hpp"
 #include "txflow/store/memory_store.hpp"
@@ -144,6 +145,65 @@ TEST_CASE("daemon: JSON log lines carry the fields", "[config][daemon]") {
         }
     }
     CHECK(found);
+}
+
+TEST_CASE("daemon: JSON log lines from the scheduler and the saga engine carry job, saga id and step",
+          "[config][daemon]") {
+    Log log(LogFormat::json);
+    auto d = make_daemon(R"({"version": 1,
+      "jobs": [{"name": "broken", "every": "1h", "command": {"argv": ["sh", "-c", "exit 3"]}},
+               {"name": "order", "every": "1h", "saga": "checkout"}],
+      "sagas": [{"name": "checkout", "steps": [
+        {"name": "reserve", "command": {"argv": ["true"]}, "compensate": {"argv": ["true"]}},
+        {"name": "charge", "command": {"argv": ["sh", "-c", "exit 4"]}, "no_compensation": true,
+         "retry": {"attempts": 2, "backoff": "fixed", "initial": "10ms"}}]}]})",
+                         log);
+    d->start();
+    REQUIRE(d->scheduler().find("broken")->trigger_now());
+    REQUIRE(d->scheduler().find("order")->trigger_now());
+    REQUIRE(eventually([&] {
+        auto all = d->scheduler().sagas();
+        return !all.empty() && all.front().state == txflow::saga::State::compensated;
+    }));
+    REQUIRE(eventually([&] { return log.contains("job 'broken'"); }));
+    d->stop(1s);
+    const std::string saga_id = d->scheduler().sagas().front().id;
+    bool job_line = false;
+    bool step_line = false;
+    for (const auto& line : log.lines()) {
+        const auto j = nlohmann::json::parse(line);
+        const std::string msg = j["msg"];
+        if (msg.rfind("job 'broken'", 0) == 0) {
+            CHECK(j.value("job", "") == "broken");
+            job_line = true;
+        }
+        if (msg.rfind("saga '" + saga_id + "'", 0) == 0) {
+            CHECK(j.value("saga_id", "") == saga_id);
+            if (msg.find("step 'charge'") != std::string::npos) {
+                CHECK(j.value("step", "") == "charge");
+                step_line = true;
+            }
+        }
+    }
+    CHECK(job_line);
+    CHECK(step_line);
+}
+
+TEST_CASE("log fields: the subject of a library message", "[config][log]") {
+    using txflow::config::detail::fields_in_message;
+    const auto job = fields_in_message("job 'nightly backup' attempt 2 failed: exit 1");
+    CHECK(job.job == "nightly backup");
+    CHECK(job.saga_id.empty());
+    const auto step = fields_in_message("saga 'o-7': action of step 'charge' failed (attempt 1): x; retrying in 10 ms");
+    CHECK(step.saga_id == "o-7");
+    CHECK(step.step == "charge");
+    CHECK(step.job.empty());
+    CHECK(fields_in_message("stop: job 'slow' still running after the drain deadline").job == "slow");
+    CHECK(fields_in_message("saga 'o-7' compensated (step 'charge' failed: exit code 4)").step == "charge");
+    // Not a subject: a word ending in "job", or no closing quote.
+    CHECK(fields_in_message("cronjob 'x' ran").job.empty());
+    CHECK(fields_in_message("job 'unterminated").job.empty());
+    CHECK(fields_in_message("running schedule: 2 job(s)").job.empty());
 }
 
 TEST_CASE("daemon: a failing command is retried and succeeds", "[config][daemon]") {

@@ -301,6 +301,30 @@ TEST_CASE("CRON_TZ= and TZ= prefixes name the schedule's zone", "[cron][parse]")
     CHECK(spec_of("CRON_TZ=Pacific/Chatham 0 0 12 * * ? 2030").zone_name() == "Pacific/Chatham");
 }
 
+TEST_CASE("zone prefixes are upper case only, with a hint for any other spelling", "[cron][parse][errors]") {
+    for (const char* text : {"cron_tz=UTC 0 0 * * *", "Cron_Tz=UTC 0 0 * * *", "tz=UTC 0 0 * * *", "Tz=UTC @daily"}) {
+        INFO(text);
+        const ParseError e = error_of(text);
+        CHECK(e.code == ErrorCode::zone_prefix_case);
+        CHECK(int{e.column} == 1);
+        CHECK(e.field == Field::none);
+    }
+    CHECK(error_of("cron_tz=UTC 0 0 * * *").message() ==
+          "col 1: time zone prefix \"cron_tz=\" must be upper case (did you mean CRON_TZ=?)");
+    CHECK(error_of("  tz=UTC 0 0 * * *").message() ==
+          "col 3: time zone prefix \"tz=\" must be upper case (did you mean TZ=?)");
+    // The upper-case prefixes still parse.
+    CHECK(spec_of("CRON_TZ=UTC 0 0 * * *").zone_name() == "UTC");
+    CHECK(spec_of("TZ=UTC 0 0 * * *").zone_name() == "UTC");
+    // Also at compile time, the path of "..."_cron literals.
+    constexpr auto lower = txflow::cron::parse_spec("cron_tz=UTC 0 0 * * *");
+    static_assert(!lower.has_value());
+    static_assert(lower.error().code == ErrorCode::zone_prefix_case);
+    static_assert(lower.error().column == 1);
+    constexpr auto upper = txflow::cron::parse_spec("CRON_TZ=UTC 0 0 * * *");
+    static_assert(upper.has_value());
+}
+
 // ------------------------------------------------------------------ errors
 
 TEST_CASE("the canonical error message", "[cron][parse][errors]") {

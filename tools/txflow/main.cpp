@@ -14,6 +14,8 @@
 #include "cron_command.hpp"
 #include "jobs_command.hpp"
 #include "run_command.hpp"
+#include "state_command.hpp"
+#include "unknown_command.hpp"
 #include "validate_command.hpp"
 #include "wal_command.hpp"
 
@@ -28,8 +30,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "txflow " TXFLOW_VERSION, "Print the version and exit");
     app.require_subcommand(1);
     app.footer(
-        "Exit status: 0 ok, 1 nothing to report (e.g. an expression that never fires) or an invalid schedule "
-        "file, 2 usage error.");
+        "Exit status: 0 ok, 1 nothing to report (e.g. an expression that never fires), an invalid schedule "
+        "file or a damaged state directory, 2 usage error (an unknown command too).");
 
     Context ctx{std::cout, std::cerr, {}};
     add_cron_commands(app, ctx);
@@ -37,7 +39,12 @@ int main(int argc, char** argv) {
     add_validate_commands(app, ctx);
     add_run_commands(app, ctx);
     add_jobs_commands(app, ctx);
+    add_state_commands(app, ctx);
 
+    if (const auto unknown = unknown_command(app, argc, argv)) {
+        std::cerr << "txflow: " << *unknown << "\nRun with --help for the commands.\n";
+        return kExitUsage;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
-// `txflow wal verify` and `txflow wal dump`. Neither changes the directory:
-// they read it the way WalStore::open() would, without truncating, deleting
-// or locking (see WalStore::inspect and WalStore::read_dir).
+// `txflow wal verify`, `txflow wal dump` and `txflow wal repair`. verify and
+// dump change nothing: they read the directory the way WalStore::open()
+// would, without truncating, deleting or locking (see WalStore::inspect and
+// WalStore::read_dir). repair opens it with WalOptions::repair.
 //
 //   txflow wal verify DIR
 //     A summary, one "key: value" line each:
@@ -14,6 +15,12 @@
 //     snapshot exists, then every record (store::record_to_json). Stops
 //     quietly before a torn tail (a note on stderr); at corruption, prints
 //     the records before it and exits 1.
+//   txflow wal repair DIR
+//     Opens the log with WalOptions::repair: it is cut at the first bad
+//     record (that record and everything after it are dropped) and a torn
+//     last write is truncated; prints what was dropped.
+//     Exit: 0 repaired or nothing to repair; 1 cannot repair (a damaged
+//     snapshot, I/O, the directory in use); 2 usage.
 
 #include "wal_command.hpp"
 
@@ -73,8 +80,8 @@ int run_verify(const WalCommandOptions& o, Context& ctx) {
     if (inspection->corruption) {
         const WalCut& cut = *inspection->corruption;
         out << "corruption: " << describe_cut(cut) << '\n';
-        out << "status: corrupt (open fails; WalOptions::repair would cut the log there, dropping " << cut.bytes_dropped
-            << " bytes)" << std::endl;
+        out << "status: corrupt (open fails; `txflow wal repair " << o.dir << "` would cut the log there, dropping "
+            << cut.bytes_dropped << " bytes)" << std::endl;
         throw Failure(kExitNoResult, fmt::format("corrupt WAL: {}", describe_cut(cut)));
     }
     if (r.torn_tail) {
@@ -102,34 +109,66 @@ int run_dump(const WalCommandOptions& o, Context& ctx) {
     return kExitOk;
 }
 
-void add_dir_argument(CLI::App& sub, WalCommandOptions& o) {
-    sub.add_option("DIR", o.dir, "The WalStore directory")->required()->check(CLI::ExistingDirectory);
+int run_repair(const WalCommandOptions& o, Context& ctx) {
+    store::WalOptions options;
+    options.dir = o.dir;
+    options.repair = true;
+    auto wal = WalStore::open(options);
+    if (!wal) throw Failure(kExitNoResult, fmt::format("cannot repair: {}", wal.error().message));
+    const store::RecoveryReport r = (*wal)->recovery_report();
+    if (auto closed = (*wal)->close(); !closed) throw Failure(kExitNoResult, closed.error().message);
+
+    std::ostream& out = ctx.out;
+    if (r.repaired) {
+        out << fmt::format("cut: {} ({} bytes dropped)\n", describe_cut(*r.repaired), r.repaired->bytes_dropped);
+        for (const auto& segment : r.removed_segments) out << "removed segment: " << segment.string() << '\n';
+    }
+    if (r.torn_tail) {
+        out << fmt::format("truncated a torn write: {} ({} bytes)\n", describe_cut(*r.torn_tail),
+                           r.torn_tail->bytes_dropped);
+    }
+    out << fmt::format("kept: {} record(s){}\n", r.records,
+                       r.records > 0 ? fmt::format(", seq {}..{}", r.first_seq, r.last_seq) : "");
+    out << (r.repaired || r.torn_tail ? "status: repaired\n" : "status: ok, nothing to repair\n");
+    return kExitOk;
+}
+
+// A `wal` subcommand taking DIR, whose work is `run`; returns its options
+// for any further flags.
+WalCommandOptions& add_wal_subcommand(CLI::App& wal, Context& ctx, const char* name, const char* description,
+                                      const char* footer, int (*run)(const WalCommandOptions&, Context&)) {
+    auto options = std::make_shared<WalCommandOptions>();
+    CLI::App* sub = wal.add_subcommand(name, description);
+    sub->add_option("DIR", options->dir, "The WalStore directory")->required()->check(CLI::ExistingDirectory);
+    sub->footer(footer);
+    sub->callback([&ctx, options, run] { ctx.action = [&ctx, options, run] { return run(*options, ctx); }; });
+    return *options;
 }
 
 }  // namespace
 
 void add_wal_commands(CLI::App& app, Context& ctx) {
-    CLI::App* wal = app.add_subcommand("wal", "Write-ahead log directories: check them, print their records");
+    CLI::App* wal =
+        app.add_subcommand("wal", "Write-ahead log directories: check them, print their records, repair them");
     wal->require_subcommand(1);
 
-    auto verify_options = std::make_shared<WalCommandOptions>();
-    CLI::App* verify = wal->add_subcommand("verify", "Check every segment and the snapshot; print a summary");
-    add_dir_argument(*verify, *verify_options);
-    verify->footer(
-        "Changes nothing in DIR. Exit status: 0 clean (also with a torn last write, which opening truncates: "
-        "a warning), 1 corrupt or unreadable, 2 usage error.");
-    verify->callback(
-        [&ctx, verify_options] { ctx.action = [&ctx, verify_options] { return run_verify(*verify_options, ctx); }; });
-
-    auto dump_options = std::make_shared<WalCommandOptions>();
-    CLI::App* dump = wal->add_subcommand("dump", "Print the snapshot's seq and every record, one JSON object a line");
-    add_dir_argument(*dump, *dump_options);
-    dump->add_option("--after", dump_options->after, "Only records with a seq above this")->type_name("SEQ");
-    dump->footer(
+    add_wal_subcommand(*wal, ctx, "verify", "Check every segment and the snapshot; print a summary",
+                       "Changes nothing in DIR. Exit status: 0 clean (also with a torn last write, which opening "
+                       "truncates: a warning), 1 corrupt or unreadable, 2 usage error.",
+                       run_verify);
+    WalCommandOptions& dump = add_wal_subcommand(
+        *wal, ctx, "dump", "Print the snapshot's seq and every record, one JSON object a line",
         "First line {\"snapshot_seq\":N,\"bytes\":M} when there is a snapshot. Changes nothing in DIR.\n"
-        "Exit status: 0 ok, 1 corrupt (after the records before the damage) or unreadable, 2 usage error.");
-    dump->callback(
-        [&ctx, dump_options] { ctx.action = [&ctx, dump_options] { return run_dump(*dump_options, ctx); }; });
+        "Exit status: 0 ok, 1 corrupt (after the records before the damage) or unreadable, 2 usage error.",
+        run_dump);
+    wal->get_subcommand("dump")
+        ->add_option("--after", dump.after, "Only records with a seq above this")
+        ->type_name("SEQ");
+    add_wal_subcommand(
+        *wal, ctx, "repair", "Cut the log at its first bad record (dropping it and all after it)",
+        "Prints what was dropped. Stop the daemon first (the directory must not be in use).\n"
+        "Exit status: 0 repaired or nothing to repair, 1 cannot repair (a damaged snapshot, I/O), 2 usage error.",
+        run_repair);
 }
 
 }  // namespace txflow::tool

@@ -15,6 +15,7 @@
 // business.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -174,6 +175,12 @@ struct ScheduleFile {
 };
 
 using LoadResult = Result<ScheduleFile, Problems>;
+
+// How deep arrays and objects may nest in a schedule file (and in a saga
+// step's TXFLOW_DATA line): the top-level object is level 1. Deeper input is
+// refused while it is parsed, with its line and column, in time and memory
+// bounded by this limit rather than by the input.
+inline constexpr std::size_t kMaxJsonDepth = 64;
 
 // Parses and validates JSON text. `directory` is where relative paths in the
 // file (state_dir, cwd) start; empty: the current directory. Problems are

@@ -32,6 +32,7 @@ enum class ErrorCode : std::uint8_t {
     bad_zone_name,       // token holds the name
     unknown_zone,        // token holds the name
     number_too_large,
+    zone_prefix_case,  // "cron_tz=": token holds the prefix as written
 };
 
 struct ParseError {
@@ -88,6 +89,7 @@ constexpr std::string_view ParseError::describe(ErrorCode code) {
         case ErrorCode::bad_zone_name: return "malformed time zone name";
         case ErrorCode::unknown_zone: return "unknown time zone";
         case ErrorCode::number_too_large: return "number too large";
+        case ErrorCode::zone_prefix_case: return "time zone prefix must be CRON_TZ= or TZ= in upper case";
     }
     return "invalid expression";
 }

@@ -401,9 +401,11 @@ constexpr Result<Spec, ParseError> parse_spec(std::string_view text, Format form
         return unexpected(e);
     }
 
-    // CRON_TZ=Zone or TZ=Zone prefix.
+    // CRON_TZ=Zone or TZ=Zone prefix, in upper case as every cron accepts it.
     for (std::string_view prefix : {std::string_view{"CRON_TZ="}, std::string_view{"TZ="}}) {
         if (s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix)) {
+            const std::string_view written = s.substr(0, prefix.size());
+            if (written != prefix) return ctx.fail(ErrorCode::zone_prefix_case, written);
             s.remove_prefix(prefix.size());
             std::size_t n = 0;
             while (n < s.size() && !is_space(s[n])) ++n;

@@ -1,0 +1,51 @@
+#pragma once
+// A read-only look at a WalStore state directory: the state a scheduler
+// would recover from it (its snapshot, then every record after it), without
+// opening the store, so nothing in the directory changes and a running
+// daemon is not disturbed. What `txflow status` and `txflow sagas` print.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "txflow/core/clock.hpp"
+#include "txflow/saga/state.hpp"
+#include "txflow/scheduler.hpp"
+#include "txflow/store/store.hpp"
+#include "txflow/store/wal_store.hpp"
+
+namespace txflow::store {
+
+struct SagaSummary {
+    std::string id;
+    std::string definition;
+    saga::State state = saga::State::pending;
+    std::size_t steps_done = 0;  // steps whose action completed (undone since or not)
+    std::size_t steps = 0;
+    std::string last_error;  // the saga's, else its latest step's; empty when none
+    WallTime updated{};
+};
+
+struct PendingRetry {
+    std::string job;
+    WallTime scheduled{};       // the fire it retries
+    std::uint32_t attempt = 0;  // the attempt that will run
+    WallTime due{};
+};
+
+struct StateDirView {
+    RecoveryReport log;                         // what WalStore::inspect() found
+    std::vector<SagaSummary> sagas;             // by id
+    std::vector<DeadLetter> dead_letters;       // oldest first
+    std::map<std::string, WallTime> last_fire;  // job -> its last recorded fire
+    std::vector<PendingRetry> retries;          // in the order they were armed
+};
+
+// Fails (Code::corrupt) on a damaged log or snapshot, or a record that does
+// not fold; a torn last write is left out, as open() would truncate it.
+[[nodiscard]] StoreResult<StateDirView> read_state_dir(const std::filesystem::path& dir);
+
+}  // namespace txflow::store
