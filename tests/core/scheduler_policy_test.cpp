@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/manual_scheduler.hpp"
 #include "support/recorders.hpp"
 #include "support/test_support.hpp"
 #include "txflow/policy/policy.hpp"
@@ -21,22 +22,14 @@ using txflow::Outcome;
 using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::test_support::EventRecorder;
+using txflow::test_support::eventually;
 using txflow::test_support::quiet_logger;
 using txflow::test_support::wall;
 
 namespace {
 
-struct Fixture {
-    ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    std::shared_ptr<EventRecorder> events = std::make_shared<EventRecorder>();
-    Scheduler sched{
-        SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock).listener(events).seed(7).stuck_after(500ms)};
-    void advance(std::chrono::milliseconds total, std::chrono::milliseconds step = 100ms) {
-        for (auto done = 0ms; done < total; done += step) {
-            clock.advance(std::min(step, total - done));
-            sched.wait_idle();
-        }
-    }
+struct Fixture : txflow::test_support::ManualScheduler {
+    Fixture() : ManualScheduler(SchedulerOptions{}.workers(2).seed(7).stuck_after(500ms)) {}
 };
 
 }  // namespace
@@ -162,22 +155,14 @@ TEST_CASE("timeout: a cooperative job stops at the deadline, a stubborn one is s
 }
 
 TEST_CASE("timeout outside retry bounds the whole run, inside it each attempt", "[scheduler][policy][order]") {
-    // Each attempt takes 3 s (of manual time) and fails; retries wait 1 s.
-    auto slow_failure = [](std::atomic<int>& calls, ManualClock& clock) {
-        return [&calls, &clock](JobContext&) {
-            ++calls;
-            (void)clock;
-            throw std::runtime_error("boom");
-        };
-    };
     SECTION("outside: the 5 s budget covers all attempts") {
+        // Each attempt fails at once; retries wait 2 s.
         Fixture f;
         std::atomic<int> calls{0};
-        f.sched.job("outer")
-            .after(1s)
-            .timeout(5s)
-            .retry(txflow::retry::fixed(2s).attempts(10))
-            .run(slow_failure(calls, f.clock));
+        f.sched.job("outer").after(1s).timeout(5s).retry(txflow::retry::fixed(2s).attempts(10)).run([&](JobContext&) {
+            ++calls;
+            throw std::runtime_error("boom");
+        });
         f.sched.start();
         f.advance(30s, 500ms);
         // attempts start at 1 s, 3 s, 5 s; the one due at 7 s is past 1 s + 5 s
@@ -185,17 +170,58 @@ TEST_CASE("timeout outside retry bounds the whole run, inside it each attempt", 
         CHECK(f.sched.find("outer")->info()->last_outcome == Outcome::timed_out);
     }
     SECTION("inside: each attempt has its own 5 s") {
+        // Each attempt takes 6 s of manual time (the job moves the clock),
+        // then waits for the stop request its deadline brings, and returns:
+        // only the timeout makes it a failure. Retries wait 2 s, so the
+        // attempts start at 1 s, 9 s and 17 s.
         Fixture f;
         std::atomic<int> calls{0};
+        std::atomic<int> stopped_by_deadline{0};
         f.sched.job("inner")
             .after(1s)
-            .retry(txflow::retry::fixed(2s).attempts(10))
+            .retry(txflow::retry::fixed(2s).attempts(3))
             .timeout(5s)
-            .run(slow_failure(calls, f.clock));
+            .run([&](JobContext& ctx) {
+                ++calls;
+                f.clock.advance(6s);
+                if (eventually([&] { return ctx.stop_token().stop_requested(); })) ++stopped_by_deadline;
+            });
         f.sched.start();
-        f.advance(30s, 500ms);
-        CHECK(calls == 10);
-        CHECK(f.sched.find("inner")->info()->last_outcome == Outcome::failed);
+        f.advance(1s);
+        CHECK(calls == 1);
+        f.advance(1s);  // 8 s: the retry is due at 9 s
+        CHECK(calls == 1);
+        f.advance(1s);
+        CHECK(calls == 2);
+        f.advance(8s);
+        CHECK(calls == 3);
+        f.advance(30s);
+        CHECK(calls == 3);
+        CHECK(stopped_by_deadline == 3);
+        std::vector<Outcome> outcomes;
+        for (const auto& e : f.events->of(EventKind::finished)) outcomes.push_back(e.outcome);
+        CHECK(outcomes == std::vector<Outcome>(3, Outcome::timed_out));
+        CHECK(f.events->of(EventKind::retrying).size() == 2);
+        REQUIRE(f.sched.dead_letters().size() == 1);
+        CHECK(f.sched.dead_letters()[0].error == "timed out after 5s");
+    }
+    SECTION("outside, with the same slow attempt: the first one uses up the run's budget") {
+        Fixture f;
+        std::atomic<int> calls{0};
+        f.sched.job("outer")
+            .after(1s)
+            .timeout(5s)
+            .retry(txflow::retry::fixed(2s).attempts(3))
+            .run([&](JobContext& ctx) {
+                ++calls;
+                f.clock.advance(6s);
+                (void)eventually([&] { return ctx.stop_token().stop_requested(); });
+            });
+        f.sched.start();
+        f.advance(40s);
+        CHECK(calls == 1);
+        CHECK(f.sched.find("outer")->info()->last_outcome == Outcome::timed_out);
+        CHECK(f.sched.find("outer")->info()->last_error == "run timed out after 5s");
     }
 }
 

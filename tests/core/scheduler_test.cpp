@@ -22,6 +22,7 @@ using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::WallTime;
 using txflow::test_support::EventRecorder;
+using txflow::test_support::eventually;
 using txflow::test_support::iso;
 using txflow::test_support::quiet_logger;
 using txflow::test_support::wall;
@@ -190,8 +191,10 @@ TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][e
         SchedulerOptions{}.logger(quiet_logger()).workers(1).clock(clock).aging_step(1h).queue("one-at-a-time", 1)};
     std::mutex mutex;
     std::vector<std::string> order;
+    std::atomic<bool> gate_running{false};
     std::atomic<bool> release{false};
     auto gate = sched.job("gate").after(1h).run([&](JobContext&) {
+        gate_running = true;
         while (!release) std::this_thread::sleep_for(1ms);
     });
     auto record = [&](JobContext& ctx) {
@@ -204,7 +207,7 @@ TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][e
     auto critical = sched.job("critical").after(1h).priority(txflow::Priority::critical).run(record);
     sched.start();
     gate.trigger_now();
-    std::this_thread::sleep_for(20ms);  // let the single worker take the gate
+    REQUIRE(eventually([&] { return gate_running.load(); }));  // the single worker is busy: the rest queue up
     low.trigger_now();
     normal.trigger_now();
     high.trigger_now();
@@ -304,10 +307,9 @@ TEST_CASE("stress: add, remove and trigger while jobs fire", "[scheduler][stress
         });
     }
     for (auto& th : threads) th.join();
-    std::this_thread::sleep_for(20ms);
+    CHECK(eventually([&] { return fired > 800; }));
     const auto report = sched.stop(2s);
     CHECK(report.drained);
-    CHECK(fired > 800);
 }
 
 TEST_CASE("a job removed with runs in flight lives until they end; its name is free at once", "[scheduler][control]") {

@@ -1,7 +1,8 @@
 // The crash test of issue #6. Each iteration forks a child that runs sagas
 // (started in a loop, and by a cron job and an `every` job) on a WalStore,
-// SIGKILLs it at a random instant, then recovers in this process on the same
-// WAL directory and checks that:
+// SIGKILLs it at a random instant (20-400 ms after it acknowledged its first
+// saga start), then recovers in this process on the same WAL directory and
+// checks that:
 //   (a) no transition the child saw acknowledged is lost: a step action runs
 //       only once its `running` record is durable, a compensation only once its
 //       `compensating` record is, start_saga returns once the saga is recorded,
@@ -11,7 +12,10 @@
 //       balances: a succeeded saga's effects all stand, a compensated saga's
 //       are all undone, and no effect was made under a key that belongs to no
 //       saga (a step that ran again ran under the same key);
-//   (d) the WAL has no corruption (a torn tail is what a crash leaves: fine).
+//   (d) the WAL has no corruption (a torn tail is what a crash leaves: fine);
+//   (e) the iteration did work: the log holds a saga; and over a run of 10 or
+//       more iterations at least half the kills landed mid-step (a step or a
+//       compensation recorded running, its end not).
 //
 // Run: `txflow_crash_tests` (20 iterations, tag [crash]); the long run of 500
 // is hidden: `txflow_crash_tests "[.crash-long]"` or `ctest -C long -L long`.
@@ -389,8 +393,9 @@ struct Totals {
     int compensated = 0;
     int open_at_recovery = 0;  // recovered running/compensating: resumed or compensated by the parent
     int torn_tails = 0;
-    int empty_logs = 0;  // killed before the child wrote a record
-    int snapshots = 0;   // the child's log had a snapshot
+    int empty_logs = 0;       // killed before the child wrote a record
+    int snapshots = 0;        // the child's log had a snapshot
+    int killed_mid_step = 0;  // the kill found a step or a compensation running
     long acks = 0;
     long ledger_lines = 0;
 };
@@ -571,6 +576,28 @@ std::optional<std::string> check_wal(const fs::path& dir, const char* when) {
     return std::nullopt;
 }
 
+// Did the kill land while a step or a compensation was running? (As read back
+// from the log: its `running` or `compensating` record was written, its end not.)
+bool killed_mid_step(const InfoMap& loaded) {
+    return std::any_of(loaded.begin(), loaded.end(), [](const auto& entry) {
+        return std::any_of(entry.second.steps.begin(), entry.second.steps.end(), [](const auto& step) {
+            return step.state == State::running || step.state == State::compensating;
+        });
+    });
+}
+
+// Polls the child's report until it acknowledges a saga start (true), or
+// gives up after `limit` (false): a kill before any work proves nothing.
+bool wait_for_first_start(const fs::path& acks, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        for (const auto& line : read_lines(acks))
+            if (line.rfind("started ", 0) == 0) return true;
+        std::this_thread::sleep_for(1ms);
+    }
+    return false;
+}
+
 // Waits until no saga is open (or the deadline); returns the last listing.
 std::vector<txflow::saga::Info> settle(Scheduler& sched, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
@@ -586,8 +613,9 @@ void run_iteration(const fs::path& base, int iteration, std::uint64_t seed, bool
     fs::create_directories(p.root);
     const int count = saga_count_for(seed);
     const auto kill_after = std::chrono::milliseconds(20 + mix(seed ^ 0xc0ffee) % 381);
-    INFO("iteration " << iteration << ", seed " << seed << ", " << count << " sagas, kill after " << kill_after.count()
-                      << " ms, files in " << p.root);
+    INFO("iteration " << iteration << ", seed " << seed << " (replay: TXFLOW_CRASH_SEED=" << seed
+                      << " TXFLOW_CRASH_ITERATIONS=1), " << count << " sagas, kill " << kill_after.count()
+                      << " ms after the first saga start, files in " << p.root);
 
     // ---- 1, 2: the child runs, and is killed
     // fork copies only this thread: no lock can be held by another thread of
@@ -596,7 +624,8 @@ void run_iteration(const fs::path& base, int iteration, std::uint64_t seed, bool
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) run_child(p, seed);
-    std::this_thread::sleep_for(kill_after);
+    const bool child_started_a_saga = wait_for_first_start(p.acks, 30s);
+    if (child_started_a_saga) std::this_thread::sleep_for(kill_after);  // the random instant of the kill
     REQUIRE(::kill(child, SIGKILL) == 0);
     int status = 0;
     REQUIRE(::waitpid(child, &status, 0) == child);
@@ -605,6 +634,7 @@ void run_iteration(const fs::path& base, int iteration, std::uint64_t seed, bool
         const std::string why((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         FAIL("the child did not die of the SIGKILL (status " << status << "): " << why);
     }
+    REQUIRE(child_started_a_saga);  // else the iteration would check an empty log
 
     // ---- 4d, first part: what the crash left
     if (auto bad = check_wal(p.wal, "after the crash")) FAIL(*bad);
@@ -632,6 +662,8 @@ void run_iteration(const fs::path& base, int iteration, std::uint64_t seed, bool
         Scheduler sched(
             SchedulerOptions{}.workers(3).logger(log).store(store).seed(seed | 1).snapshot_every(kSnapshotEvery));
         loaded = by_id(sched.sagas());  // as read back from the log: nothing has run yet
+        REQUIRE_FALSE(loaded.empty());  // the child acknowledged a start: it is in the log
+        if (killed_mid_step(loaded)) ++totals.killed_mid_step;
         for (const auto& [id, info] : loaded) totals.open_at_recovery += stopped(info.state) ? 0 : 1;
         const auto pay = make_pay(w);
         sched.register_saga(pay);
@@ -723,6 +755,10 @@ void run_iteration(const fs::path& base, int iteration, std::uint64_t seed, bool
     if (passed && !keep) fs::remove_all(p.root);
 }
 
+// Below this many iterations (a replay of one seed) the share of kills that
+// landed mid-step says nothing.
+constexpr int kIterationsForWorkCheck = 10;
+
 void run_crash_test(int default_iterations) {
     const int iterations =
         static_cast<int>(env_number("TXFLOW_CRASH_ITERATIONS", static_cast<std::uint64_t>(default_iterations)));
@@ -742,11 +778,18 @@ void run_crash_test(int default_iterations) {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
     std::printf(
         "crash test: %d iterations in %.1f s: %d sagas (%d succeeded, %d compensated), %d open at recovery, "
-        "%d torn tails, %d empty logs, %d with a snapshot, %ld acknowledged transitions, %ld ledger lines\n",
+        "%d torn tails, %d empty logs, %d with a snapshot, %d killed mid-step, %ld acknowledged transitions, "
+        "%ld ledger lines\n",
         totals.iterations, static_cast<double>(took.count()) / 1000.0, totals.sagas, totals.succeeded,
         totals.compensated, totals.open_at_recovery, totals.torn_tails, totals.empty_logs, totals.snapshots,
-        totals.acks, totals.ledger_lines);
+        totals.killed_mid_step, totals.acks, totals.ledger_lines);
     std::fflush(stdout);
+    // The run tested crashes only if most kills found work in progress.
+    if (totals.iterations >= kIterationsForWorkCheck) {
+        INFO("TXFLOW_CRASH_SEED=" << base_seed << ": " << totals.killed_mid_step << " of " << totals.iterations
+                                  << " kills landed mid-step");
+        CHECK(totals.killed_mid_step * 2 >= totals.iterations);
+    }
     std::error_code ec;
     if (!keep && fs::is_empty(base, ec)) fs::remove(base, ec);
 }

@@ -23,6 +23,7 @@ using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::test::Ledger;
 using txflow::test_support::EventRecorder;
+using txflow::test_support::eventually;
 using txflow::test_support::quiet_logger;
 using txflow::test_support::wall;
 
@@ -215,7 +216,7 @@ TEST_CASE("a compensation that keeps failing parks the saga, alerts, and an oper
     CHECK(info->steps[0].compensation_attempts == 3);
     CHECK(refund_calls == 3);
     // Listeners run on the engine's thread, which may still be delivering when wait() returns.
-    for (int i = 0; i < 2000 && listener->of(txflow::EventKind::alert).empty(); ++i) std::this_thread::sleep_for(1ms);
+    CHECK(eventually([&] { return !listener->of(txflow::EventKind::alert).empty(); }));
     {
         const auto alerts = listener->of(txflow::EventKind::alert);
         REQUIRE(alerts.size() == 1);
@@ -286,31 +287,27 @@ TEST_CASE("a step's timeout requests its stop token and counts as a failure", "[
 TEST_CASE("a parallel group runs at once; when one fails the others stop and the completed are undone", "[saga]") {
     Ledger ledger;
     Scheduler sched(options(4));
-    std::atomic<int> inside{0};
-    std::atomic<int> max_inside{0};
-    auto enter = [&] {
-        const int now = ++inside;
-        int seen = max_inside.load();
-        while (now > seen && !max_inside.compare_exchange_weak(seen, now)) {
-        }
+    // Each branch waits (up to 10 s) for the other to arrive: they meet only
+    // if they run at once.
+    std::atomic<int> arrived{0};
+    auto meet_the_other_branch = [&] {
+        ++arrived;
+        return eventually([&] { return arrived == 2; });
     };
+    std::atomic<int> met{0};
     SECTION("all succeed: data from every branch is merged") {
         auto saga = Saga("fanout")
                         .step("prepare", book(ledger, 1), unbook(ledger, 1))
                         .parallel(txflow::step("left",
                                                [&](StepContext& ctx) {
-                                                   enter();
-                                                   std::this_thread::sleep_for(20ms);
+                                                   if (meet_the_other_branch()) ++met;
                                                    ctx.data()["left"] = 1;
-                                                   --inside;
                                                })
                                       .no_compensation(),
                                   txflow::step("right",
                                                [&](StepContext& ctx) {
-                                                   enter();
-                                                   std::this_thread::sleep_for(20ms);
+                                                   if (meet_the_other_branch()) ++met;
                                                    ctx.data()["right"] = 2;
-                                                   --inside;
                                                })
                                       .no_compensation())
                         .step("finish",
@@ -324,13 +321,21 @@ TEST_CASE("a parallel group runs at once; when one fails the others stop and the
         REQUIRE(info);
         CHECK(info->state == State::succeeded);
         CHECK(info->data == nlohmann::json({{"base", true}, {"left", 1}, {"right", 2}, {"sum", 3}}));
-        CHECK(max_inside == 2);
+        CHECK(met == 2);
     }
     SECTION("one branch fails") {
         std::atomic<bool> slow_stopped{false};
+        std::atomic<bool> fast_done{false};
+        auto book_fast = book(ledger, 2);
         auto saga = Saga("fanout")
                         .step("prepare", book(ledger, 1), unbook(ledger, 1))
-                        .parallel(txflow::step("fast", book(ledger, 2), unbook(ledger, 2)),
+                        .parallel(txflow::step(
+                                      "fast",
+                                      [&](StepContext& ctx) {
+                                          book_fast(ctx);
+                                          fast_done = true;
+                                      },
+                                      unbook(ledger, 2)),
                                   txflow::step("slow",
                                                [&](StepContext& ctx) {
                                                    const auto until = std::chrono::steady_clock::now() + 10s;
@@ -341,8 +346,9 @@ TEST_CASE("a parallel group runs at once; when one fails the others stop and the
                                                })
                                       .compensate(unbook(ledger, 3)),
                                   txflow::step("broken",
-                                               [](StepContext&) {
-                                                   std::this_thread::sleep_for(10ms);
+                                               [&](StepContext&) {
+                                                   // Fails once "fast" has completed, so that it is undone.
+                                                   (void)eventually([&] { return fast_done.load(); });
                                                    throw std::runtime_error("broken branch");
                                                })
                                       .compensate(unbook(ledger, 4)))
@@ -573,9 +579,16 @@ TEST_CASE("finished sagas are forgotten after the retention, with their keys; pa
     REQUIRE(sched.start_saga(ok, {}, "k1").wait(kWait)->state == State::succeeded);
     REQUIRE(sched.start_saga(parked, {}, "p1").wait(kWait)->state == State::compensation_failed);
     sched.wait_idle();  // the task that finished each saga has returned: purge skips a busy one
+    // The scheduler purges too, every minute of steady time, on a worker:
+    // wait_idle() lets each of those finish before purge_sagas() is called.
     clock.advance(30min);
+    sched.wait_idle();
     CHECK(sched.purge_sagas() == 0);  // too young
-    clock.advance(31min);
+    clock.advance(30min);
+    sched.wait_idle();
+    CHECK(sched.purge_sagas() == 0);  // exactly the retention: not older
+    REQUIRE(sched.saga("k1"));
+    clock.jump_wall(30s);  // older now; the wall clock alone moved, so the minute's purge is not due
     CHECK(sched.purge_sagas() == 1);
     CHECK_FALSE(sched.saga("k1"));
     CHECK(sched.saga("p1"));
