@@ -10,10 +10,10 @@
 
 #include <fmt/format.h>
 
-#include "txflow/config/schedule.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 #include "txflow/cron/detail/duration.hpp"
 
-namespace txflow::config {
+namespace txflow::schedule_file {
 namespace {
 
 constexpr std::string_view kUnits = "use ns, us, ms, s, m or h";
@@ -110,4 +110,4 @@ std::string Problem::to_string() const {
     return pointer + ": " + reason;
 }
 
-}  // namespace txflow::config
+}  // namespace txflow::schedule_file

@@ -23,9 +23,10 @@
 
 #include "json_dom.hpp"
 #include "json_pointer.hpp"
-#include "txflow/config/schedule.hpp"
+#include "to_library.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
-namespace txflow::config {
+namespace txflow::schedule_file {
 namespace {
 
 using nlohmann::json;
@@ -442,7 +443,7 @@ private:
         }
         if (!ok) return std::nullopt;
         try {
-            (void)r.to_policy();  // the library's own checks, as a backstop
+            (void)to_policy(r);  // the library's own checks, as a backstop
         } catch (const std::exception& ex) {
             add(pointer, ex.what());
             return std::nullopt;
@@ -455,7 +456,7 @@ private:
         known_keys(v, pointer, kBreakerKeys, {});
         BreakerSpec b;
         b.name = job_name;
-        BreakerOptions& o = b.options;
+        BreakerSettings& o = b.options;
         bool ok = true;
         const auto field = [&](std::string_view key) { return child(pointer, key); };
         if (const json* n = member(v, "name")) {
@@ -502,7 +503,7 @@ private:
         }
         if (!ok) return std::nullopt;
         try {
-            validate(o);  // the library's own checks, as a backstop
+            validate(to_options(o));  // the library's own checks, as a backstop
         } catch (const std::exception& ex) {
             add(pointer, ex.what());
             return std::nullopt;
@@ -532,12 +533,12 @@ private:
         if (const json* b = member(v, "breaker")) job.breaker = breaker(*b, child(pointer, "breaker"), job.name);
     }
 
-    std::optional<Misfire> misfire(const json& v, const std::string& pointer) {
+    std::optional<MisfireSpec> misfire(const json& v, const std::string& pointer) {
         constexpr std::string_view kExpected = "\"fire_once\", \"skip\" or {\"fire_all\": N}";
         if (v.is_string()) {
             const auto& s = v.get_ref<const std::string&>();
-            if (s == "fire_once") return Misfire::fire_once();
-            if (s == "skip") return Misfire::skip();
+            if (s == "fire_once") return MisfireSpec{MisfireSpec::Mode::fire_once, 0};
+            if (s == "skip") return MisfireSpec{MisfireSpec::Mode::skip, 0};
             add(pointer, fmt::format("unknown misfire policy '{}' (use {})", s, kExpected));
             return std::nullopt;
         }
@@ -547,7 +548,7 @@ private:
                 return std::nullopt;
             }
             if (auto n = integer(v["fire_all"], child(pointer, "fire_all"), 1, 1'000'000))
-                return Misfire::fire_all(static_cast<std::uint32_t>(*n));
+                return MisfireSpec{MisfireSpec::Mode::fire_all, static_cast<std::uint32_t>(*n)};
             return std::nullopt;
         }
         add(pointer, fmt::format("expected {}, got {}", kExpected, type_of(v)));
@@ -748,7 +749,7 @@ private:
         if (const json* d = member(v, "description")) text(*d, field("description"), true);
         if (const json* r = member(v, "on_recovery")) {
             if (auto s = choice(*r, field("on_recovery"), "recovery", {"resume", "compensate"}))
-                saga.on_recovery = *s == "compensate" ? saga::Recovery::compensate : saga::Recovery::resume;
+                saga.on_recovery = *s == "compensate" ? OnRecovery::compensate : OnRecovery::resume;
             else ok = false;
         }
         if (const json* p = member(v, "priority")) {
@@ -846,7 +847,7 @@ private:
     std::unordered_map<std::string, std::string> saga_pointers_;  // name -> pointer of its first use
     std::set<std::string> saga_names_;
     std::vector<std::pair<std::string, std::string>> saga_refs_;  // pointer, saga name
-    std::unordered_map<std::string, std::pair<BreakerOptions, std::string>> breakers_;
+    std::unordered_map<std::string, std::pair<BreakerSettings, std::string>> breakers_;
 };
 
 // Where `pointer` (or, for a key that is missing, its nearest existing
@@ -919,4 +920,4 @@ LoadResult load_file(const std::filesystem::path& path) {
     return result;
 }
 
-}  // namespace txflow::config
+}  // namespace txflow::schedule_file
