@@ -1,5 +1,6 @@
 #include "txflow/scheduler.hpp"
 
+#include "common/duration_text.hpp"
 #include "saga/engine.hpp"
 #include "store/journal.hpp"
 #include "txflow/core/timer_heap.hpp"
@@ -399,10 +400,7 @@ Event event(EventKind kind, std::string_view job, WallTime fire_time) {
 }
 
 std::string describe_period(milliseconds d) {
-    if (d.count() % 3'600'000 == 0) return fmt::format("{}h", d.count() / 3'600'000);
-    if (d.count() % 60'000 == 0) return fmt::format("{}m", d.count() / 60'000);
-    if (d.count() % 1000 == 0) return fmt::format("{}s", d.count() / 1000);
-    return fmt::format("{}ms", d.count());
+    return txflow::detail::format_duration(d);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <vector>
 
+#include "common/duration_text.hpp"
 #include "txflow/cron/schedule.hpp"
 
 namespace txflow::cron {
@@ -64,26 +65,14 @@ void append_time_field(std::string& out, std::uint64_t mask, int lo, int hi, boo
     append_list(out, mask, lo, hi);
 }
 
-std::string go_duration(std::int64_t ms) {
-    std::string out;
-    const std::int64_t h = ms / 3'600'000;
-    const std::int64_t m = ms / 60'000 % 60;
-    const std::int64_t s = ms / 1000 % 60;
-    const std::int64_t rest = ms % 1000;
-    if (h != 0) fmt::format_to(std::back_inserter(out), "{}h", h);
-    if (m != 0) fmt::format_to(std::back_inserter(out), "{}m", m);
-    if (s != 0) fmt::format_to(std::back_inserter(out), "{}s", s);
-    if (rest != 0) fmt::format_to(std::back_inserter(out), "{}ms", rest);
-    return out;
-}
-
 }  // namespace
 
 std::string Schedule::to_string() const {
     const Spec& s = spec_;
     std::string out;
     if (!s.zone_name().empty()) fmt::format_to(std::back_inserter(out), "CRON_TZ={} ", s.zone_name());
-    if (s.kind == Kind::every) return out + "@every " + go_duration(s.every_ms);
+    if (s.kind == Kind::every)
+        return out + "@every " + txflow::detail::format_duration(std::chrono::milliseconds{s.every_ms});
 
     append_time_field(out, s.seconds, 0, 59, (s.star_fields & 1U) != 0);
     out += ' ';

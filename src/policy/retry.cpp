@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "common/duration_text.hpp"
+
 namespace txflow::retry {
 
 namespace {
@@ -38,14 +40,7 @@ Rep non_negative(milliseconds d) noexcept {
     return std::max<Rep>(d.count(), 0);
 }
 
-// "1h", "1m", "1s", "250ms": the largest unit that divides evenly.
-std::string format_duration(milliseconds d) {
-    const Rep ms = d.count();
-    if (ms != 0 && ms % 3'600'000 == 0) return fmt::format("{}h", ms / 3'600'000);
-    if (ms != 0 && ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
-    if (ms != 0 && ms % 1'000 == 0) return fmt::format("{}s", ms / 1'000);
-    return fmt::format("{}ms", ms);
-}
+using txflow::detail::format_duration;
 
 }  // namespace
 

@@ -42,6 +42,7 @@
 #include <string>
 #include <utility>
 
+#include "common/duration_text.hpp"
 #include "txflow/policy/policy.hpp"
 
 namespace txflow::policies {
@@ -51,14 +52,7 @@ void require(bool ok, const char* message) {
     if (!ok) throw std::invalid_argument(message);
 }
 
-std::string describe(std::chrono::milliseconds d) {
-    using namespace std::chrono;
-    const auto ms = d.count();
-    if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-    if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "min";
-    if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-    return std::to_string(ms) + "ms";
-}
+using txflow::detail::format_duration;
 
 std::string what_of(const std::exception_ptr& ep) {
     try {
@@ -121,7 +115,8 @@ Wrapper retry(retry::Policy policy) {
 
 Wrapper timeout(std::chrono::milliseconds limit, TimeoutScope scope) {
     require(limit > std::chrono::milliseconds::zero(), "timeout: limit must be > 0");
-    std::string message = (scope == TimeoutScope::run ? "run timed out after " : "timed out after ") + describe(limit);
+    std::string message =
+        (scope == TimeoutScope::run ? "run timed out after " : "timed out after ") + format_duration(limit);
     return [limit, scope, message = std::move(message)](JobFunction next) -> JobFunction {
         require(static_cast<bool>(next), "timeout: empty job");
         return [limit, scope, message, next = std::move(next)](JobContext& ctx) {

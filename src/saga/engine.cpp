@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "common/duration_text.hpp"
 #include "saga/instance.hpp"
 #include "saga/pivot.hpp"
 
@@ -591,7 +592,7 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
         (compensation ? def.compensation : def.action)(ctx);
         if (ctx.failure_) error = *ctx.failure_;
         else if (stop->stop_requested())
-            error = limit ? fmt::format("timed out after {} ms", limit->count()) : "stopped";
+            error = limit ? "timed out after " + txflow::detail::format_duration(*limit) : "stopped";
         if (!error.empty()) failure = std::make_exception_ptr(std::runtime_error(error));
     } catch (const std::exception& e) {
         failure = std::current_exception();
@@ -604,7 +605,7 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     const auto took = std::chrono::duration_cast<nanoseconds>(host_.clock().steady_now() - began);
     if (deadline != 0) host_.cancel_call(deadline);
     if (failure && limit && stop->stop_requested() && error.find("timed out") == std::string::npos)
-        error = fmt::format("timed out after {} ms ({})", limit->count(), error);
+        error = fmt::format("timed out after {} ({})", txflow::detail::format_duration(*limit), error);
 
     lock.lock();
     st.stop.reset();

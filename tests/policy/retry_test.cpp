@@ -331,7 +331,7 @@ TEST_CASE("to_string describes the policy", "[policy][retry]") {
           "exponential(1s, x2, cap 1m), 5 attempts, full jitter");
     CHECK(retry::exponential(250ms, 1.5, 2h).to_string() == "exponential(250ms, x1.5, cap 2h), 3 attempts, no jitter");
     CHECK(retry::fixed(1500ms).attempts(1).max_elapsed(30s).jitter_decorrelated().to_string() ==
-          "fixed(1500ms), 1 attempt, decorrelated jitter, max elapsed 30s");
+          "fixed(1s500ms), 1 attempt, decorrelated jitter, max elapsed 30s");
     CHECK(retry::fixed(1s).retry_if([](const std::exception_ptr&) { return false; }).to_string() ==
           "fixed(1s), 3 attempts, no jitter, custom retry_if");
 }

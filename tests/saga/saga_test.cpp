@@ -281,7 +281,7 @@ TEST_CASE("a step's timeout requests its stop token and counts as a failure", "[
     CHECK(attempts == 2);
     CHECK(info->state == State::compensated);
     CHECK(info->steps[0].state == State::failed);
-    CHECK(info->steps[0].last_error == "timed out after 30 ms");
+    CHECK(info->steps[0].last_error == "timed out after 30ms");
 }
 
 TEST_CASE("a parallel group runs at once; when one fails the others stop and the completed are undone", "[saga]") {
@@ -621,7 +621,7 @@ TEST_CASE("a step that timed out for good is compensated: its attempt may have a
     auto info = sched.start_saga(saga, nlohmann::json::object(), "slow-pay-1").wait(kWait);
     REQUIRE(info);
     CHECK(info->state == State::compensated);
-    CHECK(info->error == "step 'credit' failed: timed out after 20 ms");
+    CHECK(info->error == "step 'credit' failed: timed out after 20ms");
     CHECK(info->steps[1].state == State::compensated);
     CHECK(info->steps[0].state == State::compensated);
     CHECK(ledger.total() == 0);

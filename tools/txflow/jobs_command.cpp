@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "txflow/config/schedule.hpp"
 #include "txflow/cron/zone.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 #include "validate_command.hpp"
 
 namespace txflow::tool {
@@ -89,10 +89,10 @@ int run_jobs(const JobsOptions& o, Context& ctx) {
             throw Failure(kExitUsage, "--from: \"" + o.from + "\" is not an RFC 3339 time (e.g. 2026-03-07T12:00:00Z)");
         from = *t;
     }
-    const config::ScheduleFile file = load_schedule(o.path, ctx);
+    const schedule_file::ScheduleFile file = load_schedule(o.path, ctx);
 
     struct Entry {
-        const config::JobSpec* job;
+        const schedule_file::JobSpec* job;
         std::vector<cron::Instant> fires;
     };
     std::vector<Entry> entries;
@@ -134,7 +134,8 @@ int run_jobs(const JobsOptions& o, Context& ctx) {
                 if (!steps.empty()) steps += " -> ";
                 steps += step.name;
             }
-            sagas.push_back({s.name, s.on_recovery == saga::Recovery::resume ? "resume" : "compensate", steps});
+            sagas.push_back(
+                {s.name, s.on_recovery == schedule_file::OnRecovery::resume ? "resume" : "compensate", steps});
         }
         ctx.out << '\n';
         print_table(ctx.out, sagas);

@@ -33,8 +33,8 @@
 #include <ostream>
 #include <string>
 
-#include "txflow/config/daemon.hpp"
-#include "txflow/config/schedule.hpp"
+#include "txflow/daemon/daemon.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 #include "validate_command.hpp"
 
 namespace txflow::tool {
@@ -51,7 +51,7 @@ struct RunOptions {
 };
 
 milliseconds duration_option(const std::string& flag, const std::string& text) {
-    auto d = config::parse_duration(text);
+    auto d = schedule_file::parse_duration(text);
     if (!d) throw Failure(kExitUsage, flag + ": " + d.error());
     return *d;
 }
@@ -61,10 +61,10 @@ int run_daemon(const RunOptions& o, Context& ctx) {
     const bool bounded = !o.run_for.empty();
     const milliseconds run_for = bounded ? duration_option("--for", o.run_for) : milliseconds{0};
     const milliseconds drain = duration_option("--drain", o.drain);
-    config::DaemonOptions options;
+    daemon::DaemonOptions options;
     options.kill_grace = duration_option("--kill-grace", o.kill_grace);
     if (!o.log_format.empty())
-        options.log_format = o.log_format == "json" ? config::LogFormat::json : config::LogFormat::text;
+        options.log_format = o.log_format == "json" ? schedule_file::LogFormat::json : schedule_file::LogFormat::text;
 
     // Before any thread exists, so that every thread inherits the mask and
     // the signals wait for sigtimedwait() below.
@@ -76,13 +76,13 @@ int run_daemon(const RunOptions& o, Context& ctx) {
     if (const int rc = pthread_sigmask(SIG_BLOCK, &signals, nullptr); rc != 0)
         throw Failure(3, std::string("pthread_sigmask: ") + std::strerror(rc));
 
-    config::ScheduleFile file = load_schedule(o.path, ctx);
-    auto created = config::Daemon::create(std::move(file), std::move(options));
+    schedule_file::ScheduleFile file = load_schedule(o.path, ctx);
+    auto created = daemon::Daemon::create(std::move(file), std::move(options));
     if (!created) {
         for (const auto& problem : created.error()) ctx.err << problem.to_string() << '\n';
         throw Failure(kExitNoResult, o.path + ": cannot start");
     }
-    config::Daemon& daemon = **created;
+    daemon::Daemon& daemon = **created;
     daemon.start();
 
     const auto deadline = std::chrono::steady_clock::now() + run_for;

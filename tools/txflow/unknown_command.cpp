@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "txflow/config/schedule.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
 namespace txflow::tool {
 
@@ -26,7 +26,7 @@ std::optional<std::string> unknown_command(const CLI::App& app, int argc, const 
             if (sub->check_name(std::string(word))) match = sub;
         }
         if (match == nullptr) {
-            const std::string hint = config::closest_match(word, names);
+            const std::string hint = schedule_file::closest_match(word, names);
             return fmt::format("unknown command '{}{}'{}", path, word,
                                hint.empty() ? "" : fmt::format(" (did you mean '{}{}'?)", path, hint));
         }

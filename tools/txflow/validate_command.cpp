@@ -16,11 +16,11 @@
 
 namespace txflow::tool {
 
-config::ScheduleFile load_schedule(const std::string& path, Context& ctx) {
-    auto text = config::read_text_file(path);
+schedule_file::ScheduleFile load_schedule(const std::string& path, Context& ctx) {
+    auto text = schedule_file::read_text_file(path);
     if (!text) throw Failure(kExitUsage, text.error());
     const std::filesystem::path p(path);
-    auto file = config::parse_text(*text, p.has_parent_path() ? p.parent_path() : std::filesystem::path{});
+    auto file = schedule_file::parse_text(*text, p.has_parent_path() ? p.parent_path() : std::filesystem::path{});
     if (!file) {
         ctx.out.flush();
         for (const auto& problem : file.error()) ctx.err << problem.to_string() << '\n';
@@ -34,7 +34,7 @@ config::ScheduleFile load_schedule(const std::string& path, Context& ctx) {
 namespace {
 
 int run_validate(const std::string& path, Context& ctx) {
-    const config::ScheduleFile file = load_schedule(path, ctx);
+    const schedule_file::ScheduleFile file = load_schedule(path, ctx);
     ctx.out << path << ": ok, " << file.jobs.size() << " jobs, " << file.sagas.size() << " sagas\n";
     return kExitOk;
 }

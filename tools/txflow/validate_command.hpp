@@ -4,7 +4,7 @@
 #include <string>
 
 #include "command.hpp"
-#include "txflow/config/schedule.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
 namespace CLI {
 class App;
@@ -18,6 +18,6 @@ void add_validate_commands(CLI::App& app, Context& ctx);
 // that cannot be read is a usage error (exit 2); an invalid one prints each
 // problem on ctx.err ("<json pointer>: <reason>", one per line) and fails
 // with exit 1 and "FILE: N problem(s)".
-[[nodiscard]] config::ScheduleFile load_schedule(const std::string& path, Context& ctx);
+[[nodiscard]] schedule_file::ScheduleFile load_schedule(const std::string& path, Context& ctx);
 
 }  // namespace txflow::tool

@@ -1,7 +1,7 @@
 #pragma once
 // Go-style durations ("90s", "1h30m", "250ms", "1.5h"): the one tokenizer
 // behind the cron parser's @every and the schedule files' durations
-// (txflow::config::parse_duration). constexpr: no allocation, no exceptions,
+// (txflow::schedule_file::parse_duration). constexpr: no allocation, no exceptions,
 // so "@every ..."_cron literals run it at compile time. It reports what went
 // wrong and where; each caller words (or codes) the error itself.
 //
@@ -12,7 +12,7 @@
 //            U+03BC followed by "s" (in UTF-8)
 // No sign, no spaces, no bare number. Terms add up in long double
 // nanoseconds; the total is rounded to the nearest nanosecond.
-// The callers add their own rules: config::parse_duration also takes a
+// The callers add their own rules: schedule_file::parse_duration also takes a
 // leading '+', the bare "0" and zero durations; @every takes none of those
 // and wants more than zero. Both want a whole number of milliseconds.
 

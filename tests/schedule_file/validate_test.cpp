@@ -6,12 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "txflow/config/schedule.hpp"
+#include "schedule_file/to_library.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
 using namespace std::chrono_literals;
-using txflow::config::parse_text;
-using txflow::config::Problem;
-using txflow::config::Problems;
+using txflow::schedule_file::parse_text;
+using txflow::schedule_file::Problem;
+using txflow::schedule_file::Problems;
 
 namespace {
 
@@ -382,7 +383,7 @@ TEST_CASE("loading: a valid file becomes the model", "[config][validate]") {
     const auto& f = *r;
     CHECK(f.directory == "/srv/app");
     CHECK(f.state_dir == "/srv/app/state");
-    CHECK(f.log.format == txflow::config::LogFormat::json);
+    CHECK(f.log.format == txflow::schedule_file::LogFormat::json);
     CHECK(f.log.level == "debug");
     CHECK(f.workers == std::optional<std::size_t>(3));
     REQUIRE(f.queues.size() == 2);
@@ -391,17 +392,17 @@ TEST_CASE("loading: a valid file becomes the model", "[config][validate]") {
 
     const auto& backup = f.jobs[0];
     CHECK(backup.name == "backup");
-    CHECK(backup.trigger == txflow::config::TriggerKind::cron);
+    CHECK(backup.trigger == txflow::schedule_file::TriggerKind::cron);
     REQUIRE(backup.schedule);
     CHECK(backup.schedule->zone().name() == "Europe/Berlin");
     CHECK(backup.priority == txflow::Priority::high);
     CHECK(backup.queue == "db");
     CHECK(backup.jitter == 30s);
     REQUIRE(backup.misfire);
-    CHECK(backup.misfire->mode == txflow::Misfire::Mode::fire_all);
+    CHECK(backup.misfire->mode == txflow::schedule_file::MisfireSpec::Mode::fire_all);
     CHECK(backup.misfire->cap == 3);
     CHECK(backup.timeout == std::optional<std::chrono::milliseconds>(1h));
-    CHECK(backup.overlap == txflow::config::Overlap::skip);
+    CHECK(backup.overlap == txflow::schedule_file::Overlap::skip);
     REQUIRE(backup.retry);
     CHECK(backup.retry->attempts == 5);
     CHECK(backup.retry->initial == 1s);
@@ -409,7 +410,7 @@ TEST_CASE("loading: a valid file becomes the model", "[config][validate]") {
     CHECK(backup.retry->max == 1min);
     CHECK(backup.retry->jitter == txflow::retry::Jitter::full);
     CHECK(backup.retry->max_elapsed == std::optional<std::chrono::milliseconds>(10min));
-    const auto policy = backup.retry->to_policy();
+    const auto policy = txflow::schedule_file::to_policy(*backup.retry);
     CHECK(policy.max_attempts() == 5);
     CHECK(policy.cap() == 1min);
     REQUIRE(backup.breaker);
@@ -427,18 +428,18 @@ TEST_CASE("loading: a valid file becomes the model", "[config][validate]") {
     const auto& poll = f.jobs[1];
     CHECK(poll.every == 90s);
     CHECK(poll.schedule_text() == "every 1m30s");
-    CHECK(poll.misfire->mode == txflow::Misfire::Mode::skip);
+    CHECK(poll.misfire->mode == txflow::schedule_file::MisfireSpec::Mode::skip);
     CHECK(poll.command->cwd == "/var/tmp");
     CHECK(poll.display_zone().is_utc());
 
     const auto& once = f.jobs[2];
-    CHECK(once.trigger == txflow::config::TriggerKind::at);
+    CHECK(once.trigger == txflow::schedule_file::TriggerKind::at);
     CHECK(once.schedule_text() == "at 2029-12-31T23:00:00Z");
     CHECK(once.saga == "transfer");
     CHECK(once.input == nlohmann::json{{"amount", 5}});
 
     const auto& transfer = f.sagas[0];
-    CHECK(transfer.on_recovery == txflow::saga::Recovery::compensate);
+    CHECK(transfer.on_recovery == txflow::schedule_file::OnRecovery::compensate);
     CHECK(transfer.priority == txflow::Priority::critical);
     CHECK(transfer.queue == "io");
     REQUIRE(transfer.steps.size() == 2);
@@ -456,7 +457,7 @@ TEST_CASE("loading: defaults", "[config][validate]") {
         parse_text(R"({"version": 1, "jobs": [{"name": "a", "every": "1s", "command": {"argv": ["x"]}}]})", "/srv");
     REQUIRE(r);
     CHECK(r->state_dir.empty());
-    CHECK(r->log.format == txflow::config::LogFormat::text);
+    CHECK(r->log.format == txflow::schedule_file::LogFormat::text);
     CHECK(r->log.level == "info");
     CHECK_FALSE(r->workers);
     const auto& j = r->jobs[0];
@@ -466,7 +467,7 @@ TEST_CASE("loading: defaults", "[config][validate]") {
     CHECK_FALSE(j.misfire);
     CHECK_FALSE(j.timeout);
     CHECK_FALSE(j.retry);
-    CHECK(j.overlap == txflow::config::Overlap::allow);
+    CHECK(j.overlap == txflow::schedule_file::Overlap::allow);
     CHECK_FALSE(j.breaker);
     CHECK(j.command->cwd == "/srv");
 }

@@ -15,9 +15,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "txflow/config/daemon.hpp"
+#include "txflow/daemon/daemon.hpp"
 
-namespace txflow::config {
+namespace txflow::daemon {
 namespace detail {
 namespace {
 
@@ -144,4 +144,4 @@ std::shared_ptr<spdlog::logger> make_logger(LogFormat format, std::string_view l
     return logger;
 }
 
-}  // namespace txflow::config
+}  // namespace txflow::daemon

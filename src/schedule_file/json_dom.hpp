@@ -1,6 +1,6 @@
 #pragma once
 // Parsing JSON text into a DOM for schedule files and TXFLOW_DATA lines
-// (private to src/config).
+// (private to src/schedule_file).
 //
 // A SAX handler of our own instead of json::parse, for what the DOM parser
 // cannot give: duplicate keys (which json::parse silently resolves by
@@ -17,9 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "txflow/config/schedule.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
-namespace txflow::config::detail {
+namespace txflow::schedule_file::detail {
 
 // Builds the DOM like json::parse; also notes duplicate keys and the order
 // in which values appear, and stops at the first value nested deeper than
@@ -88,4 +88,4 @@ struct TextPosition {
 // last wins), nested at most kMaxJsonDepth deep; or why not.
 [[nodiscard]] Result<nlohmann::json, std::string> parse_json(std::string_view text);
 
-}  // namespace txflow::config::detail
+}  // namespace txflow::schedule_file::detail

@@ -1,6 +1,6 @@
 #pragma once
 // The job, saga and step a library log line is about, read back from its
-// message (private to src/config). The scheduler and the saga engine log
+// message (private to src/daemon). The scheduler and the saga engine log
 // "job 'backup' attempt 2 failed: ..." and "saga 'order-7': compensation of
 // step 'charge' failed ..." through the daemon's logger without LogFields;
 // the JSON format still gives them "job", "saga_id" and "step" fields.
@@ -9,9 +9,9 @@
 
 #include "log.hpp"
 
-namespace txflow::config::detail {
+namespace txflow::daemon::detail {
 
 // Fields viewing into `message`; empty where the message names none.
 [[nodiscard]] LogFields fields_in_message(std::string_view message);
 
-}  // namespace txflow::config::detail
+}  // namespace txflow::daemon::detail

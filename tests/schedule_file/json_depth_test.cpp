@@ -6,12 +6,12 @@
 #include <chrono>
 #include <string>
 
-#include "config/json_dom.hpp"
-#include "txflow/config/schedule.hpp"
+#include "schedule_file/json_dom.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
-using txflow::config::kMaxJsonDepth;
-using txflow::config::parse_text;
-using txflow::config::Problems;
+using txflow::schedule_file::kMaxJsonDepth;
+using txflow::schedule_file::parse_text;
+using txflow::schedule_file::Problems;
 
 namespace {
 
@@ -62,7 +62,7 @@ TEST_CASE("json depth: brackets inside strings do not count", "[config][json_dep
     const std::string deep_text = "\"" + std::string(1000, '[') + "\\\"{{{" + "\"";
     const Problems p = problems_of(R"({"version": 1, "description": )" + deep_text + "}");
     CHECK(p.empty());
-    CHECK_FALSE(txflow::config::detail::find_too_deep(deep_text, 1));
+    CHECK_FALSE(txflow::schedule_file::detail::find_too_deep(deep_text, 1));
 }
 
 TEST_CASE("json depth: 200,000 levels are refused at once", "[config][json_depth]") {
@@ -77,7 +77,7 @@ TEST_CASE("json depth: 200,000 levels are refused at once", "[config][json_depth
 }
 
 TEST_CASE("json depth: TXFLOW_DATA lines have the same limit", "[config][json_depth]") {
-    using txflow::config::detail::parse_json;
+    using txflow::schedule_file::detail::parse_json;
     const auto ok = parse_json(R"({"a": [[1]], "a": 2})");
     REQUIRE(ok);
     CHECK((*ok)["a"] == 2);  // duplicates: the last wins, as json::parse does

@@ -4,8 +4,8 @@
 // JSON lines, and applies a changed file to the running scheduler. The
 // `txflow run` command adds signals and the command line around it.
 //
-//   auto file = txflow::config::load_file(path);            // validated
-//   auto daemon = txflow::config::Daemon::create(std::move(*file), {});
+//   auto file = txflow::daemon::load_file(path);            // validated
+//   auto daemon = txflow::daemon::Daemon::create(std::move(*file), {});
 //   if (!daemon) { ... daemon.error() ... }                  // e.g. the state directory is locked
 //   (*daemon)->start();                                      // recovers from the WAL, then fires
 //   (*daemon)->reload(path);                                 // on SIGHUP
@@ -33,7 +33,7 @@
 #include <string>
 #include <vector>
 
-#include "txflow/config/schedule.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 #include "txflow/scheduler.hpp"
 #include "txflow/store/store.hpp"
 
@@ -44,7 +44,15 @@ class sink;
 }
 }  // namespace spdlog
 
-namespace txflow::config {
+namespace txflow::daemon {
+
+// The daemon runs what the schedule-file model describes.
+using schedule_file::JobSpec;
+using schedule_file::LogFormat;
+using schedule_file::Problem;
+using schedule_file::Problems;
+using schedule_file::SagaSpec;
+using schedule_file::ScheduleFile;
 
 // A logger that writes text or JSON lines (one object per line: time, level,
 // msg, plus the fields of command output) to `sink`, stdout by default.
@@ -130,4 +138,4 @@ private:
     bool stopped_ = false;
 };
 
-}  // namespace txflow::config
+}  // namespace txflow::daemon

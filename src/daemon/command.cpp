@@ -2,7 +2,7 @@
 // pipes read with poll(), SIGTERM then SIGKILL to the child's process group
 // on a stop request, and a guard that reaps the child whatever happens.
 
-#include "txflow/config/command.hpp"
+#include "txflow/daemon/command.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -30,7 +30,7 @@
 
 extern char** environ;  // NOLINT: POSIX
 
-namespace txflow::config {
+namespace txflow::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -459,4 +459,4 @@ CommandResult run_command(const Command& command, const RunOptions& options) {
     return finish();
 }
 
-}  // namespace txflow::config
+}  // namespace txflow::daemon

@@ -2,7 +2,7 @@
 // saga definitions whose work is commands, an event listener that logs, and
 // reloads that change only what changed.
 
-#include "txflow/config/daemon.hpp"
+#include "txflow/daemon/daemon.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -14,17 +14,22 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "json_dom.hpp"
 #include "log.hpp"
-#include "txflow/config/command.hpp"
+#include "schedule_file/json_dom.hpp"
+#include "schedule_file/to_library.hpp"
+#include "txflow/daemon/command.hpp"
 #include "txflow/store/memory_store.hpp"
 #include "txflow/store/wal_store.hpp"
 
-namespace txflow::config {
+namespace txflow::daemon {
 namespace {
 
 using detail::log_with;
 using detail::LogFields;
+using schedule_file::Command;
+using schedule_file::Overlap;
+using schedule_file::StepSpec;
+using schedule_file::TriggerKind;
 using spdlog::level::level_enum;
 using std::chrono::milliseconds;
 
@@ -57,8 +62,9 @@ public:
                 }
                 break;
             case EventKind::retrying:
-                log_with(*log_, level_enum::warn, job,
-                         fmt::format("retrying in {} (attempt {})", format_duration(e.delay), e.attempt));
+                log_with(
+                    *log_, level_enum::warn, job,
+                    fmt::format("retrying in {} (attempt {})", schedule_file::format_duration(e.delay), e.attempt));
                 break;
             case EventKind::misfired:
                 log_with(*log_, level_enum::warn, job, fmt::format("missed {} fire(s)", e.count));
@@ -144,7 +150,7 @@ saga::StepFunction command_step(std::string saga_name, Command command, std::sha
         run.on_line = [&](Stream s, std::string_view line) {
             log_with(*log, level_enum::info, s == Stream::out ? out : err, line);
             if (s != Stream::out || line.substr(0, kDataPrefix.size()) != kDataPrefix) return;
-            auto data = detail::parse_json(line.substr(kDataPrefix.size()));
+            auto data = schedule_file::detail::parse_json(line.substr(kDataPrefix.size()));
             if (!data) {
                 log_with(*log, level_enum::warn, out, fmt::format("ignored a TXFLOW_DATA line: {}", data.error()));
                 return;
@@ -242,11 +248,11 @@ Result<SagaRef, Problems> Daemon::build_saga(const SagaSpec& spec, std::size_t i
         if (s.compensate) step.compensation = command_step(spec.name, *s.compensate, logger_, options_.kill_grace);
         step.no_compensation = s.no_compensation;
         step.timeout = s.timeout;
-        if (s.retry) step.retry = s.retry->to_policy();
+        if (s.retry) step.retry = schedule_file::to_policy(*s.retry);
         steps.push_back(std::move(step));
     }
     saga::Options options;
-    options.on_recovery = spec.on_recovery;
+    options.on_recovery = schedule_file::to_recovery(spec.on_recovery);
     options.priority = spec.priority;
     options.queue = spec.queue;
     auto def = saga::Definition::create(spec.name, std::move(steps), std::move(options));
@@ -270,13 +276,13 @@ void Daemon::add_job(const JobSpec& job) {
     b.priority(job.priority);
     if (!job.queue.empty()) b.queue(job.queue);
     if (job.jitter.count() > 0) b.jitter(job.jitter);
-    if (job.misfire) b.misfire(*job.misfire);
+    if (job.misfire) b.misfire(schedule_file::to_misfire(*job.misfire));
     // Policies, outermost first: overlap, breaker, retry, then the timeout of
     // each attempt (docs/schedule-format.md).
     if (job.overlap == Overlap::skip) b.skip_if_running();
     if (job.overlap == Overlap::delay) b.delay_if_running();
-    if (job.breaker) b.circuit_breaker(job.breaker->name, job.breaker->options);
-    if (job.retry) b.retry(job.retry->to_policy());
+    if (job.breaker) b.circuit_breaker(job.breaker->name, schedule_file::to_options(job.breaker->options));
+    if (job.retry) b.retry(schedule_file::to_policy(*job.retry));
     if (job.timeout) b.timeout(*job.timeout);
     if (job.command) {
         b.run(command_job(job.name, *job.command, logger_, options_.kill_grace));
@@ -305,7 +311,7 @@ void Daemon::log_problems(const Problems& problems, std::string_view what) {
 }
 
 Result<ReloadReport, Problems> Daemon::reload(const std::filesystem::path& path) {
-    auto next = load_file(path);
+    auto next = schedule_file::load_file(path);
     if (!next) {
         log_problems(next.error(), fmt::format("reload of {} refused", path.string()));
         return unexpected(std::move(next.error()));
@@ -341,7 +347,7 @@ Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
         const auto& b = next.jobs[i].breaker;
         if (!b) continue;
         const auto existing = std::as_const(*scheduler_).breaker(b->name);
-        if (existing && !(existing->options() == b->options)) {
+        if (existing && !(existing->options() == schedule_file::to_options(b->options))) {
             problems.push_back(
                 {fmt::format("/jobs/{}/policies/breaker", i),
                  fmt::format("breaker '{}' is running with other options; they change at a restart", b->name)});
@@ -399,7 +405,7 @@ Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
 StopReport Daemon::stop(milliseconds drain) {
     if (stopped_) return {};
     stopped_ = true;
-    logger_->info("stopping: draining for up to {}", format_duration(drain));
+    logger_->info("stopping: draining for up to {}", schedule_file::format_duration(drain));
     StopReport report = scheduler_->stop(drain);
     if (report.drained) {
         logger_->info("stopped");
@@ -415,4 +421,4 @@ StopReport Daemon::stop(milliseconds drain) {
     return report;
 }
 
-}  // namespace txflow::config
+}  // namespace txflow::daemon

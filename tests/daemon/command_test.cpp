@@ -20,14 +20,14 @@
 #include <vector>
 
 #include "support/test_support.hpp"
-#include "txflow/config/command.hpp"
+#include "txflow/daemon/command.hpp"
 
 using namespace std::chrono_literals;
-using txflow::config::Command;
-using txflow::config::CommandResult;
-using txflow::config::run_command;
-using txflow::config::RunOptions;
-using txflow::config::Stream;
+using txflow::daemon::Command;
+using txflow::daemon::CommandResult;
+using txflow::daemon::run_command;
+using txflow::daemon::RunOptions;
+using txflow::daemon::Stream;
 using txflow::test_support::TempDir;
 
 namespace {
@@ -82,7 +82,7 @@ TEST_CASE("command: killed by a signal", "[config][command]") {
     CHECK(r.status == CommandResult::Status::signaled);
     CHECK(r.signal == SIGTERM);
     CHECK(r.describe() == "killed by signal 15 (SIGTERM)");
-    CHECK(txflow::config::signal_name(SIGKILL) == "SIGKILL");
+    CHECK(txflow::daemon::signal_name(SIGKILL) == "SIGKILL");
 }
 
 TEST_CASE("command: the caller's blocked signals are not inherited", "[config][command]") {

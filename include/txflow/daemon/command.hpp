@@ -3,10 +3,10 @@
 // directory, no shell, output read line by line, cancellable through a
 // std::stop_token.
 //
-//   txflow::config::RunOptions opts;
+//   txflow::daemon::RunOptions opts;
 //   opts.stop = ctx.stop_token();                         // a job's timeout requests it
 //   opts.on_line = [](Stream s, std::string_view line) { ... };
-//   auto result = txflow::config::run_command(cmd, opts);
+//   auto result = txflow::daemon::run_command(cmd, opts);
 //   if (!result.ok()) throw std::runtime_error(result.describe());  // "exit code 3"
 //
 // The child runs in a process group of its own with stdin from /dev/null,
@@ -24,9 +24,11 @@
 #include <string>
 #include <string_view>
 
-#include "txflow/config/schedule.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
-namespace txflow::config {
+namespace txflow::daemon {
+
+using schedule_file::Command;  // what to run, as a schedule file says it
 
 enum class Stream : std::uint8_t { out, err };
 [[nodiscard]] constexpr std::string_view to_string(Stream s) {
@@ -75,4 +77,4 @@ struct CommandResult {
 // "SIGTERM" for 15; "signal 42" for one without a name.
 [[nodiscard]] std::string signal_name(int signal);
 
-}  // namespace txflow::config
+}  // namespace txflow::daemon

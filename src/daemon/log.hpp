@@ -1,5 +1,5 @@
 #pragma once
-// Structured fields for the daemon's log lines (private to src/config).
+// Structured fields for the daemon's log lines (private to src/daemon).
 //
 // spdlog passes only a message string to its formatter, so the fields of a
 // line (job, stream, ...) travel in a thread-local set just around the
@@ -10,7 +10,7 @@
 
 #include <string_view>
 
-namespace txflow::config::detail {
+namespace txflow::daemon::detail {
 
 struct LogFields {
     std::string_view job;
@@ -25,4 +25,4 @@ struct LogFields {
 void log_with(spdlog::logger& logger, spdlog::level::level_enum level, const LogFields& fields,
               std::string_view message);
 
-}  // namespace txflow::config::detail
+}  // namespace txflow::daemon::detail

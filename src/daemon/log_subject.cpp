@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-namespace txflow::config::detail {
+namespace txflow::daemon::detail {
 namespace {
 
 bool is_word_char(char c) {
@@ -36,4 +36,4 @@ LogFields fields_in_message(std::string_view message) {
     return fields;
 }
 
-}  // namespace txflow::config::detail
+}  // namespace txflow::daemon::detail

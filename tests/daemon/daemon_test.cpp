@@ -16,16 +16,16 @@
 #include <string>
 #include <vector>
 
-#include "config/log_subject.hpp"
+#include "daemon/log_subject.hpp"
 #include "support/test_support.hpp"
-#include "txflow/config/daemon.hpp"
+#include "txflow/daemon/daemon.hpp"
 #include "txflow/store/memory_store.hpp"
 
 using namespace std::chrono_literals;
-using txflow::config::Daemon;
-using txflow::config::DaemonOptions;
-using txflow::config::LogFormat;
-using txflow::config::parse_text;
+using txflow::daemon::Daemon;
+using txflow::daemon::DaemonOptions;
+using txflow::daemon::LogFormat;
+using txflow::schedule_file::parse_text;
 using txflow::test_support::TempDir;
 
 namespace {
@@ -56,7 +56,7 @@ struct Log {
     std::shared_ptr<CaptureSink> sink = std::make_shared<CaptureSink>();
     std::shared_ptr<spdlog::logger> logger;
 
-    explicit Log(LogFormat format) { logger = txflow::config::make_logger(format, "debug", sink); }
+    explicit Log(LogFormat format) { logger = txflow::daemon::make_logger(format, "debug", sink); }
     std::vector<std::string> lines() {
         const std::string text = sink->text();
         std::vector<std::string> out;
@@ -190,7 +190,7 @@ TEST_CASE("daemon: JSON log lines from the scheduler and the saga engine carry j
 }
 
 TEST_CASE("log fields: the subject of a library message", "[config][log]") {
-    using txflow::config::detail::fields_in_message;
+    using txflow::daemon::detail::fields_in_message;
     const auto job = fields_in_message("job 'nightly backup' attempt 2 failed: exit 1");
     CHECK(job.job == "nightly backup");
     CHECK(job.saga_id.empty());
@@ -367,9 +367,10 @@ TEST_CASE("daemon: a running breaker cannot be redefined by a reload", "[config]
     auto refused = d->apply(std::move(*other));
     REQUIRE_FALSE(refused);
     REQUIRE(refused.error().size() == 1);
-    CHECK(refused.error()[0] == txflow::config::Problem{"/jobs/0/policies/breaker",
-                                                        "breaker 'db' is running with other options; they change at "
-                                                        "a restart"});
+    CHECK(refused.error()[0] ==
+          txflow::schedule_file::Problem{"/jobs/0/policies/breaker",
+                                         "breaker 'db' is running with other options; they change at "
+                                         "a restart"});
     CHECK(job_names(*d) == std::vector<std::string>{"a"});
 
     auto same = parse_text(doc(10, "false"), "/tmp");

@@ -8,9 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "txflow/config/schedule.hpp"
+#include "to_library.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
-namespace txflow::config {
+namespace txflow::schedule_file {
 namespace {
 
 using nlohmann::json;
@@ -33,7 +34,7 @@ json to_json(const RetrySpec& r) {
 }
 
 json to_json(const BreakerSpec& b) {
-    const BreakerOptions& o = b.options;
+    const BreakerSettings& o = b.options;
     return json{{"name", b.name},
                 {"window", o.window},
                 {"min_calls", o.min_calls},
@@ -44,11 +45,11 @@ json to_json(const BreakerSpec& b) {
                 {"half_open_probes", o.half_open_probes}};
 }
 
-std::string_view to_string(Misfire::Mode m) {
+std::string_view to_string(MisfireSpec::Mode m) {
     switch (m) {
-        case Misfire::Mode::fire_once: return "fire_once";
-        case Misfire::Mode::skip: return "skip";
-        case Misfire::Mode::fire_all: return "fire_all";
+        case MisfireSpec::Mode::fire_once: return "fire_once";
+        case MisfireSpec::Mode::skip: return "skip";
+        case MisfireSpec::Mode::fire_all: return "fire_all";
     }
     return "fire_once";
 }
@@ -74,11 +75,11 @@ std::string_view to_string(Overlap o) {
     return "allow";
 }
 
-retry::Policy RetrySpec::to_policy() const {
-    retry::Policy p =
-        backoff == retry::Backoff::fixed ? retry::fixed(initial) : retry::exponential(initial, multiplier, max);
-    p.attempts(attempts).jitter(jitter);
-    if (max_elapsed) p.max_elapsed(*max_elapsed);
+retry::Policy to_policy(const RetrySpec& r) {
+    retry::Policy p = r.backoff == retry::Backoff::fixed ? retry::fixed(r.initial)
+                                                         : retry::exponential(r.initial, r.multiplier, r.max);
+    p.attempts(r.attempts).jitter(r.jitter);
+    if (r.max_elapsed) p.max_elapsed(*r.max_elapsed);
     return p;
 }
 
@@ -143,7 +144,7 @@ nlohmann::json ScheduleFile::canonical(const SagaSpec& saga) const {
     }
     return json{{"name", saga.name},
                 {"steps", std::move(steps)},
-                {"on_recovery", saga.on_recovery == saga::Recovery::resume ? "resume" : "compensate"},
+                {"on_recovery", saga.on_recovery == OnRecovery::resume ? "resume" : "compensate"},
                 {"priority", to_string(saga.priority)},
                 {"queue", saga.queue}};
 }
@@ -175,4 +176,4 @@ nlohmann::json ScheduleFile::canonical(const JobSpec& job) const {
     return out;
 }
 
-}  // namespace txflow::config
+}  // namespace txflow::schedule_file

@@ -2,7 +2,7 @@
 // JSON schedule files: the model, the loader and the validator behind
 // `txflow validate|run|jobs` (format reference: docs/schedule-format.md).
 //
-//   auto file = txflow::config::load_file("schedule.json");
+//   auto file = txflow::schedule_file::load_file("schedule.json");
 //   if (!file) {
 //       for (const auto& p : file.error()) std::cerr << p.to_string() << '\n';  // "/jobs/3/cron: ..."
 //       return 1;
@@ -11,8 +11,9 @@
 //
 // Validation reports every problem it finds, not just the first, each with
 // the RFC 6901 JSON pointer of the offending value and the reason. The
-// parsed model is plain data: building a Scheduler from it is daemon.hpp's
-// business.
+// parsed model is plain data: it includes neither the scheduler, the saga
+// engine nor the breaker; turning it into those is the daemon's business
+// (txflow/daemon/daemon.hpp).
 
 #include <chrono>
 #include <cstddef>
@@ -28,15 +29,12 @@
 #include <nlohmann/json.hpp>
 
 #include "txflow/core/clock.hpp"
-#include "txflow/core/executor.hpp"
+#include "txflow/core/executor.hpp"  // Priority
 #include "txflow/cron/schedule.hpp"
-#include "txflow/policy/circuit_breaker.hpp"
-#include "txflow/policy/retry.hpp"
+#include "txflow/policy/retry.hpp"  // retry::Backoff, retry::Jitter
 #include "txflow/result.hpp"
-#include "txflow/saga/saga.hpp"
-#include "txflow/scheduler.hpp"
 
-namespace txflow::config {
+namespace txflow::schedule_file {
 
 // One thing wrong with a schedule file: where (a JSON pointer, "" for the
 // document as a whole) and why.
@@ -82,19 +80,41 @@ struct RetrySpec {
     retry::Jitter jitter = retry::Jitter::none;
     std::optional<std::chrono::milliseconds> max_elapsed;
 
-    [[nodiscard]] retry::Policy to_policy() const;
     bool operator==(const RetrySpec&) const = default;
 };
 
 enum class Overlap : std::uint8_t { allow, skip, delay };
 
+// txflow::BreakerOptions as plain data, with the same defaults.
+struct BreakerSettings {
+    std::size_t window = 20;
+    std::size_t min_calls = 10;
+    double failure_rate = 0.5;
+    std::chrono::milliseconds slow_call{0};
+    double slow_percentile = 0.95;
+    std::chrono::milliseconds open_for{30'000};
+    std::size_t half_open_probes = 3;
+    bool operator==(const BreakerSettings&) const = default;
+};
+
 struct BreakerSpec {
     std::string name;  // defaults to the job's name: a breaker of its own
-    BreakerOptions options;
+    BreakerSettings options;
     bool operator==(const BreakerSpec&) const = default;
 };
 
 enum class TriggerKind : std::uint8_t { cron, every, at };
+
+// txflow::Misfire as plain data.
+struct MisfireSpec {
+    enum class Mode : std::uint8_t { fire_once, skip, fire_all };
+    Mode mode = Mode::fire_once;
+    std::uint32_t cap = 0;  // fire_all: at most this many catch-up runs
+    bool operator==(const MisfireSpec&) const = default;
+};
+
+// txflow::saga::Recovery as plain data.
+enum class OnRecovery : std::uint8_t { resume, compensate };
 
 struct JobSpec {
     std::string name;
@@ -107,7 +127,7 @@ struct JobSpec {
     Priority priority = Priority::normal;
     std::string queue;  // empty: the default queue
     std::chrono::milliseconds jitter{0};
-    std::optional<Misfire> misfire;  // empty: the scheduler's default (fire_once)
+    std::optional<MisfireSpec> misfire;  // empty: the scheduler's default (fire_once)
 
     // policies
     std::optional<std::chrono::milliseconds> timeout;  // per attempt
@@ -141,7 +161,7 @@ struct StepSpec {
 struct SagaSpec {
     std::string name;
     std::vector<StepSpec> steps;
-    saga::Recovery on_recovery = saga::Recovery::resume;
+    OnRecovery on_recovery = OnRecovery::resume;
     Priority priority = Priority::normal;
     std::string queue;
 };
@@ -200,4 +220,4 @@ inline constexpr std::size_t kMaxJsonDepth = 64;
 [[nodiscard]] std::string_view to_string(Priority p);
 [[nodiscard]] std::string_view to_string(Overlap o);
 
-}  // namespace txflow::config
+}  // namespace txflow::schedule_file

@@ -5,12 +5,12 @@
 #include <initializer_list>
 #include <string>
 
-#include "txflow/config/schedule.hpp"
 #include "txflow/cron/parser.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
 using namespace std::chrono_literals;
-using txflow::config::format_duration;
-using txflow::config::parse_duration;
+using txflow::schedule_file::format_duration;
+using txflow::schedule_file::parse_duration;
 
 TEST_CASE("durations: valid Go-style text", "[config][duration]") {
     CHECK(*parse_duration("0") == 0ms);
@@ -77,7 +77,7 @@ TEST_CASE("durations: format_duration is the shortest text and parses back", "[c
 }
 
 TEST_CASE("closest_match suggests only likely typos", "[config]") {
-    using txflow::config::closest_match;
+    using txflow::schedule_file::closest_match;
     CHECK(closest_match("retires", {"timeout", "retry", "overlap", "breaker"}) == "retry");
     CHECK(closest_match("corn", {"cron", "every", "at"}) == "cron");
     CHECK(closest_match("Cron", {"cron", "every", "at"}) == "cron");

@@ -1,12 +1,12 @@
 #pragma once
 // JSON pointers (RFC 6901) of values in a schedule file, built one step at a
-// time while walking the document (private to src/config).
+// time while walking the document (private to src/schedule_file).
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace txflow::config::detail {
+namespace txflow::schedule_file::detail {
 
 inline std::string escape_token(std::string_view token) {
     std::string out;
@@ -27,4 +27,4 @@ inline std::string child(const std::string& pointer, std::size_t index) {
     return pointer + '/' + std::to_string(index);
 }
 
-}  // namespace txflow::config::detail
+}  // namespace txflow::schedule_file::detail

@@ -6,7 +6,7 @@
 
 #include "json_pointer.hpp"
 
-namespace txflow::config::detail {
+namespace txflow::schedule_file::detail {
 namespace {
 
 using nlohmann::json;
@@ -104,4 +104,4 @@ Result<json, std::string> parse_json(std::string_view text) {
     return std::move(dom.root);
 }
 
-}  // namespace txflow::config::detail
+}  // namespace txflow::schedule_file::detail

@@ -10,10 +10,11 @@
 
 #include <fmt/format.h>
 
-#include "txflow/config/schedule.hpp"
+#include "common/duration_text.hpp"
 #include "txflow/cron/detail/duration.hpp"
+#include "txflow/schedule_file/schedule.hpp"
 
-namespace txflow::config {
+namespace txflow::schedule_file {
 namespace {
 
 constexpr std::string_view kUnits = "use ns, us, ms, s, m or h";
@@ -69,22 +70,7 @@ Result<std::chrono::milliseconds, std::string> parse_duration(std::string_view t
 }
 
 std::string format_duration(std::chrono::milliseconds d) {
-    std::int64_t ms = d.count();
-    if (ms == 0) return "0s";
-    std::string out;
-    if (ms < 0) {
-        out += '-';
-        ms = -ms;
-    }
-    const std::int64_t h = ms / 3'600'000;
-    const std::int64_t m = ms / 60'000 % 60;
-    const std::int64_t s = ms / 1000 % 60;
-    const std::int64_t rest = ms % 1000;
-    if (h != 0) out += fmt::format("{}h", h);
-    if (m != 0) out += fmt::format("{}m", m);
-    if (s != 0) out += fmt::format("{}s", s);
-    if (rest != 0) out += fmt::format("{}ms", rest);
-    return out;
+    return txflow::detail::format_duration(d);
 }
 
 std::string closest_match(std::string_view word, const std::vector<std::string_view>& candidates) {
@@ -110,4 +96,4 @@ std::string Problem::to_string() const {
     return pointer + ": " + reason;
 }
 
-}  // namespace txflow::config
+}  // namespace txflow::schedule_file

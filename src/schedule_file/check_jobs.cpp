@@ -1,0 +1,174 @@
+// The validator: jobs (trigger, zone, what runs).
+
+#include "checker.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace txflow::schedule_file::detail {
+namespace {
+
+const std::vector<std::string_view> kJobKeys{"name",     "description", "cron",  "every",  "at",
+                                             "zone",     "priority",    "queue", "jitter", "misfire",
+                                             "policies", "command",     "saga",  "input"};
+
+}  // namespace
+
+const cron::Zone* Checker::zone(const std::string& name, const std::string& pointer) {
+    if (const cron::Zone* z = cron::Zone::find(name)) return z;
+    std::string hint_text;
+    try {
+        std::vector<std::string_view> names;
+        const auto& db = date::get_tzdb();
+        for (const auto& z : db.zones) names.push_back(z.name());
+        if (const std::string match = closest_match(name, names); !match.empty())
+            hint_text = fmt::format(" (did you mean \"{}\"?)", match);
+    } catch (const std::exception&) {
+        // no database: no hint
+    }
+    add(pointer, fmt::format("unknown time zone \"{}\"{}", name, hint_text));
+    return nullptr;
+}
+
+void Checker::job(const json& v, const std::string& pointer) {
+    if (!object(v, pointer, "a job object")) return;
+    known_keys(v, pointer, kJobKeys,
+               {{"timeout", "policies"},
+                {"retry", "policies"},
+                {"overlap", "policies"},
+                {"breaker", "policies"},
+                {"argv", "command"},
+                {"env", "command"},
+                {"cwd", "command"},
+                {"steps", "sagas"}});
+    JobSpec job;
+    bool ok = true;
+    const auto field = [&](std::string_view key) { return child(pointer, key); };
+
+    if (!named_entry(v, pointer, "job", job_names_, job.name)) ok = false;
+
+    // Exactly one trigger.
+    std::vector<std::string_view> triggers;
+    for (const std::string_view k : {"cron", "every", "at"})
+        if (v.contains(k)) triggers.push_back(k);
+    if (triggers.empty()) {
+        add(pointer, "missing a trigger: one of 'cron', 'every' or 'at'");
+        ok = false;
+    } else if (triggers.size() > 1) {
+        add(pointer, fmt::format("has both '{}' and '{}': a job has exactly one trigger", triggers[0], triggers[1]));
+        ok = false;
+    }
+    const cron::Zone* job_zone = nullptr;
+    if (const json* z = member(v, "zone")) {
+        if (auto s = text(*z, field("zone"))) {
+            job.zone = *s;
+            job_zone = zone(*s, field("zone"));
+            if (job_zone == nullptr) ok = false;
+            if (!v.contains("cron") && !triggers.empty()) {
+                add(field("zone"),
+                    "applies to 'cron' jobs only ('every' counts from the start, 'at' has an "
+                    "offset)");
+                ok = false;
+            }
+        } else {
+            ok = false;
+        }
+    }
+    if (const json* c = member(v, "cron")) {
+        job.trigger = TriggerKind::cron;
+        if (auto s = text(*c, field("cron"))) {
+            job.cron = *s;
+            auto parsed = cron::parse(*s);
+            if (!parsed) {
+                add(field("cron"), parsed.error().message());
+                ok = false;
+            } else {
+                job.schedule = job_zone != nullptr ? parsed->in_zone(*job_zone) : *parsed;
+            }
+        } else {
+            ok = false;
+        }
+    }
+    if (const json* e = member(v, "every")) {
+        job.trigger = TriggerKind::every;
+        if (auto d = duration(*e, field("every"), Sign::positive)) job.every = *d;
+        else ok = false;
+    }
+    if (const json* a = member(v, "at")) {
+        job.trigger = TriggerKind::at;
+        if (auto s = text(*a, field("at"))) {
+            if (auto t = cron::parse_rfc3339(*s)) {
+                job.at = *t;
+            } else {
+                add(field("at"), fmt::format("\"{}\" is not an RFC 3339 time (e.g. 2026-03-07T12:00:00Z or "
+                                             "2026-03-07T13:00:00+01:00)",
+                                             *s));
+                ok = false;
+            }
+        } else {
+            ok = false;
+        }
+    }
+    if (const json* p = member(v, "priority")) {
+        if (auto pr = priority(*p, field("priority"))) job.priority = *pr;
+        else ok = false;
+    }
+    if (const json* q = member(v, "queue")) {
+        if (auto s = queue(*q, field("queue"))) job.queue = *s;
+        else ok = false;
+    }
+    if (const json* j = member(v, "jitter")) {
+        if (auto d = duration(*j, field("jitter"), Sign::non_negative)) job.jitter = *d;
+        else ok = false;
+    }
+    if (const json* m = member(v, "misfire")) {
+        job.misfire = misfire(*m, field("misfire"));
+        if (!job.misfire) ok = false;
+    }
+    if (const json* p = member(v, "policies")) {
+        const std::size_t before = problems.size();
+        policies(*p, field("policies"), job);
+        if (problems.size() != before) ok = false;
+    }
+
+    // Exactly one of command / saga.
+    const bool has_command = v.contains("command");
+    const bool has_saga = v.contains("saga");
+    if (!has_command && !has_saga) {
+        add(pointer, "missing 'command' or 'saga': what the job runs");
+        ok = false;
+    } else if (has_command && has_saga) {
+        add(pointer, "has both 'command' and 'saga': a job runs one of them");
+        ok = false;
+    }
+    if (has_command) {
+        job.command = command(v["command"], field("command"));
+        if (!job.command) ok = false;
+    }
+    if (has_saga) {
+        if (auto s = text(v["saga"], field("saga"))) {
+            job.saga = *s;
+            saga_refs_.emplace_back(field("saga"), *s);
+        } else {
+            ok = false;
+        }
+    }
+    if (const json* in = member(v, "input")) {
+        if (!has_saga) {
+            add(field("input"), "applies to 'saga' jobs only (it is the saga's input data)");
+            ok = false;
+        } else if (!in->is_object()) {
+            add(field("input"), fmt::format("expected an object, got {}", type_of(*in)));
+            ok = false;
+        } else {
+            job.input = *in;
+        }
+    }
+    if (ok) out_.jobs.push_back(std::move(job));
+}
+
+}  // namespace txflow::schedule_file::detail
