@@ -130,7 +130,7 @@ TEST_CASE("reschedule_cron keeps the job's zone unless the expression names one"
     CHECK(f.next_fire(report) == "2026-01-01T08:00:00Z");  // 09:00 in Berlin, UTC+1 in winter
     REQUIRE(report.reschedule_cron("0 30 9 * * *"));
     CHECK(f.next_fire(report) == "2026-01-01T08:30:00Z");
-    // CRON_TZ= wins over a zone given elsewhere (README, cron dialect).
+    // CRON_TZ= wins over a zone given elsewhere (docs/cron.md).
     REQUIRE(report.reschedule_cron("CRON_TZ=America/New_York 0 30 9 * * *"));
     CHECK(f.next_fire(report) == "2026-01-01T14:30:00Z");  // 09:30 in New York, UTC-5
 }

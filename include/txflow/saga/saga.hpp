@@ -111,7 +111,7 @@ struct Step {
     StepFunction action;
     StepFunction compensation;  // empty only with no_compensation
     // Nothing undoes it, said explicitly. Such a step is a pivot: once it may
-    // have acted, the saga only goes forward (see "Pivots" in the README).
+    // have acted, the saga only goes forward (see "Pivots" in docs/sagas.md).
     bool no_compensation = false;
     std::optional<std::chrono::milliseconds> timeout;  // per attempt
     std::optional<retry::Policy> retry;                // default: one attempt
