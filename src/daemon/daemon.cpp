@@ -238,14 +238,15 @@ Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, Daem
     return daemon;
 }
 
-Result<SagaRef, Problems> Daemon::build_saga(const SagaSpec& spec, std::size_t index) const {
+Result<SagaRef, Problems> saga_definition(const SagaSpec& spec, std::size_t index,
+                                          const std::function<saga::StepFunction(const Command&)>& command) {
     std::vector<saga::Step> steps;
     steps.reserve(spec.steps.size());
     for (const auto& s : spec.steps) {
         saga::Step step;
         step.name = s.name;
-        step.action = command_step(spec.name, s.command, logger_, options_.kill_grace);
-        if (s.compensate) step.compensation = command_step(spec.name, *s.compensate, logger_, options_.kill_grace);
+        step.action = command(s.command);
+        if (s.compensate) step.compensation = command(*s.compensate);
         step.no_compensation = s.no_compensation;
         step.timeout = s.timeout;
         if (s.retry) step.retry = schedule_file::to_policy(*s.retry);
@@ -261,6 +262,22 @@ Result<SagaRef, Problems> Daemon::build_saga(const SagaSpec& spec, std::size_t i
         return unexpected(Problems{{std::move(pointer), def.error().to_string(spec.name)}});
     }
     return *def;
+}
+
+Problems saga_warnings(const saga::Definition& definition, const SagaSpec& spec, std::size_t index) {
+    Problems out;
+    for (const auto& w : definition.warnings()) {
+        std::string pointer = fmt::format("/sagas/{}", index);
+        for (std::size_t n = 0; n < spec.steps.size(); ++n)
+            if (spec.steps[n].name == w.step) pointer = fmt::format("/sagas/{}/steps/{}", index, n);
+        out.push_back({std::move(pointer), fmt::format("step '{}' {}", w.step, w.message)});
+    }
+    return out;
+}
+
+Result<SagaRef, Problems> Daemon::build_saga(const SagaSpec& spec, std::size_t index) const {
+    return saga_definition(spec, index,
+                           [&](const Command& c) { return command_step(spec.name, c, logger_, options_.kill_grace); });
 }
 
 void Daemon::add_job(const JobSpec& job) {

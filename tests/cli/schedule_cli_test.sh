@@ -82,6 +82,19 @@ check "validate: a missing file is a usage error" 2 "" \
 
 check "validate: a directory is a usage error" 2 "" "txflow: cannot read .: is a directory" -- validate .
 
+cat >pivot.json <<'JSON'
+{"version": 1, "jobs": [], "sagas": [
+  {"name": "ship", "steps": [
+    {"name": "reserve", "command": {"argv": ["true"]}, "compensate": {"argv": ["true"]}},
+    {"name": "ship", "command": {"argv": ["true"]}, "no_compensation": true},
+    {"name": "notify", "command": {"argv": ["true"]}, "no_compensation": true},
+    {"name": "audit", "command": {"argv": ["true"]}, "compensate": {"argv": ["true"]}, "retry": {"attempts": 3}}]}]}
+JSON
+check "validate: a step after a pivot without a retry policy is a warning, the file stays valid" 0 \
+    "pivot.json: ok, 0 jobs, 1 sagas" \
+    "warning: /sagas/0/steps/2: step 'notify' follows step 'ship', which cannot be undone (no_compensation), and has no retry policy: if it fails, the saga is not compensated past 'ship' and waits for an operator" \
+    -- validate pivot.json
+
 run validate
 [ "$rc" -eq 2 ] && pass "validate without FILE is a usage error" || fail "validate without FILE: exit $rc, want 2"
 

@@ -1,11 +1,14 @@
 // `txflow validate FILE`
 //
-//   valid:   "FILE: ok, N jobs, M sagas" on stdout, exit 0
+//   valid:   "FILE: ok, N jobs, M sagas" on stdout, exit 0; advice (a step after
+//            a pivot without a retry policy) as "warning: <pointer>: <reason>" on stderr
 //   invalid: each problem on stderr as "<json pointer>: <reason>", one per
 //            line in document order, then "txflow: FILE: N problem(s)"; exit 1
 //   unreadable file or bad command line: the reason on stderr, exit 2
 
 #include "validate_command.hpp"
+
+#include "txflow/daemon/daemon.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -33,8 +36,21 @@ schedule_file::ScheduleFile load_schedule(const std::string& path, Context& ctx)
 
 namespace {
 
+// Advice that leaves the file valid (a step after a pivot with no retry
+// policy, say): "warning: <json pointer>: <reason>" on stderr.
+void print_warnings(const schedule_file::ScheduleFile& file, Context& ctx) {
+    const auto nothing = [](const schedule_file::Command&) { return saga::StepFunction([](saga::StepContext&) {}); };
+    for (std::size_t i = 0; i < file.sagas.size(); ++i) {
+        auto def = daemon::saga_definition(file.sagas[i], i, nothing);
+        if (!def) continue;  // the loader has checked the same rules
+        for (const auto& w : daemon::saga_warnings(**def, file.sagas[i], i))
+            ctx.err << "warning: " << w.to_string() << '\n';
+    }
+}
+
 int run_validate(const std::string& path, Context& ctx) {
     const schedule_file::ScheduleFile file = load_schedule(path, ctx);
+    print_warnings(file, ctx);
     ctx.out << path << ": ok, " << file.jobs.size() << " jobs, " << file.sagas.size() << " sagas\n";
     return kExitOk;
 }

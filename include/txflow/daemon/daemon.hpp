@@ -86,6 +86,17 @@ struct ReloadReport {
     std::vector<std::string> needs_restart;
 };
 
+// The saga that a schedule file's saga entry (at `index`) describes, each step
+// and compensation made by `command` (the daemon runs the command;
+// `txflow validate` passes one that does nothing). A definition error comes
+// back as a problem at /sagas/<index>.
+[[nodiscard]] Result<SagaRef, Problems> saga_definition(
+    const SagaSpec& spec, std::size_t index,
+    const std::function<saga::StepFunction(const schedule_file::Command&)>& command);
+// Advice on a valid saga (saga::Definition::warnings), each at its step's
+// pointer: /sagas/<index>/steps/<n>.
+[[nodiscard]] Problems saga_warnings(const saga::Definition& definition, const SagaSpec& spec, std::size_t index);
+
 class Daemon {
 public:
     // Builds the scheduler and registers every job and saga (nothing fires
