@@ -109,6 +109,10 @@ public:
     WalStore& operator=(const WalStore&) = delete;
     ~WalStore() override;  // close(), errors ignored: call close() to see them
 
+    [[nodiscard]] std::string_view name() const noexcept override { return "wal"; }
+    // Sees every flush of the writer (FlushStats: batch size, fdatasync time).
+    void set_observer(std::shared_ptr<StoreObserver> observer) override;
+
     StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) override;
     StoreResult<Ok> sync(std::uint64_t seq) override;
     // Streams from the segment files (written-out records are not kept in
@@ -134,7 +138,7 @@ public:
 
     // Flushes and fdatasyncs what was submitted, then releases the directory.
     // Afterwards every call fails with Code::closed. Idempotent.
-    StoreResult<Ok> close();
+    StoreResult<Ok> close() override;
 
     [[nodiscard]] const RecoveryReport& recovery_report() const noexcept;
     [[nodiscard]] WalStats stats() const;
