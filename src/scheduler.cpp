@@ -797,7 +797,7 @@ struct Scheduler::Impl {
         else if (j.kind == Trigger::Kind::at && j.done) done = to_ms(j.at());
         if (done == kNoFire || (x.recorded_fire != JobState::kNoTime && done <= x.recorded_fire)) return 0;
         x.recorded_fire = done;
-        auto seq = journal.submit(store::RecordType::job_fired, store::JobFired{std::string(j.name()), done});
+        auto seq = journal.submit(store::JobFired{std::string(j.name()), done});
         return seq ? *seq : 0;
     }
     static constexpr std::int64_t kNoFire = JobState::kNoTime;
@@ -824,8 +824,7 @@ struct Scheduler::Impl {
         r.timer.retry = &r;
         r.id = recovered_id != 0 ? recovered_id : next_retry_id++;
         if (recovered_id == 0) {
-            (void)journal.submit(store::RecordType::retry_armed,
-                                 store::RetryArmed{r.id, std::string(next.job->name()), to_ms(next.scheduled),
+            (void)journal.submit(store::RetryArmed{r.id, std::string(next.job->name()), to_ms(next.scheduled),
                                                    next.attempt, to_ms(clock.wall_now() + delay)});
         }
         arm_aux(r.timer, clock.steady_now() + delay);
@@ -840,7 +839,7 @@ struct Scheduler::Impl {
             }
             disarm_aux(it->timer);
             // At stop the retry stays in the store, to be re-armed after a restart.
-            if (j != nullptr) (void)journal.submit(store::RecordType::retry_done, store::RetryDone{it->id});
+            if (j != nullptr) (void)journal.submit(store::RetryDone{it->id});
             JobState& job = *it->run.job;
             --job.pending;
             if (job.removed && job.pending == 0) dead.push_back(&job);
@@ -854,7 +853,7 @@ struct Scheduler::Impl {
         switch (t.kind) {
             case AuxTimer::Kind::retry: {
                 const PendingRun run = t.retry->run;
-                (void)journal.submit(store::RecordType::retry_done, store::RetryDone{t.retry->id});
+                (void)journal.submit(store::RetryDone{t.retry->id});
                 retries.erase(t.retry->self);
                 ++inflight;  // pending was kept while waiting
                 ++queued_runs;
@@ -1185,7 +1184,6 @@ struct Scheduler::Impl {
                                          r.attempt,          *ctx->dead_letter_requested(), clock.wall_now()};
                 dead_letters.push_back(*dead_letter);
                 (void)journal.submit(
-                    store::RecordType::dead_letter,
                     store::DeadLetterAdded{dead_letter->id, dead_letter->job, to_ms(scheduled), r.attempt,
                                            dead_letter->error, to_ms(dead_letter->failed_at)});
                 Event e = event(EventKind::dead_lettered, j.name(), scheduled);
@@ -1503,7 +1501,7 @@ bool Scheduler::rerun_dead_letter(std::uint64_t id) {
         JobState* j = impl_->find(it->job);
         if (j == nullptr) return false;
         impl_->queue_run(*j, it->scheduled, runs);
-        (void)impl_->journal.submit(store::RecordType::dead_letter_removed, store::DeadLetterRemoved{it->id});
+        (void)impl_->journal.submit(store::DeadLetterRemoved{it->id});
         letters.erase(it);
     }
     impl_->submit(runs);
@@ -1513,8 +1511,7 @@ bool Scheduler::rerun_dead_letter(std::uint64_t id) {
 std::size_t Scheduler::clear_dead_letters() {
     const std::lock_guard lock(impl_->mutex);
     const std::size_t n = impl_->dead_letters.size();
-    for (const auto& d : impl_->dead_letters)
-        (void)impl_->journal.submit(store::RecordType::dead_letter_removed, store::DeadLetterRemoved{d.id});
+    for (const auto& d : impl_->dead_letters) (void)impl_->journal.submit(store::DeadLetterRemoved{d.id});
     impl_->dead_letters.clear();
     return n;
 }

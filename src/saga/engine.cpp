@@ -119,7 +119,7 @@ Engine::Started Engine::start(const DefinitionPtr& def, nlohmann::json input, st
     for (const auto& s : def->steps()) in.step_names.push_back(s.name);
 
     store::SagaCreated record{in.id, in.definition, in.step_names, in.committed, to_ms(in.created)};
-    auto seq = journal_.submit(store::RecordType::saga_created, record);
+    auto seq = journal_.submit(record);
     if (!seq) throw std::runtime_error(fmt::format("saga '{}': the store refused it: {}", in.id, seq.error().message));
     const std::string id = in.id;
     instances_.emplace(id, std::move(owned));
@@ -244,7 +244,7 @@ std::uint64_t Engine::saga_to(Instance& in, State to, std::string error) {
             fmt::format("saga '{}': illegal transition {} -> {}", in.id, to_string(from), to_string(to)));
     }
     const WallTime now = host_.clock().wall_now();
-    auto seq = journal_.submit(store::RecordType::saga_state, store::SagaStateChange{in.id, to, error, to_ms(now)});
+    auto seq = journal_.submit(store::SagaStateChange{in.id, to, error, to_ms(now)});
     if (!seq) {
         stall(in, seq.error().message);
         return 0;
@@ -274,7 +274,7 @@ std::uint64_t Engine::step_to(Instance& in, std::size_t step, State to, std::str
     store::StepStateChange record{
         in.id, static_cast<std::uint32_t>(step), to, error, std::nullopt, duration.count(), to_ms(now)};
     if (data != nullptr) record.data = std::move(*data);
-    auto seq = journal_.submit(store::RecordType::step_state, record);
+    auto seq = journal_.submit(record);
     if (!seq) {
         stall(in, seq.error().message);
         return 0;
@@ -539,7 +539,6 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
             st.previous_delay = milliseconds(0);
         } else {
             auto s = journal_.submit(
-                store::RecordType::step_attempt,
                 store::StepAttempt{in.id, static_cast<std::uint32_t>(step), false, attempt, st.last_error,
                                    st.unrecorded_duration.count(), to_ms(host_.clock().wall_now())});
             if (!s) stall(in, s.error().message);
@@ -555,7 +554,6 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
             st.previous_delay = milliseconds(0);
         } else {
             auto s = journal_.submit(
-                store::RecordType::step_attempt,
                 store::StepAttempt{in.id, static_cast<std::uint32_t>(step), true, st.compensation_attempts + 1,
                                    st.last_error, st.unrecorded_duration.count(), to_ms(host_.clock().wall_now())});
             if (!s) stall(in, s.error().message);
@@ -720,7 +718,7 @@ bool Engine::finish_group(Instance& in, std::unique_lock<std::mutex>& lock) {
         for (std::size_t i = in.cursor; i < end; ++i) in.steps[i].group_data = nullptr;
         in.group_base = nullptr;
         in.committed = dump(in.data);
-        auto seq = journal_.submit(store::RecordType::saga_data, store::SagaData{in.id, in.committed});
+        auto seq = journal_.submit(store::SagaData{in.id, in.committed});
         if (!seq) {
             stall(in, seq.error().message);
             return false;
@@ -857,7 +855,7 @@ std::size_t Engine::purge(WallTime before) {
                 ++it;
                 continue;
             }
-            auto seq = journal_.submit(store::RecordType::saga_removed, store::SagaRemoved{in.id});
+            auto seq = journal_.submit(store::SagaRemoved{in.id});
             if (!seq) break;  // keep it: the log must not disagree with memory
             last = *seq;
             it = instances_.erase(it);

@@ -34,16 +34,18 @@ public:
     // Only before writes begin (recovery), or under external agreement.
     [[nodiscard]] const LiveState& state() const { return state_; }
 
-    template <class R>
-    StoreResult<std::uint64_t> submit(RecordType type, const R& record) {
+    // The record's type comes with it (R::type): a payload cannot be filed
+    // under another record's tag.
+    template <RecordPayload R>
+    StoreResult<std::uint64_t> submit(const R& record) {
         thread_local std::string buffer;  // records are encoded without an allocation each
         encode(record, buffer);
-        return submit_encoded(type, buffer);
+        return submit_encoded(R::type, buffer);
     }
     StoreResult<Ok> sync(std::uint64_t seq);
-    template <class R>
-    StoreResult<Ok> write(RecordType type, const R& record) {
-        auto seq = submit(type, record);
+    template <RecordPayload R>
+    StoreResult<Ok> write(const R& record) {
+        auto seq = submit(record);
         if (!seq) return unexpected(std::move(seq.error()));
         return sync(*seq);
     }

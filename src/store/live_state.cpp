@@ -24,217 +24,10 @@ std::uint32_t u32(Reader& in) {
     return v <= UINT32_MAX ? static_cast<std::uint32_t>(v) : UINT32_MAX;
 }
 
-template <class Fn>
-void write(std::string& out, Fn&& fn) {
-    out.clear();
-    Writer w(out);
-    fn(w);
-}
-
-// Every decoder ends here: all bytes consumed and none missing.
-bool finish(const Reader& in) {
-    return in.ok() && in.done();
-}
-
-}  // namespace
-
-void encode(const SagaCreated& r, std::string& out) {
-    write(out, [&](Writer& w) {
-        w.str(r.id);
-        w.str(r.definition);
-        w.varint(r.steps.size());
-        for (const auto& s : r.steps) w.str(s);
-        w.str(r.data);
-        w.svarint(r.at_ms);
-    });
-}
-bool decode(std::string_view in_bytes, SagaCreated& r) {
-    Reader in(in_bytes);
-    r.id = in.str();
-    r.definition = in.str();
-    const auto n = in.varint();
-    if (n > in_bytes.size()) return false;
-    r.steps.clear();
-    for (std::uint64_t i = 0; i < n && in.ok(); ++i) r.steps.emplace_back(in.str());
-    r.data = in.str();
-    r.at_ms = in.svarint();
-    return finish(in);
-}
-
-void encode(const SagaStateChange& r, std::string& out) {
-    write(out, [&](Writer& w) {
-        w.str(r.id);
-        w.u8(static_cast<std::uint8_t>(r.to));
-        w.str(r.error);
-        w.svarint(r.at_ms);
-    });
-}
-bool decode(std::string_view in_bytes, SagaStateChange& r) {
-    Reader in(in_bytes);
-    r.id = in.str();
-    const auto to = in.u8();
-    r.to = static_cast<saga::State>(to);
-    r.error = in.str();
-    r.at_ms = in.svarint();
-    return finish(in) && to < saga::kStateCount;
-}
-
-void encode(const StepStateChange& r, std::string& out) {
-    write(out, [&](Writer& w) {
-        w.str(r.id);
-        w.varint(r.step);
-        w.u8(static_cast<std::uint8_t>(r.to));
-        w.str(r.error);
-        w.u8(r.data ? 1 : 0);
-        if (r.data) w.str(*r.data);
-        w.svarint(r.duration_ns);
-        w.svarint(r.at_ms);
-    });
-}
-template <class Str>
-bool decode(std::string_view in_bytes, BasicStepStateChange<Str>& r) {
-    Reader in(in_bytes);
-    r.id = in.str();
-    r.step = u32(in);
-    const auto to = in.u8();
-    r.to = static_cast<saga::State>(to);
-    r.error = in.str();
-    const auto has_data = in.u8();
-    if (has_data == 1) r.data.emplace(in.str());
-    else r.data.reset();
-    r.duration_ns = in.svarint();
-    r.at_ms = in.svarint();
-    return finish(in) && to < saga::kStateCount && has_data <= 1;
-}
-template bool decode(std::string_view, StepStateChange&);
-template bool decode(std::string_view, StepStateView&);
-
-void encode(const StepAttempt& r, std::string& out) {
-    write(out, [&](Writer& w) {
-        w.str(r.id);
-        w.varint(r.step);
-        w.u8(r.compensation ? 1 : 0);
-        w.varint(r.attempt);
-        w.str(r.error);
-        w.svarint(r.duration_ns);
-        w.svarint(r.at_ms);
-    });
-}
-template <class Str>
-bool decode(std::string_view in_bytes, BasicStepAttempt<Str>& r) {
-    Reader in(in_bytes);
-    r.id = in.str();
-    r.step = u32(in);
-    const auto c = in.u8();
-    r.compensation = c == 1;
-    r.attempt = u32(in);
-    r.error = in.str();
-    r.duration_ns = in.svarint();
-    r.at_ms = in.svarint();
-    return finish(in) && c <= 1;
-}
-template bool decode(std::string_view, StepAttempt&);
-template bool decode(std::string_view, StepAttemptView&);
-
-void encode(const SagaData& r, std::string& out) {
-    write(out, [&](Writer& w) {
-        w.str(r.id);
-        w.str(r.data);
-    });
-}
-bool decode(std::string_view in_bytes, SagaData& r) {
-    Reader in(in_bytes);
-    r.id = in.str();
-    r.data = in.str();
-    return finish(in);
-}
-
-void encode(const SagaRemoved& r, std::string& out) {
-    write(out, [&](Writer& w) { w.str(r.id); });
-}
-bool decode(std::string_view in_bytes, SagaRemoved& r) {
-    Reader in(in_bytes);
-    r.id = in.str();
-    return finish(in);
-}
-
-void encode(const JobFired& r, std::string& out) {
-    write(out, [&](Writer& w) {
-        w.str(r.job);
-        w.svarint(r.fire_ms);
-    });
-}
-bool decode(std::string_view in_bytes, JobFired& r) {
-    Reader in(in_bytes);
-    r.job = in.str();
-    r.fire_ms = in.svarint();
-    return finish(in);
-}
-
-void encode(const RetryArmed& r, std::string& out) {
-    write(out, [&](Writer& w) {
-        w.varint(r.retry);
-        w.str(r.job);
-        w.svarint(r.fire_ms);
-        w.varint(r.attempt);
-        w.svarint(r.due_ms);
-    });
-}
-bool decode(std::string_view in_bytes, RetryArmed& r) {
-    Reader in(in_bytes);
-    r.retry = in.varint();
-    r.job = in.str();
-    r.fire_ms = in.svarint();
-    r.attempt = u32(in);
-    r.due_ms = in.svarint();
-    return finish(in);
-}
-
-void encode(const RetryDone& r, std::string& out) {
-    write(out, [&](Writer& w) { w.varint(r.retry); });
-}
-bool decode(std::string_view in_bytes, RetryDone& r) {
-    Reader in(in_bytes);
-    r.retry = in.varint();
-    return finish(in);
-}
-
-void encode(const DeadLetterAdded& r, std::string& out) {
-    write(out, [&](Writer& w) {
-        w.varint(r.id);
-        w.str(r.job);
-        w.svarint(r.fire_ms);
-        w.varint(r.attempts);
-        w.str(r.error);
-        w.svarint(r.failed_ms);
-    });
-}
-bool decode(std::string_view in_bytes, DeadLetterAdded& r) {
-    Reader in(in_bytes);
-    r.id = in.varint();
-    r.job = in.str();
-    r.fire_ms = in.svarint();
-    r.attempts = u32(in);
-    r.error = in.str();
-    r.failed_ms = in.svarint();
-    return finish(in);
-}
-
-void encode(const DeadLetterRemoved& r, std::string& out) {
-    write(out, [&](Writer& w) { w.varint(r.id); });
-}
-bool decode(std::string_view in_bytes, DeadLetterRemoved& r) {
-    Reader in(in_bytes);
-    r.id = in.varint();
-    return finish(in);
-}
-
-namespace {
-
 template <class R>
-bool decode_or_explain(std::string_view payload, R& r, RecordType type, std::string* error) {
+bool decode_or_explain(std::string_view payload, R& r, std::string* error) {
     if (decode(payload, r)) return true;
-    if (error) *error = fmt::format("a {} record does not decode", to_string(type));
+    if (error) *error = fmt::format("a {} record does not decode", to_string(R::type));
     return false;
 }
 
@@ -264,7 +57,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
     switch (type) {
         case RecordType::saga_created: {
             SagaCreated r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             LiveSaga s;
             s.id = r.id;
             s.definition = std::move(r.definition);
@@ -277,7 +70,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
         }
         case RecordType::saga_state: {
             SagaStateChange r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             auto it = sagas.find(std::string_view(r.id));
             if (it == sagas.end()) return no_saga(r.id, type, error);
             auto& s = it->second;
@@ -290,7 +83,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
         case RecordType::step_state: {
             // The hot path (two records a step): read in place, no copies but the kept ones.
             StepStateView r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             LiveSaga* s = saga_with_step(sagas, r.id, r.step, type, error);
             if (!s) return false;
             auto& st = s->steps[r.step];
@@ -311,7 +104,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
         }
         case RecordType::step_attempt: {
             StepAttemptView r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             LiveSaga* s = saga_with_step(sagas, r.id, r.step, type, error);
             if (!s) return false;
             auto& st = s->steps[r.step];
@@ -324,7 +117,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
         }
         case RecordType::saga_removed: {
             SagaRemoved r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             auto it = sagas.find(std::string_view(r.id));
             if (it == sagas.end()) return no_saga(r.id, type, error);
             sagas.erase(it);
@@ -332,7 +125,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
         }
         case RecordType::saga_data: {
             SagaData r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             auto it = sagas.find(r.id);
             if (it == sagas.end()) return no_saga(r.id, type, error);
             it->second.data = std::move(r.data);
@@ -340,32 +133,32 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
         }
         case RecordType::job_fired: {
             JobFired r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             auto& last = last_fire_ms[r.job];
             last = std::max(last, r.fire_ms);
             return true;
         }
         case RecordType::retry_armed: {
             RetryArmed r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             retries[r.retry] = std::move(r);
             return true;
         }
         case RecordType::retry_done: {
             RetryDone r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             retries.erase(r.retry);
             return true;
         }
         case RecordType::dead_letter: {
             DeadLetterAdded r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             dead_letters[r.id] = std::move(r);
             return true;
         }
         case RecordType::dead_letter_removed: {
             DeadLetterRemoved r;
-            if (!decode_or_explain(payload, r, type, error)) return false;
+            if (!decode_or_explain(payload, r, error)) return false;
             dead_letters.erase(r.id);
             return true;
         }

@@ -3,14 +3,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <type_traits>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
-#include "store/live_state.hpp"
+#include "store/record_types.hpp"
 
 namespace txflow::store {
 
@@ -41,22 +40,7 @@ json data_value(const std::string& text) {
     return parsed.is_discarded() ? json(text) : parsed;
 }
 
-// How one member of a record shows in its JSON.
-enum class Show : std::uint8_t {
-    value,         // as it is (a saga::State by its name)
-    unless_empty,  // left out when empty (an optional: when not set)
-    json_text,     // JSON text, shown as JSON when it parses; an optional is left out when not set
-};
-
-template <class R, class T>
-struct Member {
-    const char* key;
-    T R::*member;
-    Show show = Show::value;
-};
-template <class R, class T>
-Member(const char*, T R::*, Show = Show::value) -> Member<R, T>;
-
+// How one field of a record shows in its JSON.
 template <class T>
 void put(json& out, const char* key, const T& v, Show show) {
     if constexpr (std::is_same_v<T, std::optional<std::string>>) {
@@ -71,79 +55,15 @@ void put(json& out, const char* key, const T& v, Show show) {
     }
 }
 
-// The members each record shows, by their keys (the JSON object sorts them).
-template <class R>
-inline constexpr auto kMembers = nullptr;
-template <>
-inline constexpr auto kMembers<SagaCreated> =
-    std::tuple{Member{"saga", &SagaCreated::id}, Member{"definition", &SagaCreated::definition},
-               Member{"steps", &SagaCreated::steps}, Member{"data", &SagaCreated::data, Show::json_text},
-               Member{"at_ms", &SagaCreated::at_ms}};
-template <>
-inline constexpr auto kMembers<SagaStateChange> =
-    std::tuple{Member{"saga", &SagaStateChange::id}, Member{"to", &SagaStateChange::to},
-               Member{"error", &SagaStateChange::error, Show::unless_empty}, Member{"at_ms", &SagaStateChange::at_ms}};
-template <>
-inline constexpr auto kMembers<StepStateChange> =
-    std::tuple{Member{"saga", &StepStateChange::id},
-               Member{"step", &StepStateChange::step},
-               Member{"to", &StepStateChange::to},
-               Member{"error", &StepStateChange::error, Show::unless_empty},
-               Member{"data", &StepStateChange::data, Show::json_text},
-               Member{"duration_ns", &StepStateChange::duration_ns},
-               Member{"at_ms", &StepStateChange::at_ms}};
-template <>
-inline constexpr auto kMembers<StepAttempt> = std::tuple{Member{"saga", &StepAttempt::id},
-                                                         Member{"step", &StepAttempt::step},
-                                                         Member{"compensation", &StepAttempt::compensation},
-                                                         Member{"attempt", &StepAttempt::attempt},
-                                                         Member{"error", &StepAttempt::error, Show::unless_empty},
-                                                         Member{"at_ms", &StepAttempt::at_ms}};
-template <>
-inline constexpr auto kMembers<SagaRemoved> = std::tuple{Member{"saga", &SagaRemoved::id}};
-template <>
-inline constexpr auto kMembers<SagaData> =
-    std::tuple{Member{"saga", &SagaData::id}, Member{"data", &SagaData::data, Show::json_text}};
-template <>
-inline constexpr auto kMembers<JobFired> =
-    std::tuple{Member{"job", &JobFired::job}, Member{"fire_ms", &JobFired::fire_ms}};
-template <>
-inline constexpr auto kMembers<RetryArmed> = std::tuple{
-    Member{"retry", &RetryArmed::retry}, Member{"job", &RetryArmed::job}, Member{"fire_ms", &RetryArmed::fire_ms},
-    Member{"attempt", &RetryArmed::attempt}, Member{"due_ms", &RetryArmed::due_ms}};
-template <>
-inline constexpr auto kMembers<RetryDone> = std::tuple{Member{"retry", &RetryDone::retry}};
-template <>
-inline constexpr auto kMembers<DeadLetterAdded> =
-    std::tuple{Member{"dead_letter", &DeadLetterAdded::id},  Member{"job", &DeadLetterAdded::job},
-               Member{"fire_ms", &DeadLetterAdded::fire_ms}, Member{"attempts", &DeadLetterAdded::attempts},
-               Member{"error", &DeadLetterAdded::error},     Member{"failed_ms", &DeadLetterAdded::failed_ms}};
-template <>
-inline constexpr auto kMembers<DeadLetterRemoved> = std::tuple{Member{"dead_letter", &DeadLetterRemoved::id}};
-
-template <class R>
-bool describe(std::string_view payload, json& out) {
-    R r;
-    if (!decode(payload, r)) return false;
-    std::apply([&](const auto&... m) { (put(out, m.key, r.*m.member, m.show), ...); }, kMembers<R>);
-    return true;
-}
-
-bool describe_payload(RecordType type, std::string_view p, json& o) {
-    switch (type) {
-        case RecordType::saga_created: return describe<SagaCreated>(p, o);
-        case RecordType::saga_state: return describe<SagaStateChange>(p, o);
-        case RecordType::step_state: return describe<StepStateChange>(p, o);
-        case RecordType::step_attempt: return describe<StepAttempt>(p, o);
-        case RecordType::saga_removed: return describe<SagaRemoved>(p, o);
-        case RecordType::saga_data: return describe<SagaData>(p, o);
-        case RecordType::job_fired: return describe<JobFired>(p, o);
-        case RecordType::retry_armed: return describe<RetryArmed>(p, o);
-        case RecordType::retry_done: return describe<RetryDone>(p, o);
-        case RecordType::dead_letter: return describe<DeadLetterAdded>(p, o);
-        case RecordType::dead_letter_removed: return describe<DeadLetterRemoved>(p, o);
-    }
-    return false;
+bool describe_payload(RecordType type, std::string_view payload, json& out) {
+    return visit_record_type(type, [&]<class R>() {
+        R r;
+        if (!decode(payload, r)) return false;
+        R::fields(r, [&](const char* key, const auto& v, Show show = Show::value) {
+            if (show != Show::hidden) put(out, key, v, show);
+        });
+        return true;
+    });
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 #pragma once
-// The WAL's on-disk format (documented in include/txflow/store/wal_store.hpp):
+// The WAL's on-disk format (documented in docs/wal-format.md):
 // encoding of segment headers, records and snapshot headers, and the segment
 // reader that checks them. The reader works on any ByteSource, so the fuzzer
 // (fuzz/wal_record_fuzz.cpp) can drive it from memory.

@@ -130,7 +130,9 @@ struct WalStore::Impl {
     bool can_preallocate = true;
     WalStats writer_stats;  // the writer's counts, published into `stats` when a flush ends
 
-    WalStats stats;  // guarded by mutex
+    WalStats stats;                                  // guarded by mutex
+    std::shared_ptr<StoreObserver> observer;         // guarded by mutex; told of each flush
+    std::chrono::nanoseconds last_sync_duration{0};  // the writer's: its last batch's fdatasync
     std::thread background;
 
     [[nodiscard]] fs::path path_of(const std::string& name) const { return options.dir / name; }
@@ -235,9 +237,12 @@ struct WalStore::Impl {
             if (!written) return written;
             touched.back().size = tail_written;
         }
+        last_sync_duration = std::chrono::nanoseconds(0);
         if (datasync) {
+            const auto start = std::chrono::steady_clock::now();
             auto synced = wal::data_sync(tail_fd.get(), tail_path);
             if (!synced) return synced;
+            last_sync_duration = std::chrono::steady_clock::now() - start;
             ++writer_stats.fdatasyncs;
         }
         return Ok{};
@@ -251,11 +256,17 @@ struct WalStore::Impl {
         batch.swap(pending);
         pending_bytes = 0;
         const std::uint64_t target = next_seq - 1;  // pending held everything not yet written
-        last_batch_records = target - written_seq;
+        const std::uint64_t batch_records = target - written_seq;
+        last_batch_records = batch_records;
+        const std::shared_ptr<StoreObserver> watcher = observer;
 
         lock.unlock();
+        const auto start = std::chrono::steady_clock::now();
         std::vector<SegmentFile> touched;
         auto result = write_batch(batch, datasync, touched);
+        if (watcher && result) {
+            report_flush(*watcher, batch_records, batch, datasync, std::chrono::steady_clock::now() - start);
+        }
         lock.lock();
 
         publish_writer_stats();
@@ -275,6 +286,18 @@ struct WalStore::Impl {
             spare = std::move(batch.back().bytes);
         }
         flushed.notify_all();
+    }
+
+    // Writer role, lock not held.
+    void report_flush(StoreObserver& watcher, std::uint64_t records, const std::vector<Chunk>& batch, bool datasync,
+                      std::chrono::nanoseconds duration) const {
+        FlushStats flush;
+        flush.records = records;
+        for (const Chunk& chunk : batch) flush.bytes += chunk.bytes.size();
+        flush.durable = datasync;
+        flush.sync_duration = last_sync_duration;
+        flush.duration = duration;
+        watcher.on_flush(flush);
     }
 
     // Lock held, by the writer (or before the background thread starts).
@@ -773,6 +796,11 @@ StoreResult<Ok> WalStore::write_snapshot(std::uint64_t seq, std::string_view sta
 std::uint64_t WalStore::last_seq() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->next_seq - 1;
+}
+
+void WalStore::set_observer(std::shared_ptr<StoreObserver> observer) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->observer = std::move(observer);
 }
 
 WalStats WalStore::stats() const {

@@ -11,6 +11,7 @@ namespace txflow::store {
 
 class MemoryStore final : public Store {
 public:
+    [[nodiscard]] std::string_view name() const noexcept override { return "memory"; }
     StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) override;
     StoreResult<Ok> sync(std::uint64_t seq) override;
     StoreResult<Ok> read(std::uint64_t after, const std::function<bool(const Record&)>& visit) override;

@@ -19,9 +19,16 @@
 //     or fails with Code::invalid before yielding any, never one with a gap.
 //   - A record type is the writer's business (txflow/store/records.hpp); the
 //     store keeps bytes.
+//
+// A new backend (PostgreSQL: src/store/pg/) implements the pure virtuals and
+// passes the contract suite; the scheduler takes it through
+// SchedulerOptions::store() and learns nothing else about it. name(),
+// set_observer() and close() have defaults a backend may keep.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,9 +64,37 @@ using Ok = std::monostate;
 template <class T>
 using StoreResult = Result<T, StoreError>;
 
+// One flush: records written out together (a group commit: one fdatasync
+// for a WAL, one COMMIT for a database).
+struct FlushStats {
+    std::uint64_t records = 0;                  // the batch size
+    std::uint64_t bytes = 0;                    // bytes written (framing included)
+    bool durable = false;                       // ended in a sync (fdatasync, COMMIT), not only a write to the OS
+    std::chrono::nanoseconds sync_duration{0};  // in that sync; 0 when not durable
+    std::chrono::nanoseconds duration{0};       // the whole flush, sync included
+};
+
+// What a store reports about its own work, for a metrics layer (src/observe/)
+// to turn into figures. Called on the store's writer thread without the
+// store's lock: keep it short, never block, never call back into the store.
+class StoreObserver {
+public:
+    virtual ~StoreObserver() = default;
+    virtual void on_flush(const FlushStats& /*flush*/) noexcept {}
+};
+
 class Store {
 public:
     virtual ~Store() = default;
+
+    // The backend, for logs, status output and metric labels: "memory", "wal", "postgresql".
+    [[nodiscard]] virtual std::string_view name() const noexcept { return "store"; }
+    // Attaches an observer (null detaches); a store that reports nothing ignores it.
+    virtual void set_observer(std::shared_ptr<StoreObserver> observer) { (void)observer; }
+    // Makes what was submitted durable and releases what the backend holds (a
+    // directory, a connection); a store that does then fails later calls with
+    // Code::closed. Idempotent; the default does nothing. Destructors close too.
+    virtual StoreResult<Ok> close() { return Ok{}; }
 
     virtual StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) = 0;
     virtual StoreResult<Ok> sync(std::uint64_t seq) = 0;

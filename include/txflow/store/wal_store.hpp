@@ -7,58 +7,7 @@
 //   if (!wal) return fail(wal.error().message);
 //   if (auto& r = (*wal)->recovery_report(); r.torn_tail) log("dropped a torn write: ", r.torn_tail->reason);
 //
-// Durability (WalOptions::durability), for what append()/sync() acknowledged:
-//   every_record()  sync(seq) returns once an fdatasync covers seq. Concurrent
-//                   writers share one fdatasync (group commit). Nothing
-//                   acknowledged is lost, even on power loss.
-//   interval(d)     sync(seq) returns once seq is written to the OS (a process
-//                   crash loses nothing acknowledged); a background fdatasync
-//                   runs at most d after a record's submit. An OS crash or power
-//                   loss can lose what was acknowledged in the last d, plus the
-//                   duration of one fdatasync.
-//   none()          like interval, but the OS decides when data reaches the
-//                   disk (typically within 30 s on Linux). For tests and caches.
-// Under every policy, submitted records reach the OS within 50 ms even if no
-// one calls sync(), segment rotation and close() fdatasync, and snapshots are
-// always made durable before the records they cover are deleted. submit()
-// only buffers, unless 16 MiB are already waiting: then it writes them out
-// first (back-pressure when the disk falls behind).
-//
-// Recovery (open):
-//   - the newest snapshot is checked (CRC), then every segment: header, each
-//     record's CRC, seq continuity and the hash chain, across segment files too.
-//   - a torn write at the end of the last segment (short header, short payload,
-//     or a bad CRC with no valid record after it) is truncated and reported in
-//     recovery_report().torn_tail. This is what a crash mid-write leaves.
-//   - anything else (bad magic, bad CRC with valid records after it, a seq gap,
-//     a chain mismatch, garbage in a sealed segment) fails open() with
-//     StoreError::Code::corrupt naming the file, the byte offset and why;
-//     with WalOptions::repair the log is cut at the first bad record instead
-//     (recovery_report().repaired says what was dropped).
-//
-// On-disk format, all integers little-endian (version 1):
-//   <dir>/<first seq, 20 digits>.wal    a segment, e.g. 00000000000000000001.wal
-//     header, 32 bytes: magic "TXFLOWAL" | u16 version | u16 flags (0) |
-//                       u32 crc | u64 first seq | u64 prev hash
-//     records, each 28 bytes + payload:
-//                       u32 crc | u32 payload length | u64 seq | u64 prev hash |
-//                       u16 type | u16 flags (0) | payload
-//   <dir>/snapshot-<seq, 20 digits>.snap
-//     header, 32 bytes: magic "TXFLOWSN" | u16 version | u16 flags (0) |
-//                       u32 crc | u64 seq | u64 state length ; then the state
-//   - a record's crc is CRC32C of its bytes after the crc field (length
-//     through payload); a file header's crc is CRC32C of the header's bytes
-//     before the crc field followed by every byte after it (the whole snapshot).
-//   - the hash chain: hash(record) = XXH3-64 (seed 0) of the same bytes the
-//     record's crc covers, so it binds length, seq, prev hash, type, flags and
-//     payload. Each record's prev hash is the hash of the record before it; the
-//     first record of a log has a random 64-bit "genesis" prev hash chosen when
-//     the log is created, so a record copied from another log never chains in.
-//     A segment header repeats the prev hash of its first record, which lets
-//     the chain be checked across files and resumed after older segments are
-//     compacted away.
-//   - a segment may end in zeros preallocated with fallocate (cheaper
-//     fdatasyncs); a clean close, rotation and recovery trim them.
+// Durability policies, recovery and the byte layout on disk: docs/wal-format.md.
 
 #include <chrono>
 #include <cstdint>
@@ -160,6 +109,10 @@ public:
     WalStore& operator=(const WalStore&) = delete;
     ~WalStore() override;  // close(), errors ignored: call close() to see them
 
+    [[nodiscard]] std::string_view name() const noexcept override { return "wal"; }
+    // Sees every flush of the writer (FlushStats: batch size, fdatasync time).
+    void set_observer(std::shared_ptr<StoreObserver> observer) override;
+
     StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) override;
     StoreResult<Ok> sync(std::uint64_t seq) override;
     // Streams from the segment files (written-out records are not kept in
@@ -185,7 +138,7 @@ public:
 
     // Flushes and fdatasyncs what was submitted, then releases the directory.
     // Afterwards every call fails with Code::closed. Idempotent.
-    StoreResult<Ok> close();
+    StoreResult<Ok> close() override;
 
     [[nodiscard]] const RecoveryReport& recovery_report() const noexcept;
     [[nodiscard]] WalStats stats() const;
