@@ -169,6 +169,7 @@ public:
 
 private:
     friend class Scheduler;
+    friend class SagaHost;
     ExecutorOptions executor_{};
     std::vector<std::pair<std::string, std::size_t>> queues_;
     struct QueueRate {
@@ -507,6 +508,7 @@ public:
 private:
     friend class JobHandle;
     friend class JobBuilder;
+    friend class SagaHost;  // src/scheduler/saga_host.hpp
     struct Impl;
 
     JobHandle add(JobBuilder& builder, JobFunction fn);
