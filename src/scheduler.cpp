@@ -151,16 +151,6 @@ std::shared_ptr<TokenBucket> Scheduler::rate_limiter(std::string_view name, doub
     return bucket;
 }
 
-void Scheduler::prepare_attempt(JobContext& ctx, std::uint32_t attempt, SteadyTime run_started,
-                                milliseconds previous_delay, std::uint64_t seed,
-                                std::function<void(SteadyTime)> on_deadline) {
-    ctx.attempt_ = attempt;
-    ctx.run_started_ = run_started;
-    ctx.previous_delay_ = previous_delay;
-    ctx.seed_ = seed;
-    ctx.on_deadline_ = std::move(on_deadline);
-}
-
 void Scheduler::wait_idle() {
     std::unique_lock lock(impl_->mutex);
     impl_->idle_cv.wait(lock, [&] { return impl_->idle_now(); });

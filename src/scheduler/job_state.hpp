@@ -1,6 +1,7 @@
 #pragma once
 // The per-job record, with its name in the same allocation.
 
+#include "scheduler/job_definition.hpp"
 #include "txflow/scheduler.hpp"
 
 #include <cstdint>

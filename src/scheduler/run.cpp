@@ -1,6 +1,7 @@
 // One attempt of a job, on a worker: run_job, call_job, end_run.
 
 #include "scheduler/impl.hpp"
+#include "scheduler/job_definition.hpp"
 #include "txflow/policy/policy.hpp"
 
 #include <fmt/format.h>
@@ -67,11 +68,11 @@ void Scheduler::Impl::run_job(const PendingRun& r) {
         return;
     }
     JobContext ctx(j.name(), scheduled, stop.get_token(), run_number, clock);
-    Scheduler::prepare_attempt(ctx, r.attempt, r.attempt == 1 ? ctx.attempt_started() : r.run_started, r.previous_delay,
-                               seed, [this, &active](SteadyTime deadline) {
-                                   const std::lock_guard lock(mutex);
-                                   arm_aux(active.deadline, deadline);
-                               });
+    detail::JobContextAccess::prepare_attempt(ctx, r.attempt, r.attempt == 1 ? ctx.attempt_started() : r.run_started,
+                                              r.previous_delay, seed, [this, &active](SteadyTime deadline) {
+                                                  const std::lock_guard lock(mutex);
+                                                  arm_aux(active.deadline, deadline);
+                                              });
     Event start_event = event(EventKind::started, j.name(), scheduled);
     start_event.attempt = r.attempt;
     emit(start_event);

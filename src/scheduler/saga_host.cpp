@@ -1,6 +1,7 @@
 // The saga host, and the scheduler's saga API.
 
 #include "scheduler/impl.hpp"
+#include "scheduler/job_definition.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -156,7 +157,7 @@ std::optional<saga::Info> SagaHandle::wait(milliseconds timeout) const {
 }
 
 JobHandle JobBuilder::run(const SagaRef& saga, nlohmann::json input) {
-    if (!saga) throw ScheduleError(fmt::format("job '{}': no saga definition", name_));
+    if (!saga) throw ScheduleError(fmt::format("job '{}': no saga definition", def_->name_));
     scheduler_.register_saga(saga);
     Scheduler* s = &scheduler_;
     return run([s, saga, input = std::move(input)](JobContext& ctx) {
