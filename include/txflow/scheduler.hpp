@@ -29,6 +29,7 @@
 #include "txflow/core/clock.hpp"
 #include "txflow/core/executor.hpp"
 #include "txflow/cron/schedule.hpp"
+#include "txflow/job.hpp"
 #include "txflow/observe/events.hpp"
 #include "txflow/policy/circuit_breaker.hpp"
 #include "txflow/policy/rate_limit.hpp"
@@ -47,23 +48,6 @@ namespace txflow {
 class ScheduleError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
-};
-
-class JobContext;
-using JobFunction = std::function<void(JobContext&)>;
-// A policy: a job in, a job out (see txflow/policy/policy.hpp).
-using Wrapper = std::function<JobFunction(JobFunction)>;
-
-// What to do with cron/at fires that were missed (clock jumped forward, the
-// job was paused, the process was down).
-struct Misfire {
-    enum class Mode : std::uint8_t { fire_once, skip, fire_all };
-    Mode mode = Mode::fire_once;
-    std::uint32_t cap = 0;  // fire_all: at most this many catch-up runs
-
-    static constexpr Misfire fire_once() { return {Mode::fire_once, 0}; }
-    static constexpr Misfire skip() { return {Mode::skip, 0}; }
-    static constexpr Misfire fire_all(std::uint32_t cap) { return {Mode::fire_all, cap}; }
 };
 
 class SchedulerOptions {
@@ -169,6 +153,7 @@ public:
 
 private:
     friend class Scheduler;
+    friend class SagaHost;
     ExecutorOptions executor_{};
     std::vector<std::pair<std::string, std::size_t>> queues_;
     struct QueueRate {
@@ -191,77 +176,6 @@ private:
     std::chrono::milliseconds saga_retention_{std::chrono::hours(24)};
     std::size_t saga_recovery_workers_ = 0;
     std::uint64_t snapshot_every_ = std::uint64_t{16} << 20;
-};
-
-// What a running job (and each policy around it) sees of its run. Policies
-// talk back to the scheduler through it: the requests below are read by the
-// scheduler when the attempt ends.
-class JobContext {
-public:
-    JobContext(std::string_view name, WallTime scheduled, std::stop_token stop, std::uint64_t run_number,
-               Clock& clock = RealClock::instance())
-        : name_(name),
-          scheduled_(scheduled),
-          stop_(std::move(stop)),
-          run_number_(run_number),
-          clock_(&clock),
-          run_started_(clock.steady_now()),
-          attempt_started_(run_started_) {}
-
-    [[nodiscard]] std::stop_token stop_token() const { return stop_; }
-    [[nodiscard]] std::string_view job_name() const { return name_; }
-    [[nodiscard]] WallTime scheduled_time() const { return scheduled_; }
-    [[nodiscard]] std::uint64_t run_number() const { return run_number_; }
-    [[nodiscard]] Clock& clock() const { return *clock_; }
-
-    // Retries: attempt 1 is the first; each retry is a new attempt of the same run.
-    [[nodiscard]] std::uint32_t attempt() const { return attempt_; }
-    [[nodiscard]] SteadyTime run_started() const { return run_started_; }
-    [[nodiscard]] SteadyTime attempt_started() const { return attempt_started_; }
-    [[nodiscard]] std::chrono::milliseconds previous_delay() const { return previous_delay_; }
-    // Per-run random numbers (jitter), seeded from the scheduler's seed.
-    [[nodiscard]] std::uint64_t random_seed() const { return seed_; }
-
-    // ---- requests from policies
-    // Run this fire again as attempt() + 1 after `delay`, through the timer.
-    void retry_after(std::chrono::milliseconds delay) { retry_delay_ = delay; }
-    // Give up: record the run in the scheduler's dead-letter list.
-    void dead_letter(std::string reason) { dead_letter_ = std::move(reason); }
-    // Ask the scheduler to request stop at `deadline`; a job still running
-    // after it counts as stuck.
-    void set_deadline(SteadyTime deadline) {
-        if (!deadline_ || deadline < *deadline_) deadline_ = deadline;
-        if (on_deadline_) on_deadline_(*deadline_);
-    }
-    [[nodiscard]] std::optional<SteadyTime> deadline() const { return deadline_; }
-    [[nodiscard]] bool deadline_passed() const { return deadline_ && clock_->steady_now() >= *deadline_; }
-    // End the attempt as failed, or as skipped, without throwing.
-    void report_failure(std::string error) { failure_ = std::move(error); }
-    void report_skipped(std::string reason) { skipped_ = std::move(reason); }
-
-    [[nodiscard]] const std::optional<std::chrono::milliseconds>& retry_requested() const { return retry_delay_; }
-    [[nodiscard]] const std::optional<std::string>& dead_letter_requested() const { return dead_letter_; }
-    [[nodiscard]] const std::optional<std::string>& failure_reported() const { return failure_; }
-    [[nodiscard]] const std::optional<std::string>& skip_reported() const { return skipped_; }
-
-private:
-    friend class Scheduler;
-    std::string_view name_;
-    WallTime scheduled_;
-    std::stop_token stop_;
-    std::uint64_t run_number_;
-    Clock* clock_;
-    std::uint32_t attempt_ = 1;
-    SteadyTime run_started_;
-    SteadyTime attempt_started_;
-    std::chrono::milliseconds previous_delay_{0};
-    std::uint64_t seed_ = 0;
-    std::optional<std::chrono::milliseconds> retry_delay_;
-    std::optional<std::string> dead_letter_;
-    std::optional<SteadyTime> deadline_;
-    std::optional<std::string> failure_;
-    std::optional<std::string> skipped_;
-    std::function<void(SteadyTime)> on_deadline_;
 };
 
 struct JobInfo {
@@ -347,14 +261,6 @@ private:
     std::string name_;
 };
 
-struct Trigger {
-    enum class Kind : std::uint8_t { cron, every_fixed_rate, every_fixed_delay, after, at };
-    Kind kind = Kind::after;
-    std::optional<cron::Schedule> schedule;  // cron
-    std::chrono::milliseconds period{0};     // every / after
-    WallTime at{};                           // at
-};
-
 class JobBuilder {
 public:
     JobBuilder& cron(std::string_view expression, cron::Format format = cron::Format::any);
@@ -366,31 +272,16 @@ public:
     JobBuilder& after(std::chrono::milliseconds delay);
     JobBuilder& at(WallTime when);
     JobBuilder& in_zone(std::string_view zone);
-    JobBuilder& priority(Priority p) {
-        priority_ = p;
-        return *this;
-    }
-    JobBuilder& queue(std::string_view name) {
-        queue_ = name;
-        return *this;
-    }
+    JobBuilder& priority(Priority p);
+    JobBuilder& queue(std::string_view name);
     // A random delay in [0, max] added to every fire (thundering-herd protection).
-    JobBuilder& jitter(std::chrono::milliseconds max) {
-        jitter_ = max;
-        return *this;
-    }
-    JobBuilder& misfire(Misfire m) {
-        misfire_ = m;
-        return *this;
-    }
+    JobBuilder& jitter(std::chrono::milliseconds max);
+    JobBuilder& misfire(Misfire m);
     // At most one run of this job waits in the queue: a fire that finds one
     // already waiting (a saturated queue, a slow job) is not queued but
     // reported `skipped` (detail "coalesced"). Keeps a fixed-rate job feeding
     // a busy queue from building an unbounded backlog.
-    JobBuilder& coalesce() {
-        coalesce_ = true;
-        return *this;
-    }
+    JobBuilder& coalesce();
 
     // Policies, outermost first (see txflow/policy/policy.hpp).
     JobBuilder& recover();
@@ -417,27 +308,16 @@ public:
     // on by itself.
     JobHandle run(const SagaRef& saga, nlohmann::json input = nlohmann::json::object());
 
+    JobBuilder(const JobBuilder& other);
+    JobBuilder(JobBuilder&& other) noexcept;
+    ~JobBuilder();
+
 private:
     friend class Scheduler;
-    JobBuilder(Scheduler& s, std::string name) : scheduler_(s), name_(std::move(name)) {}
+    struct Definition;  // src/scheduler/job_definition.hpp
+    JobBuilder(Scheduler& s, std::string name);
     Scheduler& scheduler_;
-    std::string name_;
-    std::optional<Trigger> trigger_;
-    std::string cron_text_;
-    cron::Format cron_format_ = cron::Format::any;
-    std::string zone_;
-    Priority priority_ = Priority::normal;
-    std::string queue_;
-    std::chrono::milliseconds jitter_{0};
-    std::optional<Misfire> misfire_;
-    bool coalesce_ = false;
-    bool skip_if_running_ = false;
-    struct Step {
-        Wrapper wrapper;  // empty for timeout: built at run()
-        bool is_retry = false;
-        std::chrono::milliseconds timeout{0};  // > 0: a timeout step
-    };
-    std::vector<Step> steps_;
+    std::unique_ptr<Definition> def_;
 };
 
 class Scheduler {
@@ -507,13 +387,11 @@ public:
 private:
     friend class JobHandle;
     friend class JobBuilder;
+    friend class SagaHost;  // src/scheduler/saga_host.hpp
     struct Impl;
 
     JobHandle add(JobBuilder& builder, JobFunction fn);
     void start_locked();
-    static void prepare_attempt(JobContext& ctx, std::uint32_t attempt, SteadyTime run_started,
-                                std::chrono::milliseconds previous_delay, std::uint64_t seed,
-                                std::function<void(SteadyTime)> on_deadline);
 
     Clock* clock_;
     std::shared_ptr<spdlog::logger> logger_;

@@ -7,6 +7,7 @@
 #include "txflow/cron/parser.hpp"
 #include "txflow/cron/schedule.hpp"
 #include "txflow/cron/zone.hpp"
+#include "txflow/job.hpp"
 #include "txflow/observe/events.hpp"
 #include "txflow/policy/policy.hpp"
 #include "txflow/result.hpp"

@@ -17,10 +17,9 @@
 #include <thread>
 #include <vector>
 
-namespace txflow {
+#include "txflow/core/priority.hpp"
 
-enum class Priority : std::uint8_t { low = 0, normal = 1, high = 2, critical = 3 };
-inline constexpr int kPriorityLevels = 4;
+namespace txflow {
 
 enum class OverflowPolicy : std::uint8_t {
     block,        // submit() waits for room

@@ -20,15 +20,17 @@
 //   exceptions only, and recover reports instead of rethrowing.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "txflow/job.hpp"
 #include "txflow/policy/circuit_breaker.hpp"
 #include "txflow/policy/rate_limit.hpp"
 #include "txflow/policy/retry.hpp"
-#include "txflow/scheduler.hpp"
 
 namespace txflow {
 

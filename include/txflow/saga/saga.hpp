@@ -36,7 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "txflow/core/clock.hpp"
-#include "txflow/core/executor.hpp"
+#include "txflow/core/priority.hpp"
 #include "txflow/policy/retry.hpp"
 #include "txflow/result.hpp"
 #include "txflow/saga/state.hpp"

@@ -29,7 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "txflow/core/clock.hpp"
-#include "txflow/core/executor.hpp"  // Priority
+#include "txflow/core/priority.hpp"
 #include "txflow/cron/schedule.hpp"
 #include "txflow/policy/retry.hpp"  // retry::Backoff, retry::Jitter
 #include "txflow/result.hpp"

@@ -1,0 +1,112 @@
+#pragma once
+// What a job is: a function of its JobContext, the policies (wrappers) around
+// it, and the settings users pass when they define one (Priority, Misfire).
+// Below the scheduler and the policies, so both may include it.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "txflow/core/clock.hpp"
+#include "txflow/core/priority.hpp"
+
+namespace txflow {
+
+namespace detail {
+struct JobContextAccess;  // the scheduler's way in (src/scheduler/job_definition.hpp)
+}
+
+class JobContext;
+using JobFunction = std::function<void(JobContext&)>;
+// A policy: a job in, a job out (see txflow/policy/policy.hpp).
+using Wrapper = std::function<JobFunction(JobFunction)>;
+
+// What to do with cron/at fires that were missed (clock jumped forward, the
+// job was paused, the process was down).
+struct Misfire {
+    enum class Mode : std::uint8_t { fire_once, skip, fire_all };
+    Mode mode = Mode::fire_once;
+    std::uint32_t cap = 0;  // fire_all: at most this many catch-up runs
+
+    static constexpr Misfire fire_once() { return {Mode::fire_once, 0}; }
+    static constexpr Misfire skip() { return {Mode::skip, 0}; }
+    static constexpr Misfire fire_all(std::uint32_t cap) { return {Mode::fire_all, cap}; }
+};
+
+// What a running job (and each policy around it) sees of its run. Policies
+// talk back to the scheduler through it: the requests below are read by the
+// scheduler when the attempt ends.
+class JobContext {
+public:
+    JobContext(std::string_view name, WallTime scheduled, std::stop_token stop, std::uint64_t run_number,
+               Clock& clock = RealClock::instance())
+        : name_(name),
+          scheduled_(scheduled),
+          stop_(std::move(stop)),
+          run_number_(run_number),
+          clock_(&clock),
+          run_started_(clock.steady_now()),
+          attempt_started_(run_started_) {}
+
+    [[nodiscard]] std::stop_token stop_token() const { return stop_; }
+    [[nodiscard]] std::string_view job_name() const { return name_; }
+    [[nodiscard]] WallTime scheduled_time() const { return scheduled_; }
+    [[nodiscard]] std::uint64_t run_number() const { return run_number_; }
+    [[nodiscard]] Clock& clock() const { return *clock_; }
+
+    // Retries: attempt 1 is the first; each retry is a new attempt of the same run.
+    [[nodiscard]] std::uint32_t attempt() const { return attempt_; }
+    [[nodiscard]] SteadyTime run_started() const { return run_started_; }
+    [[nodiscard]] SteadyTime attempt_started() const { return attempt_started_; }
+    [[nodiscard]] std::chrono::milliseconds previous_delay() const { return previous_delay_; }
+    // Per-run random numbers (jitter), seeded from the scheduler's seed.
+    [[nodiscard]] std::uint64_t random_seed() const { return seed_; }
+
+    // ---- requests from policies
+    // Run this fire again as attempt() + 1 after `delay`, through the timer.
+    void retry_after(std::chrono::milliseconds delay) { retry_delay_ = delay; }
+    // Give up: record the run in the scheduler's dead-letter list.
+    void dead_letter(std::string reason) { dead_letter_ = std::move(reason); }
+    // Ask the scheduler to request stop at `deadline`; a job still running
+    // after it counts as stuck.
+    void set_deadline(SteadyTime deadline) {
+        if (!deadline_ || deadline < *deadline_) deadline_ = deadline;
+        if (on_deadline_) on_deadline_(*deadline_);
+    }
+    [[nodiscard]] std::optional<SteadyTime> deadline() const { return deadline_; }
+    [[nodiscard]] bool deadline_passed() const { return deadline_ && clock_->steady_now() >= *deadline_; }
+    // End the attempt as failed, or as skipped, without throwing.
+    void report_failure(std::string error) { failure_ = std::move(error); }
+    void report_skipped(std::string reason) { skipped_ = std::move(reason); }
+
+    [[nodiscard]] const std::optional<std::chrono::milliseconds>& retry_requested() const { return retry_delay_; }
+    [[nodiscard]] const std::optional<std::string>& dead_letter_requested() const { return dead_letter_; }
+    [[nodiscard]] const std::optional<std::string>& failure_reported() const { return failure_; }
+    [[nodiscard]] const std::optional<std::string>& skip_reported() const { return skipped_; }
+
+private:
+    friend struct detail::JobContextAccess;
+    std::string_view name_;
+    WallTime scheduled_;
+    std::stop_token stop_;
+    std::uint64_t run_number_;
+    Clock* clock_;
+    std::uint32_t attempt_ = 1;
+    SteadyTime run_started_;
+    SteadyTime attempt_started_;
+    std::chrono::milliseconds previous_delay_{0};
+    std::uint64_t seed_ = 0;
+    std::optional<std::chrono::milliseconds> retry_delay_;
+    std::optional<std::string> dead_letter_;
+    std::optional<SteadyTime> deadline_;
+    std::optional<std::string> failure_;
+    std::optional<std::string> skipped_;
+    std::function<void(SteadyTime)> on_deadline_;
+};
+
+}  // namespace txflow

@@ -1,0 +1,113 @@
+// Queueing runs and submitting them; which fires are done (kill -9 safety).
+
+#include "scheduler/impl.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace txflow {
+
+using std::chrono::milliseconds;
+
+// fire: a cron/at fire, done (and recorded as such) once its first
+// attempt ends. False for trigger_now() and dead-letter re-runs.
+void Scheduler::Impl::queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs, bool fire) {
+    if (j.coalesce) {
+        auto& queued = j.extra_state().queued;
+        if (queued > 0) {
+            ++j.extra->skips;
+            log.debug("job '{}': fire at {} coalesced (a run is already queued)", j.name(),
+                      cron::to_rfc3339(scheduled, cron::Zone::utc()));
+            Event e = event(EventKind::skipped, j.name(), scheduled);
+            e.count = 1;
+            e.detail = "coalesced";
+            defer(e);
+            return;
+        }
+        ++queued;
+    }
+    ++inflight;
+    ++queued_runs;
+    ++j.pending;
+    if (fire) j.extra_state().open_fires.push_back(to_ms(scheduled));
+    runs.push_back({&j, scheduled, 1, SteadyTime{}, milliseconds{0}, fire});
+}
+
+// ---- which fires are done (kill -9 safety)
+// A fire is done when its first attempt has ended (a retry then waits in
+// the store, a saga started by it is durable) or when it was reported
+// (missed, skipped, rejected, dropped). The store keeps a watermark per
+// job: every fire up to it is done. A fire queued but not done when the
+// process dies lies after the watermark, so recovery runs it again or
+// reports it missed, per the job's misfire policy.
+// Returns the record's seq to sync (outside the mutex), or 0.
+std::uint64_t Scheduler::Impl::fire_done(JobState& j, WallTime fire) {
+    auto& open = j.extra_state().open_fires;
+    if (auto it = std::find(open.begin(), open.end(), to_ms(fire)); it != open.end()) open.erase(it);
+    return record_fires_done(j);
+}
+
+std::uint64_t Scheduler::Impl::record_fires_done(JobState& j) {
+    auto& x = j.extra_state();
+    std::int64_t done = kNoFire;
+    if (!x.open_fires.empty()) done = x.open_fires.front() - 1;  // every fire before the oldest open one
+    else if (const auto* c = j.cron(); c && c->last_fire) done = to_ms(*c->last_fire);
+    else if (j.kind == Trigger::Kind::at && j.done) done = to_ms(j.at());
+    if (done == kNoFire || (x.recorded_fire != JobState::kNoTime && done <= x.recorded_fire)) return 0;
+    x.recorded_fire = done;
+    auto seq = journal.submit(store::JobFired{std::string(j.name()), done});
+    return seq ? *seq : 0;
+}
+
+// A run of j ended or never started. Returns the record if it is now to be
+// destroyed (removed, nothing pending): the caller does that after
+// unlocking, so the user's callable is never destroyed under the mutex.
+JobState* Scheduler::Impl::release_run(JobState& j) {
+    --j.pending;
+    --inflight;
+    idle_cv.notify_all();
+    return j.removed && j.pending == 0 ? &j : nullptr;
+}
+
+void Scheduler::Impl::submit(std::vector<PendingRun>& runs) {
+    const bool may_drop = options.executor_.overflow == OverflowPolicy::drop_oldest;
+    for (auto& r : runs) {
+        Task task;
+        task.priority = r.job->priority();
+        task.queue = r.job->queue();
+        task.run = [this, r] { run_job(r); };
+        if (may_drop) {
+            task.dropped = [this, r] {
+                emit(event(EventKind::dropped, r.job->name(), r.scheduled));
+                log.warn("job '{}': run dropped, backlog full", r.job->name());
+                finish_unstarted(r);
+            };
+        }
+        const auto result = executor.submit(std::move(task));
+        if (result != SubmitResult::accepted) {
+            emit(event(EventKind::rejected, r.job->name(), r.scheduled));
+            log.warn("job '{}': run rejected ({})", r.job->name(),
+                     result == SubmitResult::stopped ? "executor stopped" : "backlog full");
+            finish_unstarted(r);
+        }
+    }
+    runs.clear();
+}
+
+// A run that was rejected or dropped: reported, so its fire is done.
+void Scheduler::Impl::finish_unstarted(const PendingRun& r) {
+    JobState* dead = nullptr;
+    std::uint64_t seq = 0;
+    {
+        const std::lock_guard lock(mutex);
+        leave_queue(*r.job);
+        if (r.fire && r.attempt == 1) seq = fire_done(*r.job, r.scheduled);
+        dead = release_run(*r.job);
+    }
+    sync_record(seq);
+    JobState::destroy(dead);
+}
+}  // namespace txflow

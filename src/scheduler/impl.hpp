@@ -1,0 +1,179 @@
+#pragma once
+// The scheduler's state, and the index of where each part of it is worked on:
+// every member function is defined in the file named above its declaration.
+
+#include "saga/engine.hpp"
+#include "scheduler/job_state.hpp"
+#include "scheduler/job_timers.hpp"
+#include "scheduler/name_index.hpp"
+#include "scheduler/runs.hpp"
+#include "scheduler/saga_host.hpp"
+#include "store/journal.hpp"
+#include "txflow/core/timer_heap.hpp"
+#include "txflow/scheduler.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace txflow {
+
+struct Scheduler::Impl {
+    Scheduler& owner;
+    Clock& clock;
+    spdlog::logger& log;
+    SchedulerOptions options;
+    Executor executor;
+
+    mutable std::mutex mutex;
+    std::condition_variable wake_cv;  // timer thread
+    std::condition_variable idle_cv;  // wait_idle / stop
+    JobTimers timers;
+    // Owns the records it holds. A removed record leaves the index at once and
+    // is destroyed when its last queued or running run ends.
+    NameIndex by_name;
+    ActiveRun* active_runs = nullptr;
+    TimerHeap aux_timers;             // retries and attempt deadlines
+    std::list<PendingRetry> retries;  // stable addresses: timers point at them
+    std::vector<DeadLetter> dead_letters;
+    std::uint64_t next_dead_letter = 1;
+    std::size_t stuck = 0;
+    BreakerRegistry breakers;
+    std::unordered_map<std::string, std::shared_ptr<TokenBucket>> rate_limiters;
+    std::unordered_map<std::string, QueueId> queues;
+    bool started = false;
+    bool stopping = false;
+    bool timer_exited = false;
+    std::size_t queued_runs = 0;  // runs submitted and not yet taken by a worker
+    bool cancel_queued = false;
+    bool wake = false;
+    std::uint64_t seen_generation = 0;
+    std::size_t inflight = 0;
+    SteadyTime last_steady{};
+    WallTime last_wall{};
+    std::mt19937_64 rng;
+    std::jthread timer_thread;
+    std::uint64_t clock_subscription = 0;
+    std::unordered_map<std::uint64_t, std::unique_ptr<CallbackTimer>> callbacks;
+    std::uint64_t next_callback = 1;
+    std::vector<std::function<void()>> due_callbacks;  // popped by the timer thread, run unlocked
+
+    // The saga engine's view of the scheduler.
+    SagaHost saga_host{*this};
+    store::Journal journal;
+    // What the store remembers of jobs, until each job is registered again.
+    std::unordered_map<std::string, WallTime> recovered_fires;
+    std::unordered_map<std::string, std::vector<store::RetryArmed>> recovered_retries;
+    std::uint64_t next_retry_id = 1;
+    saga::Engine engine{saga_host, journal};
+
+    Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOptions opts);
+
+    // Runs after Scheduler::~Scheduler has shut the executor down: no run is
+    // pending, so every record left is in the index.
+    ~Impl();
+
+    // Events raised under the mutex wait here, with their strings owned, until
+    // flush_events() delivers them unlocked: a listener may call back into the
+    // scheduler.
+    struct Deferred {
+        Event event;
+        std::string job;
+        std::string detail;
+        std::string error;
+    };
+    std::vector<Deferred> deferred;
+    // One thread delivers deferred events at a time, so listeners see them in
+    // the order they were raised: a job's "retrying" for attempt 2 never
+    // arrives after the events of attempt 3.
+    std::mutex delivery_mutex;
+    std::atomic<std::thread::id> delivering{};
+
+    void notify_timer() {
+        wake = true;
+        wake_cv.notify_one();
+    }
+    JobState* find(std::string_view name) const { return by_name.find(name); }
+
+    // impl.cpp: recovery, queues, introspection
+    QueueId queue_id(const std::string& name);
+    void restore(JobState& j);
+    std::vector<std::string> running_job_names() const;
+    bool idle_now() const;
+    JobInfo info_of(const JobState& j) const;
+
+    // events.cpp
+    void defer(const Event& e);
+    void flush_events();
+    void emit(const Event& e) const;
+
+    // triggers.cpp: arming the job timers, and what a fired one does
+    std::chrono::milliseconds draw_jitter(const JobState& j);
+    void disarm(JobState& j) {
+        if (j.armed()) timers.cancel(j);
+    }
+    void set_deadline(JobState& j, SteadyTime deadline);
+    void arm_wall(JobState& j, WallTime w, SteadyTime now_s, WallTime now_w);
+    void arm(JobState& j, SteadyTime now_s, WallTime now_w);
+    void note_misfire(JobState& j, WallTime first_missed, std::uint64_t count, bool skipped);
+    void on_timer(JobState& j, SteadyTime now_s, WallTime now_w, std::vector<PendingRun>& runs);
+    void rearm_wall_jobs(SteadyTime now_s, WallTime now_w);
+
+    // fires.cpp: queueing runs, and which fires are done
+    void queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs, bool fire = false);
+    std::uint64_t fire_done(JobState& j, WallTime fire);
+    std::uint64_t record_fires_done(JobState& j);
+    static constexpr std::int64_t kNoFire = JobState::kNoTime;
+    void sync_record(std::uint64_t seq) {
+        if (seq != 0) (void)journal.sync(seq);
+    }
+    void submit(std::vector<PendingRun>& runs);
+    void finish_unstarted(const PendingRun& r);
+    void leave_queue(JobState& j) {
+        --queued_runs;
+        if (j.coalesce) --j.extra->queued;
+    }
+    [[nodiscard]] JobState* release_run(JobState& j);
+
+    // retries.cpp: retries, deadlines and callbacks (TimerHeap, payload: AuxTimer*)
+    void arm_aux(AuxTimer& t, SteadyTime due);
+    void disarm_aux(AuxTimer& t);
+    void schedule_retry(const PendingRun& next, std::chrono::milliseconds delay, std::uint64_t recovered_id = 0);
+    std::vector<JobState*> drop_retries(const JobState* j);
+    void on_aux_timer(AuxTimer& t, std::vector<PendingRun>& runs);
+
+    // run.cpp: one attempt, on a worker
+    void unlink_active(ActiveRun* run);
+    [[nodiscard]] bool has_active_run(const JobState& j) const;
+    void request_stop_of(const JobState& j);
+    void run_job(const PendingRun& r);
+    struct Ended {
+        Outcome outcome = Outcome::succeeded;
+        std::string error;
+        std::chrono::steady_clock::duration duration{};
+    };
+    Ended call_job(JobState& j, JobContext& ctx, const std::stop_source& stop);
+    void end_run(const PendingRun& r, ActiveRun& active, JobContext* ctx, Outcome outcome, std::string error,
+                 std::chrono::steady_clock::duration duration);
+
+    // timer_loop.cpp
+    void timer_loop(const std::stop_token& token);
+
+    // saga_host.cpp
+    void arm_saga_purge();
+};
+
+}  // namespace txflow

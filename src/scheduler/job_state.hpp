@@ -1,0 +1,165 @@
+#pragma once
+// The per-job record, with its name in the same allocation.
+
+#include "scheduler/job_definition.hpp"
+#include "txflow/scheduler.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace txflow {
+
+// The per-job record. Kept small: a scheduler may hold hundreds of thousands
+// of jobs, and bytes_per_job (bench/timer_bench.cpp) budgets 128 B per job for
+// record + name index + timer. The name lives in the same allocation, right
+// after the record (the index keys on it, so there is no second copy); what
+// only cron jobs need, and rare state (errors, misfires, jitter, a fire_all
+// cap), sit behind one pointer, `extra`, allocated on first use. Runs in
+// flight are listed in Impl::active_runs, not per job. The record is 80 B, so
+// with a name of up to 8 bytes it fits glibc's 88-byte size class.
+// Every field is guarded by Scheduler::Impl::mutex, except the ones fixed at
+// registration (name, fn, priority, queue), which are read without it; the
+// bit-fields are only ever touched under the mutex.
+class JobState {
+public:
+    struct CronTrigger {
+        cron::Schedule schedule;
+        std::string text;  // as written, or the schedule's own rendering
+        std::optional<WallTime> last_fire;
+        // Recovered from the store: arm from here, so that fires missed while
+        // the process was down go through the misfire policy.
+        std::optional<WallTime> catch_up_from;
+    };
+    struct Extra {
+        std::optional<CronTrigger> cron;  // cron jobs only
+        std::string last_error;
+        std::uint64_t misfire_count = 0;
+        std::chrono::milliseconds jitter{0};
+        std::uint32_t misfire_cap = 0;  // fire_all only
+        QueueId queue = kDefaultQueue;  // set at registration only
+        std::uint64_t retries = 0;      // attempts after the first
+        std::uint64_t skips = 0;        // runs that ended skipped, and coalesced fires
+        std::uint32_t queued = 0;       // coalescing jobs only: runs queued, not yet started
+        // cron/at: the fires queued and not yet done (their first attempt has
+        // not ended), oldest first, and the fire the store last recorded as
+        // done: every fire up to it ran, or was reported missed.
+        std::vector<std::int64_t> open_fires;
+        std::int64_t recorded_fire = kNoTime;
+    };
+    static constexpr std::int64_t kNoTime = INT64_MIN;
+    static constexpr std::uint8_t kLongName = 0xFF;  // the tail starts with a uint32 length
+
+    static JobState* create(std::string_view name) {
+        const bool long_name = name.size() >= kLongName;
+        const std::size_t prefix = long_name ? sizeof(std::uint32_t) : 0;
+        void* mem = ::operator new(sizeof(JobState) + prefix + name.size());
+        auto* j = new (mem) JobState(long_name ? kLongName : static_cast<std::uint8_t>(name.size()));
+        char* tail = reinterpret_cast<char*>(j + 1);
+        if (long_name) {
+            const auto n = static_cast<std::uint32_t>(name.size());
+            std::memcpy(tail, &n, sizeof n);
+        }
+        std::memcpy(tail + prefix, name.data(), name.size());
+        return j;
+    }
+    static void destroy(JobState* j) noexcept {
+        if (j == nullptr) return;
+        j->~JobState();
+        ::operator delete(static_cast<void*>(j));
+    }
+    JobState(const JobState&) = delete;
+    JobState& operator=(const JobState&) = delete;
+
+    [[nodiscard]] std::string_view name() const {
+        const char* tail = reinterpret_cast<const char*>(this + 1);
+        if (name_size_ != kLongName) return {tail, name_size_};
+        std::uint32_t n = 0;
+        std::memcpy(&n, tail, sizeof n);
+        return {tail + sizeof n, n};
+    }
+    [[nodiscard]] bool wall_based() const { return kind == Trigger::Kind::cron || kind == Trigger::Kind::at; }
+
+    // cron/at: the wall instant the timer waits for, if armed.
+    [[nodiscard]] std::optional<WallTime> next_wall() const {
+        if (!wall_based() || next_ == kNoTime) return std::nullopt;
+        return WallTime{std::chrono::milliseconds{next_}};
+    }
+    void set_next_wall(std::optional<WallTime> w) {
+        if (wall_based()) next_ = w ? w->time_since_epoch().count() : kNoTime;
+    }
+    // every/after: the nominal deadline, before jitter; SteadyTime{} if none.
+    [[nodiscard]] SteadyTime next_steady() const {
+        return wall_based() || next_ == kNoTime ? SteadyTime{} : SteadyTime{SteadyTime::duration{next_}};
+    }
+    void set_next_steady(SteadyTime t) { next_ = t.time_since_epoch().count(); }
+    [[nodiscard]] std::chrono::milliseconds period() const { return std::chrono::milliseconds{param_}; }
+    void set_period(std::chrono::milliseconds d) { param_ = d.count(); }
+    [[nodiscard]] WallTime at() const { return WallTime{std::chrono::milliseconds{param_}}; }
+    void set_at(WallTime t) { param_ = t.time_since_epoch().count(); }
+    static constexpr std::uint32_t kNotArmed = 0xFFFF'FFFFu;
+    [[nodiscard]] bool armed() const { return heap_pos != kNotArmed; }
+    // Fixed at registration, before the record is published: read without the mutex.
+    [[nodiscard]] Priority priority() const { return static_cast<Priority>(fixed_ & kPriorityMask); }
+    [[nodiscard]] QueueId queue() const { return (fixed_ & kHasQueue) != 0 ? extra->queue : kDefaultQueue; }
+    void set_priority(Priority p) {
+        fixed_ = static_cast<std::uint8_t>((fixed_ & ~kPriorityMask) | (static_cast<std::uint8_t>(p) & kPriorityMask));
+    }
+    void set_queue(QueueId q) {
+        if (q == kDefaultQueue) return;
+        extra_state().queue = q;  // never freed or replaced while the record lives
+        fixed_ |= kHasQueue;
+    }
+    [[nodiscard]] std::chrono::milliseconds jitter() const {
+        return extra ? extra->jitter : std::chrono::milliseconds{0};
+    }
+    [[nodiscard]] std::uint32_t misfire_cap() const { return extra ? extra->misfire_cap : 0; }
+    [[nodiscard]] CronTrigger* cron() const { return extra && extra->cron ? &*extra->cron : nullptr; }
+    void set_cron(std::optional<CronTrigger> c) {
+        if (c || extra) extra_state().cron = std::move(c);
+    }
+    Extra& extra_state() {
+        if (!extra) extra = std::make_unique<Extra>();
+        return *extra;
+    }
+
+    JobFunction fn;
+    std::unique_ptr<Extra> extra;  // allocated on first use
+    std::uint64_t run_count = 0;
+
+private:
+    std::int64_t param_ = 0;       // every/after: period in ms; at: wall ms
+    std::int64_t next_ = kNoTime;  // wall ms (cron/at) or steady ticks (every/after, 0: none)
+
+public:
+    std::uint32_t heap_pos = kNotArmed;  // index in Impl::timers, kNotArmed if not armed
+    std::uint32_t timer_seq = 0;         // arming order: ties between equal deadlines
+    std::uint32_t pending = 0;           // runs queued or running; the record outlives them
+    Trigger::Kind kind : 3 = Trigger::Kind::after;
+    Misfire::Mode misfire_mode : 2 = Misfire::Mode::fire_once;
+    Outcome last_outcome : 3 = Outcome::none;
+    bool paused : 1 = false;
+    bool removed : 1 = false;
+    bool done : 1 = false;          // one-shot job that has fired
+    bool skip_overlap : 1 = false;  // skip_if_running(): fixed at registration
+    bool coalesce : 1 = false;      // fixed at registration
+
+private:
+    static constexpr std::uint8_t kPriorityMask = 0x3;
+    static constexpr std::uint8_t kHasQueue = 0x4;  // extra->queue holds a named queue
+    static_assert(static_cast<int>(Priority::critical) <= kPriorityMask);
+
+    explicit JobState(std::uint8_t name_size) : name_size_(name_size) {}
+    ~JobState() = default;
+
+    std::uint8_t fixed_ = static_cast<std::uint8_t>(Priority::normal);  // priority | kHasQueue
+    std::uint8_t name_size_;                                            // kLongName: see create()
+};
+static_assert(sizeof(JobState) <= 80, "keep a job record with a short name in glibc's 88-byte class");
+
+}  // namespace txflow

@@ -1,0 +1,188 @@
+// One attempt of a job, on a worker: run_job, call_job, end_run.
+
+#include "scheduler/impl.hpp"
+#include "scheduler/job_definition.hpp"
+#include "txflow/policy/policy.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <stop_token>
+
+namespace txflow {
+
+using std::chrono::milliseconds;
+
+void Scheduler::Impl::unlink_active(ActiveRun* run) {
+    for (ActiveRun** p = &active_runs; *p != nullptr; p = &(*p)->next) {
+        if (*p == run) {
+            *p = run->next;
+            return;
+        }
+    }
+}
+
+bool Scheduler::Impl::has_active_run(const JobState& j) const {
+    for (const ActiveRun* r = active_runs; r != nullptr; r = r->next)
+        if (r->job == &j) return true;
+    return false;
+}
+
+void Scheduler::Impl::request_stop_of(const JobState& j) {
+    for (ActiveRun* r = active_runs; r != nullptr; r = r->next)
+        if (r->job == &j) r->stop->request_stop();
+}
+
+void Scheduler::Impl::run_job(const PendingRun& r) {
+    JobState& j = *r.job;
+    const WallTime scheduled = r.scheduled;
+    std::stop_source stop;
+    ActiveRun active{&j, &stop, nullptr};
+    active.deadline.run = &active;
+    active.stuck_check.run = &active;
+    std::uint64_t run_number = 0;
+    std::uint64_t seed = 0;
+    bool overlapping = false;
+    {
+        std::unique_lock lock(mutex);
+        leave_queue(j);
+        // A run cancelled at stop() is not done: its fire stays open in
+        // the store, for the next start's misfire policy.
+        if (j.removed || cancel_queued) {
+            JobState* dead = release_run(j);
+            lock.unlock();
+            JobState::destroy(dead);
+            return;
+        }
+        if (r.attempt == 1) ++j.run_count;
+        else ++j.extra_state().retries;
+        run_number = j.run_count;
+        seed = rng();
+        overlapping = j.skip_overlap && has_active_run(j);
+        active.next = active_runs;
+        active_runs = &active;
+    }
+    if (overlapping) {
+        end_run(r, active, nullptr, Outcome::skipped, "previous run still running", {});
+        return;
+    }
+    JobContext ctx(j.name(), scheduled, stop.get_token(), run_number, clock);
+    detail::JobContextAccess::prepare_attempt(ctx, r.attempt, r.attempt == 1 ? ctx.attempt_started() : r.run_started,
+                                              r.previous_delay, seed, [this, &active](SteadyTime deadline) {
+                                                  const std::lock_guard lock(mutex);
+                                                  arm_aux(active.deadline, deadline);
+                                              });
+    Event start_event = event(EventKind::started, j.name(), scheduled);
+    start_event.attempt = r.attempt;
+    emit(start_event);
+    auto [outcome, error, duration] = call_job(j, ctx, stop);
+    end_run(r, active, &ctx, outcome, std::move(error), duration);
+}
+
+Scheduler::Impl::Ended Scheduler::Impl::call_job(JobState& j, JobContext& ctx, const std::stop_source& stop) {
+    Ended r;
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        j.fn(ctx);
+        if (ctx.failure_reported()) {
+            r.outcome = Outcome::failed;
+            r.error = *ctx.failure_reported();
+        } else if (ctx.skip_reported()) {
+            r.outcome = Outcome::skipped;
+            r.error = *ctx.skip_reported();
+        }
+    } catch (const TimeoutError& e) {
+        r.outcome = Outcome::timed_out;
+        r.error = e.what();
+    } catch (const SkipRun& e) {
+        r.outcome = Outcome::skipped;
+        r.error = e.what();
+    } catch (const std::exception& e) {
+        r.outcome = Outcome::failed;
+        r.error = e.what();
+    } catch (...) {
+        r.outcome = Outcome::failed;
+        r.error = "unknown exception";
+    }
+    r.duration = std::chrono::steady_clock::now() - t0;
+    if (r.outcome == Outcome::succeeded && stop.stop_requested()) r.outcome = Outcome::cancelled;
+    return r;
+}
+
+// The attempt r ended (ctx is null when it never ran: an overlap skip).
+void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext* ctx, Outcome outcome,
+                              std::string error, std::chrono::steady_clock::duration duration) {
+    JobState& j = *r.job;
+    const WallTime scheduled = r.scheduled;
+    if (outcome == Outcome::failed || outcome == Outcome::timed_out)
+        log.error("job '{}' attempt {} {}: {}", j.name(), r.attempt, to_string(outcome), error);
+    else if (outcome == Outcome::skipped) log.debug("job '{}' skipped: {}", j.name(), error);
+    else
+        log.debug("job '{}' finished in {} us", j.name(),
+                  std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
+    Event finished = event(EventKind::finished, j.name(), scheduled);
+    finished.outcome = outcome;
+    finished.duration = duration;
+    finished.error = error;
+    finished.attempt = r.attempt;
+    emit(finished);
+
+    const bool failed = outcome == Outcome::failed || outcome == Outcome::timed_out;
+    std::optional<DeadLetter> dead_letter;
+    std::optional<milliseconds> retry_delay;
+    JobState* dead = nullptr;
+    bool events_pending = false;
+    std::uint64_t fire_seq = 0;
+    {
+        const std::lock_guard lock(mutex);
+        unlink_active(&active);
+        idle_cv.notify_all();  // stop() waits for the runs it asked to stop
+        disarm_aux(active.deadline);
+        disarm_aux(active.stuck_check);
+        if (active.stuck) --stuck;
+        j.last_outcome = outcome;
+        if (outcome == Outcome::skipped) ++j.extra_state().skips;
+        if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = error;
+        if (ctx != nullptr && failed && ctx->retry_requested() && !j.removed && !stopping) {
+            retry_delay = *ctx->retry_requested();
+            schedule_retry(PendingRun{&j, scheduled, r.attempt + 1, ctx->run_started(), *retry_delay}, *retry_delay);
+            Event e = event(EventKind::retrying, j.name(), scheduled);
+            e.attempt = r.attempt + 1;
+            e.delay = *retry_delay;
+            e.error = error;
+            defer(e);
+        } else if (ctx != nullptr && failed && ctx->dead_letter_requested()) {
+            dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()),         scheduled,
+                                     r.attempt,          *ctx->dead_letter_requested(), clock.wall_now()};
+            dead_letters.push_back(*dead_letter);
+            (void)journal.submit(store::DeadLetterAdded{dead_letter->id, dead_letter->job, to_ms(scheduled), r.attempt,
+                                                        dead_letter->error, to_ms(dead_letter->failed_at)});
+            Event e = event(EventKind::dead_lettered, j.name(), scheduled);
+            e.attempt = r.attempt;
+            e.error = dead_letter->error;
+            defer(e);
+        }
+        // After the retry record: once the fire counts as done, its retry is in the store.
+        if (r.fire && r.attempt == 1) fire_seq = fire_done(j, scheduled);
+        if (!retry_delay && j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {
+            const auto now_s = clock.steady_now();
+            j.set_next_steady(now_s + j.period());
+            arm(j, now_s, clock.wall_now());
+        }
+        // With events to deliver, the run stays in flight until they are:
+        // wait_idle() then means every event of the run has been seen.
+        events_pending = !deferred.empty();
+        if (!events_pending && fire_seq == 0) dead = release_run(j);
+    }
+    if (dead_letter)
+        log.error("job '{}' gave up after {} attempt(s): {}", j.name(), dead_letter->attempts, dead_letter->error);
+    if (events_pending || fire_seq != 0) {
+        sync_record(fire_seq);  // on this worker: never on the timer thread
+        flush_events();
+        const std::lock_guard lock(mutex);
+        dead = release_run(j);
+    }
+    JobState::destroy(dead);
+}
+}  // namespace txflow

@@ -1,0 +1,80 @@
+#pragma once
+// A run on its way (queued, running, waiting to retry) and the aux timers
+// (retries, attempt deadlines, saga callbacks) that point at it.
+
+#include "scheduler/job_state.hpp"
+#include "txflow/core/timer_heap.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <optional>
+#include <stop_token>
+#include <string_view>
+
+namespace txflow {
+
+inline std::int64_t to_ms(WallTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline WallTime from_ms(std::int64_t ms) {
+    return WallTime{} + std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(ms));
+}
+
+struct PendingRun {
+    JobState* job;
+    WallTime scheduled;
+    std::uint32_t attempt = 1;                    // > 1: a retry of the same fire
+    SteadyTime run_started{};                     // retries: when attempt 1 started
+    std::chrono::milliseconds previous_delay{0};  // retries: the wait before this attempt
+    bool fire = false;                            // a cron/at fire, tracked in Extra::open_fires until done
+};
+
+// What a timer of TimerHeap (retries, deadlines) stands for; its payload is
+// the AuxTimer's address.
+struct AuxTimer {
+    enum class Kind : std::uint8_t { retry, deadline, stuck_check, callback };
+    Kind kind;
+    struct ActiveRun* run = nullptr;       // deadline, stuck_check
+    struct PendingRetry* retry = nullptr;  // retry
+    std::optional<TimerHeap::Handle> handle;
+    struct CallbackTimer* callback = nullptr;  // callback
+};
+
+// A function to call on the timer thread (the saga engine's retries and step
+// deadlines); listed by id in Impl::callbacks so cancel finds it in O(1).
+struct CallbackTimer {
+    std::uint64_t id = 0;
+    std::function<void()> fn;
+    AuxTimer timer{AuxTimer::Kind::callback, nullptr, nullptr, std::nullopt, nullptr};
+};
+
+// A retry waiting on the timer; knows its place in Impl::retries so firing
+// it erases in O(1).
+struct PendingRetry {
+    PendingRun run;
+    std::uint64_t id = 0;  // its retry_armed record
+    AuxTimer timer{AuxTimer::Kind::retry, nullptr, nullptr, std::nullopt, nullptr};
+    std::list<PendingRetry>::iterator self{};
+};
+
+// One attempt in progress; lives on the worker's stack, linked into Impl::active_runs.
+struct ActiveRun {
+    JobState* job;
+    std::stop_source* stop;
+    ActiveRun* next;
+    AuxTimer deadline{AuxTimer::Kind::deadline, nullptr, nullptr, std::nullopt, nullptr};
+    AuxTimer stuck_check{AuxTimer::Kind::stuck_check, nullptr, nullptr, std::nullopt, nullptr};
+    bool stuck = false;
+};
+
+inline Event event(EventKind kind, std::string_view job, WallTime fire_time) {
+    Event e;
+    e.kind = kind;
+    e.job = job;
+    e.fire_time = fire_time;
+    return e;
+}
+
+}  // namespace txflow
