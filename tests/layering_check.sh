@@ -11,7 +11,7 @@
 #   4 scheduler  scheduler.hpp, txflow.hpp (the umbrella),
 #                store/state_dir.hpp (a read-only view of everything a scheduler recovers:
 #                dead letters, sagas; the CLI's, not the stores')
-#   5 daemon     config/                          (the daemon and the schedule file)
+#   5 daemon     daemon/  schedule_file/          (the daemon and the schedule file)
 set -euo pipefail
 
 root=${1:-"$(cd "$(dirname "$0")/.." && pwd)/include"}
