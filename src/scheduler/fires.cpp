@@ -91,20 +91,23 @@ void Scheduler::Impl::submit(std::vector<PendingRun>& runs) {
             emit(event(EventKind::rejected, r.job->name(), r.scheduled));
             log.warn("job '{}': run rejected ({})", r.job->name(),
                      result == SubmitResult::stopped ? "executor stopped" : "backlog full");
-            finish_unstarted(r);
+            // Refused because the scheduler is stopping: like a run cancelled
+            // at stop(), its fire stays open for the next start.
+            finish_unstarted(r, result != SubmitResult::stopped);
         }
     }
     runs.clear();
 }
 
-// A run that was rejected or dropped: reported, so its fire is done.
-void Scheduler::Impl::finish_unstarted(const PendingRun& r) {
+// A run that was rejected or dropped: reported (its fire is done), unless
+// the executor had stopped.
+void Scheduler::Impl::finish_unstarted(const PendingRun& r, bool reported) {
     JobState* dead = nullptr;
     std::uint64_t seq = 0;
     {
         const std::lock_guard lock(mutex);
         leave_queue(*r.job);
-        if (r.fire && r.attempt == 1) seq = fire_done(*r.job, r.scheduled);
+        if (reported && r.fire && r.attempt == 1) seq = fire_done(*r.job, r.scheduled);
         dead = release_run(*r.job);
     }
     sync_record(seq);

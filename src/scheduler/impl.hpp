@@ -141,7 +141,7 @@ struct Scheduler::Impl {
         if (seq != 0) (void)journal.sync(seq);
     }
     void submit(std::vector<PendingRun>& runs);
-    void finish_unstarted(const PendingRun& r);
+    void finish_unstarted(const PendingRun& r, bool reported = true);
     void leave_queue(JobState& j) {
         --queued_runs;
         if (j.coalesce) --j.extra->queued;
