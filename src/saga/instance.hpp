@@ -17,6 +17,11 @@
 
 namespace txflow::saga {
 
+// The saga data as the store keeps it (bad UTF-8 replaced, never a throw).
+inline std::string data_text(const nlohmann::json& data) {
+    return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 struct StepRun {
     State state = State::pending;
     std::uint32_t attempts = 0;
