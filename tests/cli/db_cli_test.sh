@@ -45,7 +45,7 @@ latest_line() { sed -n 's/^version: [0-9]* (this txflow: \([0-9]*\))$/\1/p' <<<"
 run db status --store "$URL" --schema "$schema"
 expect "status of a schema that does not exist" 1 "status: not created (run \`txflow db migrate\`)"
 latest="$(latest_line)"
-[ -n "$latest" ] && [ "$latest" -ge 2 ] || fail "status prints this txflow's version (got '$latest')"
+if [ -z "$latest" ] || [ "$latest" -lt 2 ]; then fail "status prints this txflow's version (got '$latest')"; fi
 all="$(seq -s ', ' 1 "$latest")"
 expect "status lists the pending migrations" 1 "pending: $all"
 
