@@ -7,11 +7,14 @@
 #   txflow_build <dir> [cmake --build args...]
 
 # Everything a full build with tests needs (Debian 12 package names).
+# libpq-dev builds PgStore/PgQueue; postgresql is the server the PG tests run
+# against (scripts/lib/pg.sh starts a throwaway one).
 TXFLOW_BASE_PACKAGES=(
     g++ cmake ninja-build
     libfmt-dev libspdlog-dev libhowardhinnant-date-dev tzdata
     nlohmann-json3-dev libcli11-dev catch2
     libxxhash-dev
+    libpq-dev postgresql
 )
 # libFuzzer and clang's sanitizer runtimes (the fuzz job in .ci/run).
 TXFLOW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

@@ -1,5 +1,6 @@
 // The Store contract (include/txflow/store/store.hpp), written once and run
-// against every store: MemoryStore and WalStore.
+// against every store: MemoryStore, WalStore and PgStore (the last one only
+// with a PostgreSQL server: TXFLOW_PG_URL, see store/pg_test_util.hpp).
 
 #include <catch2/catch.hpp>
 
@@ -11,8 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "store/pg_test_util.hpp"
 #include "store/wal_test_util.hpp"
 #include "txflow/store/memory_store.hpp"
+#include "txflow/store/pg_store.hpp"
 #include "txflow/store/wal_store.hpp"
 
 namespace {
@@ -48,6 +51,26 @@ struct WalFactory {
     }
 };
 
+// A schema of its own per test case; open() gives null without a server
+// (the test case then returns: skipped), and fails under CI.
+struct PgFactory {
+    static constexpr bool persistent = true;
+    std::optional<std::string> url = txflow::test::pg_url();
+    std::optional<txflow::test::PgSchema> schema;
+    std::unique_ptr<Store> open() {
+        if (!url) return nullptr;
+        if (!schema) schema.emplace(*url, "contract");
+        auto store = txflow::store::PgStore::open(schema->options());
+        INFO((store ? "" : store.error().message));
+        REQUIRE(store);
+        return std::move(*store);
+    }
+    std::unique_ptr<Store> reopen(std::unique_ptr<Store> store) {
+        store.reset();
+        return open();
+    }
+};
+
 std::vector<Record> read_all(Store& store, std::uint64_t after = 0) {
     std::vector<Record> out;
     auto r = store.read(after, [&](const Record& rec) {
@@ -72,9 +95,10 @@ std::uint64_t submit_ok(Store& store, std::uint16_t type, std::string_view paylo
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("Store contract: an empty store", "[store][contract]", MemoryFactory, WalFactory) {
+TEMPLATE_TEST_CASE("Store contract: an empty store", "[store][contract]", MemoryFactory, WalFactory, PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     CHECK(store->last_seq() == 0);
     CHECK(store->bytes_since_snapshot() == 0);
     CHECK(read_all(*store).empty());
@@ -85,9 +109,10 @@ TEMPLATE_TEST_CASE("Store contract: an empty store", "[store][contract]", Memory
 }
 
 TEMPLATE_TEST_CASE("Store contract: seqs are 1, 2, 3 ... in submission order", "[store][contract]", MemoryFactory,
-                   WalFactory) {
+                   WalFactory, PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     const std::string binary("a\0b\xff", 4);
     CHECK(submit_ok(*store, 1, "one") == 1);
     CHECK(submit_ok(*store, 2, "") == 2);
@@ -109,9 +134,10 @@ TEMPLATE_TEST_CASE("Store contract: seqs are 1, 2, 3 ... in submission order", "
 }
 
 TEMPLATE_TEST_CASE("Store contract: read(after) yields what follows, and stops when asked", "[store][contract]",
-                   MemoryFactory, WalFactory) {
+                   MemoryFactory, WalFactory, PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     for (int i = 1; i <= 20; ++i) submit_ok(*store, 3, "record " + std::to_string(i));
 
     CHECK(seqs_of(read_all(*store, 17)) == std::vector<std::uint64_t>{18, 19, 20});
@@ -127,9 +153,10 @@ TEMPLATE_TEST_CASE("Store contract: read(after) yields what follows, and stops w
 }
 
 TEMPLATE_TEST_CASE("Store contract: sync up to the last record, not beyond", "[store][contract]", MemoryFactory,
-                   WalFactory) {
+                   WalFactory, PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     const auto seq = submit_ok(*store, 1, "a");
     CHECK(store->sync(seq));
     auto beyond = store->sync(seq + 1);
@@ -138,9 +165,11 @@ TEMPLATE_TEST_CASE("Store contract: sync up to the last record, not beyond", "[s
     CHECK_THAT(beyond.error().message, Catch::Contains("beyond"));
 }
 
-TEMPLATE_TEST_CASE("Store contract: a snapshot, then what follows it", "[store][contract]", MemoryFactory, WalFactory) {
+TEMPLATE_TEST_CASE("Store contract: a snapshot, then what follows it", "[store][contract]", MemoryFactory, WalFactory,
+                   PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     for (int i = 1; i <= 10; ++i) submit_ok(*store, 1, std::string(static_cast<std::size_t>(i), 'p'));
     REQUIRE(store->write_snapshot(6, "state at 6"));
 
@@ -160,9 +189,10 @@ TEMPLATE_TEST_CASE("Store contract: a snapshot, then what follows it", "[store][
 }
 
 TEMPLATE_TEST_CASE("Store contract: a read from before a snapshot yields everything or fails, never a gap",
-                   "[store][contract]", MemoryFactory, WalFactory) {
+                   "[store][contract]", MemoryFactory, WalFactory, PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     for (int i = 1; i <= 10; ++i) submit_ok(*store, 1, "r");
     REQUIRE(store->write_snapshot(6, "state at 6"));
     std::vector<std::uint64_t> seen;
@@ -178,9 +208,11 @@ TEMPLATE_TEST_CASE("Store contract: a read from before a snapshot yields everyth
     }
 }
 
-TEMPLATE_TEST_CASE("Store contract: a snapshot covering everything", "[store][contract]", MemoryFactory, WalFactory) {
+TEMPLATE_TEST_CASE("Store contract: a snapshot covering everything", "[store][contract]", MemoryFactory, WalFactory,
+                   PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     for (int i = 1; i <= 50; ++i) submit_ok(*store, 2, std::string(40, 'q'));
     REQUIRE(store->write_snapshot(50, "all of it"));
     CHECK(store->bytes_since_snapshot() == 0);
@@ -198,9 +230,10 @@ TEMPLATE_TEST_CASE("Store contract: a snapshot covering everything", "[store][co
 }
 
 TEMPLATE_TEST_CASE("Store contract: snapshots beyond the log or older than the last are refused", "[store][contract]",
-                   MemoryFactory, WalFactory) {
+                   MemoryFactory, WalFactory, PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     for (int i = 1; i <= 5; ++i) submit_ok(*store, 1, "x");
     auto beyond = store->write_snapshot(6, "s");
     REQUIRE_FALSE(beyond);
@@ -215,10 +248,11 @@ TEMPLATE_TEST_CASE("Store contract: snapshots beyond the log or older than the l
     CHECK((*snapshot)->seq == 4);
 }
 
-TEMPLATE_TEST_CASE("Store contract: a visitor may submit while reading", "[store][contract]", MemoryFactory,
-                   WalFactory) {
+TEMPLATE_TEST_CASE("Store contract: a visitor may submit while reading", "[store][contract]", MemoryFactory, WalFactory,
+                   PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     for (int i = 1; i <= 5; ++i) submit_ok(*store, 1, "x");
     std::vector<std::uint64_t> seen;
     REQUIRE(store->read(0, [&](const Record& r) {
@@ -233,9 +267,10 @@ TEMPLATE_TEST_CASE("Store contract: a visitor may submit while reading", "[store
 }
 
 TEMPLATE_TEST_CASE("Store contract: concurrent submitters get distinct, dense seqs", "[store][contract]", MemoryFactory,
-                   WalFactory) {
+                   WalFactory, PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     constexpr int kThreads = 4;
     constexpr int kEach = 100;
     std::mutex mutex;
@@ -258,9 +293,11 @@ TEMPLATE_TEST_CASE("Store contract: concurrent submitters get distinct, dense se
     CHECK(read_all(*store).size() == kThreads * kEach);
 }
 
-TEMPLATE_TEST_CASE("Store contract: everything survives a reopen", "[store][contract]", MemoryFactory, WalFactory) {
+TEMPLATE_TEST_CASE("Store contract: everything survives a reopen", "[store][contract]", MemoryFactory, WalFactory,
+                   PgFactory) {
     TestType factory;
     auto store = factory.open();
+    if (!store) return;  // no PostgreSQL server (PgFactory)
     for (int i = 1; i <= 30; ++i) submit_ok(*store, static_cast<std::uint16_t>(i), "payload " + std::to_string(i));
     REQUIRE(store->sync(30));
     REQUIRE(store->write_snapshot(20, "state at 20"));

@@ -12,6 +12,7 @@
 
 #include "command.hpp"
 #include "cron_command.hpp"
+#include "db_command.hpp"
 #include "jobs_command.hpp"
 #include "run_command.hpp"
 #include "state_command.hpp"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     add_run_commands(app, ctx);
     add_jobs_commands(app, ctx);
     add_state_commands(app, ctx);
+    add_db_commands(app, ctx);
 
     if (const auto unknown = unknown_command(app, argc, argv)) {
         std::cerr << "txflow: " << *unknown << "\nRun with --help for the commands.\n";
