@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz and runs
 # cron_parse_fuzz for ${1:-60} seconds on the seed corpus.
-# Then (first, in fact) wal_record_fuzz for as long on fuzz/corpus/wal.
+# Then (first, in fact) wal_record_fuzz for as long on fuzz/corpus/wal, and
+# (second) schedule_file_fuzz on fuzz/corpus/schedule.
 #
 #   fuzz/run_fuzz.sh [seconds] [extra libFuzzer flags...]
 #
@@ -54,6 +55,28 @@ if [[ -f "$root/fuzz/wal_record_fuzz.cpp" ]]; then
         -print_final_stats=1 \
         "$@" \
         "$wal_work"
+fi
+
+# Then the schedule-file loader, for the same time, on a scratch copy of
+# fuzz/corpus/schedule (examples/*.json and edge cases); it runs second, so
+# .ci/run finds its stats second in the log.
+if [[ -f "$root/fuzz/schedule_file_fuzz.cpp" ]]; then
+    cmake --build "$build" --target schedule_file_fuzz -j"$(nproc)"
+    schedule_work="$(mktemp -d "${TMPDIR:-/tmp}/txflow-schedule-corpus.XXXXXX")"
+    if [[ "${KEEP_CORPUS:-0}" == 1 ]]; then
+        echo "run_fuzz.sh: schedule-file working corpus kept in $schedule_work"
+    else
+        trap 'rm -rf "$work" "${wal_work:-}" "$schedule_work"' EXIT
+    fi
+    cp "$root"/fuzz/corpus/schedule/* "$schedule_work"/
+    "$build/fuzz/schedule_file_fuzz" \
+        -max_total_time="$seconds" \
+        -timeout=10 \
+        -max_len=16384 \
+        -artifact_prefix="$build/artifacts/" \
+        -print_final_stats=1 \
+        "$@" \
+        "$schedule_work"
 fi
 
 "$build/fuzz/cron_parse_fuzz" \
