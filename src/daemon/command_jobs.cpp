@@ -44,6 +44,7 @@ JobFunction command_job(std::string name, Command command, const CommandContext&
                                            context.settings->get()->output.burst);
     return [name = std::move(name), command = std::move(command), context, rate](JobContext& ctx) {
         const auto settings = context.settings->get();
+        rate->set(settings->output.lines_per_second, settings->output.burst);
         RunOptions run;
         run.stop = ctx.stop_token();
         run.kill_grace = context.kill_grace;
@@ -75,6 +76,7 @@ saga::StepFunction command_step(std::string saga_name, Command command, const Co
                                            context.settings->get()->output.burst);
     return [saga_name = std::move(saga_name), command = std::move(command), context, rate](saga::StepContext& ctx) {
         const auto settings = context.settings->get();
+        rate->set(settings->output.lines_per_second, settings->output.burst);
         RunOptions run;
         run.stop = ctx.stop_token();
         run.kill_grace = context.kill_grace;

@@ -12,6 +12,13 @@ namespace txflow::daemon::detail {
 LineRate::LineRate(std::uint32_t per_second, std::uint32_t burst)
     : per_second_(per_second), burst_(burst), tokens_(burst), last_(Clock::now()) {}
 
+void LineRate::set(std::uint32_t per_second, std::uint32_t burst) {
+    const std::lock_guard lock(mutex_);
+    per_second_ = per_second;
+    burst_ = burst;
+    tokens_ = std::min(tokens_, burst_);
+}
+
 bool LineRate::take() {
     const std::lock_guard lock(mutex_);
     const auto now = Clock::now();

@@ -23,6 +23,8 @@ namespace txflow::daemon::detail {
 class LineRate {
 public:
     LineRate(std::uint32_t per_second, std::uint32_t burst);
+    // A reload's new rate, for the runs that start after it.
+    void set(std::uint32_t per_second, std::uint32_t burst);
     [[nodiscard]] bool take();
 
 private:
