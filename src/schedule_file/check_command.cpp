@@ -145,11 +145,12 @@ std::optional<Command> Checker::command(const json& v, const std::string& pointe
         if (auto names = env_allow(*a, child(pointer, "env_allow"))) c.env_allow = std::move(*names);
         else ok = false;
     }
-    if (!c.env_allow.empty() && c.inherit_env) {
-        add(member(v, "env_allow") != nullptr ? child(pointer, "env_allow") : pointer,
+    if (c.inherit_env && member(v, "env_allow") != nullptr) {
+        add(child(pointer, "env_allow"),
             "env_allow applies only with \"inherit_env\": false (the whole environment is inherited otherwise)");
         ok = false;
     }
+    if (c.inherit_env) c.env_allow.clear();  // the top level's list means nothing to a command that inherits all
     if (const json* u = member(v, "user")) {
         if (auto s = account(*u, child(pointer, "user"), "user")) c.user = *s;
         else ok = false;

@@ -66,12 +66,13 @@ TEST_CASE("hardening fields: a valid command loads them, defaults from the top l
     CHECK(defaults->output.lines_per_second == 5);
     CHECK(defaults->output.burst == 7);
 
-    // A command overrides the default.
+    // A command overrides the default (and a default allow-list means nothing once it inherits all).
     auto own = parse_text(one_job(R"({"argv": ["true"], "user": "root", "inherit_env": true})",
-                                  R"("user": "backup", "inherit_env": false, )"));
+                                  R"("user": "backup", "inherit_env": false, "env_allow": ["PATH"], )"));
     REQUIRE(own);
     CHECK(own->jobs[0].command->user == "root");
     CHECK(own->jobs[0].command->inherit_env);
+    CHECK(own->jobs[0].command->env_allow.empty());
 
     auto plain = parse_text(one_job(R"({"argv": ["true"]})"));
     REQUIRE(plain);
