@@ -2,7 +2,8 @@
 # End-to-end checks of the daemon's hardening (docs/daemon.md) with `txflow run`
 # as a child process: the state directory's modes and the refusal of an unsafe
 # one, a root daemon's refusal of a schedule file others may write, the output
-# cap on a command printing 100 MB, the environment allow-list, secrets from
+# cap on a command printing 100 MB (and the daemon's peak memory meanwhile),
+# the environment allow-list, secrets from
 # files that never reach the log or `txflow wal dump`, and (as root) commands
 # run as another user. Run by CTest (tools/CMakeLists.txt) as
 #   hardening_cli_test.sh <path to the txflow binary>
@@ -89,17 +90,32 @@ cat >"$tmp/big.json" <<JSON
   {"name": "big", "at": "$soon",
    "command": {"argv": ["sh", "-c", "head -c 100000000 /dev/zero | tr '\\\\0' x; echo; echo done"]}}]}
 JSON
-"$TXFLOW" run "$tmp/big.json" --for 6s >"$tmp/big.log" 2>&1
+"$TXFLOW" run "$tmp/big.json" --for 6s >"$tmp/big.log" 2>&1 &
+big_pid=$!
+pids+=("$big_pid")
+# The daemon's peak resident memory, sampled until it exits (at most 30 s).
+peak_kb=0
+for _ in $(seq 1 300); do
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$big_pid/status" 2>/dev/null)
+    [ -n "$hwm" ] && [ "$hwm" -gt "$peak_kb" ] && peak_kb=$hwm
+    kill -0 "$big_pid" 2>/dev/null || break
+    sleep 0.1
+done
+wait "$big_pid"
 rc=$?
+# Sanitizer runtimes have large shadow memory of their own: no bound there.
+mem_limit_kb=65536
+if ldd "$TXFLOW" 2>/dev/null | grep -qE 'lib(asan|tsan)\.'; then mem_limit_kb=$((peak_kb + 1)); fi
 # The command's lines as logged (the text after "stdout: "), and the note.
 output_bytes=$(grep -F "[big] stdout: " "$tmp/big.log" | sed 's/^.*\[big\] stdout: //' | wc -c)
 notes=$(grep -cF "bytes not logged (the log keeps the first 32768 and the last 32768 bytes of a run)" "$tmp/big.log")
 log_bytes=$(wc -c <"$tmp/big.log")
 if [ "$rc" -eq 0 ] && [ "$output_bytes" -le 65536 ] && [ "$notes" -eq 1 ] && [ "$log_bytes" -lt 70000 ] &&
-    grep -qF "[big] stdout: done" "$tmp/big.log" && grep -qF "[big] succeeded" "$tmp/big.log"; then
-    pass "a command printing 100 MB leaves $output_bytes bytes of its output and one note in a $log_bytes-byte log"
+    grep -qF "[big] stdout: done" "$tmp/big.log" && grep -qF "[big] succeeded" "$tmp/big.log" &&
+    [ "$peak_kb" -gt 0 ] && [ "$peak_kb" -lt "$mem_limit_kb" ]; then
+    pass "a command printing 100 MB leaves $output_bytes bytes of its output and one note in a $log_bytes-byte log (daemon peak ${peak_kb} KiB)"
 else
-    fail "output cap: rc=$rc output=$output_bytes notes=$notes log=$log_bytes" "$tmp/big.log"
+    fail "output cap: rc=$rc output=$output_bytes notes=$notes log=$log_bytes peak=${peak_kb}KiB" "$tmp/big.log"
 fi
 
 # ---------------------------------------------------------------- environment allow-list
