@@ -1,4 +1,5 @@
-// The command runner: posix_spawn (no fork of a threaded process, no shell),
+// The command runner: posix_spawn (no fork of a threaded process, no shell;
+// fork only to run as another user: child_setup.hpp),
 // pipes read with poll(), SIGTERM then SIGKILL to the child's process group
 // on a stop request, and a guard that reaps the child whatever happens.
 
@@ -27,6 +28,9 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "account.hpp"
+#include "child_setup.hpp"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -182,15 +186,30 @@ Result<std::string, std::string> find_program(const std::string& name, const std
     return unexpected(fmt::format("cannot run \"{}\": not found in PATH", name));
 }
 
-std::map<std::string, std::string> build_env(const Command& command, const RunOptions& options) {
+// The daemon's environment (all of it, or only the allowed names), then the
+// user's HOME, USER and LOGNAME when it runs as another user, the command's
+// env, and the caller's extra variables: later ones win.
+std::map<std::string, std::string> build_env(const Command& command, const RunOptions& options,
+                                             const detail::Account* account) {
     std::map<std::string, std::string> env;
-    if (options.inherit_env && environ != nullptr) {
+    const bool inherit = options.inherit_env && command.inherit_env;
+    const auto allowed = [&](const std::string& name) {
+        return std::find(command.env_allow.begin(), command.env_allow.end(), name) != command.env_allow.end();
+    };
+    if (environ != nullptr) {
         for (char** e = environ; *e != nullptr; ++e) {
             const std::string_view entry(*e);
             const std::size_t eq = entry.find('=');
             if (eq == std::string_view::npos || eq == 0) continue;
-            env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+            std::string name(entry.substr(0, eq));
+            if (!inherit && !allowed(name)) continue;
+            env.emplace(std::move(name), std::string(entry.substr(eq + 1)));
         }
+    }
+    if (account != nullptr && account->uid) {
+        env["HOME"] = account->home;
+        env["USER"] = account->name;
+        env["LOGNAME"] = account->name;
     }
     for (const auto& [k, v] : command.env) env[k] = v;
     for (const auto& [k, v] : options.extra_env) env[k] = v;
@@ -260,6 +279,34 @@ private:
     posix_spawnattr_t attr_{};
 };
 
+// posix_spawn with the child's setup (command.hpp); its error number.
+int spawn(const std::string& program, const std::string& cwd, std::vector<char*>& argv, std::vector<char*>& envp,
+          const Pipe& out, const Pipe& err, pid_t& pid) {
+    SpawnActions actions;
+    actions.check(::posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0),
+                  "posix_spawn_file_actions_addopen");
+    actions.check(::posix_spawn_file_actions_adddup2(actions.get(), out.write.get(), STDOUT_FILENO),
+                  "posix_spawn_file_actions_adddup2");
+    actions.check(::posix_spawn_file_actions_adddup2(actions.get(), err.write.get(), STDERR_FILENO),
+                  "posix_spawn_file_actions_adddup2");
+    if (!cwd.empty()) {
+        actions.check(::posix_spawn_file_actions_addchdir_np(actions.get(), cwd.c_str()),
+                      "posix_spawn_file_actions_addchdir_np");
+    }
+    SpawnAttr attr;
+    sigset_t none;
+    sigset_t all;
+    ::sigemptyset(&none);
+    ::sigfillset(&all);
+    ::posix_spawnattr_setsigmask(attr.get(), &none);
+    ::posix_spawnattr_setsigdefault(attr.get(), &all);
+    ::posix_spawnattr_setpgroup(attr.get(), 0);  // its own group, so a stop reaches its children too
+    ::posix_spawnattr_setflags(
+        attr.get(), static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+
+    return ::posix_spawn(&pid, program.c_str(), actions.get(), attr.get(), argv.data(), envp.data());
+}
+
 }  // namespace
 
 std::string signal_name(int signal) {
@@ -305,7 +352,16 @@ CommandResult run_command(const Command& command, const RunOptions& options) {
         }
     }
 
-    const std::map<std::string, std::string> env = build_env(command, options);
+    std::optional<detail::Account> account;
+    if (!command.user.empty() || !command.group.empty()) {
+        auto resolved = detail::resolve_account(command.user, command.group);
+        if (!resolved) {
+            result.error = fmt::format("cannot run \"{}\": {}", command.argv.front(), resolved.error());
+            return finish();
+        }
+        account = std::move(*resolved);
+    }
+    const std::map<std::string, std::string> env = build_env(command, options, account ? &*account : nullptr);
     const auto path_it = env.find("PATH");
     char cwd_buf[4096];
     const std::string base = !command.cwd.empty()                           ? command.cwd
@@ -335,31 +391,23 @@ CommandResult run_command(const Command& command, const RunOptions& options) {
     Pipe out = make_pipe();
     Pipe err = make_pipe();
 
-    SpawnActions actions;
-    actions.check(::posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0),
-                  "posix_spawn_file_actions_addopen");
-    actions.check(::posix_spawn_file_actions_adddup2(actions.get(), out.write.get(), STDOUT_FILENO),
-                  "posix_spawn_file_actions_adddup2");
-    actions.check(::posix_spawn_file_actions_adddup2(actions.get(), err.write.get(), STDERR_FILENO),
-                  "posix_spawn_file_actions_adddup2");
-    if (!command.cwd.empty()) {
-        actions.check(::posix_spawn_file_actions_addchdir_np(actions.get(), command.cwd.c_str()),
-                      "posix_spawn_file_actions_addchdir_np");
-    }
-    SpawnAttr attr;
-    sigset_t none;
-    sigset_t all;
-    ::sigemptyset(&none);
-    ::sigfillset(&all);
-    ::posix_spawnattr_setsigmask(attr.get(), &none);
-    ::posix_spawnattr_setsigdefault(attr.get(), &all);
-    ::posix_spawnattr_setpgroup(attr.get(), 0);  // its own group, so a stop reaches its children too
-    ::posix_spawnattr_setflags(
-        attr.get(), static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-
     pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, program->c_str(), actions.get(), attr.get(), argv.data(), envp.data());
-    if (rc != 0) {
+    if (account) {
+        detail::ChildSetup setup;
+        setup.program = program->c_str();
+        setup.argv = argv.data();
+        setup.envp = envp.data();
+        setup.cwd = command.cwd.empty() ? nullptr : command.cwd.c_str();
+        setup.out = out.write.get();
+        setup.err = err.write.get();
+        setup.account = &*account;
+        auto spawned = detail::spawn_as(setup);
+        if (!spawned) {
+            result.error = fmt::format("cannot run \"{}\": {}", command.argv.front(), spawned.error());
+            return finish();
+        }
+        pid = *spawned;
+    } else if (const int rc = spawn(*program, command.cwd, argv, envp, out, err, pid); rc != 0) {
         result.error = fmt::format("cannot run \"{}\": {}", command.argv.front(), std::strerror(rc));
         return finish();
     }

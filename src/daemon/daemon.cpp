@@ -14,10 +14,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "command_jobs.hpp"
 #include "log.hpp"
-#include "schedule_file/json_dom.hpp"
+#include "preflight.hpp"
 #include "schedule_file/to_library.hpp"
-#include "txflow/daemon/command.hpp"
+#include "txflow/daemon/safety.hpp"
 #include "txflow/store/memory_store.hpp"
 #include "txflow/store/wal_store.hpp"
 
@@ -97,76 +98,6 @@ private:
     std::shared_ptr<spdlog::logger> log_;
 };
 
-JobFunction command_job(std::string name, Command command, std::shared_ptr<spdlog::logger> log,
-                        milliseconds kill_grace) {
-    return [name = std::move(name), command = std::move(command), log = std::move(log), kill_grace](JobContext& ctx) {
-        RunOptions run;
-        run.stop = ctx.stop_token();
-        run.kill_grace = kill_grace;
-        run.extra_env = {{"TXFLOW_JOB", name},
-                         {"TXFLOW_FIRE_TIME", cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc())},
-                         {"TXFLOW_RUN", std::to_string(ctx.run_number())},
-                         {"TXFLOW_ATTEMPT", std::to_string(ctx.attempt())}};
-        LogFields out{};
-        out.job = name;
-        out.stream = "stdout";
-        LogFields err = out;
-        err.stream = "stderr";
-        run.on_line = [&](Stream s, std::string_view line) {
-            log_with(*log, level_enum::info, s == Stream::out ? out : err, line);
-        };
-        const CommandResult result = run_command(command, run);
-        if (!result.ok()) throw std::runtime_error(result.describe());
-    };
-}
-
-// A saga step's action or compensation.
-saga::StepFunction command_step(std::string saga_name, Command command, std::shared_ptr<spdlog::logger> log,
-                                milliseconds kill_grace) {
-    return [saga_name = std::move(saga_name), command = std::move(command), log = std::move(log),
-            kill_grace](saga::StepContext& ctx) {
-        RunOptions run;
-        run.stop = ctx.stop_token();
-        run.kill_grace = kill_grace;
-        run.extra_env = {
-            {"TXFLOW_SAGA", saga_name},
-            {"TXFLOW_SAGA_ID", std::string(ctx.saga_id())},
-            {"TXFLOW_STEP", std::string(ctx.step_name())},
-            {"TXFLOW_IDEMPOTENCY_KEY", std::string(ctx.idempotency_key())},
-            {"TXFLOW_ATTEMPT", std::to_string(ctx.attempt())},
-            {"TXFLOW_SAGA_DATA", ctx.data().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
-            {"TXFLOW_COMPENSATING", ctx.compensating() ? "1" : "0"}};
-        if (ctx.compensating()) run.extra_env["TXFLOW_SAGA_ERROR"] = std::string(ctx.saga_error());
-        LogFields out{};
-        out.saga = saga_name;
-        out.saga_id = ctx.saga_id();
-        out.step = ctx.step_name();
-        out.compensating = ctx.compensating();
-        out.stream = "stdout";
-        LogFields err = out;
-        err.stream = "stderr";
-        nlohmann::json written = nlohmann::json::object();
-        constexpr std::string_view kDataPrefix = "TXFLOW_DATA ";
-        run.on_line = [&](Stream s, std::string_view line) {
-            log_with(*log, level_enum::info, s == Stream::out ? out : err, line);
-            if (s != Stream::out || line.substr(0, kDataPrefix.size()) != kDataPrefix) return;
-            auto data = schedule_file::detail::parse_json(line.substr(kDataPrefix.size()));
-            if (!data) {
-                log_with(*log, level_enum::warn, out, fmt::format("ignored a TXFLOW_DATA line: {}", data.error()));
-                return;
-            }
-            if (!data->is_object()) {
-                log_with(*log, level_enum::warn, out, "ignored a TXFLOW_DATA line: not a JSON object");
-                return;
-            }
-            written.update(*data);
-        };
-        const CommandResult result = run_command(command, run);
-        if (!result.ok()) throw std::runtime_error(result.describe());
-        if (!written.empty()) ctx.data().update(written);
-    };
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- Daemon
@@ -177,6 +108,19 @@ Daemon::Daemon(Private, ScheduleFile file, DaemonOptions options)
 Daemon::~Daemon() {
     if (started_ && !stopped_) stop(milliseconds{0});
 }
+
+namespace {
+
+// Users and groups that exist, secrets read: what a file needs to run.
+Result<detail::RunSettings, Problems> run_settings(const ScheduleFile& file) {
+    Problems problems = detail::check_accounts(file);
+    auto secrets = detail::read_secrets(file);
+    if (!secrets) problems.insert(problems.end(), secrets.error().begin(), secrets.error().end());
+    if (!problems.empty()) return unexpected(std::move(problems));
+    return detail::RunSettings{file.output, std::move(*secrets)};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, DaemonOptions options) {
     auto daemon = std::make_unique<Daemon>(Private{}, std::move(file), std::move(options));
@@ -203,6 +147,10 @@ Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, Daem
         d.store_ = std::shared_ptr<store::WalStore>(std::move(*opened));
     }
     if (!d.store_) d.store_ = std::make_shared<store::MemoryStore>();
+
+    auto settings = run_settings(f);
+    if (!settings) return unexpected(std::move(settings.error()));
+    d.settings_ = std::make_shared<detail::SharedSettings>(std::move(*settings));
 
     SchedulerOptions so;
     if (f.workers) so.workers(*f.workers);
@@ -277,7 +225,7 @@ Problems saga_warnings(const saga::Definition& definition, const SagaSpec& spec,
 
 Result<SagaRef, Problems> Daemon::build_saga(const SagaSpec& spec, std::size_t index) const {
     return saga_definition(spec, index,
-                           [&](const Command& c) { return command_step(spec.name, c, logger_, options_.kill_grace); });
+                           [&](const Command& c) { return detail::command_step(spec.name, c, command_context()); });
 }
 
 void Daemon::add_job(const JobSpec& job) {
@@ -302,7 +250,7 @@ void Daemon::add_job(const JobSpec& job) {
     if (job.retry) b.retry(schedule_file::to_policy(*job.retry));
     if (job.timeout) b.timeout(*job.timeout);
     if (job.command) {
-        b.run(command_job(job.name, *job.command, logger_, options_.kill_grace));
+        b.run(detail::command_job(job.name, *job.command, command_context()));
     } else {
         const auto it = sagas_.find(job.saga);
         if (it == sagas_.end()) throw ScheduleError(fmt::format("job '{}': no saga named '{}'", job.name, job.saga));
@@ -310,9 +258,23 @@ void Daemon::add_job(const JobSpec& job) {
     }
 }
 
+detail::CommandContext Daemon::command_context() const {
+    return detail::CommandContext{logger_, options_.kill_grace, settings_};
+}
+
+void Daemon::warn_root() {
+    const auto as_root = detail::root_commands(file_);
+    if (as_root.empty()) return;
+    logger_->warn(
+        "the daemon runs as root and {} command(s) have no \"user\", so they run as root: {} (set \"user\" on "
+        "them, or a default \"user\" at the top of the schedule file)",
+        as_root.size(), fmt::join(as_root, ", "));
+}
+
 void Daemon::start() {
     if (started_) return;
     started_ = true;
+    warn_root();
     scheduler_->start();
     logger_->info("running {}: {} job(s), {} saga(s)", file_.path.empty() ? "schedule" : file_.path.string(),
                   file_.jobs.size(), file_.sagas.size());
@@ -328,6 +290,11 @@ void Daemon::log_problems(const Problems& problems, std::string_view what) {
 }
 
 Result<ReloadReport, Problems> Daemon::reload(const std::filesystem::path& path) {
+    if (auto why = unsafe_schedule_file(path)) {
+        Problems problems{{"", std::move(*why)}};
+        log_problems(problems, fmt::format("reload of {} refused", path.string()));
+        return unexpected(std::move(problems));
+    }
     auto next = schedule_file::load_file(path);
     if (!next) {
         log_problems(next.error(), fmt::format("reload of {} refused", path.string()));
@@ -343,6 +310,12 @@ Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
     if (next.state_dir != file_.state_dir) report.needs_restart.emplace_back("state_dir");
     if (!options_.logger && !options_.log_format && next.log.format != file_.log.format)
         report.needs_restart.emplace_back("log.format");
+    // Secrets are read again and users checked again: a refusal keeps the running schedule.
+    auto settings = run_settings(next);
+    if (!settings) {
+        log_problems(settings.error(), "reload refused");
+        return unexpected(std::move(settings.error()));
+    }
     if (!options_.logger && next.log.level != file_.log.level)
         logger_->set_level(spdlog::level::from_str(next.log.level));
 
@@ -407,6 +380,8 @@ Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
     }
     if (next.path.empty()) next.path = file_.path;
     file_ = std::move(next);
+    settings_->set(std::move(*settings));
+    warn_root();
 
     const auto names = [](const std::vector<std::string>& v) {
         return v.empty() ? std::string("-") : fmt::format("{}", fmt::join(v, ", "));

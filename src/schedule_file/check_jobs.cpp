@@ -164,6 +164,11 @@ void Checker::job(const json& v, const std::string& pointer) {
         } else if (!in->is_object()) {
             add(field("input"), fmt::format("expected an object, got {}", type_of(*in)));
             ok = false;
+        } else if (const std::size_t size = in->dump(-1, ' ', false, json::error_handler_t::replace).size();
+                   size > kMaxSagaDataBytes) {
+            add(field("input"), fmt::format("{} bytes as compact JSON is over the {} KiB a saga's data may have", size,
+                                            kMaxSagaDataBytes >> 10U));
+            ok = false;
         } else {
             job.input = *in;
         }

@@ -46,6 +46,9 @@ void Checker::saga(const json& v, const std::string& pointer) {
         } else if (steps.empty()) {
             add(sp, "a saga needs at least one step");
             ok = false;
+        } else if (steps.size() > kMaxSteps) {
+            add(sp, fmt::format("{} steps is over the limit of {} per saga", steps.size(), kMaxSteps));
+            ok = false;
         } else {
             std::unordered_map<std::string, std::string> step_names;
             for (std::size_t i = 0; i < steps.size(); ++i) {

@@ -10,8 +10,9 @@
 namespace txflow::schedule_file::detail {
 namespace {
 
-const std::vector<std::string_view> kTopKeys{"version", "description", "state_dir", "log",
-                                             "workers", "queues",      "jobs",      "sagas"};
+const std::vector<std::string_view> kTopKeys{"version", "description", "state_dir", "log",    "workers",
+                                             "queues",  "jobs",        "sagas",     "output", "user",
+                                             "group",   "inherit_env", "env_allow"};
 const std::vector<std::string_view> kLogKeys{"format", "level"};
 const std::vector<std::string_view> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 
@@ -33,19 +34,25 @@ void Checker::check(const json& root) {
         if (auto n = integer(*v, "/workers", 1, 4096)) out_.workers = static_cast<std::size_t>(*n);
     }
     if (const json* v = member(root, "queues")) queues(*v, "/queues");
+    if (const json* v = member(root, "output")) output(*v, "/output");
+    command_defaults(root);  // before any command
     // Sagas before jobs: a job refers to a saga by name.
     if (const json* v = member(root, "sagas")) {
-        if (v->is_array()) {
-            for (std::size_t i = 0; i < v->size(); ++i) saga((*v)[i], child("/sagas", i));
-        } else {
+        if (!v->is_array()) {
             add("/sagas", fmt::format("expected an array of sagas, got {}", type_of(*v)));
+        } else if (v->size() > kMaxSagas) {
+            add("/sagas", fmt::format("{} sagas is over the limit of {}", v->size(), kMaxSagas));
+        } else {
+            for (std::size_t i = 0; i < v->size(); ++i) saga((*v)[i], child("/sagas", i));
         }
     }
     if (const json* v = member(root, "jobs")) {
-        if (v->is_array()) {
-            for (std::size_t i = 0; i < v->size(); ++i) job((*v)[i], child("/jobs", i));
-        } else {
+        if (!v->is_array()) {
             add("/jobs", fmt::format("expected an array of jobs, got {}", type_of(*v)));
+        } else if (v->size() > kMaxJobs) {
+            add("/jobs", fmt::format("{} jobs is over the limit of {}", v->size(), kMaxJobs));
+        } else {
+            for (std::size_t i = 0; i < v->size(); ++i) job((*v)[i], child("/jobs", i));
         }
     }
     // References to sagas that do not exist (checked once every saga is known).

@@ -1,5 +1,6 @@
 // The validator's building blocks: known keys, scalars (strings, numbers,
-// durations, choices), commands, and the name block of a job, saga or step.
+// durations, choices), and the name block of a job, saga or step (commands
+// are check_command.cpp's).
 
 #include "checker.hpp"
 
@@ -9,12 +10,6 @@
 #include <fmt/format.h>
 
 namespace txflow::schedule_file::detail {
-namespace {
-
-const std::vector<std::string_view> kCommandKeys{"argv", "env", "cwd"};
-
-}  // namespace
-
 std::string type_of(const json& v) {
     if (v.is_number_integer()) return fmt::format("number {}", v.dump());
     if (v.is_number_float()) return fmt::format("number {}", v.dump());
@@ -176,59 +171,6 @@ std::optional<bool> Checker::boolean(const json& v, const std::string& pointer) 
         return std::nullopt;
     }
     return v.get<bool>();
-}
-
-std::optional<Command> Checker::command(const json& v, const std::string& pointer) {
-    if (!object(v, pointer, "a command object like {\"argv\": [\"program\", \"arg\"]}")) return std::nullopt;
-    known_keys(v, pointer, kCommandKeys, {});
-    Command c;
-    bool ok = true;
-    if (require(v, pointer, "argv")) {
-        const json& argv = v["argv"];
-        const std::string p = child(pointer, "argv");
-        if (!argv.is_array()) {
-            add(p, fmt::format("expected an array of strings (program, then arguments), got {}", type_of(argv)));
-            ok = false;
-        } else if (argv.empty()) {
-            add(p, "must not be empty: the first element is the program to run");
-            ok = false;
-        } else {
-            for (std::size_t i = 0; i < argv.size(); ++i) {
-                // Arguments may be empty strings; the program may not.
-                auto s = text(argv[i], child(p, i), i > 0);
-                if (s) c.argv.push_back(*s);
-                else ok = false;
-            }
-        }
-    } else {
-        ok = false;
-    }
-    if (const json* env = member(v, "env")) {
-        const std::string p = child(pointer, "env");
-        if (!env->is_object()) {
-            add(p, fmt::format("expected an object of variable names and string values, got {}", type_of(*env)));
-            ok = false;
-        } else {
-            for (const auto& [name, value] : env->items()) {
-                const std::string vp = child(p, name);
-                if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
-                    add(vp, "a variable name must be non-empty, without '=' or NUL");
-                    ok = false;
-                    continue;
-                }
-                if (auto s = text(value, vp, true)) c.env[name] = *s;
-                else ok = false;
-            }
-        }
-    }
-    if (const json* cwd = member(v, "cwd")) {
-        if (auto s = path_string(*cwd, child(pointer, "cwd"))) c.cwd = resolve(*s);
-        else ok = false;
-    } else {
-        c.cwd = dir_.string();
-    }
-    if (!ok) return std::nullopt;
-    return c;
 }
 
 }  // namespace txflow::schedule_file::detail

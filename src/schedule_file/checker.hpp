@@ -2,8 +2,9 @@
 // The schedule-file validator (private to src/schedule_file): one Checker
 // walks the parsed document and collects every problem with its JSON pointer.
 // Its sections live by what they check: check_values.cpp (keys, scalars,
-// commands, the name of a job, saga or step), check_top.cpp (the top level,
-// log, queues), check_policies.cpp (retry, breaker, misfire),
+// the name of a job, saga or step), check_command.cpp (commands, their
+// environment and user, the daemon-wide defaults and output limits),
+// check_top.cpp (the top level, log, queues), check_policies.cpp (retry, breaker, misfire),
 // check_jobs.cpp and check_sagas.cpp (sagas and their steps).
 
 #include <chrono>
@@ -77,7 +78,16 @@ private:
     // a duplicate included.
     bool named_entry(const json& v, const std::string& pointer, std::string_view kind,
                      std::unordered_map<std::string, std::string>& seen, std::string& name);
+
+    // check_command.cpp
     std::optional<Command> command(const json& v, const std::string& pointer);
+    bool env(const json& v, const std::string& pointer, Command& c);
+    std::optional<std::vector<std::string>> env_allow(const json& v, const std::string& pointer);
+    // A user or group: a name as useradd allows it, or a number.
+    std::optional<std::string> account(const json& v, const std::string& pointer, std::string_view what);
+    // The top level's user, group, inherit_env and env_allow: defaults for every command.
+    void command_defaults(const json& root);
+    void output(const json& v, const std::string& pointer);
 
     // check_top.cpp
     void version(const json& root);
@@ -103,6 +113,7 @@ private:
 
     std::filesystem::path dir_;
     ScheduleFile& out_;
+    Command defaults_;  // user, group, inherit_env, env_allow
     std::set<std::string> declared_queues_;
     std::set<std::string> queue_names_;
     std::unordered_map<std::string, std::string> job_names_;      // name -> pointer of its first use

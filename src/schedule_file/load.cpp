@@ -29,8 +29,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-constexpr std::uintmax_t kMaxFileBytes = 16U << 20U;
-
 using detail::Checker;
 
 // Where `pointer` (or, for a key that is missing, its nearest existing
@@ -56,6 +54,10 @@ std::filesystem::path absolute_dir(const std::filesystem::path& directory) {
 }  // namespace
 
 LoadResult parse_text(std::string_view text, const std::filesystem::path& directory) {
+    if (text.size() > kMaxFileBytes) {
+        return unexpected(Problems{{"", fmt::format("a schedule file is at most {} MiB; this one has {} bytes",
+                                                    kMaxFileBytes >> 20U, text.size())}});
+    }
     detail::DomBuilder dom(text);
     if (!json::sax_parse(text, &dom, json::input_format_t::json, true, false)) {
         // Only the syntax error or the nesting: a partial document would give noise.
@@ -86,12 +88,19 @@ Result<std::string, std::string> read_text_file(const std::filesystem::path& pat
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) return fail("is a directory");
     const auto size = std::filesystem::file_size(path, ec);
-    if (!ec && size > kMaxFileBytes) return fail(fmt::format("larger than {} MiB", kMaxFileBytes >> 20U));
+    const auto too_large = [&] {
+        return fail(fmt::format("larger than the {} MiB a schedule file may have", kMaxFileBytes >> 20U));
+    };
+    if (!ec && size > kMaxFileBytes) return too_large();
     errno = 0;
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(errno != 0 ? std::strerror(errno) : "cannot open");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // At most one byte over the limit, whatever the file claims (a pipe, /dev/zero).
+    std::string text(kMaxFileBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
     if (in.bad()) return fail(errno != 0 ? std::strerror(errno) : "read error");
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxFileBytes) return too_large();
     return text;
 }
 

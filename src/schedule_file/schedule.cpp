@@ -17,7 +17,15 @@ namespace {
 using nlohmann::json;
 
 json to_json(const Command& c) {
-    return json{{"argv", c.argv}, {"env", c.env}, {"cwd", c.cwd}};
+    // Secret files by path only: their contents never enter the model.
+    return json{{"argv", c.argv},
+                {"env", c.env},
+                {"env_files", c.env_files},
+                {"cwd", c.cwd},
+                {"inherit_env", c.inherit_env},
+                {"env_allow", c.env_allow},
+                {"user", c.user},
+                {"group", c.group}};
 }
 
 json to_json(const RetrySpec& r) {

@@ -25,9 +25,40 @@ StoreError io_error(std::string_view what, const std::filesystem::path& path, in
 StoreResult<Fd> open_file(const std::filesystem::path& path, int flags, unsigned mode) {
     for (;;) {
         const int fd = ::open(path.c_str(), flags | O_CLOEXEC, static_cast<mode_t>(mode));
-        if (fd >= 0) return Fd{fd};
+        if (fd >= 0) {
+            Fd owned{fd};
+            // The umask may have taken bits away (or, at 0, none): set them as asked.
+            if ((flags & O_CREAT) != 0 && ::fchmod(fd, static_cast<mode_t>(mode)) != 0)
+                return unexpected(io_error("chmod", path, errno));
+            return owned;
+        }
         if (errno != EINTR) return unexpected(io_error("open", path, errno));
     }
+}
+
+StoreResult<Ok> prepare_state_dir(const std::filesystem::path& given) {
+    std::filesystem::path dir = given.lexically_normal();
+    if (!dir.has_filename() && dir.has_parent_path()) dir = dir.parent_path();  // "state/"
+    std::error_code ec;
+    if (dir.has_parent_path() && dir.parent_path() != dir) {
+        std::filesystem::create_directories(dir.parent_path(), ec);
+        if (ec) return unexpected(io_error("create directory", dir.parent_path(), ec.value()));
+    }
+    if (::mkdir(dir.c_str(), 0700) == 0) {
+        if (::chmod(dir.c_str(), 0700) != 0) return unexpected(io_error("chmod", dir, errno));
+        return Ok{};
+    }
+    if (errno != EEXIST) return unexpected(io_error("create directory", dir, errno));
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return unexpected(io_error("stat", dir, errno));
+    if (!S_ISDIR(st.st_mode)) return unexpected(io_error("open", dir, ENOTDIR));
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        return unexpected(StoreError{
+            StoreError::Code::io,
+            fmt::format("state directory {} is writable by group or others (mode {:04o}): run `chmod 700 {}`",
+                        dir.string(), static_cast<unsigned>(st.st_mode) & 07777U, dir.string())});
+    }
+    return Ok{};
 }
 
 StoreResult<Fd> open_directory(const std::filesystem::path& path) {

@@ -37,8 +37,13 @@ private:
 
 [[nodiscard]] StoreError io_error(std::string_view what, const std::filesystem::path& path, int err);
 
-// open(2) with O_CLOEXEC added.
-StoreResult<Fd> open_file(const std::filesystem::path& path, int flags, unsigned mode = 0644);
+// open(2) with O_CLOEXEC added. A file it creates gets exactly `mode`,
+// whatever the umask: the WAL holds saga inputs and step data, so 0600.
+StoreResult<Fd> open_file(const std::filesystem::path& path, int flags, unsigned mode = 0600);
+// Creates `dir` (and its missing parents) and makes the directory itself
+// 0700; an existing `dir` is refused when group or others may write it
+// (they could plant or remove segments), the message naming the fix.
+StoreResult<Ok> prepare_state_dir(const std::filesystem::path& dir);
 StoreResult<Fd> open_directory(const std::filesystem::path& path);
 
 StoreResult<Ok> pwrite_all(int fd, std::string_view data, std::uint64_t offset, const std::filesystem::path& path);

@@ -65,8 +65,7 @@ StoreResult<std::unique_ptr<WalStore>> WalStore::open(WalOptions options) {
     }
 
     std::error_code ec;
-    fs::create_directories(options.dir, ec);
-    if (ec) return unexpected(wal::io_error("create directory", options.dir, ec.value()));
+    if (auto prepared = wal::prepare_state_dir(options.dir); !prepared) return unexpected(std::move(prepared.error()));
     // Reads open segment files by path: a later chdir() must not matter.
     fs::path absolute = fs::absolute(options.dir, ec);
     if (ec) return unexpected(wal::io_error("resolve", options.dir, ec.value()));

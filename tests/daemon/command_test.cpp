@@ -32,8 +32,15 @@ using txflow::test_support::TempDir;
 
 namespace {
 
+Command make_command(std::vector<std::string> argv, std::string cwd = {}) {
+    Command c;
+    c.argv = std::move(argv);
+    c.cwd = std::move(cwd);
+    return c;
+}
+
 Command sh(std::string script) {
-    return Command{{"sh", "-c", std::move(script)}, {}, {}};
+    return make_command({"sh", "-c", std::move(script)});
 }
 
 struct Captured {
@@ -63,7 +70,7 @@ bool no_children_left() {
 }  // namespace
 
 TEST_CASE("command: exit code 0 is success, anything else a failure", "[config][command]") {
-    const auto ok = run(Command{{"true"}, {}, {}});
+    const auto ok = run(make_command({"true"}));
     CHECK(ok.ok());
     CHECK(ok.status == CommandResult::Status::exited);
     CHECK(ok.exit_code == 0);
@@ -99,25 +106,25 @@ TEST_CASE("command: the caller's blocked signals are not inherited", "[config][c
 }
 
 TEST_CASE("command: programs that cannot start say why", "[config][command]") {
-    const auto missing = run(Command{{"txflow-no-such-program"}, {}, {}});
+    const auto missing = run(make_command({"txflow-no-such-program"}));
     CHECK(missing.status == CommandResult::Status::failed_to_start);
     CHECK(missing.describe() == "cannot run \"txflow-no-such-program\": not found in PATH");
 
-    const auto bad_cwd = run(Command{{"true"}, {}, "/nonexistent/dir"});
+    const auto bad_cwd = run(make_command({"true"}, "/nonexistent/dir"));
     CHECK(bad_cwd.describe() == "working directory \"/nonexistent/dir\": No such file or directory");
 
     TempDir dir{"command-test"};
     { std::ofstream(dir.path / "script.sh") << "#!/bin/sh\necho hi\n"; }
-    const auto not_executable = run(Command{{"./script.sh"}, {}, dir.path.string()});
+    const auto not_executable = run(make_command({"./script.sh"}, dir.path.string()));
     CHECK(not_executable.describe() == "cannot run \"./script.sh\": Permission denied");
     std::filesystem::permissions(dir.path / "script.sh", std::filesystem::perms::owner_exec,
                                  std::filesystem::perm_options::add);
     Captured out;
-    const auto relative = run(Command{{"./script.sh"}, {}, dir.path.string()}, &out);
+    const auto relative = run(make_command({"./script.sh"}, dir.path.string()), &out);
     CHECK(relative.ok());
     CHECK(out.of(Stream::out) == std::vector<std::string>{"hi"});
 
-    const auto missing_path = run(Command{{"./nope.sh"}, {}, dir.path.string()});
+    const auto missing_path = run(make_command({"./nope.sh"}, dir.path.string()));
     CHECK(missing_path.describe() == "cannot run \"./nope.sh\": No such file or directory");
     CHECK(no_children_left());
 }
@@ -138,12 +145,14 @@ TEST_CASE("command: environment and working directory", "[config][command]") {
     Captured bare;
     RunOptions empty;
     empty.inherit_env = false;
-    Command env_only{{"/usr/bin/env"}, {{"ONLY", "me"}}, {}};
+    Command env_only = make_command({"/usr/bin/env"});
+    env_only.env = {{"ONLY", "me"}};
     REQUIRE(run(env_only, &bare, empty).ok());
     CHECK(bare.of(Stream::out) == std::vector<std::string>{"ONLY=me"});
 
     // The command's own PATH is where its program is looked up.
-    Command nowhere{{"true"}, {{"PATH", dir.path.string()}}, {}};
+    Command nowhere = make_command({"true"});
+    nowhere.env = {{"PATH", dir.path.string()}};
     CHECK(run(nowhere).describe() == "cannot run \"true\": not found in PATH");
 }
 
@@ -166,7 +175,7 @@ TEST_CASE("command: stdout and stderr are captured line by line", "[config][comm
     CHECK(big.lines.back().second == "line 1999");
 
     Captured in;
-    const auto cat = run(Command{{"cat"}, {}, {}}, &in);  // stdin is /dev/null: cat ends at once
+    const auto cat = run(make_command({"cat"}), &in);  // stdin is /dev/null: cat ends at once
     CHECK(cat.ok());
     CHECK(in.lines.empty());
 }
@@ -180,7 +189,7 @@ TEST_CASE("command: a stop request ends a hanging command quickly", "[config][co
         stop.request_stop();
     });
     const auto t0 = std::chrono::steady_clock::now();
-    const auto r = run(Command{{"sleep", "100"}, {}, {}}, nullptr, options);
+    const auto r = run(make_command({"sleep", "100"}), nullptr, options);
     const auto took = std::chrono::steady_clock::now() - t0;
     CHECK(took < 3s);
     CHECK(r.stop_requested);

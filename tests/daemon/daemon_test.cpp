@@ -380,3 +380,72 @@ TEST_CASE("daemon: a running breaker cannot be redefined by a reload", "[config]
     CHECK(report->replaced == std::vector<std::string>{"a"});
     d->stop(1s);
 }
+
+TEST_CASE("daemon: saga data stays within its limit, with a clear error", "[config][daemon]") {
+    Log log(LogFormat::text);
+    auto d = make_daemon(R"({"version": 1,
+      "jobs": [{"name": "long-line", "every": "1h", "saga": "one-line"},
+               {"name": "big-merge", "every": "1h", "saga": "two-lines"}],
+      "sagas": [
+        {"name": "one-line", "steps": [{"name": "emit", "no_compensation": true,
+          "command": {"argv": ["sh", "-c", "printf 'TXFLOW_DATA {\"x\": \"%070000d\"}\\n' 0"]}}]},
+        {"name": "two-lines", "steps": [{"name": "emit", "no_compensation": true,
+          "command": {"argv": ["sh", "-c",
+            "printf 'TXFLOW_DATA {\"a\": \"%040000d\"}\\nTXFLOW_DATA {\"b\": \"%040000d\"}\\n' 0 0"]}}]}]})",
+                         log);
+    d->start();
+    REQUIRE(d->scheduler().find("long-line")->trigger_now());
+    REQUIRE(d->scheduler().find("big-merge")->trigger_now());
+    REQUIRE(eventually([&] { return log.contains("a TXFLOW_DATA line is limited to 65535 bytes"); }));
+    REQUIRE(eventually([&] {
+        return log.contains(
+            "the saga's data would be 80015 bytes as JSON with this step's TXFLOW_DATA, over the "
+            "64 KiB limit");
+    }));
+    d->stop(1s);
+}
+
+TEST_CASE("daemon: a reload reads secret files again, and their values are never logged", "[config][daemon]") {
+    TempDir dir{"secret-reload"};
+    const auto secret = dir.path / "pw";
+    const auto write_secret = [&](const std::string& value) {
+        { std::ofstream(secret) << value; }
+        std::filesystem::permissions(secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    };
+    write_secret("first-secret-value");
+    const auto path = dir.path / "schedule.json";
+    {
+        std::ofstream(path)
+            << R"({"version": 1, "jobs": [{"name": "use", "every": "1h", "command": {"argv": ["sh", "-c",
+        "echo \"length ${#PW}\""], "env": {"PW": {"file": "pw"}}}}]})";
+    }
+    auto file = txflow::schedule_file::load_file(path);
+    REQUIRE(file);
+    Log log(LogFormat::text);
+    DaemonOptions options;
+    options.logger = log.logger;
+    options.store = std::make_shared<txflow::store::MemoryStore>();
+    auto created = Daemon::create(std::move(*file), options);
+    REQUIRE(created);
+    auto& d = **created;
+    d.start();
+    REQUIRE(d.scheduler().find("use")->trigger_now());
+    REQUIRE(eventually([&] { return log.contains("[use] stdout: length 18"); }));
+
+    write_secret("2nd-secret");
+    auto report = d.reload(path);
+    REQUIRE(report);
+    CHECK(report->unchanged == std::vector<std::string>{"use"});  // the same job: its state is kept
+    REQUIRE(d.scheduler().find("use")->trigger_now());
+    REQUIRE(eventually([&] { return log.contains("[use] stdout: length 10"); }));
+
+    // A secret others may read: the reload is refused, the running schedule kept.
+    std::filesystem::permissions(secret, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+    auto refused = d.reload(path);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error()[0].pointer == "/jobs/0/command/env/PW");
+    CHECK(log.contains("reload refused"));
+    CHECK_FALSE(log.contains("first-secret-value"));
+    CHECK_FALSE(log.contains("2nd-secret"));
+    d.stop(1s);
+}

@@ -260,7 +260,7 @@ TEST_CASE("validation: what a job runs", "[config][validate]") {
         {"env type", job(R"("command": {"argv": ["true"], "env": ["A=1"]})"), "/jobs/0/command/env",
          "expected an object of variable names and string values, got array"},
         {"env value type", job(R"("command": {"argv": ["true"], "env": {"N": 1}})"), "/jobs/0/command/env/N",
-         "expected a string, got number 1"},
+         "expected a string or {\"file\": \"/path/to/secret\"}, got number 1"},
         {"env name", job(R"("command": {"argv": ["true"], "env": {"A=B": "1"}})"), "/jobs/0/command/env/A=B",
          "a variable name must be non-empty, without '=' or NUL"},
         {"cwd type", job(R"("command": {"argv": ["true"], "cwd": 1})"), "/jobs/0/command/cwd",

@@ -14,7 +14,9 @@
 // Signals are blocked in every thread before any is created and taken by
 // sigtimedwait() on the main thread: no work happens in a signal handler.
 // Logs go to stdout (text, or JSON lines with --log-format json).
-// Exit status: 0 stopped cleanly, 1 invalid file or state directory, 2 usage.
+// Run as root, FILE must be owned by root and not writable by group or
+// others, and commands without a "user" are warned about (docs/daemon.md).
+// Exit status: 0 stopped cleanly, 1 invalid or unsafe file or state directory, 2 usage.
 
 #include "run_command.hpp"
 
@@ -34,6 +36,7 @@
 #include <string>
 
 #include "txflow/daemon/daemon.hpp"
+#include "txflow/daemon/safety.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 #include "validate_command.hpp"
 
@@ -76,6 +79,8 @@ int run_daemon(const RunOptions& o, Context& ctx) {
     if (const int rc = pthread_sigmask(SIG_BLOCK, &signals, nullptr); rc != 0)
         throw Failure(3, std::string("pthread_sigmask: ") + std::strerror(rc));
 
+    // As root: cron's rule, whoever may edit the file may run commands as root.
+    if (auto why = daemon::unsafe_schedule_file(o.path)) throw Failure(kExitNoResult, *why);
     schedule_file::ScheduleFile file = load_schedule(o.path, ctx);
     auto created = daemon::Daemon::create(std::move(file), std::move(options));
     if (!created) {

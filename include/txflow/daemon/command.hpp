@@ -11,7 +11,11 @@
 //
 // The child runs in a process group of its own with stdin from /dev/null,
 // default signal dispositions and an empty signal mask (whatever the daemon
-// blocks for sigwait is not inherited). When `stop` is requested the group is
+// blocks for sigwait is not inherited). A command with a user or group is
+// started with fork() instead of posix_spawn, and setgroups (the user's
+// groups), setgid, setuid before exec; a failure there is failed_to_start
+// with the reason ("cannot switch to user nobody: setuid: ..."). As another
+// user, HOME, USER and LOGNAME are that user's. When `stop` is requested the group is
 // sent SIGTERM, then SIGKILL after `kill_grace`. run_command() returns only
 // once the child has been reaped: it never leaves a zombie. Processes the
 // child leaves behind in the background are not waited for.
@@ -46,7 +50,8 @@ struct RunOptions {
     // Variables set on top of the command's own env (TXFLOW_JOB, ...).
     std::map<std::string, std::string> extra_env;
     // The daemon's environment is the base the command's env adds to; false
-    // starts from an empty environment.
+    // (or the command's own inherit_env false) keeps only the variables the
+    // command's env_allow names.
     bool inherit_env = true;
 };
 

@@ -45,6 +45,10 @@ class sink;
 }  // namespace spdlog
 
 namespace txflow::daemon {
+namespace detail {
+class SharedSettings;
+struct CommandContext;
+}  // namespace detail
 
 // The daemon runs what the schedule-file model describes.
 using schedule_file::JobSpec;
@@ -137,12 +141,15 @@ public:
 private:
     [[nodiscard]] Result<SagaRef, Problems> build_saga(const SagaSpec& spec, std::size_t index) const;
     void add_job(const JobSpec& job);
+    [[nodiscard]] detail::CommandContext command_context() const;
+    void warn_root();  // when running as root, the commands that have no user
     void log_problems(const Problems& problems, std::string_view what);
 
     ScheduleFile file_;
     DaemonOptions options_;
     std::shared_ptr<spdlog::logger> logger_;
     std::shared_ptr<store::Store> store_;
+    std::shared_ptr<detail::SharedSettings> settings_;  // output limits and secrets, swapped on reload
     std::map<std::string, SagaRef, std::less<>> sagas_;
     std::unique_ptr<Scheduler> scheduler_;
     bool started_ = false;

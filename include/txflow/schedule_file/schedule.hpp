@@ -63,12 +63,37 @@ using Problems = std::vector<Problem>;
 // ---------------------------------------------------------------- the model
 
 // A program to run: no shell is involved (say "sh", "-c", "..." for one).
+// (The daemon-wide defaults of inherit_env, env_allow, user and group are
+// filled in by the loader: a loaded Command says what it runs with.)
 struct Command {
     std::vector<std::string> argv;           // non-empty; argv[0] is looked up in PATH unless it has a '/'
     std::map<std::string, std::string> env;  // added to (and overriding) the daemon's environment
     std::string cwd;                         // absolute after loading: relative paths are taken from the file's
                                              // directory, and an absent cwd is the file's directory
+    // Variables read from a file when the daemon starts and on each reload
+    // ("env": {"PGPASSWORD": {"file": "/run/credentials/pg"}}): name -> absolute
+    // path. The value is never in the model, the canonical form or a log.
+    std::map<std::string, std::string> env_files;
+    // false: the command starts from an empty environment plus the daemon's
+    // variables named in env_allow (then env, env_files, TXFLOW_*).
+    bool inherit_env = true;
+    std::vector<std::string> env_allow;
+    // Run as this user (name or number) / group; empty: the daemon's. With a
+    // user and no group, the user's primary group.
+    std::string user;
+    std::string group;
     bool operator==(const Command&) const = default;
+};
+
+// What of a run's output reaches the log: the first `head` and the last
+// `tail` bytes, then "N bytes not logged"; and at most `lines_per_second`
+// lines a second per job (bursts up to `burst`), the rest counted.
+struct OutputSpec {
+    std::size_t head = 32 * 1024;
+    std::size_t tail = 32 * 1024;
+    std::uint32_t lines_per_second = 1000;
+    std::uint32_t burst = 10'000;
+    bool operator==(const OutputSpec&) const = default;
 };
 
 struct RetrySpec {
@@ -184,6 +209,10 @@ struct ScheduleFile {
     std::vector<std::pair<std::string, std::size_t>> queues;  // name, concurrency limit (in file order)
     std::vector<JobSpec> jobs;
     std::vector<SagaSpec> sagas;
+    OutputSpec output;
+    // The daemon-wide defaults (already applied to every Command).
+    std::string user;
+    std::string group;
 
     // Canonical JSON of a job / saga as loaded (defaults filled in, durations
     // in milliseconds, paths resolved), so two spellings of the same job
@@ -202,6 +231,18 @@ using LoadResult = Result<ScheduleFile, Problems>;
 // bounded by this limit rather than by the input.
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
+// Limits on the rest of a schedule file, each refused with its position.
+inline constexpr std::size_t kMaxFileBytes = std::size_t{4} << 20;  // the text
+inline constexpr std::size_t kMaxJobs = 10'000;
+inline constexpr std::size_t kMaxSagas = 1'000;
+inline constexpr std::size_t kMaxSteps = 100;  // per saga
+// A saga's data (its input, each TXFLOW_DATA line, the data after a merge) as
+// compact JSON: it reaches every step as TXFLOW_SAGA_DATA, and Linux refuses
+// an environment string over 128 KiB at exec.
+inline constexpr std::size_t kMaxSagaDataBytes = std::size_t{64} << 10;
+// A secret file ("env": {"X": {"file": ...}}).
+inline constexpr std::size_t kMaxSecretBytes = std::size_t{64} << 10;
+
 // Parses and validates JSON text. `directory` is where relative paths in the
 // file (state_dir, cwd) start; empty: the current directory. Problems are
 // in document order.
@@ -210,7 +251,7 @@ inline constexpr std::size_t kMaxJsonDepth = 64;
 // with an empty pointer ("cannot read x.json: No such file or directory").
 [[nodiscard]] LoadResult load_file(const std::filesystem::path& path);
 // The bytes of a schedule file, or why it cannot be read
-// ("cannot read x.json: No such file or directory"). At most 16 MiB.
+// ("cannot read x.json: No such file or directory"). At most kMaxFileBytes.
 [[nodiscard]] Result<std::string, std::string> read_text_file(const std::filesystem::path& path);
 
 // The closest of `candidates` to `word` when it is a likely typo (small edit
