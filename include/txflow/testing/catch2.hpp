@@ -1,0 +1,103 @@
+#pragma once
+// Catch2 v2 support for the test kit: wall times print as UTC text, and
+// matchers whose failures say what was expected in the test's own terms.
+//
+//   CHECK_THAT(fires_of("report"), FiresAt({"2026-01-30T09:00:00Z", "2026-02-27T09:00:00Z"}));
+//   CHECK_THAT(script, Ran({"reserve", "charge!", "~reserve"}));
+//   CHECK_THAT(run_saga(order), Compensated());
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "txflow/testing.hpp"
+
+namespace Catch {
+
+template <>
+struct StringMaker<txflow::WallTime> {
+    static std::string convert(const txflow::WallTime& t) { return txflow::testing::utc_text(t); }
+};
+
+template <>
+struct StringMaker<txflow::testing::SagaScript> {
+    static std::string convert(const txflow::testing::SagaScript& s) {
+        return "script that ran " + StringMaker<std::vector<std::string>>::convert(s.calls());
+    }
+};
+
+template <>
+struct StringMaker<txflow::saga::Info> {
+    static std::string convert(const txflow::saga::Info& info) {
+        std::string out = "saga " + info.id + " " + std::string(txflow::saga::to_string(info.state));
+        if (!info.error.empty()) out += " (" + info.error + ")";
+        return out;
+    }
+};
+
+}  // namespace Catch
+
+namespace txflow::testing {
+
+// The scheduled instants, exactly these and in this order (RFC 3339 text, read with wall_time()).
+class FiresAtMatcher final : public Catch::MatcherBase<std::vector<WallTime>> {
+public:
+    explicit FiresAtMatcher(std::vector<std::string> expected) : text_(std::move(expected)) {
+        for (const auto& t : text_) expected_.push_back(wall_time(t));
+    }
+    bool match(const std::vector<WallTime>& fires) const override { return fires == expected_; }
+    std::string describe() const override {
+        std::vector<std::string> utc;
+        for (const auto t : expected_) utc.push_back(utc_text(t));
+        return "fires at " + Catch::StringMaker<std::vector<std::string>>::convert(utc);
+    }
+
+private:
+    std::vector<std::string> text_;
+    std::vector<WallTime> expected_;
+};
+
+inline FiresAtMatcher FiresAt(std::vector<std::string> expected) {
+    return FiresAtMatcher(std::move(expected));
+}
+
+// The script's calls, exactly these and in this order ("step", "step!" failed, "~step" compensation).
+class RanMatcher final : public Catch::MatcherBase<SagaScript> {
+public:
+    explicit RanMatcher(std::vector<std::string> expected) : expected_(std::move(expected)) {}
+    bool match(const SagaScript& script) const override { return script.calls() == expected_; }
+    std::string describe() const override {
+        return "ran " + Catch::StringMaker<std::vector<std::string>>::convert(expected_);
+    }
+
+private:
+    std::vector<std::string> expected_;
+};
+
+inline RanMatcher Ran(std::vector<std::string> expected) {
+    return RanMatcher(std::move(expected));
+}
+
+// A saga in a given end state.
+class SagaStateMatcher final : public Catch::MatcherBase<saga::Info> {
+public:
+    explicit SagaStateMatcher(saga::State state) : state_(state) {}
+    bool match(const saga::Info& info) const override { return info.state == state_; }
+    std::string describe() const override { return "is " + std::string(saga::to_string(state_)); }
+
+private:
+    saga::State state_;
+};
+
+inline SagaStateMatcher Succeeded() {
+    return SagaStateMatcher(saga::State::succeeded);
+}
+inline SagaStateMatcher Compensated() {
+    return SagaStateMatcher(saga::State::compensated);
+}
+inline SagaStateMatcher CompensationFailed() {
+    return SagaStateMatcher(saga::State::compensation_failed);
+}
+
+}  // namespace txflow::testing
