@@ -5,6 +5,7 @@
 //   CHECK_THAT(fires_of("report"), FiresAt({"2026-01-30T09:00:00Z", "2026-02-27T09:00:00Z"}));
 //   CHECK_THAT(script, Ran({"reserve", "charge!", "~reserve"}));
 //   CHECK_THAT(run_saga(order), Compensated());
+//   CHECK_THAT(script, Compensated({"charge", "reserve"}));
 
 #include <catch2/catch.hpp>
 
@@ -43,8 +44,8 @@ namespace txflow::testing {
 // The scheduled instants, exactly these and in this order (RFC 3339 text, read with wall_time()).
 class FiresAtMatcher final : public Catch::MatcherBase<std::vector<WallTime>> {
 public:
-    explicit FiresAtMatcher(std::vector<std::string> expected) : text_(std::move(expected)) {
-        for (const auto& t : text_) expected_.push_back(wall_time(t));
+    explicit FiresAtMatcher(const std::vector<std::string>& expected) {
+        for (const auto& t : expected) expected_.push_back(wall_time(t));
     }
     bool match(const std::vector<WallTime>& fires) const override { return fires == expected_; }
     std::string describe() const override {
@@ -54,12 +55,11 @@ public:
     }
 
 private:
-    std::vector<std::string> text_;
     std::vector<WallTime> expected_;
 };
 
-inline FiresAtMatcher FiresAt(std::vector<std::string> expected) {
-    return FiresAtMatcher(std::move(expected));
+inline FiresAtMatcher FiresAt(const std::vector<std::string>& expected) {
+    return FiresAtMatcher(expected);
 }
 
 // The script's calls, exactly these and in this order ("step", "step!" failed, "~step" compensation).
@@ -77,6 +77,24 @@ private:
 
 inline RanMatcher Ran(std::vector<std::string> expected) {
     return RanMatcher(std::move(expected));
+}
+
+// The steps whose compensation completed, exactly these and in this order.
+class CompensatedStepsMatcher final : public Catch::MatcherBase<SagaScript> {
+public:
+    explicit CompensatedStepsMatcher(std::vector<std::string> steps) : steps_(std::move(steps)) {}
+    bool match(const SagaScript& script) const override { return script.compensated() == steps_; }
+    std::string describe() const override {
+        return "compensated " + Catch::StringMaker<std::vector<std::string>>::convert(steps_);
+    }
+
+private:
+    std::vector<std::string> steps_;
+};
+
+// On a SagaScript: Compensated({"charge", "reserve"}).
+inline CompensatedStepsMatcher Compensated(std::vector<std::string> steps) {
+    return CompensatedStepsMatcher(std::move(steps));
 }
 
 // A saga in a given end state.
