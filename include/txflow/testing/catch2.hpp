@@ -62,39 +62,30 @@ inline FiresAtMatcher FiresAt(const std::vector<std::string>& expected) {
     return FiresAtMatcher(expected);
 }
 
-// The script's calls, exactly these and in this order ("step", "step!" failed, "~step" compensation).
-class RanMatcher final : public Catch::MatcherBase<SagaScript> {
+// One of a SagaScript's lists, exactly these entries and in this order.
+class ScriptListMatcher final : public Catch::MatcherBase<SagaScript> {
 public:
-    explicit RanMatcher(std::vector<std::string> expected) : expected_(std::move(expected)) {}
-    bool match(const SagaScript& script) const override { return script.calls() == expected_; }
+    using List = std::vector<std::string> (SagaScript::*)() const;
+    ScriptListMatcher(List list, std::string verb, std::vector<std::string> expected)
+        : list_(list), verb_(std::move(verb)), expected_(std::move(expected)) {}
+    bool match(const SagaScript& script) const override { return (script.*list_)() == expected_; }
     std::string describe() const override {
-        return "ran " + Catch::StringMaker<std::vector<std::string>>::convert(expected_);
+        return verb_ + " " + Catch::StringMaker<std::vector<std::string>>::convert(expected_);
     }
 
 private:
+    List list_;
+    std::string verb_;
     std::vector<std::string> expected_;
 };
 
-inline RanMatcher Ran(std::vector<std::string> expected) {
-    return RanMatcher(std::move(expected));
+// The script's calls: "step", "step!" (failed), "~step" (its compensation).
+inline ScriptListMatcher Ran(std::vector<std::string> calls) {
+    return {&SagaScript::calls, "ran", std::move(calls)};
 }
-
-// The steps whose compensation completed, exactly these and in this order.
-class CompensatedStepsMatcher final : public Catch::MatcherBase<SagaScript> {
-public:
-    explicit CompensatedStepsMatcher(std::vector<std::string> steps) : steps_(std::move(steps)) {}
-    bool match(const SagaScript& script) const override { return script.compensated() == steps_; }
-    std::string describe() const override {
-        return "compensated " + Catch::StringMaker<std::vector<std::string>>::convert(steps_);
-    }
-
-private:
-    std::vector<std::string> steps_;
-};
-
-// On a SagaScript: Compensated({"charge", "reserve"}).
-inline CompensatedStepsMatcher Compensated(std::vector<std::string> steps) {
-    return CompensatedStepsMatcher(std::move(steps));
+// The steps whose compensation completed: Compensated({"charge", "reserve"}).
+inline ScriptListMatcher Compensated(std::vector<std::string> steps) {
+    return {&SagaScript::compensated, "compensated", std::move(steps)};
 }
 
 // A saga in a given end state.
