@@ -538,9 +538,9 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
             st.first_attempt = now_s;
             st.previous_delay = milliseconds(0);
         } else {
-            auto s = journal_.submit(
-                store::StepAttempt{in.id, static_cast<std::uint32_t>(step), false, attempt, st.last_error,
-                                   st.unrecorded_duration.count(), to_ms(host_.clock().wall_now())});
+            auto s = journal_.submit(store::StepAttempt{in.id, static_cast<std::uint32_t>(step), false, attempt,
+                                                        st.last_error, st.unrecorded_duration.count(),
+                                                        to_ms(host_.clock().wall_now())});
             if (!s) stall(in, s.error().message);
             seq = s ? *s : 0;
             if (in.recovered && st.first_attempt == SteadyTime{}) st.first_attempt = now_s;

@@ -132,8 +132,9 @@ TEST_CASE("command: environment and working directory", "[config][command]") {
     c.cwd = dir.path().string();
     const auto r = run(c, &out, options);
     REQUIRE(r.ok());
-    CHECK(out.of(Stream::out) ==
-          std::vector<std::string>{"1|from-extra|backup", std::filesystem::canonical(dir.path()).string(), "inherited"});
+    CHECK(out.of(Stream::out) == std::vector<std::string>{"1|from-extra|backup",
+                                                          std::filesystem::canonical(dir.path()).string(),
+                                                          "inherited"});
 
     Captured bare;
     RunOptions empty;
