@@ -1,11 +1,12 @@
-# Install rules and the CMake package (find_package(txflow) -> txflow::txflow).
+# Install rules and the CMake package (find_package(txflow) -> txflow::txflow and
+# txflow::testing, the test kit).
 
 include(CMakePackageConfigHelpers)
 
 set(TXFLOW_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/txflow"
     CACHE STRING "Where to install txflowConfig.cmake")
 
-install(TARGETS txflow
+install(TARGETS txflow txflow_testing
     EXPORT txflowTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -48,7 +48,7 @@ void Scheduler::start() {
     }
     start_locked();
     impl_->engine.on_start();  // runs sagas started earlier and recovered ones
-    impl_->arm_saga_purge();
+    impl_->ensure_saga_purge();
 }
 
 void Scheduler::start_locked() {
@@ -154,6 +154,15 @@ std::shared_ptr<TokenBucket> Scheduler::rate_limiter(std::string_view name, doub
 void Scheduler::wait_idle() {
     std::unique_lock lock(impl_->mutex);
     impl_->idle_cv.wait(lock, [&] { return impl_->idle_now(); });
+}
+
+std::optional<SteadyTime> Scheduler::next_due() const {
+    const std::lock_guard lock(impl_->mutex);
+    const auto due = impl_->timers.next_due();
+    const auto aux_due = impl_->aux_timers.next_due();
+    if (!due) return aux_due;
+    if (!aux_due) return due;
+    return std::min(*due, *aux_due);
 }
 
 std::vector<JobInfo> Scheduler::jobs() const {

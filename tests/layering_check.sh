@@ -11,7 +11,8 @@
 #   4 scheduler  scheduler.hpp, txflow.hpp (the umbrella),
 #                store/state_dir.hpp (a read-only view of everything a scheduler recovers:
 #                dead letters, sagas; the CLI's, not the stores')
-#   5 daemon     daemon/  schedule_file/          (the daemon and the schedule file)
+#   5 top        daemon/  schedule_file/          (the daemon and the schedule file)
+#                testing.hpp, testing/            (the test kit: fixtures on a ManualClock)
 set -euo pipefail
 
 root=${1:-"$(cd "$(dirname "$0")/.." && pwd)/include"}
@@ -26,6 +27,7 @@ layer_of() {
         txflow/policy/* | txflow/saga/*) echo 3 ;;
         txflow/scheduler.hpp | txflow/txflow.hpp) echo 4 ;;
         txflow/config/* | txflow/daemon/* | txflow/schedule_file/*) echo 5 ;;
+        txflow/testing.hpp | txflow/testing/*) echo 5 ;;
         *) echo "?" ;;
     esac
 }

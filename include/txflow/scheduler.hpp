@@ -347,6 +347,12 @@ public:
     // is queued or in progress (the events of the runs that ended included).
     // Meant for tests with a ManualClock.
     void wait_idle();
+    // The earliest steady instant at which the scheduler has something to do
+    // (a job fire, a retry, an attempt deadline, a saga timer or its minute
+    // housekeeping); nullopt when nothing is armed. With wait_idle(), lets a
+    // test on a ManualClock jump from one due instant to the next instead of
+    // stepping (txflow::testing::SchedulerFixture::advance does).
+    [[nodiscard]] std::optional<SteadyTime> next_due() const;
 
     // Dead letters: runs that gave up.
     [[nodiscard]] std::vector<DeadLetter> dead_letters() const;

@@ -75,6 +75,8 @@ public:
     std::optional<Info> wait(std::string_view id, std::chrono::milliseconds timeout) const;
     // Forgets succeeded and compensated sagas that ended before `before`.
     std::size_t purge(WallTime before);
+    // No instance at all (nothing a purge could ever forget).
+    [[nodiscard]] bool empty() const;
 
 private:
     enum class StepResult : std::uint8_t { succeeded, retry_scheduled, failed, stalled };

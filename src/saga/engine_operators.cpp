@@ -108,6 +108,11 @@ std::vector<Info> Engine::list(std::optional<State> state) const {
     return out;
 }
 
+bool Engine::empty() const {
+    const std::lock_guard lock(mutex_);
+    return instances_.empty();
+}
+
 std::size_t Engine::purge(WallTime before) {
     std::size_t removed = 0;
     std::uint64_t last = 0;

@@ -173,7 +173,13 @@ struct Scheduler::Impl {
     void timer_loop(const std::stop_token& token);
 
     // saga_host.cpp
+    // The minute purge of finished sagas ticks only while the engine holds
+    // one: with no saga it would be a timer every minute for nothing (a test
+    // skipping a month of time would stop 43,200 times). Set by whoever arms
+    // it (exchange), cleared by the tick that finds the engine empty.
+    std::atomic<bool> saga_purge_armed{false};
     void arm_saga_purge();
+    void ensure_saga_purge();  // arms it, unless armed already (or no saga exists)
 };
 
 }  // namespace txflow

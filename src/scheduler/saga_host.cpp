@@ -105,13 +105,29 @@ void Scheduler::Impl::arm_saga_purge() {
     const auto every = std::min<milliseconds>(options.saga_retention_, std::chrono::minutes(1));
     saga_host.call_at(clock.steady_now() + std::max(every, milliseconds(1)), [this] {
         saga_host.submit(Priority::low, {}, [this] { engine.purge(clock.wall_now() - options.saga_retention_); });
-        arm_saga_purge();
+        saga_purge_armed = false;
+        ensure_saga_purge();
     });
+}
+
+// A saga started after the emptiness check below finds the flag cleared and
+// arms the tick itself (start_saga calls this too), so none goes unpurged.
+void Scheduler::Impl::ensure_saga_purge() {
+    if (engine.empty()) return;
+    if (!saga_purge_armed.exchange(true)) arm_saga_purge();
 }
 // ---------------------------------------------------------------- sagas
 
 SagaHandle Scheduler::start_saga(const SagaRef& saga, nlohmann::json input, std::string idempotency_key) {
     auto started = impl_->engine.start(saga, std::move(input), std::move(idempotency_key));
+    if (started.created) {
+        bool running = false;
+        {
+            const std::lock_guard lock(impl_->mutex);
+            running = impl_->started && !impl_->stopping;
+        }
+        if (running) impl_->ensure_saga_purge();
+    }
     return SagaHandle(this, std::move(started.id), started.created);
 }
 

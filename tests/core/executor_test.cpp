@@ -21,7 +21,7 @@ using txflow::OverflowPolicy;
 using txflow::Priority;
 using txflow::SubmitResult;
 using txflow::Task;
-using txflow::test_support::eventually;
+using txflow::test::eventually;
 
 namespace {
 

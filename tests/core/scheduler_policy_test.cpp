@@ -8,101 +8,103 @@
 #include <thread>
 #include <vector>
 
-#include "support/manual_scheduler.hpp"
 #include "support/recorders.hpp"
 #include "support/test_support.hpp"
 #include "txflow/policy/policy.hpp"
 #include "txflow/scheduler.hpp"
+#include "txflow/testing.hpp"
 
 using namespace std::chrono_literals;
 using txflow::EventKind;
 using txflow::JobContext;
-using txflow::ManualClock;
 using txflow::Outcome;
 using txflow::Scheduler;
 using txflow::SchedulerOptions;
-using txflow::test_support::EventRecorder;
-using txflow::test_support::eventually;
-using txflow::test_support::quiet_logger;
-using txflow::test_support::wall;
+using EventRecorder = txflow::testing::EventLog;
+using txflow::test::eventually;
+using txflow::test::quiet_logger;
+using txflow::test::wall;
 
 namespace {
 
-struct Fixture : txflow::test_support::ManualScheduler {
-    Fixture() : ManualScheduler(SchedulerOptions{}.workers(2).seed(7).stuck_after(500ms)) {}
+struct Fixture : txflow::testing::SchedulerFixture {
+    Fixture() : SchedulerFixture({.scheduler = SchedulerOptions{}.workers(2).stuck_after(500ms)}) {}
 };
 
 }  // namespace
 
-TEST_CASE("retry waits on the timer with the exact backoff, then dead-letters", "[scheduler][policy][retry]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "retry waits on the timer with the exact backoff, then dead-letters",
+                 "[scheduler][policy][retry]") {
     std::atomic<int> calls{0};
-    f.sched.job("flaky").after(1s).retry(txflow::retry::exponential(1s, 2.0, 1min).attempts(4)).run([&](JobContext&) {
-        ++calls;
-        throw std::runtime_error("upstream 503");
-    });
-    f.sched.start();
-    f.advance(1s);
+    scheduler()
+        .job("flaky")
+        .after(1s)
+        .retry(txflow::retry::exponential(1s, 2.0, 1min).attempts(4))
+        .run([&](JobContext&) {
+            ++calls;
+            throw std::runtime_error("upstream 503");
+        });
+    scheduler().start();
+    advance(1s);
     CHECK(calls == 1);
-    f.advance(900ms);
+    advance(900ms);
     CHECK(calls == 1);  // the 1 s backoff has not passed
-    f.advance(100ms);
+    advance(100ms);
     CHECK(calls == 2);
-    f.advance(2s);
+    advance(2s);
     CHECK(calls == 3);
-    f.advance(4s);
+    advance(4s);
     CHECK(calls == 4);
-    f.advance(60s);
+    advance(60s);
     CHECK(calls == 4);  // attempts exhausted
 
-    const auto retrying = f.events->of(EventKind::retrying);
+    const auto retrying = event_log().of(EventKind::retrying);
     REQUIRE(retrying.size() == 3);
     CHECK(retrying[0].attempt == 2);
     CHECK(retrying[0].delay == 1s);
     CHECK(retrying[1].delay == 2s);
     CHECK(retrying[2].delay == 4s);
-    const auto finished = f.events->of(EventKind::finished);
+    const auto finished = event_log().of(EventKind::finished);
     REQUIRE(finished.size() == 4);
     for (std::uint32_t i = 0; i < 4; ++i) CHECK(finished[i].attempt == i + 1);
 
-    auto letters = f.sched.dead_letters();
+    auto letters = scheduler().dead_letters();
     REQUIRE(letters.size() == 1);
     CHECK(letters[0].job == "flaky");
     CHECK(letters[0].attempts == 4);
     CHECK(letters[0].error == "upstream 503");
-    CHECK(f.events->of(EventKind::dead_lettered).size() == 1);
-    CHECK(f.sched.find("flaky")->info()->run_count == 1);  // one run, four attempts
+    CHECK(event_log().of(EventKind::dead_lettered).size() == 1);
+    CHECK(scheduler().find("flaky")->info()->run_count == 1);  // one run, four attempts
 
     // Re-run from the dead-letter list: a fresh run with its own retries.
-    CHECK(f.sched.rerun_dead_letter(letters[0].id));
-    f.sched.wait_idle();
+    CHECK(scheduler().rerun_dead_letter(letters[0].id));
+    scheduler().wait_idle();
     CHECK(calls == 5);
-    CHECK(f.sched.dead_letters().empty());
-    CHECK_FALSE(f.sched.rerun_dead_letter(letters[0].id));
-    f.advance(10s);
+    CHECK(scheduler().dead_letters().empty());
+    CHECK_FALSE(scheduler().rerun_dead_letter(letters[0].id));
+    advance(10s);
     CHECK(calls == 8);
-    CHECK(f.sched.clear_dead_letters() == 1);
-    CHECK(f.sched.dead_letters().empty());
+    CHECK(scheduler().clear_dead_letters() == 1);
+    CHECK(scheduler().dead_letters().empty());
 }
 
-TEST_CASE("a retry succeeding ends the run as succeeded", "[scheduler][policy][retry]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "a retry succeeding ends the run as succeeded", "[scheduler][policy][retry]") {
     std::atomic<int> calls{0};
-    f.sched.job("eventually").after(1s).retry(txflow::retry::fixed(500ms).attempts(5)).run([&](JobContext& ctx) {
+    scheduler().job("eventually").after(1s).retry(txflow::retry::fixed(500ms).attempts(5)).run([&](JobContext& ctx) {
         ++calls;
         if (ctx.attempt() < 3) throw std::runtime_error("not yet");
     });
-    f.sched.start();
-    f.advance(3s);
+    scheduler().start();
+    advance(3s);
     CHECK(calls == 3);
-    CHECK(f.sched.find("eventually")->info()->last_outcome == Outcome::succeeded);
-    CHECK(f.sched.dead_letters().empty());
+    CHECK(scheduler().find("eventually")->info()->last_outcome == Outcome::succeeded);
+    CHECK(scheduler().dead_letters().empty());
 }
 
-TEST_CASE("a non-retryable failure goes straight to the dead letters", "[scheduler][policy][retry]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "a non-retryable failure goes straight to the dead letters", "[scheduler][policy][retry]") {
     std::atomic<int> calls{0};
-    f.sched.job("bad-input")
+    scheduler()
+        .job("bad-input")
         .after(1s)
         .retry(txflow::retry::fixed(1s).attempts(5).retry_if([](const std::exception_ptr& ep) {
             try {
@@ -117,41 +119,41 @@ TEST_CASE("a non-retryable failure goes straight to the dead letters", "[schedul
             ++calls;
             throw std::invalid_argument("malformed order");
         });
-    f.sched.start();
-    f.advance(10s);
+    scheduler().start();
+    advance(10s);
     CHECK(calls == 1);
-    REQUIRE(f.sched.dead_letters().size() == 1);
-    CHECK(f.sched.dead_letters()[0].error == "malformed order");
+    REQUIRE(scheduler().dead_letters().size() == 1);
+    CHECK(scheduler().dead_letters()[0].error == "malformed order");
 }
 
-TEST_CASE("timeout: a cooperative job stops at the deadline, a stubborn one is stuck", "[scheduler][policy][timeout]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "timeout: a cooperative job stops at the deadline, a stubborn one is stuck",
+                 "[scheduler][policy][timeout]") {
     std::atomic<bool> cooperative_started{false}, stubborn_started{false}, release{false};
-    f.sched.job("cooperative").after(1s).timeout(2s).run([&](JobContext& ctx) {
+    scheduler().job("cooperative").after(1s).timeout(2s).run([&](JobContext& ctx) {
         cooperative_started = true;
         while (!ctx.stop_token().stop_requested()) std::this_thread::sleep_for(1ms);
     });
-    f.sched.job("stubborn").after(1s).timeout(2s).run([&](JobContext&) {
+    scheduler().job("stubborn").after(1s).timeout(2s).run([&](JobContext&) {
         stubborn_started = true;
         while (!release) std::this_thread::sleep_for(1ms);
     });
-    f.sched.start();
-    f.clock.advance(1s);
+    scheduler().start();
+    clock().advance(1s);
     while (!cooperative_started || !stubborn_started) std::this_thread::sleep_for(1ms);
-    f.clock.advance(2s);  // both deadlines: stop requested
+    clock().advance(2s);  // both deadlines: stop requested
     // The cooperative job returns; the scheduler records a timeout.
-    for (int i = 0; i < 2000 && f.sched.find("cooperative")->info()->last_outcome == Outcome::none; ++i)
+    for (int i = 0; i < 2000 && scheduler().find("cooperative")->info()->last_outcome == Outcome::none; ++i)
         std::this_thread::sleep_for(1ms);
-    CHECK(f.sched.find("cooperative")->info()->last_outcome == Outcome::timed_out);
-    CHECK(f.sched.stuck_workers() == 0);
-    f.clock.advance(600ms);  // past stuck_after: the stubborn one is stuck
-    for (int i = 0; i < 2000 && f.sched.stuck_workers() == 0; ++i) std::this_thread::sleep_for(1ms);
-    CHECK(f.sched.stuck_workers() == 1);
-    CHECK(f.events->of(EventKind::stuck).size() == 1);
+    CHECK(scheduler().find("cooperative")->info()->last_outcome == Outcome::timed_out);
+    CHECK(scheduler().stuck_workers() == 0);
+    clock().advance(600ms);  // past stuck_after: the stubborn one is stuck
+    for (int i = 0; i < 2000 && scheduler().stuck_workers() == 0; ++i) std::this_thread::sleep_for(1ms);
+    CHECK(scheduler().stuck_workers() == 1);
+    CHECK(event_log().of(EventKind::stuck).size() == 1);
     release = true;
-    f.sched.wait_idle();
-    CHECK(f.sched.stuck_workers() == 0);
-    CHECK(f.sched.find("stubborn")->info()->last_outcome == Outcome::timed_out);
+    scheduler().wait_idle();
+    CHECK(scheduler().stuck_workers() == 0);
+    CHECK(scheduler().find("stubborn")->info()->last_outcome == Outcome::timed_out);
 }
 
 TEST_CASE("timeout outside retry bounds the whole run, inside it each attempt", "[scheduler][policy][order]") {
@@ -159,15 +161,20 @@ TEST_CASE("timeout outside retry bounds the whole run, inside it each attempt", 
         // Each attempt fails at once; retries wait 2 s.
         Fixture f;
         std::atomic<int> calls{0};
-        f.sched.job("outer").after(1s).timeout(5s).retry(txflow::retry::fixed(2s).attempts(10)).run([&](JobContext&) {
-            ++calls;
-            throw std::runtime_error("boom");
-        });
-        f.sched.start();
-        f.advance(30s, 500ms);
+        f.scheduler()
+            .job("outer")
+            .after(1s)
+            .timeout(5s)
+            .retry(txflow::retry::fixed(2s).attempts(10))
+            .run([&](JobContext&) {
+                ++calls;
+                throw std::runtime_error("boom");
+            });
+        f.scheduler().start();
+        f.advance(30s);
         // attempts start at 1 s, 3 s, 5 s; the one due at 7 s is past 1 s + 5 s
         CHECK(calls == 3);
-        CHECK(f.sched.find("outer")->info()->last_outcome == Outcome::timed_out);
+        CHECK(f.scheduler().find("outer")->info()->last_outcome == Outcome::timed_out);
     }
     SECTION("inside: each attempt has its own 5 s") {
         // Each attempt takes 6 s of manual time (the job moves the clock),
@@ -177,16 +184,17 @@ TEST_CASE("timeout outside retry bounds the whole run, inside it each attempt", 
         Fixture f;
         std::atomic<int> calls{0};
         std::atomic<int> stopped_by_deadline{0};
-        f.sched.job("inner")
+        f.scheduler()
+            .job("inner")
             .after(1s)
             .retry(txflow::retry::fixed(2s).attempts(3))
             .timeout(5s)
             .run([&](JobContext& ctx) {
                 ++calls;
-                f.clock.advance(6s);
+                f.clock().advance(6s);
                 if (eventually([&] { return ctx.stop_token().stop_requested(); })) ++stopped_by_deadline;
             });
-        f.sched.start();
+        f.scheduler().start();
         f.advance(1s);
         CHECK(calls == 1);
         f.advance(1s);  // 8 s: the retry is due at 9 s
@@ -199,29 +207,30 @@ TEST_CASE("timeout outside retry bounds the whole run, inside it each attempt", 
         CHECK(calls == 3);
         CHECK(stopped_by_deadline == 3);
         std::vector<Outcome> outcomes;
-        for (const auto& e : f.events->of(EventKind::finished)) outcomes.push_back(e.outcome);
+        for (const auto& e : f.event_log().of(EventKind::finished)) outcomes.push_back(e.outcome);
         CHECK(outcomes == std::vector<Outcome>(3, Outcome::timed_out));
-        CHECK(f.events->of(EventKind::retrying).size() == 2);
-        REQUIRE(f.sched.dead_letters().size() == 1);
-        CHECK(f.sched.dead_letters()[0].error == "timed out after 5s");
+        CHECK(f.event_log().of(EventKind::retrying).size() == 2);
+        REQUIRE(f.scheduler().dead_letters().size() == 1);
+        CHECK(f.scheduler().dead_letters()[0].error == "timed out after 5s");
     }
     SECTION("outside, with the same slow attempt: the first one uses up the run's budget") {
         Fixture f;
         std::atomic<int> calls{0};
-        f.sched.job("outer")
+        f.scheduler()
+            .job("outer")
             .after(1s)
             .timeout(5s)
             .retry(txflow::retry::fixed(2s).attempts(3))
             .run([&](JobContext& ctx) {
                 ++calls;
-                f.clock.advance(6s);
+                f.clock().advance(6s);
                 (void)eventually([&] { return ctx.stop_token().stop_requested(); });
             });
-        f.sched.start();
+        f.scheduler().start();
         f.advance(40s);
         CHECK(calls == 1);
-        CHECK(f.sched.find("outer")->info()->last_outcome == Outcome::timed_out);
-        CHECK(f.sched.find("outer")->info()->last_error == "run timed out after 5s");
+        CHECK(f.scheduler().find("outer")->info()->last_outcome == Outcome::timed_out);
+        CHECK(f.scheduler().find("outer")->info()->last_error == "run timed out after 5s");
     }
 }
 
@@ -229,52 +238,52 @@ TEST_CASE("recover inside retry hides failures, outside it does not", "[schedule
     SECTION("recover inside: no retry") {
         Fixture f;
         std::atomic<int> calls{0};
-        f.sched.job("j").after(1s).retry(txflow::retry::fixed(1s).attempts(3)).recover().run([&](JobContext&) {
+        f.scheduler().job("j").after(1s).retry(txflow::retry::fixed(1s).attempts(3)).recover().run([&](JobContext&) {
             ++calls;
             throw std::runtime_error("x");
         });
-        f.sched.start();
+        f.scheduler().start();
         f.advance(10s);
         CHECK(calls == 1);
-        CHECK(f.sched.find("j")->info()->last_outcome == Outcome::failed);
-        CHECK(f.sched.find("j")->info()->last_error == "x");
+        CHECK(f.scheduler().find("j")->info()->last_outcome == Outcome::failed);
+        CHECK(f.scheduler().find("j")->info()->last_error == "x");
     }
     SECTION("recover outside: retried") {
         Fixture f;
         std::atomic<int> calls{0};
-        f.sched.job("j").after(1s).recover().retry(txflow::retry::fixed(1s).attempts(3)).run([&](JobContext&) {
+        f.scheduler().job("j").after(1s).recover().retry(txflow::retry::fixed(1s).attempts(3)).run([&](JobContext&) {
             ++calls;
             throw std::runtime_error("x");
         });
-        f.sched.start();
+        f.scheduler().start();
         f.advance(10s);
         CHECK(calls == 3);
     }
 }
 
-TEST_CASE("skip_if_running skips a fire while the previous run goes on", "[scheduler][policy][overlap]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "skip_if_running skips a fire while the previous run goes on",
+                 "[scheduler][policy][overlap]") {
     std::atomic<bool> release{false};
     std::atomic<int> calls{0};
-    f.sched.job("long").every(1s).skip_if_running().run([&](JobContext&) {
+    scheduler().job("long").every(1s).skip_if_running().run([&](JobContext&) {
         ++calls;
         while (!release) std::this_thread::sleep_for(1ms);
     });
-    f.sched.start();
-    f.clock.advance(1s);
+    scheduler().start();
+    clock().advance(1s);
     while (calls == 0) std::this_thread::sleep_for(1ms);
-    f.clock.advance(1s);  // second fire while the first runs: skipped
-    for (int i = 0; i < 2000 && f.events->of(EventKind::finished).empty(); ++i) std::this_thread::sleep_for(1ms);
-    const auto finished = f.events->of(EventKind::finished);
+    clock().advance(1s);  // second fire while the first runs: skipped
+    for (int i = 0; i < 2000 && event_log().of(EventKind::finished).empty(); ++i) std::this_thread::sleep_for(1ms);
+    const auto finished = event_log().of(EventKind::finished);
     REQUIRE(finished.size() == 1);
     CHECK(finished[0].outcome == Outcome::skipped);
     release = true;
-    f.sched.wait_idle();
+    scheduler().wait_idle();
     CHECK(calls == 1);
 }
 
-TEST_CASE("a shared circuit breaker opens, fails fast, and reports its changes", "[scheduler][policy][breaker]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "a shared circuit breaker opens, fails fast, and reports its changes",
+                 "[scheduler][policy][breaker]") {
     txflow::BreakerOptions options;
     options.window = 4;
     options.min_calls = 2;
@@ -282,50 +291,44 @@ TEST_CASE("a shared circuit breaker opens, fails fast, and reports its changes",
     options.open_for = 10s;
     options.half_open_probes = 1;
     std::atomic<int> a_calls{0}, b_calls{0}, fallback_calls{0};
-    f.sched.job("a").every(1s).circuit_breaker("db", options).run([&](JobContext&) {
+    scheduler().job("a").every(1s).circuit_breaker("db", options).run([&](JobContext&) {
         ++a_calls;
         throw std::runtime_error("db down");
     });
-    f.sched.job("b")
+    scheduler()
+        .job("b")
         .every(1s)
         .circuit_breaker("db", options, [&](JobContext&) { ++fallback_calls; })
         .run([&](JobContext&) { ++b_calls; });
-    f.sched.start();
-    f.advance(5s, 1s);
-    CHECK(f.sched.breaker("db")->state() == txflow::BreakerState::open);
+    scheduler().start();
+    advance(5s);
+    CHECK(scheduler().breaker("db")->state() == txflow::BreakerState::open);
     CHECK(a_calls + b_calls < 10);  // calls stopped once open
     CHECK(fallback_calls > 0);
-    const auto changes = f.events->of(EventKind::breaker);
+    const auto changes = event_log().of(EventKind::breaker);
     REQUIRE_FALSE(changes.empty());
     CHECK(changes[0].job == "db");
     CHECK(changes[0].detail == "closed->open");
 }
 
-TEST_CASE("rate_limit skips fires beyond the bucket", "[scheduler][policy][ratelimit]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "rate_limit skips fires beyond the bucket", "[scheduler][policy][ratelimit]") {
     std::atomic<int> calls{0};
-    f.sched.job("limited").every(100ms).rate_limit(1.0, 2.0).run([&](JobContext&) { ++calls; });
-    f.sched.start();
-    f.advance(3s, 100ms);
+    scheduler().job("limited").every(100ms).rate_limit(1.0, 2.0).run([&](JobContext&) { ++calls; });
+    scheduler().start();
+    advance(3s);
     // Fires at 0.1 s, 0.2 s, ... 3.0 s; the bucket starts full (2) and refills
     // 1 a second: runs at 0.1 and 0.2 (burst), then 1.1 and 2.1.
     CHECK(calls == 4);
-    CHECK(f.events->of(EventKind::finished).size() == 30);  // the other 26 ended as skipped
+    CHECK(event_log().of(EventKind::finished).size() == 30);  // the other 26 ended as skipped
 }
 
 TEST_CASE("a queue's rate limit is shared by its jobs", "[scheduler][policy][ratelimit]") {
-    ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{
-        SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock).queue_rate_limit("api", 1.0, 1.0)};
+    txflow::testing::SchedulerFixture f({.scheduler = SchedulerOptions{}.workers(2).queue_rate_limit("api", 1.0, 1.0)});
     std::atomic<int> a{0}, b{0}, other{0};
-    sched.job("a").every(1s).queue("api").run([&](JobContext&) { ++a; });
-    sched.job("b").every(1s).queue("api").run([&](JobContext&) { ++b; });
-    sched.job("other").every(1s).run([&](JobContext&) { ++other; });
-    sched.start();
-    for (int i = 0; i < 10; ++i) {
-        clock.advance(1s);
-        sched.wait_idle();
-    }
+    f.scheduler().job("a").every(1s).queue("api").run([&](JobContext&) { ++a; });
+    f.scheduler().job("b").every(1s).queue("api").run([&](JobContext&) { ++b; });
+    f.scheduler().job("other").every(1s).run([&](JobContext&) { ++other; });
+    f.advance(10s);
     CHECK(other == 10);
     CHECK(a + b == 10);  // one token a second between the two
 }
@@ -353,11 +356,11 @@ TEST_CASE("retry events of a run arrive in attempt order under load, with a list
             .run([](JobContext&) { throw std::runtime_error("down"); });
     }
     sched.start();
-    REQUIRE(txflow::test_support::eventually([&] { return sched.dead_letters().size() == kRuns; }));
+    REQUIRE(txflow::test::eventually([&] { return sched.dead_letters().size() == kRuns; }));
     sched.wait_idle();
 
     std::map<std::string, std::vector<std::uint32_t>> per_run;  // 0: the dead letter
-    for (const auto& row : events->rows()) {
+    for (const auto& row : events->all()) {
         if (row.kind == EventKind::retrying) per_run[row.job].push_back(row.attempt);
         if (row.kind == EventKind::dead_lettered) per_run[row.job].push_back(0);
     }

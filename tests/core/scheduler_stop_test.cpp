@@ -17,9 +17,9 @@ using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Scheduler;
 using txflow::SchedulerOptions;
-using txflow::test_support::eventually;
-using txflow::test_support::Gate;
-using txflow::test_support::quiet_logger;
+using txflow::test::eventually;
+using txflow::test::Gate;
+using txflow::test::quiet_logger;
 using Strings = std::vector<std::string>;
 
 TEST_CASE("stop(d) returns by d + grace when a job ignores its stop token", "[scheduler][stop]") {

@@ -14,181 +14,158 @@
 #include "support/recorders.hpp"
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
+#include "txflow/testing.hpp"
 
 using namespace std::chrono_literals;
 using txflow::JobContext;
-using txflow::ManualClock;
 using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::WallTime;
-using txflow::test_support::EventRecorder;
-using txflow::test_support::eventually;
-using txflow::test_support::iso;
-using txflow::test_support::quiet_logger;
-using txflow::test_support::wall;
-using Runs = txflow::test_support::RunRecorder;
+using EventRecorder = txflow::testing::EventLog;
+using txflow::test::eventually;
+using txflow::test::iso;
+using txflow::test::quiet_logger;
+using txflow::test::wall;
+using Runs = txflow::test::RunRecorder;
 
 namespace {
 
-struct Fixture {
-    ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    std::shared_ptr<EventRecorder> recorder = std::make_shared<EventRecorder>();
-    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock).listener(recorder).seed(42)};
-
-    // Advances in steps, letting the scheduler catch up after each.
-    void advance(std::chrono::milliseconds total, std::chrono::milliseconds step = 1s) {
-        for (auto done = 0ms; done < total; done += step) {
-            clock.advance(std::min(step, total - done));
-            sched.wait_idle();
-        }
-    }
+// The kit's manual-clock scheduler (2 workers), seed 42.
+struct Fixture : txflow::testing::SchedulerFixture {
+    Fixture() : SchedulerFixture({.seed = 42}) {}
 };
 
 }  // namespace
 
-TEST_CASE("cron job fires at each wall-clock fire", "[scheduler]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "cron job fires at each wall-clock fire", "[scheduler]") {
     Runs runs;
-    f.sched.job("tick").cron("*/10 * * * * *").run(runs.record());
-    f.sched.start();
-    f.sched.wait_idle();
+    scheduler().job("tick").cron("*/10 * * * * *").run(runs.record());
+    scheduler().start();
+    scheduler().wait_idle();
     CHECK(runs.size() == 0);
-    f.advance(35s);
+    advance(35s);
     CHECK(runs.isos() ==
           std::vector<std::string>{"2026-01-01T00:00:10Z", "2026-01-01T00:00:20Z", "2026-01-01T00:00:30Z"});
-    CHECK(f.recorder->count(txflow::EventKind::misfired) == 0);
-    auto info = f.sched.find("tick")->info();
+    CHECK(event_log().count(txflow::EventKind::misfired) == 0);
+    auto info = scheduler().find("tick")->info();
     REQUIRE(info);
     CHECK(info->run_count == 3);
     REQUIRE(info->next_fire);
     CHECK(iso(*info->next_fire) == "2026-01-01T00:00:40Z");
 }
 
-TEST_CASE("every, after and at jobs", "[scheduler]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "every, after and at jobs", "[scheduler]") {
     Runs every, after, at, delay;
-    f.sched.job("every").every(300ms).run(every.record());
-    f.sched.job("after").after(1s).run(after.record());
-    f.sched.job("at").at(wall("2026-01-01T00:00:02.500Z")).run(at.record());
-    f.sched.job("delay").every_fixed_delay(1s).run(delay.record());
-    f.sched.start();
-    f.advance(3000ms, 100ms);
+    scheduler().job("every").every(300ms).run(every.record());
+    scheduler().job("after").after(1s).run(after.record());
+    scheduler().job("at").at(wall("2026-01-01T00:00:02.500Z")).run(at.record());
+    scheduler().job("delay").every_fixed_delay(1s).run(delay.record());
+    scheduler().start();
+    advance(3000ms);
     CHECK(every.size() == 10);  // 0.3, 0.6, ... 3.0
     CHECK(after.isos() == std::vector<std::string>{"2026-01-01T00:00:01Z"});
     CHECK(at.isos() == std::vector<std::string>{"2026-01-01T00:00:02.500Z"});
     CHECK(delay.size() == 3);
-    f.advance(5s, 100ms);
+    advance(5s);
     CHECK(after.size() == 1);  // one-shot
     CHECK(at.size() == 1);
 }
 
 TEST_CASE("a DST day in a zone: the gap fire runs once at 03:00", "[scheduler][dst]") {
-    ManualClock clock{wall("2026-03-07T12:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(1).clock(clock)};
+    txflow::testing::SchedulerFixture f({.start = "2026-03-07T12:00:00Z", .scheduler = SchedulerOptions{}.workers(1)});
     Runs runs;
-    sched.job("nightly").cron("30 2 * * *").in_zone("America/New_York").run(runs.record());
-    sched.start();
-    for (int minute = 0; minute < 48 * 60; ++minute) {
-        clock.advance(1min);
-        sched.wait_idle();
-    }
+    f.scheduler().job("nightly").cron("30 2 * * *").in_zone("America/New_York").run(runs.record());
+    f.advance(48h);
     CHECK(runs.isos() == std::vector<std::string>{"2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"});
 }
 
-TEST_CASE("wall clock jumping forward applies the misfire policy", "[scheduler][clock]") {
+TEST_CASE_METHOD(Fixture, "wall clock jumping forward applies the misfire policy", "[scheduler][clock]") {
     auto policy = GENERATE(txflow::Misfire::fire_once(), txflow::Misfire::skip(), txflow::Misfire::fire_all(3));
-    Fixture f;
     Runs runs;
-    f.sched.job("minutely").cron("0 * * * * *").misfire(policy).run(runs.record());
-    f.sched.start();
-    f.sched.wait_idle();
-    f.clock.jump_wall(10min);  // suspend/NTP: 10 fires became due at once
-    f.sched.wait_idle();
+    scheduler().job("minutely").cron("0 * * * * *").misfire(policy).run(runs.record());
+    scheduler().start();
+    scheduler().wait_idle();
+    clock().jump_wall(10min);  // suspend/NTP: 10 fires became due at once
+    scheduler().wait_idle();
     switch (policy.mode) {
         case txflow::Misfire::Mode::fire_once:
             CHECK(runs.isos() == std::vector<std::string>{"2026-01-01T00:10:00Z"});
-            CHECK(f.recorder->count(txflow::EventKind::misfired) == 9);
+            CHECK(event_log().count(txflow::EventKind::misfired) == 9);
             break;
         case txflow::Misfire::Mode::skip:
             CHECK(runs.isos() == std::vector<std::string>{"2026-01-01T00:10:00Z"});  // the on-time one
-            CHECK(f.recorder->count(txflow::EventKind::skipped) == 9);
+            CHECK(event_log().count(txflow::EventKind::skipped) == 9);
             break;
         case txflow::Misfire::Mode::fire_all:  // catch-up runs may overlap: compare as a set
             CHECK(runs.sorted_isos() ==
                   std::vector<std::string>{"2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z", "2026-01-01T00:03:00Z"});
-            CHECK(f.recorder->count(txflow::EventKind::misfired) == 7);
+            CHECK(event_log().count(txflow::EventKind::misfired) == 7);
             break;
     }
     const auto before = runs.size();
-    f.advance(60s);
+    advance(60s);
     CHECK(runs.size() == before + 1);  // back to normal: 00:11:00
 }
 
-TEST_CASE("wall clock jumping back never fires a wall instant twice", "[scheduler][clock]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "wall clock jumping back never fires a wall instant twice", "[scheduler][clock]") {
     Runs runs;
-    f.sched.job("minutely").cron("0 * * * * *").run(runs.record());
-    f.sched.start();
-    f.advance(61s);
+    scheduler().job("minutely").cron("0 * * * * *").run(runs.record());
+    scheduler().start();
+    advance(61s);
     REQUIRE(runs.isos() == std::vector<std::string>{"2026-01-01T00:01:00Z"});
-    f.clock.jump_wall(-45s);  // wall now 00:00:16 again
-    f.sched.wait_idle();
-    f.advance(50s);  // wall passes 00:01:00 a second time
+    clock().jump_wall(-45s);  // wall now 00:00:16 again
+    scheduler().wait_idle();
+    advance(50s);  // wall passes 00:01:00 a second time
     CHECK(runs.size() == 1);
-    f.advance(60s);  // 00:02:00
+    advance(60s);  // 00:02:00
     CHECK(runs.isos() == std::vector<std::string>{"2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z"});
 }
 
-TEST_CASE("pause, resume, remove and trigger from inside a job", "[scheduler][control]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "pause, resume, remove and trigger from inside a job", "[scheduler][control]") {
     std::atomic<int> a_runs{0}, b_runs{0};
-    auto b = f.sched.job("b").every(1s).run([&](JobContext&) { ++b_runs; });
-    f.sched.job("a").every(1s).run([&](JobContext& ctx) {
+    auto b = scheduler().job("b").every(1s).run([&](JobContext&) { ++b_runs; });
+    scheduler().job("a").every(1s).run([&](JobContext& ctx) {
         const int n = ++a_runs;
         if (n == 1) b.pause();
         if (n == 3) b.resume();
-        if (n == 4) f.sched.find(ctx.job_name())->trigger_now();
-        if (n == 6) f.sched.find(ctx.job_name())->remove();
+        if (n == 4) scheduler().find(ctx.job_name())->trigger_now();
+        if (n == 6) scheduler().find(ctx.job_name())->remove();
     });
-    f.sched.start();
-    f.advance(2s, 1s);  // a: 1 (pauses b), 2; b ran at 1s? both due at 1s: order not fixed
+    scheduler().start();
+    advance(2s);  // a: 1 (pauses b), 2; b ran at 1s? both due at 1s: order not fixed
     const int b_after_pause = b_runs.load();
     CHECK(b_after_pause <= 1);
-    f.advance(1s);  // a: 3 -> resume b
-    f.advance(1s);  // a: 4 + triggered 5; b runs
+    advance(1s);  // a: 3 -> resume b
+    advance(1s);  // a: 4 + triggered 5; b runs
     CHECK(a_runs == 5);
     CHECK(b_runs == b_after_pause + 1);
-    f.advance(1s);  // a: 6 -> removed
-    f.advance(3s);
+    advance(1s);  // a: 6 -> removed
+    advance(3s);
     CHECK(a_runs == 6);
-    CHECK(!f.sched.find("a"));
+    CHECK(!scheduler().find("a"));
     CHECK(b.info()->run_count >= 4);
-    CHECK_FALSE(f.sched.find("a").has_value());
+    CHECK_FALSE(scheduler().find("a").has_value());
 }
 
 TEST_CASE("10,000 jobs due at the same instant each fire exactly once", "[scheduler][load]") {
-    ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock)};
+    txflow::testing::SchedulerFixture f;
     constexpr int kJobs = 10'000;
     std::vector<std::atomic<int>> counts(kJobs);
     for (int i = 0; i < kJobs; ++i)
-        sched.job(fmt::format("job-{}", i)).after(1s).run([&counts, i](JobContext&) {
+        f.scheduler().job(fmt::format("job-{}", i)).after(1s).run([&counts, i](JobContext&) {
             ++counts[static_cast<std::size_t>(i)];
         });
-    sched.start();
-    clock.advance(1s);
-    sched.wait_idle();
-    clock.advance(10s);
-    sched.wait_idle();
+    f.advance(1s);
+    f.advance(10s);
     int wrong = 0;
     for (auto& c : counts) wrong += c.load() != 1 ? 1 : 0;
     CHECK(wrong == 0);
 }
 
 TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][executor]") {
-    ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{
-        SchedulerOptions{}.logger(quiet_logger()).workers(1).clock(clock).aging_step(1h).queue("one-at-a-time", 1)};
+    txflow::testing::SchedulerFixture f(
+        {.scheduler = SchedulerOptions{}.workers(1).aging_step(1h).queue("one-at-a-time", 1)});
+    Scheduler& sched = f.scheduler();
     std::mutex mutex;
     std::vector<std::string> order;
     std::atomic<bool> gate_running{false};
@@ -205,7 +182,7 @@ TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][e
     auto normal = sched.job("normal").after(1h).run(record);
     auto high = sched.job("high").after(1h).priority(txflow::Priority::high).run(record);
     auto critical = sched.job("critical").after(1h).priority(txflow::Priority::critical).run(record);
-    sched.start();
+    f.start();
     gate.trigger_now();
     REQUIRE(eventually([&] { return gate_running.load(); }));  // the single worker is busy: the rest queue up
     low.trigger_now();
@@ -213,13 +190,13 @@ TEST_CASE("priorities order queued runs, queues cap concurrency", "[scheduler][e
     high.trigger_now();
     critical.trigger_now();
     release = true;
-    sched.wait_idle();
+    f.settle();
     CHECK(order == std::vector<std::string>{"critical", "high", "normal", "low"});
 }
 
 TEST_CASE("a named queue never runs more than its limit", "[scheduler][executor]") {
-    ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(4).clock(clock).queue("db", 2)};
+    txflow::testing::SchedulerFixture f({.scheduler = SchedulerOptions{}.workers(4).queue("db", 2)});
+    Scheduler& sched = f.scheduler();
     std::atomic<int> now{0}, peak{0}, total{0};
     for (int i = 0; i < 12; ++i) {
         sched.job(fmt::format("q{}", i)).after(1s).queue("db").run([&](JobContext&) {
@@ -232,34 +209,30 @@ TEST_CASE("a named queue never runs more than its limit", "[scheduler][executor]
             ++total;
         });
     }
-    sched.start();
-    clock.advance(1s);
-    sched.wait_idle();
+    f.advance(1s);
     CHECK(total == 12);
     CHECK(peak == 2);
 }
 
-TEST_CASE("bad job definitions are clear errors", "[scheduler]") {
-    Fixture f;
-    f.sched.job("x").every(1s).run([](JobContext&) {});
-    CHECK_THROWS_WITH(f.sched.job("x").every(1s).run([](JobContext&) {}), "a job named 'x' already exists");
-    CHECK_THROWS_WITH(f.sched.job("y").cron("0 0 25 * * *").run([](JobContext&) {}),
+TEST_CASE_METHOD(Fixture, "bad job definitions are clear errors", "[scheduler]") {
+    scheduler().job("x").every(1s).run([](JobContext&) {});
+    CHECK_THROWS_WITH(scheduler().job("x").every(1s).run([](JobContext&) {}), "a job named 'x' already exists");
+    CHECK_THROWS_WITH(scheduler().job("y").cron("0 0 25 * * *").run([](JobContext&) {}),
                       "job 'y': hour (field 3, col 5): 25 is out of range 0-23");
-    CHECK_THROWS_WITH(f.sched.job("z").cron("@daily").in_zone("Mars/Olympus").run([](JobContext&) {}),
+    CHECK_THROWS_WITH(scheduler().job("z").cron("@daily").in_zone("Mars/Olympus").run([](JobContext&) {}),
                       "job 'z': unknown time zone \"Mars/Olympus\"");
-    CHECK_THROWS_AS(f.sched.job("w").run([](JobContext&) {}), txflow::ScheduleError);
-    CHECK_THROWS_AS(f.sched.job("v").every(0ms).run([](JobContext&) {}), txflow::ScheduleError);
+    CHECK_THROWS_AS(scheduler().job("w").run([](JobContext&) {}), txflow::ScheduleError);
+    CHECK_THROWS_AS(scheduler().job("v").every(0ms).run([](JobContext&) {}), txflow::ScheduleError);
 }
 
-TEST_CASE("job exceptions become failed runs and never kill a worker", "[scheduler]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "job exceptions become failed runs and never kill a worker", "[scheduler]") {
     std::atomic<int> ok{0};
-    f.sched.job("boom").every(1s).run([](JobContext&) { throw std::runtime_error("disk full"); });
-    f.sched.job("fine").every(1s).run([&](JobContext&) { ++ok; });
-    f.sched.start();
-    f.advance(5s);
+    scheduler().job("boom").every(1s).run([](JobContext&) { throw std::runtime_error("disk full"); });
+    scheduler().job("fine").every(1s).run([&](JobContext&) { ++ok; });
+    scheduler().start();
+    advance(5s);
     CHECK(ok == 5);
-    auto info = f.sched.find("boom")->info();
+    auto info = scheduler().find("boom")->info();
     CHECK(info->last_outcome == txflow::Outcome::failed);
     CHECK(info->last_error == "disk full");
     CHECK(info->run_count == 5);
@@ -312,22 +285,22 @@ TEST_CASE("stress: add, remove and trigger while jobs fire", "[scheduler][stress
     CHECK(report.drained);
 }
 
-TEST_CASE("a job removed with runs in flight lives until they end; its name is free at once", "[scheduler][control]") {
-    Fixture f;
+TEST_CASE_METHOD(Fixture, "a job removed with runs in flight lives until they end; its name is free at once",
+                 "[scheduler][control]") {
     std::atomic<int> old_runs{0};
     std::atomic<int> new_runs{0};
-    f.sched.job("x").every(1s).run([&](JobContext& ctx) {
+    scheduler().job("x").every(1s).run([&](JobContext& ctx) {
         ++old_runs;
-        (void)f.sched.find(ctx.job_name())->remove();  // removes itself while running
-        if (ctx.job_name() != "x") old_runs += 100;    // the record (and its name) is still alive
+        (void)scheduler().find(ctx.job_name())->remove();  // removes itself while running
+        if (ctx.job_name() != "x") old_runs += 100;        // the record (and its name) is still alive
     });
-    f.sched.start();
-    f.advance(1s);
-    f.sched.job("x").every(1s).run([&](JobContext&) { ++new_runs; });
-    f.advance(3s);
+    scheduler().start();
+    advance(1s);
+    scheduler().job("x").every(1s).run([&](JobContext&) { ++new_runs; });
+    advance(3s);
     CHECK(old_runs == 1);
     CHECK(new_runs == 3);
-    CHECK(f.sched.jobs().size() == 1);
+    CHECK(scheduler().jobs().size() == 1);
 }
 
 TEST_CASE("a listener may call back into the scheduler", "[scheduler][events]") {
@@ -342,18 +315,13 @@ TEST_CASE("a listener may call back into the scheduler", "[scheduler][events]") 
         }
     };
     auto listener = std::make_shared<Reentrant>();
-    ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    Scheduler sched{SchedulerOptions{}.logger(quiet_logger()).workers(2).clock(clock).listener(listener)};
-    listener->sched = &sched;
-    sched.job("minutely").cron("0 * * * * *").run([](JobContext&) {});
-    sched.job("fast").every(1s).run([](JobContext&) {});
-    sched.start();
-    for (int i = 0; i < 180; ++i) {
-        clock.advance(1s);
-        sched.wait_idle();
-    }
-    clock.jump_wall(10min);  // misfire events too
-    sched.wait_idle();
+    txflow::testing::SchedulerFixture f({.scheduler = SchedulerOptions{}.workers(2).listener(listener)});
+    listener->sched = &f.scheduler();
+    f.scheduler().job("minutely").cron("0 * * * * *").run([](JobContext&) {});
+    f.scheduler().job("fast").every(1s).run([](JobContext&) {});
+    f.advance(180s);             // a stop at every second
+    f.clock().jump_wall(10min);  // misfire events too
+    f.settle();
     CHECK(listener->calls > 180 * 3);
-    CHECK(sched.find("minutely")->info()->run_count == 4);
+    CHECK(f.scheduler().find("minutely")->info()->run_count == 4);
 }

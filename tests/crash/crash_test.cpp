@@ -71,7 +71,7 @@ using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::store::WalStore;
-using txflow::test_support::quiet_logger;
+using txflow::test::quiet_logger;
 namespace fs = std::filesystem;
 
 namespace {

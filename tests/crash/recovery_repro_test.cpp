@@ -37,7 +37,7 @@ using txflow::store::Ok;
 using txflow::store::StoreError;
 using txflow::store::StoreResult;
 using txflow::test::Ledger;
-using txflow::test_support::quiet_logger;
+using txflow::test::quiet_logger;
 
 namespace {
 

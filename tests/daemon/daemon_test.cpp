@@ -26,7 +26,7 @@ using txflow::daemon::Daemon;
 using txflow::daemon::DaemonOptions;
 using txflow::daemon::LogFormat;
 using txflow::schedule_file::parse_text;
-using txflow::test_support::TempDir;
+using txflow::test::TempDir;
 
 namespace {
 
@@ -74,7 +74,7 @@ struct Log {
 // The daemon runs real commands: up to 5 s, polled every 10 ms (each poll reads the whole log).
 template <class Pred>
 bool eventually(Pred pred) {
-    return txflow::test_support::eventually(pred, 5s, 10ms);
+    return txflow::test::eventually(pred, 5s, 10ms);
 }
 
 std::unique_ptr<Daemon> make_daemon(const std::string& text, Log& log) {
@@ -304,7 +304,7 @@ TEST_CASE("daemon: an invalid file on reload keeps the running schedule", "[conf
         make_daemon(R"({"version": 1, "jobs": [{"name": "a", "every": "1h", "command": {"argv": ["true"]}}]})", log);
     d->start();
     const TempDir dir("daemon-test");
-    const auto path = dir.path / "schedule.json";
+    const auto path = dir.path() / "schedule.json";
     std::ofstream(path) << R"({"version": 1, "jobs": [{"name": "b", "every": "soon", "command": {"argv": ["true"]}}]})";
     auto report = d->reload(path);
     REQUIRE_FALSE(report);

@@ -1,7 +1,8 @@
 # Driven by the `install_consumer` CTest test (see tests/CMakeLists.txt):
 #   1. cmake --install <TXFLOW_BINARY_DIR> --prefix <WORK_DIR>/prefix
 #   2. configure + build CONSUMER_SOURCE_DIR with CMAKE_PREFIX_PATH=<prefix>
-#   3. run the consumer; it must exit 0.
+#   3. run the consumer; it must exit 0. With -DCONSUMER_CTEST=ON (the
+#      examples/testing project, issue 16), run the consumer's own ctest instead.
 
 foreach(var TXFLOW_BINARY_DIR WORK_DIR CONSUMER_SOURCE_DIR GENERATOR CXX_COMPILER)
     if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
@@ -39,6 +40,12 @@ run(${CMAKE_COMMAND}
     "-DCMAKE_PREFIX_PATH=${prefix}"
     -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON)
 run(${CMAKE_COMMAND} --build "${build}" --config "${CONFIG}")
+
+if(CONSUMER_CTEST)
+    run(${CMAKE_CTEST_COMMAND} --test-dir "${build}" -C "${CONFIG}" --output-on-failure)
+    message(STATUS "install test: OK (ctest in ${build})")
+    return()
+endif()
 
 find_program(consumer_exe NAMES txflow_consumer
     PATHS "${build}" "${build}/${CONFIG}" NO_DEFAULT_PATH REQUIRED)

@@ -29,8 +29,8 @@ using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::store::MemoryStore;
 using txflow::test::Ledger;
-using txflow::test_support::EventRecorder;
-using txflow::test_support::quiet_logger;
+using EventRecorder = txflow::testing::EventLog;
+using txflow::test::quiet_logger;
 
 namespace {
 

@@ -21,7 +21,7 @@ using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::store::MemoryStore;
-using txflow::test_support::quiet_logger;
+using txflow::test::quiet_logger;
 
 namespace {
 

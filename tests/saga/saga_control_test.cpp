@@ -19,9 +19,9 @@ using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
-using txflow::test_support::EventRecorder;
-using txflow::test_support::eventually;
-using txflow::test_support::quiet_logger;
+using EventRecorder = txflow::testing::EventLog;
+using txflow::test::eventually;
+using txflow::test::quiet_logger;
 
 namespace {
 

@@ -22,10 +22,10 @@ using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::test::Ledger;
-using txflow::test_support::EventRecorder;
-using txflow::test_support::eventually;
-using txflow::test_support::quiet_logger;
-using txflow::test_support::wall;
+using EventRecorder = txflow::testing::EventLog;
+using txflow::test::eventually;
+using txflow::test::quiet_logger;
+using txflow::test::wall;
 
 namespace {
 

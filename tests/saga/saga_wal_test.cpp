@@ -15,8 +15,8 @@ using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
-using txflow::test_support::quiet_logger;
-using txflow::test_support::TempDir;
+using txflow::test::quiet_logger;
+using txflow::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -60,7 +60,7 @@ TEST_CASE("a steady saga load keeps the WAL directory bounded; a restart sees th
     std::uintmax_t peak = 0;
     std::size_t records_bytes = 0;
     {
-        auto wal = open_wal(dir.path);
+        auto wal = open_wal(dir.path());
         Scheduler sched(options(wal).saga_retention(0ms));
         sched.start();
         for (int i = 0; i < 3000; ++i) {
@@ -68,7 +68,7 @@ TEST_CASE("a steady saga load keeps the WAL directory bounded; a restart sees th
             if (i % 100 == 99) {
                 h.wait(20s);
                 sched.purge_sagas();
-                peak = std::max(peak, dir_bytes(dir.path));
+                peak = std::max(peak, dir_bytes(dir.path()));
             }
         }
         for (int i = 2900; i < 3000; ++i) {
@@ -84,7 +84,7 @@ TEST_CASE("a steady saga load keeps the WAL directory bounded; a restart sees th
 
     // Keep the last sagas: a restart with a long retention sees them as they ended.
     {
-        auto wal = open_wal(dir.path);
+        auto wal = open_wal(dir.path());
         Scheduler sched(options(wal));
         sched.start();
         auto kept = sched.start_saga(saga, {{"i", 7}}, "last");
@@ -93,7 +93,7 @@ TEST_CASE("a steady saga load keeps the WAL directory bounded; a restart sees th
         REQUIRE(failed.wait(20s)->state == State::compensated);
         sched.stop(5s);
     }
-    auto wal = open_wal(dir.path);
+    auto wal = open_wal(dir.path());
     Scheduler again(options(wal));
     auto last = again.saga("last");
     REQUIRE(last);

@@ -27,9 +27,9 @@ using txflow::store::Ok;
 using txflow::store::StoreError;
 using txflow::store::StoreResult;
 using txflow::test::Ledger;
-using txflow::test_support::EventRecorder;
-using txflow::test_support::eventually;
-using txflow::test_support::quiet_logger;
+using EventRecorder = txflow::testing::EventLog;
+using txflow::test::eventually;
+using txflow::test::quiet_logger;
 
 namespace {
 

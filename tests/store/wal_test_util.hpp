@@ -1,46 +1,24 @@
 #pragma once
-// Helpers for the WAL tests: scratch directories, whole-file reads and
+// Helpers for the WAL tests: whole-file reads and
 // writes, and a directory fingerprint to prove that a read-only path changed
 // nothing.
 
-#include <unistd.h>
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <system_error>
 
 #include "txflow/store/wal_store.hpp"
+#include "txflow/testing/temp_dir.hpp"
 
 namespace txflow::test {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
-public:
-    explicit TempDir(const std::string& tag = "wal") {
-        static std::atomic<unsigned> counter{0};
-        std::random_device rd;
-        path_ = std::filesystem::temp_directory_path() / ("txflow-test-" + tag + "-" + std::to_string(::getpid()) +
-                                                          "-" + std::to_string(counter++) + "-" + std::to_string(rd()));
-        std::filesystem::create_directories(path_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    std::filesystem::path path_;
-};
+// The test kit's scratch directory (the one TempDir of the tests).
+using testing::TempDir;
 
 inline std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);

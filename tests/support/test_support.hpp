@@ -3,15 +3,13 @@
 // helpers, a scratch directory, and polling for a condition. Listeners that
 // record events and runs are in recorders.hpp, the saga ledger in ledger.hpp.
 //
-// Namespace txflow::test_support, not txflow::test: store/wal_test_util.hpp
+// Namespace txflow::test, not txflow::test: store/wal_test_util.hpp
 // has its own txflow::test::TempDir, and both end up in one executable.
 
 #include <catch2/catch.hpp>
 
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
-
-#include <stdlib.h>  // mkdtemp
 
 #include <chrono>
 #include <filesystem>
@@ -24,9 +22,10 @@
 #include <utility>
 
 #include "txflow/core/clock.hpp"
-#include "txflow/cron/zone.hpp"
+#include "txflow/testing/temp_dir.hpp"
+#include "txflow/testing/time.hpp"
 
-namespace txflow::test_support {
+namespace txflow::test {
 
 // Tests check behaviour through events and results, not log lines.
 inline std::shared_ptr<spdlog::logger> quiet_logger(std::string name = "test") {
@@ -35,31 +34,15 @@ inline std::shared_ptr<spdlog::logger> quiet_logger(std::string name = "test") {
 
 // "2026-01-01T00:00:00Z" as a wall time (the text must be valid RFC 3339).
 inline WallTime wall(std::string_view rfc3339) {
-    return *cron::parse_rfc3339(rfc3339);
+    return testing::wall_time(rfc3339);
 }
 
 // A wall time as UTC text: "2026-01-01T00:00:00Z" (".250" when it has milliseconds).
 inline std::string iso(WallTime t) {
-    return cron::to_rfc3339(t, cron::Zone::utc());
+    return testing::utc_text(t);
 }
 
-// A scratch directory, /tmp/txflow-<tag>-XXXXXX, removed with everything in
-// it at the end of the scope.
-struct TempDir {
-    std::filesystem::path path;
-
-    explicit TempDir(std::string_view tag = "test") {
-        std::string tmpl = "/tmp/txflow-" + std::string(tag) + "-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
+using testing::TempDir;
 
 // A gate that jobs wait at, held shut until a test opens it (or goes out of
 // scope). Jobs capture `opened` by value; declare the Gate after the
@@ -91,4 +74,4 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
     return true;
 }
 
-}  // namespace txflow::test_support
+}  // namespace txflow::test

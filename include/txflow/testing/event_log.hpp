@@ -1,0 +1,50 @@
+#pragma once
+// Every event a scheduler emits, kept in delivery order with its text owned
+// (an Event's strings are views, valid only during on_event). Thread-safe:
+// listeners run on the scheduler's threads while the test reads.
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "txflow/core/clock.hpp"
+#include "txflow/observe/events.hpp"
+
+namespace txflow::testing {
+
+struct RecordedEvent {
+    EventKind kind{};
+    std::string job;  // or the saga id, the breaker's name (see EventKind)
+    WallTime fire_time{};
+    Outcome outcome = Outcome::none;
+    std::chrono::nanoseconds duration{0};
+    std::string error;
+    std::uint64_t count = 1;
+    std::uint32_t attempt = 1;
+    std::chrono::milliseconds delay{0};
+    std::string detail;
+};
+
+// "finished report 2026-01-31T09:00:00Z attempt 1: failed (disk full)": for failure messages.
+[[nodiscard]] std::string describe(const RecordedEvent& event);
+
+class EventLog final : public Listener {
+public:
+    void on_event(const Event& event) override;
+
+    [[nodiscard]] std::vector<RecordedEvent> all() const;
+    // The events of one kind (of `job` only, unless empty).
+    [[nodiscard]] std::vector<RecordedEvent> of(EventKind kind, std::string_view job = {}) const;
+    // The sum of Event::count over the events of `kind` (of `job` only, unless empty).
+    [[nodiscard]] std::uint64_t count(EventKind kind, std::string_view job = {}) const;
+    void clear();
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<RecordedEvent> rows_;
+};
+
+}  // namespace txflow::testing

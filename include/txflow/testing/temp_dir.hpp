@@ -1,0 +1,26 @@
+#pragma once
+// A scratch directory for a test: created fresh, removed with everything in
+// it at the end of the scope.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace txflow::testing {
+
+class TempDir {
+public:
+    // <system temp dir>/txflow-<tag>-XXXXXX. Throws std::filesystem::filesystem_error on failure.
+    explicit TempDir(std::string_view tag = "test");
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+    [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace txflow::testing
