@@ -19,7 +19,7 @@ using txflow::daemon::CommandResult;
 using txflow::daemon::run_command;
 using txflow::daemon::RunOptions;
 using txflow::daemon::Stream;
-using txflow::test_support::TempDir;
+using txflow::test::TempDir;
 
 namespace {
 
@@ -112,7 +112,7 @@ TEST_CASE("user: failures to switch are failed_to_start with the reason", "[daem
     TempDir private_dir{"identity"};  // 0700, root's
     Command cwd = sh("true");
     cwd.user = "nobody";
-    cwd.cwd = private_dir.path.string();
+    cwd.cwd = private_dir.path().string();
     const CommandResult denied = run_command(cwd, {});
     CHECK(denied.status == CommandResult::Status::failed_to_start);
     CHECK(denied.describe() ==

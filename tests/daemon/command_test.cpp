@@ -28,7 +28,7 @@ using txflow::daemon::CommandResult;
 using txflow::daemon::run_command;
 using txflow::daemon::RunOptions;
 using txflow::daemon::Stream;
-using txflow::test_support::TempDir;
+using txflow::test::TempDir;
 
 namespace {
 
@@ -114,17 +114,17 @@ TEST_CASE("command: programs that cannot start say why", "[config][command]") {
     CHECK(bad_cwd.describe() == "working directory \"/nonexistent/dir\": No such file or directory");
 
     TempDir dir{"command-test"};
-    { std::ofstream(dir.path / "script.sh") << "#!/bin/sh\necho hi\n"; }
-    const auto not_executable = run(make_command({"./script.sh"}, dir.path.string()));
+    { std::ofstream(dir.path() / "script.sh") << "#!/bin/sh\necho hi\n"; }
+    const auto not_executable = run(make_command({"./script.sh"}, dir.path().string()));
     CHECK(not_executable.describe() == "cannot run \"./script.sh\": Permission denied");
-    std::filesystem::permissions(dir.path / "script.sh", std::filesystem::perms::owner_exec,
+    std::filesystem::permissions(dir.path() / "script.sh", std::filesystem::perms::owner_exec,
                                  std::filesystem::perm_options::add);
     Captured out;
-    const auto relative = run(make_command({"./script.sh"}, dir.path.string()), &out);
+    const auto relative = run(make_command({"./script.sh"}, dir.path().string()), &out);
     CHECK(relative.ok());
     CHECK(out.of(Stream::out) == std::vector<std::string>{"hi"});
 
-    const auto missing_path = run(make_command({"./nope.sh"}, dir.path.string()));
+    const auto missing_path = run(make_command({"./nope.sh"}, dir.path().string()));
     CHECK(missing_path.describe() == "cannot run \"./nope.sh\": No such file or directory");
     CHECK(no_children_left());
 }
@@ -136,11 +136,11 @@ TEST_CASE("command: environment and working directory", "[config][command]") {
     options.extra_env = {{"TXFLOW_JOB", "backup"}, {"B", "from-extra"}};
     Command c = sh("echo \"$A|$B|$TXFLOW_JOB\"; pwd; test -n \"$PATH\" && echo inherited");
     c.env = {{"A", "1"}, {"B", "from-command"}};
-    c.cwd = dir.path.string();
+    c.cwd = dir.path().string();
     const auto r = run(c, &out, options);
     REQUIRE(r.ok());
     CHECK(out.of(Stream::out) ==
-          std::vector<std::string>{"1|from-extra|backup", std::filesystem::canonical(dir.path).string(), "inherited"});
+          std::vector<std::string>{"1|from-extra|backup", std::filesystem::canonical(dir.path()).string(), "inherited"});
 
     Captured bare;
     RunOptions empty;
@@ -152,7 +152,7 @@ TEST_CASE("command: environment and working directory", "[config][command]") {
 
     // The command's own PATH is where its program is looked up.
     Command nowhere = make_command({"true"});
-    nowhere.env = {{"PATH", dir.path.string()}};
+    nowhere.env = {{"PATH", dir.path().string()}};
     CHECK(run(nowhere).describe() == "cannot run \"true\": not found in PATH");
 }
 
@@ -243,7 +243,7 @@ TEST_CASE("command: a stop requested before the start runs nothing", "[config][c
     RunOptions options;
     options.stop = stop.get_token();
     TempDir dir{"command-test"};
-    const auto marker = dir.path / "ran";
+    const auto marker = dir.path() / "ran";
     const auto r = run(sh("touch '" + marker.string() + "'"), nullptr, options);
     CHECK(r.status == CommandResult::Status::failed_to_start);
     CHECK(r.stop_requested);

@@ -407,13 +407,13 @@ TEST_CASE("daemon: saga data stays within its limit, with a clear error", "[conf
 
 TEST_CASE("daemon: a reload reads secret files again, and their values are never logged", "[config][daemon]") {
     TempDir dir{"secret-reload"};
-    const auto secret = dir.path / "pw";
+    const auto secret = dir.path() / "pw";
     const auto write_secret = [&](const std::string& value) {
         { std::ofstream(secret) << value; }
         std::filesystem::permissions(secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     };
     write_secret("first-secret-value");
-    const auto path = dir.path / "schedule.json";
+    const auto path = dir.path() / "schedule.json";
     {
         std::ofstream(path)
             << R"({"version": 1, "jobs": [{"name": "use", "every": "1h", "command": {"argv": ["sh", "-c",

@@ -19,7 +19,7 @@ using txflow::daemon::read_secret;
 using txflow::daemon::unsafe_schedule_file;
 using txflow::store::WalOptions;
 using txflow::store::WalStore;
-using txflow::test_support::TempDir;
+using txflow::test::TempDir;
 
 namespace {
 
@@ -49,7 +49,7 @@ TEST_CASE("state dir: created 0700 with 0600 segments and snapshots, whatever th
     TempDir tmp{"modes"};
     for (const mode_t mask : {mode_t{0}, mode_t{022}, mode_t{077}}) {
         INFO("umask " << mask);
-        const auto dir = tmp.path / ("state-" + std::to_string(mask)) / "wal";
+        const auto dir = tmp.path() / ("state-" + std::to_string(mask)) / "wal";
         {
             const Umask umask(mask);
             WalOptions o;
@@ -74,7 +74,7 @@ TEST_CASE("state dir: created 0700 with 0600 segments and snapshots, whatever th
 
 TEST_CASE("state dir: one that group or others may write is refused, naming the fix", "[daemon][files]") {
     TempDir tmp{"unsafe-state"};
-    const auto dir = tmp.path / "state";
+    const auto dir = tmp.path() / "state";
     std::filesystem::create_directory(dir);
     REQUIRE(::chmod(dir.c_str(), 0777) == 0);
     WalOptions o;
@@ -86,7 +86,7 @@ TEST_CASE("state dir: one that group or others may write is refused, naming the 
                                        "`");
 
     // Through the daemon: the problem is at /state_dir.
-    auto file = txflow::schedule_file::parse_text(R"({"version": 1, "state_dir": "state", "jobs": []})", tmp.path);
+    auto file = txflow::schedule_file::parse_text(R"({"version": 1, "state_dir": "state", "jobs": []})", tmp.path());
     REQUIRE(file);
     auto daemon = txflow::daemon::Daemon::create(std::move(*file));
     REQUIRE_FALSE(daemon);
@@ -101,7 +101,7 @@ TEST_CASE("state dir: one that group or others may write is refused, naming the 
 
 TEST_CASE("schedule file: a root daemon refuses one others may write or root does not own", "[daemon][files]") {
     TempDir tmp{"unsafe-file"};
-    const auto path = tmp.path / "schedule.json";
+    const auto path = tmp.path() / "schedule.json";
     write_file(path, "{}", 0644);
     if (::geteuid() != 0) {
         CHECK_FALSE(unsafe_schedule_file(path));  // only a root daemon checks
@@ -125,7 +125,7 @@ TEST_CASE("schedule file: a root daemon refuses one others may write or root doe
 
 TEST_CASE("secrets: read from a private file, refused when others may read it", "[daemon][files]") {
     TempDir tmp{"secrets"};
-    const auto path = tmp.path / "pg";
+    const auto path = tmp.path() / "pg";
     write_file(path, "hunter2\n", 0600);
     auto value = read_secret(path);
     REQUIRE(value);
@@ -139,9 +139,9 @@ TEST_CASE("secrets: read from a private file, refused when others may read it", 
                                   "`");
     CHECK(readable.error().find("hunter2") == std::string::npos);
 
-    auto missing = read_secret(tmp.path / "none");
+    auto missing = read_secret(tmp.path() / "none");
     REQUIRE_FALSE(missing);
-    CHECK(missing.error() == "secret file " + (tmp.path / "none").string() + ": No such file or directory");
+    CHECK(missing.error() == "secret file " + (tmp.path() / "none").string() + ": No such file or directory");
 
     write_file(path, std::string(70'000, 'x'), 0600);
     auto big = read_secret(path);
@@ -151,10 +151,10 @@ TEST_CASE("secrets: read from a private file, refused when others may read it", 
 
 TEST_CASE("secrets: the daemon refuses to start on an unreadable one, at its pointer", "[daemon][files]") {
     TempDir tmp{"secret-daemon"};
-    write_file(tmp.path / "pg", "hunter2", 0644);
+    write_file(tmp.path() / "pg", "hunter2", 0644);
     auto file = txflow::schedule_file::parse_text(R"({"version": 1, "jobs": [{"name": "a", "every": "1h",
         "command": {"argv": ["true"], "env": {"PGPASSWORD": {"file": "pg"}}}}]})",
-                                                  tmp.path);
+                                                  tmp.path());
     REQUIRE(file);
     auto daemon = txflow::daemon::Daemon::create(std::move(*file));
     REQUIRE_FALSE(daemon);

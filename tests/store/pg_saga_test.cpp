@@ -34,7 +34,7 @@ std::shared_ptr<txflow::store::Store> open_pg(const PgSchema& schema) {
 SchedulerOptions options(std::shared_ptr<txflow::store::Store> store) {
     return SchedulerOptions{}
         .workers(2)
-        .logger(txflow::test_support::quiet_logger())
+        .logger(txflow::test::quiet_logger())
         .store(std::move(store))
         .snapshot_every(4 << 10);
 }
