@@ -123,7 +123,7 @@ StoreResult<std::optional<Found>> find_valid_record(Window& window, std::uint64_
         const auto seq = get_le<std::uint64_t>(h + 8);
         const auto flags = get_le<std::uint16_t>(h + 26);
         if (flags != 0 || seq <= after_seq || seq > max_seq) continue;
-        if (length > end - q - kRecordHeaderSize) continue;
+        if (length > kMaxRecordPayload || length > end - q - kRecordHeaderSize) continue;
         auto record = window.get(q, kRecordHeaderSize + length);
         if (!record) return unexpected(std::move(record.error()));
         if (detail::crc32c(0, record->substr(4)) == get_le<std::uint32_t>(record->data())) {
@@ -328,6 +328,9 @@ StoreResult<SegmentScan> scan_segment(ByteSource& source, std::uint64_t end, con
         if (!head) return unexpected(std::move(head.error()));
         const auto stored_crc = get_le<std::uint32_t>(head->data());
         const auto length = get_le<std::uint32_t>(head->data() + 4);
+        if (length > kMaxRecordPayload) {
+            return damaged(pos, fmt::format("record length {} is over the {} byte limit", length, kMaxRecordPayload));
+        }
         if (length > remaining - kRecordHeaderSize) {
             return damaged(
                 pos, fmt::format("short payload: the record gives {} bytes, the file has {} after its header", length,

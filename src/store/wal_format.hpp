@@ -21,6 +21,9 @@ inline constexpr std::string_view kSegmentMagic = "TXFLOWAL";
 inline constexpr std::string_view kSnapshotMagic = "TXFLOWSN";
 inline constexpr std::size_t kSegmentHeaderSize = 32;
 inline constexpr std::size_t kRecordHeaderSize = 28;
+// The largest payload a writer accepts (WalStore::kMaxPayload); a reader
+// treats a longer length as damage instead of reading that far.
+inline constexpr std::size_t kMaxRecordPayload = std::size_t{256} << 20;
 inline constexpr std::size_t kSnapshotHeaderSize = 32;
 
 // ------------------------------------------------------------ file names

@@ -30,6 +30,8 @@ namespace txflow::store {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+static_assert(WalStore::kMaxPayload == wal::kMaxRecordPayload, "the reader checks what the writer accepts");
+
 namespace {
 
 constexpr std::uint64_t kMinSegmentBytes = 64;

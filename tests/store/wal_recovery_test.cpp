@@ -251,6 +251,15 @@ TEST_CASE("WAL recovery: a bit flip in a middle record is corruption naming the 
         flip_byte(segments[1], victim.offset + 5);
         CHECK_THAT(corrupt_message(dir.path()), Catch::Contains("at byte " + std::to_string(victim.offset)));
     }
+    SECTION("a record length over the payload limit is damage, not a huge read") {
+        const Span victim = record_spans(segments[1]).front();
+        auto bytes = read_file(segments[1]);
+        for (std::size_t i = 0; i < 4; ++i) bytes[victim.offset + 4 + i] = '\xff';  // length 4 GiB - 1
+        write_file(segments[1], bytes);
+        const auto message = corrupt_message(dir.path());
+        CHECK_THAT(message, Catch::Contains("at byte " + std::to_string(victim.offset)));
+        CHECK_THAT(message, Catch::Contains("record length 4294967295 is over the 268435456 byte limit"));
+    }
     SECTION("a sealed segment cut short") {
         fs::resize_file(segments[1], fs::file_size(segments[1]) - 3);
         const auto message = corrupt_message(dir.path());
