@@ -1,13 +1,13 @@
 // timer_bench: core-layer figures, one `name value` line each (the names are a
 // contract: bench/RESULTS.md and scripts read them).
 //
-//   schedule_cancel_ops_per_s      TimerHeap: add 1,000,000 timers (random
-//                                  deadlines over 10 s), then cancel all of them
-//                                  in random order. Unit: ops, where every add
+//   schedule_cancel_ops_per_s      IntrusiveHeap (the scheduler's timer heap):
+//                                  add 1,000,000 timers (random deadlines over
+//                                  10 s), then cancel all of them in random order. Unit: ops, where every add
 //                                  and every cancel counts as one op (2,000,000
 //                                  ops a round); add+cancel pairs per second are
 //                                  half of it. Random order is the harder case
-//                                  (each cancel lands on a cold slot); the same
+//                                  (each cancel lands on a cold element); the same
 //                                  run also prints the insertion-order figure
 //                                  to stderr, for reference only.
 //   executor_tasks_per_s           1,000,000 empty tasks through txflow::Executor
@@ -61,8 +61,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/intrusive_heap.hpp"
 #include "txflow/core/executor.hpp"
-#include "txflow/core/timer_heap.hpp"
 #include "txflow/scheduler.hpp"
 
 #include <spdlog/sinks/null_sink.h>
@@ -182,18 +182,24 @@ double figure_schedule_cancel_ops_per_s() {
     for (std::size_t i = 0; i < kTimers; ++i) in_order[i] = i;
     std::vector<std::size_t> random_order = in_order;
     std::shuffle(random_order.begin(), random_order.end(), rng);
-    std::vector<txflow::TimerHeap::Handle> handles(kTimers);
+    struct Timer {
+        std::uint32_t heap_pos = txflow::kNotInHeap;
+    };
+    std::vector<Timer> timers(kTimers);
 
     // One heap for all rounds of an order, as a scheduler keeps its heap: the
     // first round also pays for growing the vectors; the median is a warm round.
     const auto ops_per_s = [&](const std::vector<std::size_t>& cancel_order) {
-        txflow::TimerHeap heap;
+        txflow::IntrusiveHeap<Timer> heap;
         return median_of(kRounds, [&] {
             std::size_t cancelled = 0;
             const auto start = Clock::now();
-            for (std::size_t i = 0; i < kTimers; ++i) handles[i] = heap.add(dues[i], i);
+            for (std::size_t i = 0; i < kTimers; ++i) heap.add(timers[i], dues[i]);
             for (const std::size_t i : cancel_order) {
-                if (heap.cancel(handles[i])) ++cancelled;
+                if (heap.contains(timers[i])) {
+                    heap.cancel(timers[i]);
+                    ++cancelled;
+                }
             }
             const double s = seconds_since(start);
             if (cancelled != kTimers || !heap.empty()) {

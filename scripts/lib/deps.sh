@@ -20,7 +20,7 @@ TXFLOW_BASE_PACKAGES=(
 TXFLOW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 # Google Benchmark, for bench targets that use it (cron_bench does not).
 # SQLite, the baseline wal_bench measures WalStore against.
-TXFLOW_BENCH_PACKAGES=(libbenchmark-dev libsqlite3-dev)
+TXFLOW_BENCH_PACKAGES=(libbenchmark-dev libsqlite3-dev golang-go golang-github-robfig-cron-dev)  # Go: bench/run_burst_bench.sh
 
 TXFLOW_JOBS="${TXFLOW_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 

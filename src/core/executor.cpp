@@ -34,6 +34,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -477,73 +478,117 @@ QueueId Executor::queue(std::string_view name, std::size_t max_concurrency) {
 }
 
 SubmitResult Executor::submit(Task task) {
+    SubmitResult result = SubmitResult::rejected;
+    (void)submit_batch(std::span<Task>(&task, 1), std::span<SubmitResult>(&result, 1));
+    return result;
+}
+
+std::size_t Executor::submit_batch(std::span<Task> tasks, std::span<SubmitResult> results) {
     Impl& im = *impl_;
     const std::int64_t now = coarse_now_ns();  // outside the lock
-    const auto level = static_cast<std::size_t>(task.priority);
-    if (level >= static_cast<std::size_t>(kPriorityLevels)) return SubmitResult::rejected;
+    const auto level_of = [](const Task& t) { return static_cast<std::size_t>(t.priority); };
+    std::size_t accepted = 0;
     if (im.use_inbox) {
         // Lanes are never removed: an id below the count is valid for good.
-        if (task.queue >= im.lane_count.load(std::memory_order_acquire)) {
-            const std::lock_guard lock(im.mutex);  // the count may be stale: ask under the mutex
-            if (im.stopping) return SubmitResult::stopped;
-            if (task.queue >= im.lanes.size()) return SubmitResult::rejected;
+        // A higher id may be a lane added since the count was read: ask under the mutex.
+        std::size_t lanes = im.lane_count.load(std::memory_order_acquire);
+        bool stopped = false;
+        for (const Task& t : tasks) {
+            if (t.queue < lanes) continue;
+            const std::lock_guard lock(im.mutex);
+            stopped = im.stopping;
+            lanes = im.lanes.size();
+            break;
         }
         bool wake = false;
         {
             const std::lock_guard il(im.inbox_mutex);
-            if (im.inbox_stopping) return SubmitResult::stopped;
-            std::function<void()>* unused = nullptr;
-            Entry& e = im.inbox.push(im.inbox_pool, false, unused);
-            e.run = std::move(task.run);
-            e.enqueued_ns = now;
-            e.seq = (static_cast<std::uint64_t>(task.queue) << 2) | level;
+            stopped = stopped || im.inbox_stopping;
+            for (std::size_t i = 0; i < tasks.size(); ++i) {
+                Task& t = tasks[i];
+                const std::size_t level = level_of(t);
+                if (stopped) {
+                    results[i] = SubmitResult::stopped;
+                    continue;
+                }
+                if (level >= static_cast<std::size_t>(kPriorityLevels) || t.queue >= lanes) {
+                    results[i] = SubmitResult::rejected;
+                    continue;
+                }
+                std::function<void()>* unused = nullptr;
+                Entry& e = im.inbox.push(im.inbox_pool, false, unused);
+                e.run = std::move(t.run);
+                e.enqueued_ns = now;
+                e.seq = (static_cast<std::uint64_t>(t.queue) << 2) | level;
+                results[i] = SubmitResult::accepted;
+                ++accepted;
+            }
             im.inbox_count.store(im.inbox.size(), std::memory_order_relaxed);
             const std::size_t w = im.wakes_pending.load(std::memory_order_relaxed);
             // One wake-up in flight at a time: the woken worker wakes a peer
             // if the backlog warrants it.
-            wake = w == 0 && im.sleepers.load(std::memory_order_relaxed) != 0;
+            wake = accepted != 0 && w == 0 && im.sleepers.load(std::memory_order_relaxed) != 0;
             if (wake) im.wakes_pending.store(1, std::memory_order_relaxed);
         }
         if (wake) im.work_cv.notify_one();
-        return SubmitResult::accepted;
+        return accepted;
     }
-    const bool has_dropped = static_cast<bool>(task.dropped);
-    std::function<void()> evicted;
+    std::vector<std::function<void()>> evicted;  // drop_oldest only: allocates only when it evicts
     bool wake = false;
     {
         std::unique_lock lock(im.mutex);
-        if (im.stopping) return SubmitResult::stopped;
-        if (task.queue >= im.lanes.size()) return SubmitResult::rejected;
-        const std::size_t max = im.options.max_backlog;
-        if (max != 0 && im.queued >= max) {
-            switch (im.options.overflow) {
-                case OverflowPolicy::reject: return SubmitResult::rejected;
-                case OverflowPolicy::drop_oldest: evicted = im.evict_oldest(); break;
-                case OverflowPolicy::block:
+        for (std::size_t i = 0; i < tasks.size(); ++i) {
+            Task& t = tasks[i];
+            const std::size_t level = level_of(t);
+            if (im.stopping) {
+                results[i] = SubmitResult::stopped;
+                continue;
+            }
+            if (level >= static_cast<std::size_t>(kPriorityLevels) || t.queue >= im.lanes.size()) {
+                results[i] = SubmitResult::rejected;
+                continue;
+            }
+            const std::size_t max = im.options.max_backlog;
+            if (max != 0 && im.queued >= max) {
+                if (im.options.overflow == OverflowPolicy::reject) {
+                    results[i] = SubmitResult::rejected;
+                    continue;
+                }
+                if (im.options.overflow == OverflowPolicy::drop_oldest) {
+                    if (auto dropped = im.evict_oldest()) evicted.push_back(std::move(dropped));
+                } else {  // block: tasks queued so far may start meanwhile
+                    if (wake) im.signal(false);
                     ++im.space_waiters;
                     while (!im.stopping && im.queued >= max) im.space_cv.wait(lock);
                     --im.space_waiters;
-                    if (im.stopping) return SubmitResult::stopped;
-                    break;
+                    if (im.stopping) {
+                        results[i] = SubmitResult::stopped;
+                        continue;
+                    }
+                }
             }
+            Lane& lane = im.lanes[t.queue];
+            std::function<void()>* dropped_slot = nullptr;
+            Entry& e = lane.fifo[level].push(im.pool, static_cast<bool>(t.dropped), dropped_slot);  // an empty slot
+            e.run = std::move(t.run);
+            e.enqueued_ns = now;
+            e.seq = im.next_seq++;
+            if (dropped_slot != nullptr) *dropped_slot = std::move(t.dropped);
+            ++lane.size;
+            ++im.queued;
+            wake = wake || !lane.saturated();
+            results[i] = SubmitResult::accepted;
+            ++accepted;
         }
-        Lane& lane = im.lanes[task.queue];
-        std::function<void()>* dropped_slot = nullptr;
-        Entry& e = lane.fifo[level].push(im.pool, has_dropped, dropped_slot);  // an empty slot
-        e.run = std::move(task.run);
-        e.enqueued_ns = now;
-        e.seq = im.next_seq++;
-        if (dropped_slot != nullptr) *dropped_slot = std::move(task.dropped);
-        ++lane.size;
-        ++im.queued;
-        wake = !lane.saturated();
     }
     // Notified after unlocking, so the woken worker does not block on the
     // mutex we still hold. No lost wake-up: a worker only waits after seeing
     // no eligible task under the lock, and counted itself a sleeper first.
+    // One wake-up serves a batch: a woken worker wakes a peer while the
+    // backlog outnumbers the free workers.
     if (wake) im.signal(false);
-    if (evicted) call_quietly(evicted);
-    return SubmitResult::accepted;
+    for (auto& fn : evicted) call_quietly(fn);
+    return accepted;
 }
 
 void Executor::wait_idle() {

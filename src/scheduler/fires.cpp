@@ -72,40 +72,58 @@ JobState* Scheduler::Impl::release_run(JobState& j) {
     return j.removed && j.pending == 0 ? &j : nullptr;
 }
 
-void Scheduler::Impl::submit(std::vector<PendingRun>& runs) {
+// Hands the runs to the executor in one submission. Each task captures only
+// {this, slot} (see RunPool): no allocation per run once the pool and the
+// scratch buffers have grown to the largest batch.
+void Scheduler::Impl::submit(std::vector<PendingRun>& runs, SubmitScratch& scratch) {
+    if (runs.empty()) return;
+    {
+        const std::lock_guard lock(mutex);
+        for (const auto& r : runs) scratch.slots.push_back(run_pool.take(r));
+    }
+    runs.clear();
     const bool may_drop = options.executor_.overflow == OverflowPolicy::drop_oldest;
-    for (auto& r : runs) {
-        Task task;
-        task.priority = r.job->priority();
-        task.queue = r.job->queue();
-        task.run = [this, r] { run_job(r); };
+    for (PendingRun* slot : scratch.slots) {
+        Task& task = scratch.tasks.emplace_back();
+        task.priority = slot->job->priority();
+        task.queue = slot->job->queue();
+        task.run = [this, slot] { run_job(slot); };
         if (may_drop) {
-            task.dropped = [this, r] {
-                emit(event(EventKind::dropped, r.job->name(), r.scheduled));
-                log.warn("job '{}': run dropped, backlog full", r.job->name());
-                finish_unstarted(r);
+            task.dropped = [this, slot] {
+                emit(event(EventKind::dropped, slot->job->name(), slot->scheduled));
+                log.warn("job '{}': run dropped, backlog full", slot->job->name());
+                finish_unstarted(slot);
             };
         }
-        const auto result = executor.submit(std::move(task));
-        if (result != SubmitResult::accepted) {
-            emit(event(EventKind::rejected, r.job->name(), r.scheduled));
-            log.warn("job '{}': run rejected ({})", r.job->name(),
+    }
+    scratch.results.resize(scratch.tasks.size());
+    const std::size_t accepted = executor.submit_batch(scratch.tasks, scratch.results);
+    if (accepted != scratch.tasks.size()) {
+        for (std::size_t i = 0; i < scratch.slots.size(); ++i) {
+            const SubmitResult result = scratch.results[i];
+            if (result == SubmitResult::accepted) continue;
+            PendingRun* slot = scratch.slots[i];
+            emit(event(EventKind::rejected, slot->job->name(), slot->scheduled));
+            log.warn("job '{}': run rejected ({})", slot->job->name(),
                      result == SubmitResult::stopped ? "executor stopped" : "backlog full");
             // Refused because the scheduler is stopping: like a run cancelled
             // at stop(), its fire stays open for the next start.
-            finish_unstarted(r, result != SubmitResult::stopped);
+            finish_unstarted(slot, result != SubmitResult::stopped);
         }
     }
-    runs.clear();
+    scratch.tasks.clear();
+    scratch.slots.clear();
 }
 
 // A run that was rejected or dropped: reported (its fire is done), unless
-// the executor had stopped.
-void Scheduler::Impl::finish_unstarted(const PendingRun& r, bool reported) {
+// the executor had stopped. Gives its slot back.
+void Scheduler::Impl::finish_unstarted(PendingRun* slot, bool reported) {
+    const PendingRun r = *slot;
     JobState* dead = nullptr;
     std::uint64_t seq = 0;
     {
         const std::lock_guard lock(mutex);
+        run_pool.give(slot);
         leave_queue(*r.job);
         if (reported && r.fire && r.attempt == 1) seq = fire_done(*r.job, r.scheduled);
         dead = release_run(*r.job);

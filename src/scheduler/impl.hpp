@@ -2,14 +2,14 @@
 // The scheduler's state, and the index of where each part of it is worked on:
 // every member function is defined in the file named above its declaration.
 
+#include "core/intrusive_heap.hpp"
 #include "saga/engine.hpp"
 #include "scheduler/job_state.hpp"
-#include "scheduler/job_timers.hpp"
 #include "scheduler/name_index.hpp"
+#include "scheduler/run_pool.hpp"
 #include "scheduler/runs.hpp"
 #include "scheduler/saga_host.hpp"
 #include "store/journal.hpp"
-#include "txflow/core/timer_heap.hpp"
 #include "txflow/scheduler.hpp"
 
 #include <atomic>
@@ -41,13 +41,14 @@ struct Scheduler::Impl {
     mutable std::mutex mutex;
     std::condition_variable wake_cv;  // timer thread
     std::condition_variable idle_cv;  // wait_idle / stop
-    JobTimers timers;
+    IntrusiveHeap<JobState> timers;   // armed jobs, by deadline
     // Owns the records it holds. A removed record leaves the index at once and
     // is destroyed when its last queued or running run ends.
     NameIndex by_name;
     ActiveRun* active_runs = nullptr;
-    TimerHeap aux_timers;             // retries and attempt deadlines
-    std::list<PendingRetry> retries;  // stable addresses: timers point at them
+    RunPool run_pool;                    // runs submitted and not yet taken by a worker
+    IntrusiveHeap<AuxTimer> aux_timers;  // retries, attempt deadlines, callbacks
+    std::list<PendingRetry> retries;     // stable addresses: timers point at them
     std::vector<DeadLetter> dead_letters;
     std::uint64_t next_dead_letter = 1;
     std::size_t stuck = 0;
@@ -60,6 +61,7 @@ struct Scheduler::Impl {
     std::size_t queued_runs = 0;  // runs submitted and not yet taken by a worker
     bool cancel_queued = false;
     bool wake = false;
+    bool dispatching = false;  // the timer thread is firing due timers (it holds the mutex)
     std::uint64_t seen_generation = 0;
     std::size_t inflight = 0;
     SteadyTime last_steady{};
@@ -127,9 +129,13 @@ struct Scheduler::Impl {
     }
     void set_deadline(JobState& j, SteadyTime deadline);
     void arm_wall(JobState& j, WallTime w, SteadyTime now_s, WallTime now_w);
-    void arm(JobState& j, SteadyTime now_s, WallTime now_w);
+    // following: for a cron job, the schedule's next fire after last_fire,
+    // known to lie after now_w (saves computing it twice per fire).
+    void arm(JobState& j, SteadyTime now_s, WallTime now_w, const WallTime* following = nullptr);
     void note_misfire(JobState& j, WallTime first_missed, std::uint64_t count, bool skipped);
     void on_timer(JobState& j, SteadyTime now_s, WallTime now_w, std::vector<PendingRun>& runs);
+    bool fire_on_time(JobState& j, SteadyTime now_s, WallTime now_w, std::vector<PendingRun>& runs);
+    std::vector<WallTime> fires_scratch;  // on_timer's, on the timer thread
     void rearm_wall_jobs(SteadyTime now_s, WallTime now_w);
 
     // fires.cpp: queueing runs, and which fires are done
@@ -140,15 +146,25 @@ struct Scheduler::Impl {
     void sync_record(std::uint64_t seq) {
         if (seq != 0) (void)journal.sync(seq);
     }
-    void submit(std::vector<PendingRun>& runs);
-    void finish_unstarted(const PendingRun& r, bool reported = true);
+    // Buffers one submitter reuses from batch to batch (the timer thread keeps one).
+    struct SubmitScratch {
+        std::vector<PendingRun*> slots;
+        std::vector<Task> tasks;
+        std::vector<SubmitResult> results;
+    };
+    void submit(std::vector<PendingRun>& runs, SubmitScratch& scratch);
+    void submit(std::vector<PendingRun>& runs) {
+        SubmitScratch scratch;
+        submit(runs, scratch);
+    }
+    void finish_unstarted(PendingRun* slot, bool reported = true);
     void leave_queue(JobState& j) {
         --queued_runs;
         if (j.coalesce) --j.extra->queued;
     }
     [[nodiscard]] JobState* release_run(JobState& j);
 
-    // retries.cpp: retries, deadlines and callbacks (TimerHeap, payload: AuxTimer*)
+    // retries.cpp: retries, deadlines and callbacks (aux_timers)
     void arm_aux(AuxTimer& t, SteadyTime due);
     void disarm_aux(AuxTimer& t);
     void schedule_retry(const PendingRun& next, std::chrono::milliseconds delay, std::uint64_t recovered_id = 0);
@@ -159,7 +175,7 @@ struct Scheduler::Impl {
     void unlink_active(ActiveRun* run);
     [[nodiscard]] bool has_active_run(const JobState& j) const;
     void request_stop_of(const JobState& j);
-    void run_job(const PendingRun& r);
+    void run_job(PendingRun* slot);  // gives the slot back to run_pool
     struct Ended {
         Outcome outcome = Outcome::succeeded;
         std::string error;

@@ -1,6 +1,7 @@
 #pragma once
 // The per-job record, with its name in the same allocation.
 
+#include "core/intrusive_heap.hpp"
 #include "scheduler/job_definition.hpp"
 #include "txflow/scheduler.hpp"
 
@@ -35,6 +36,9 @@ public:
         // Recovered from the store: arm from here, so that fires missed while
         // the process was down go through the misfire policy.
         std::optional<WallTime> catch_up_from;
+        // The armed fire is the schedule's next after last_fire: no fire lies
+        // between them (so that fire needs no watermark record of its own).
+        bool follows_last = false;
     };
     struct Extra {
         std::optional<CronTrigger> cron;  // cron jobs only
@@ -102,7 +106,7 @@ public:
     void set_period(std::chrono::milliseconds d) { param_ = d.count(); }
     [[nodiscard]] WallTime at() const { return WallTime{std::chrono::milliseconds{param_}}; }
     void set_at(WallTime t) { param_ = t.time_since_epoch().count(); }
-    static constexpr std::uint32_t kNotArmed = 0xFFFF'FFFFu;
+    static constexpr std::uint32_t kNotArmed = kNotInHeap;
     [[nodiscard]] bool armed() const { return heap_pos != kNotArmed; }
     // Fixed at registration, before the record is published: read without the mutex.
     [[nodiscard]] Priority priority() const { return static_cast<Priority>(fixed_ & kPriorityMask); }
@@ -137,8 +141,7 @@ private:
     std::int64_t next_ = kNoTime;  // wall ms (cron/at) or steady ticks (every/after, 0: none)
 
 public:
-    std::uint32_t heap_pos = kNotArmed;  // index in Impl::timers, kNotArmed if not armed
-    std::uint32_t timer_seq = 0;         // arming order: ties between equal deadlines
+    std::uint32_t heap_pos = kNotArmed;  // IntrusiveHeap's: index in Impl::timers, kNotArmed if not armed
     std::uint32_t pending = 0;           // runs queued or running; the record outlives them
     Trigger::Kind kind : 3 = Trigger::Kind::after;
     Misfire::Mode misfire_mode : 2 = Misfire::Mode::fire_once;

@@ -12,16 +12,14 @@ namespace txflow {
 
 using std::chrono::milliseconds;
 
-// ---- retries and deadlines (TimerHeap, payload: AuxTimer*)
+// ---- retries and deadlines (aux_timers)
 void Scheduler::Impl::arm_aux(AuxTimer& t, SteadyTime due) {
-    if (t.handle) aux_timers.cancel(*t.handle);
-    t.handle = aux_timers.add(due, reinterpret_cast<std::uintptr_t>(&t));
+    aux_timers.rearm(t, due);
     notify_timer();
 }
 
 void Scheduler::Impl::disarm_aux(AuxTimer& t) {
-    if (t.handle) aux_timers.cancel(*t.handle);
-    t.handle.reset();
+    if (aux_timers.contains(t)) aux_timers.cancel(t);
 }
 
 // The job keeps its pending count while the retry waits, so its record lives.
@@ -60,7 +58,6 @@ std::vector<JobState*> Scheduler::Impl::drop_retries(const JobState* j) {
 }
 
 void Scheduler::Impl::on_aux_timer(AuxTimer& t, std::vector<PendingRun>& runs) {
-    t.handle.reset();
     switch (t.kind) {
         case AuxTimer::Kind::retry: {
             const PendingRun run = t.retry->run;

@@ -34,7 +34,8 @@ void Scheduler::Impl::request_stop_of(const JobState& j) {
         if (r->job == &j) r->stop->request_stop();
 }
 
-void Scheduler::Impl::run_job(const PendingRun& r) {
+void Scheduler::Impl::run_job(PendingRun* slot) {
+    const PendingRun r = *slot;
     JobState& j = *r.job;
     const WallTime scheduled = r.scheduled;
     std::stop_source stop;
@@ -46,6 +47,7 @@ void Scheduler::Impl::run_job(const PendingRun& r) {
     bool overlapping = false;
     {
         std::unique_lock lock(mutex);
+        run_pool.give(slot);
         leave_queue(j);
         // A run cancelled at stop() is not done: its fire stays open in
         // the store, for the next start's misfire policy.

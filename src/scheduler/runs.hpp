@@ -2,8 +2,8 @@
 // A run on its way (queued, running, waiting to retry) and the aux timers
 // (retries, attempt deadlines, saga callbacks) that point at it.
 
+#include "core/intrusive_heap.hpp"
 #include "scheduler/job_state.hpp"
-#include "txflow/core/timer_heap.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -31,15 +31,15 @@ struct PendingRun {
     bool fire = false;                            // a cron/at fire, tracked in Extra::open_fires until done
 };
 
-// What a timer of TimerHeap (retries, deadlines) stands for; its payload is
-// the AuxTimer's address.
+// What an aux timer (retries, deadlines, callbacks) stands for: an element of
+// Impl::aux_timers, so it must not move while armed.
 struct AuxTimer {
     enum class Kind : std::uint8_t { retry, deadline, stuck_check, callback };
-    Kind kind;
-    struct ActiveRun* run = nullptr;       // deadline, stuck_check
-    struct PendingRetry* retry = nullptr;  // retry
-    std::optional<TimerHeap::Handle> handle;
+    Kind kind = Kind::retry;
+    struct ActiveRun* run = nullptr;           // deadline, stuck_check
+    struct PendingRetry* retry = nullptr;      // retry
     struct CallbackTimer* callback = nullptr;  // callback
+    std::uint32_t heap_pos = kNotInHeap;       // IntrusiveHeap's
 };
 
 // A function to call on the timer thread (the saga engine's retries and step
@@ -47,7 +47,7 @@ struct AuxTimer {
 struct CallbackTimer {
     std::uint64_t id = 0;
     std::function<void()> fn;
-    AuxTimer timer{AuxTimer::Kind::callback, nullptr, nullptr, std::nullopt, nullptr};
+    AuxTimer timer{AuxTimer::Kind::callback};
 };
 
 // A retry waiting on the timer; knows its place in Impl::retries so firing
@@ -55,7 +55,7 @@ struct CallbackTimer {
 struct PendingRetry {
     PendingRun run;
     std::uint64_t id = 0;  // its retry_armed record
-    AuxTimer timer{AuxTimer::Kind::retry, nullptr, nullptr, std::nullopt, nullptr};
+    AuxTimer timer{AuxTimer::Kind::retry};
     std::list<PendingRetry>::iterator self{};
 };
 
@@ -64,8 +64,8 @@ struct ActiveRun {
     JobState* job;
     std::stop_source* stop;
     ActiveRun* next;
-    AuxTimer deadline{AuxTimer::Kind::deadline, nullptr, nullptr, std::nullopt, nullptr};
-    AuxTimer stuck_check{AuxTimer::Kind::stuck_check, nullptr, nullptr, std::nullopt, nullptr};
+    AuxTimer deadline{AuxTimer::Kind::deadline};
+    AuxTimer stuck_check{AuxTimer::Kind::stuck_check};
     bool stuck = false;
 };
 

@@ -20,9 +20,10 @@ milliseconds Scheduler::Impl::draw_jitter(const JobState& j) {
 }
 
 void Scheduler::Impl::set_deadline(JobState& j, SteadyTime deadline) {
-    disarm(j);
-    timers.add(j, deadline);
-    notify_timer();
+    timers.rearm(j, deadline);
+    // The timer thread, arming from its own pass, computes its next wake-up
+    // after the pass anyway.
+    if (!dispatching) notify_timer();
 }
 
 // Arms the timer for a wall-clock fire at w.
@@ -33,17 +34,23 @@ void Scheduler::Impl::arm_wall(JobState& j, WallTime w, SteadyTime now_s, WallTi
 }
 
 // Computes and arms the next fire of a job that has none armed.
-void Scheduler::Impl::arm(JobState& j, SteadyTime now_s, WallTime now_w) {
+void Scheduler::Impl::arm(JobState& j, SteadyTime now_s, WallTime now_w, const WallTime* following) {
     if (!started || stopping || j.paused || j.removed || j.done) return;
     switch (j.kind) {
         case Trigger::Kind::cron: {
-            const auto& last_fire = j.cron()->last_fire;
-            WallTime base = last_fire ? std::max(*last_fire, now_w) : now_w;
-            if (auto& from = j.cron()->catch_up_from) {
+            auto& c = *j.cron();
+            if (following != nullptr && !c.catch_up_from) {
+                c.follows_last = true;
+                arm_wall(j, *following, now_s, now_w);
+                return;
+            }
+            WallTime base = c.last_fire ? std::max(*c.last_fire, now_w) : now_w;
+            if (auto& from = c.catch_up_from) {
                 base = std::min(*from, now_w);
                 from.reset();
             }
-            const auto fire = j.cron()->schedule.next(base);
+            c.follows_last = c.last_fire && base == *c.last_fire;
+            const auto fire = c.schedule.next(base);
             if (!fire) {
                 j.set_next_wall(std::nullopt);
                 j.done = true;
@@ -76,6 +83,27 @@ void Scheduler::Impl::note_misfire(JobState& j, WallTime first_missed, std::uint
     defer(e);
 }
 
+// The common case of a cron fire, kept free of allocation: one fire due (the
+// next lies after now_w), within the misfire grace. False if not that case.
+bool Scheduler::Impl::fire_on_time(JobState& j, SteadyTime now_s, WallTime now_w, std::vector<PendingRun>& runs) {
+    auto& c = *j.cron();
+    const WallTime due = *j.next_wall();
+    const auto following = c.schedule.next(due);
+    if (!following || *following <= now_w || now_w - due > options.misfire_grace_) return false;
+    const auto previous = c.last_fire;
+    queue_run(j, due, runs, true);
+    c.last_fire = due;
+    // The watermark would move to due - 1 ms; when no fire lies between it
+    // and the previous fire already recorded, that says nothing new: the
+    // worker records this fire when it is done (one record per fire, not two).
+    const auto recorded = j.extra_state().recorded_fire;
+    if (!(c.follows_last && previous && recorded != JobState::kNoTime && recorded >= to_ms(*previous)))
+        (void)record_fires_done(j);
+    j.set_next_wall(std::nullopt);
+    arm(j, now_s, now_w, &*following);
+    return true;
+}
+
 // The timer of j expired at steady time now_s.
 void Scheduler::Impl::on_timer(JobState& j, SteadyTime now_s, WallTime now_w, std::vector<PendingRun>& runs) {
     switch (j.kind) {
@@ -86,8 +114,10 @@ void Scheduler::Impl::on_timer(JobState& j, SteadyTime now_s, WallTime now_w, st
                 set_deadline(j, now_s + (due - now_w));
                 return;
             }
+            if (j.kind == Trigger::Kind::cron && fire_on_time(j, now_s, now_w, runs)) return;
             // Every fire in [due, now_w]; more than one only after a jump or a stall.
-            std::vector<WallTime> fires{due};
+            auto& fires = fires_scratch;
+            fires.assign(1, due);
             std::uint64_t total = 1;
             if (j.kind == Trigger::Kind::cron) {
                 const auto& schedule = j.cron()->schedule;

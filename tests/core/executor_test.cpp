@@ -421,3 +421,145 @@ TEST_CASE("executor: stress, several submitters and wait_idle", "[core][executor
     CHECK(ex.queued() == 0);
     CHECK(ex.running() == 0);
 }
+
+// ---- submit_batch: a batch is a sequence of submits under one lock.
+
+namespace {
+
+ExecutorOptions with_backlog(std::size_t max_backlog, OverflowPolicy overflow = OverflowPolicy::block) {
+    auto o = one_worker();
+    o.max_backlog = max_backlog;
+    o.overflow = overflow;
+    return o;
+}
+
+Task logged(Log& log, int id, Priority p = Priority::normal, Log* dropped = nullptr) {
+    return make_task([&log, id] { log.add(id); },
+                     dropped ? std::function<void()>([dropped, id] { dropped->add(id); }) : std::function<void()>(), p);
+}
+
+}  // namespace
+
+TEST_CASE("executor batch: priorities across the batch, FIFO within one", "[core][executor][batch]") {
+    for (const std::size_t backlog : {std::size_t{0}, std::size_t{100}}) {  // the inbox path and the locked path
+        CAPTURE(backlog);
+        Executor ex(with_backlog(backlog));
+        Gate gate;
+        block_worker(ex, gate);
+        Log ran;
+        std::vector<Task> tasks;
+        tasks.push_back(logged(ran, 1, Priority::low));
+        tasks.push_back(logged(ran, 2, Priority::high));
+        tasks.push_back(logged(ran, 3, Priority::normal));
+        tasks.push_back(logged(ran, 4, Priority::high));
+        tasks.push_back(logged(ran, 5, Priority::low));
+        std::vector<SubmitResult> results(tasks.size(), SubmitResult::stopped);
+        CHECK(ex.submit_batch(tasks, results) == 5);
+        for (auto r : results) CHECK(r == SubmitResult::accepted);
+        CHECK(ex.queued() == 5);
+        gate.open();
+        ex.wait_idle();
+        CHECK(ran.values() == std::vector<int>{2, 4, 3, 1, 5});
+    }
+}
+
+TEST_CASE("executor batch: bad priority or queue rejects that task only", "[core][executor][batch]") {
+    for (const std::size_t backlog : {std::size_t{0}, std::size_t{100}}) {
+        CAPTURE(backlog);
+        Executor ex(with_backlog(backlog));
+        Log ran;
+        std::vector<Task> tasks;
+        tasks.push_back(logged(ran, 1));
+        tasks.push_back(logged(ran, 2));
+        tasks.back().queue = 42;  // no such queue
+        tasks.push_back(logged(ran, 3));
+        tasks.back().priority = static_cast<Priority>(9);
+        tasks.push_back(logged(ran, 4));
+        std::vector<SubmitResult> results(tasks.size());
+        CHECK(ex.submit_batch(tasks, results) == 2);
+        CHECK(results == std::vector<SubmitResult>{SubmitResult::accepted, SubmitResult::rejected,
+                                                   SubmitResult::rejected, SubmitResult::accepted});
+        ex.wait_idle();
+        CHECK(ran.values() == std::vector<int>{1, 4});
+    }
+}
+
+TEST_CASE("executor batch: reject applies per task once the backlog is full", "[core][executor][batch]") {
+    Executor ex(with_backlog(2, OverflowPolicy::reject));
+    Gate gate;
+    block_worker(ex, gate);
+    Log ran;
+    std::vector<Task> tasks;
+    for (int i = 1; i <= 4; ++i) tasks.push_back(logged(ran, i));
+    std::vector<SubmitResult> results(tasks.size());
+    CHECK(ex.submit_batch(tasks, results) == 2);
+    CHECK(results == std::vector<SubmitResult>{SubmitResult::accepted, SubmitResult::accepted, SubmitResult::rejected,
+                                               SubmitResult::rejected});
+    gate.open();
+    ex.wait_idle();
+    CHECK(ran.values() == std::vector<int>{1, 2});
+}
+
+TEST_CASE("executor batch: drop_oldest evicts for each task, within the batch too", "[core][executor][batch]") {
+    Executor ex(with_backlog(2, OverflowPolicy::drop_oldest));
+    Gate gate;
+    block_worker(ex, gate);
+    Log ran;
+    Log dropped;
+    REQUIRE(ex.submit(logged(ran, 1, Priority::normal, &dropped)) == SubmitResult::accepted);
+    std::vector<Task> tasks;
+    for (int i = 2; i <= 5; ++i) tasks.push_back(logged(ran, i, Priority::normal, &dropped));
+    std::vector<SubmitResult> results(tasks.size());
+    CHECK(ex.submit_batch(tasks, results) == 4);
+    // 1, 2 and 3 made room for 3, 4 and 5, in order; the dropped callbacks ran on this thread.
+    CHECK(dropped.values() == std::vector<int>{1, 2, 3});
+    CHECK(ex.queued() == 2);
+    gate.open();
+    ex.wait_idle();
+    CHECK(ran.values() == std::vector<int>{4, 5});
+}
+
+TEST_CASE("executor batch: block waits for room in the middle of a batch", "[core][executor][batch]") {
+    Executor ex(with_backlog(2, OverflowPolicy::block));
+    Gate gate;
+    block_worker(ex, gate);
+    Log ran;
+    std::vector<Task> tasks;
+    for (int i = 1; i <= 5; ++i) tasks.push_back(logged(ran, i));
+    std::vector<SubmitResult> results(tasks.size());
+    std::atomic<bool> returned{false};
+    std::thread submitter([&] {
+        CHECK(ex.submit_batch(tasks, results) == 5);
+        returned = true;
+    });
+    REQUIRE(eventually([&] { return ex.queued() == 2; }));
+    CHECK_FALSE(returned.load());  // the third task waits for room
+    gate.open();
+    submitter.join();
+    ex.wait_idle();
+    CHECK(ran.values() == std::vector<int>{1, 2, 3, 4, 5});
+    for (auto r : results) CHECK(r == SubmitResult::accepted);
+}
+
+TEST_CASE("executor batch: after shutdown every task is refused as stopped", "[core][executor][batch]") {
+    for (const std::size_t backlog : {std::size_t{0}, std::size_t{100}}) {
+        CAPTURE(backlog);
+        Executor ex(with_backlog(backlog));
+        ex.shutdown();
+        Log ran;
+        std::vector<Task> tasks;
+        tasks.push_back(logged(ran, 1));
+        tasks.push_back(logged(ran, 2));
+        std::vector<SubmitResult> results(tasks.size(), SubmitResult::accepted);
+        CHECK(ex.submit_batch(tasks, results) == 0);
+        CHECK(results == std::vector<SubmitResult>{SubmitResult::stopped, SubmitResult::stopped});
+        CHECK(ran.values().empty());
+    }
+}
+
+TEST_CASE("executor batch: an empty batch does nothing", "[core][executor][batch]") {
+    Executor ex(with_backlog(0));
+    CHECK(ex.submit_batch({}, {}) == 0);
+    ex.wait_idle();
+    CHECK(ex.queued() == 0);
+}

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -70,6 +71,12 @@ public:
     // shutdown() begins). Under `block`, do not submit from inside a task when
     // every worker may be doing the same: that deadlocks, as in any bounded pool.
     SubmitResult submit(Task task);
+    // submit() of each task in order, under one lock and with one wake-up
+    // (a burst of due fires is handed over in one call). Priorities, queues
+    // and the overflow policy apply to each task as if submitted alone.
+    // results[i] receives task i's result; results.size() must be at least
+    // tasks.size(). The tasks are moved from. Returns the number accepted.
+    std::size_t submit_batch(std::span<Task> tasks, std::span<SubmitResult> results);
 
     // Blocks until nothing is queued or running. Do not call it from a task.
     void wait_idle();
