@@ -22,10 +22,10 @@ using txflow::Priority;
 using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::WallTime;
-using txflow::test_support::eventually;
-using txflow::test_support::Gate;
-using txflow::test_support::quiet_logger;
-using txflow::test_support::wall;
+using txflow::test::eventually;
+using txflow::test::Gate;
+using txflow::test::quiet_logger;
+using txflow::test::wall;
 
 namespace {
 
