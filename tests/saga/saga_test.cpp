@@ -2,7 +2,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <random>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,7 +12,6 @@
 #include "support/recorders.hpp"
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
-#include "txflow/store/memory_store.hpp"
 #include "txflow/testing.hpp"
 
 using namespace std::chrono_literals;
@@ -24,15 +23,8 @@ using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::test::eventually;
 using txflow::test::Ledger;
-using txflow::test::quiet_logger;
 
 namespace {
-
-constexpr auto kWait = 20s;
-
-SchedulerOptions options(std::size_t workers = 4) {
-    return SchedulerOptions{}.workers(workers).logger(quiet_logger()).seed(42);
-}
 
 std::string original_key(const StepContext& ctx) {
     return std::string(ctx.saga_id()) + "/" + std::string(ctx.step_name());
@@ -253,9 +245,7 @@ TEST_CASE_METHOD(Fixture, "an operator can mark a parked saga resolved", "[saga]
     CHECK(info->steps[0].state == State::compensated);
 }
 
-// Real clock: the step spins on steady time until stopped, and the test bounds the whole run in real time.
-TEST_CASE("a step's timeout requests its stop token and counts as a failure", "[saga]") {
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "a step's timeout requests its stop token and counts as a failure", "[saga]") {
     std::atomic<int> attempts{0};
     std::atomic<bool> saw_stop{false};
     auto saga = Saga("slow")
@@ -271,11 +261,21 @@ TEST_CASE("a step's timeout requests its stop token and counts as a failure", "[
                     .timeout(30ms)
                     .retry(txflow::retry::fixed(1ms).attempts(2))
                     .build();
-    sched.start();
+    start();
     const auto began = std::chrono::steady_clock::now();
-    auto info = sched.start_saga(saga, nlohmann::json::object(), "slow-1").wait(kWait);
+    (void)scheduler().start_saga(saga, nlohmann::json::object(), "slow-1");
+    // Each attempt's deadline is armed before it runs, 30 ms on from the clock's time then.
+    REQUIRE(eventually([&] { return attempts == 1; }));
+    clock().advance(30ms);
+    // The retry is due 1 ms after the first attempt ends: step the clock until it runs.
+    REQUIRE(eventually([&] {
+        if (attempts == 1) clock().advance(1ms);
+        return attempts == 2;
+    }));
+    clock().advance(30ms);
+    auto info = finish_saga("slow-1");
     REQUIRE(info);
-    CHECK(std::chrono::steady_clock::now() - began < 5s);
+    CHECK(std::chrono::steady_clock::now() - began < 5s);  // the stop came from the (manual) deadline, not the spin
     CHECK(saw_stop);
     CHECK(attempts == 2);
     CHECK(info->state == State::compensated);
@@ -283,10 +283,8 @@ TEST_CASE("a step's timeout requests its stop token and counts as a failure", "[
     CHECK(info->steps[0].last_error == "timed out after 30ms");
 }
 
-// Real clock: the branches must meet while both run, on separate workers, in real time.
-TEST_CASE("a parallel group runs at once; when one fails the others stop and the completed are undone", "[saga]") {
-    Ledger ledger;
-    Scheduler sched(options(4));
+TEST_CASE_METHOD(Fixture, "a parallel group runs at once; when one fails the others stop and the completed are undone",
+                 "[saga]") {
     // Each branch waits (up to 10 s) for the other to arrive: they meet only
     // if they run at once.
     std::atomic<int> arrived{0};
@@ -316,9 +314,7 @@ TEST_CASE("a parallel group runs at once; when one fails the others stop and the
                               })
                         .no_compensation()
                         .build();
-        sched.start();
-        auto info = sched.start_saga(saga, {{"base", true}}, "f1").wait(kWait);
-        REQUIRE(info);
+        const auto info = std::optional(run_saga(saga, {{"base", true}}, "f1"));
         CHECK(info->state == State::succeeded);
         CHECK(info->data == nlohmann::json({{"base", true}, {"left", 1}, {"right", 2}, {"sum", 3}}));
         CHECK(met == 2);
@@ -353,9 +349,7 @@ TEST_CASE("a parallel group runs at once; when one fails the others stop and the
                                                })
                                       .compensate(unbook(ledger, 4)))
                         .build();
-        sched.start();
-        auto info = sched.start_saga(saga, nlohmann::json::object(), "f2").wait(kWait);
-        REQUIRE(info);
+        const auto info = std::optional(run_saga(saga, nlohmann::json::object(), "f2"));
         CHECK(info->state == State::compensated);
         CHECK(slow_stopped);
         CHECK(info->steps[0].state == State::compensated);  // prepare
@@ -367,10 +361,8 @@ TEST_CASE("a parallel group runs at once; when one fails the others stop and the
     }
 }
 
-// Real clock: a step blocks its worker while the test's thread cancels the saga.
-TEST_CASE("cancel_saga stops a running saga and compensates it", "[saga]") {
-    Ledger ledger;
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "cancel_saga stops a running saga and compensates it", "[saga]") {
+    auto& sched = scheduler();
     std::atomic<bool> in_second{false};
     auto saga = Saga("cancel")
                     .step("first", book(ledger, 1), unbook(ledger, 1))
@@ -382,11 +374,12 @@ TEST_CASE("cancel_saga stops a running saga and compensates it", "[saga]") {
                     .no_compensation()
                     .retry(txflow::retry::fixed(1ms).attempts(5))
                     .build();
-    sched.start();
-    auto h = sched.start_saga(saga, nlohmann::json::object(), "c1");
+    start();
+    (void)sched.start_saga(saga, nlohmann::json::object(), "c1");
     while (!in_second) std::this_thread::sleep_for(1ms);
     REQUIRE(sched.cancel_saga("c1", "customer cancelled"));
-    auto info = h.wait(kWait);
+    auto info = finish_saga("c1");
+    REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(info->error == "customer cancelled");
     CHECK(info->steps[1].attempts == 1);  // a cancelled step is not retried
@@ -441,10 +434,8 @@ TEST_CASE_METHOD(Fixture, "every transition is in the store before the step it a
     CHECK(again->sagas.at("w1").steps[1].last_error == "no");
 }
 
-// Real clock: a step blocks while the test stops the scheduler, and the new one is checked before start().
-TEST_CASE("a saga started before start() waits for it; a restart on the same store resumes the saga", "[saga][store]") {
-    auto store = std::make_shared<txflow::store::MemoryStore>();
-    Ledger ledger;
+TEST_CASE_METHOD(Fixture, "a saga started before start() waits for it; a restart on the same store resumes the saga",
+                 "[saga][store]") {
     std::atomic<int> second_calls{0};
     auto make = [&] {
         return Saga("resume")
@@ -462,23 +453,23 @@ TEST_CASE("a saga started before start() waits for it; a restart on the same sto
             .build();
     };
     {
-        Scheduler first(options().store(store));
-        auto saga = make();
-        auto h = first.start_saga(saga, nlohmann::json::object(), "job-7");
+        auto h = scheduler().start_saga(make(), nlohmann::json::object(), "job-7");
         CHECK(h.info()->state == State::pending);
-        first.start();
+        scheduler().start();  // not the fixture's start(): that waits until idle, and step two blocks
         while (second_calls == 0) std::this_thread::sleep_for(1ms);
-        first.stop(0ms);
+        scheduler().stop(0ms);
         CHECK(h.info()->state == State::running);
         CHECK(h.info()->steps[1].state == State::running);
     }
-    Scheduler second(options().store(store));
-    auto recovered = second.saga("job-7");
+    // The second process: what it recovered, before it starts; then the saga registered.
+    std::optional<txflow::saga::Info> recovered;
+    restart(0ms, [&](Scheduler& second) {
+        recovered = second.saga("job-7");
+        second.register_saga(make());
+    });
     REQUIRE(recovered);
     CHECK(recovered->state == State::running);
-    second.register_saga(make());
-    second.start();
-    auto info = second.wait_saga("job-7", kWait);
+    auto info = finish_saga("job-7");
     REQUIRE(info);
     CHECK(info->state == State::succeeded);
     CHECK(info->steps[1].attempts == 2);  // the interrupted attempt, then the resumed one
@@ -602,23 +593,25 @@ TEST_CASE_METHOD(RetentionFixture,
     CHECK(scheduler().sagas().size() == 2);
 }
 
-// Real clock: the step blocks its worker until its timeout stops it.
-TEST_CASE("a step that timed out for good is compensated: its attempt may have acted", "[saga]") {
-    Ledger ledger;
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "a step that timed out for good is compensated: its attempt may have acted", "[saga]") {
+    std::atomic<bool> acted{false};
     auto saga = Saga("slow-pay")
                     .step("debit", book(ledger, 5), unbook(ledger, 5))
                     .step(
                         "credit",
                         [&](StepContext& ctx) {
                             ledger.apply(ctx.idempotency_key(), 7);  // acts, then overruns
+                            acted = true;
                             while (!ctx.stop_token().stop_requested()) std::this_thread::sleep_for(1ms);
                         },
                         unbook(ledger, 7))
                     .timeout(20ms)
                     .build();
-    sched.start();
-    auto info = sched.start_saga(saga, nlohmann::json::object(), "slow-pay-1").wait(kWait);
+    start();
+    (void)scheduler().start_saga(saga, nlohmann::json::object(), "slow-pay-1");
+    REQUIRE(eventually([&] { return acted.load(); }));
+    clock().advance(20ms);  // the deadline, armed before the attempt ran
+    auto info = finish_saga("slow-pay-1");
     REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(info->error == "step 'credit' failed: timed out after 20ms");
