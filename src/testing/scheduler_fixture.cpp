@@ -55,9 +55,14 @@ void SchedulerFixture::open_store() {
 void SchedulerFixture::build() {
     SchedulerOptions o = options_.scheduler;
     o.clock(clock_).store(store_).seed(options_.seed).listener(events_);
-    const auto sink = options_.log_to_stderr ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_color_sink_mt>())
-                                             : spdlog::sink_ptr(std::make_shared<spdlog::sinks::null_sink_mt>());
-    o.logger(std::make_shared<spdlog::logger>("txflow-test", sink));
+    if (options_.logger) {
+        o.logger(options_.logger);
+    } else {
+        const auto sink = options_.log_to_stderr
+                              ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_color_sink_mt>())
+                              : spdlog::sink_ptr(std::make_shared<spdlog::sinks::null_sink_mt>());
+        o.logger(std::make_shared<spdlog::logger>("txflow-test", sink));
+    }
     scheduler_ = std::make_unique<Scheduler>(std::move(o));
     for (const auto& registration : registrations_) registration(*scheduler_);
 }

@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -17,28 +19,20 @@
 #include "support/recorders.hpp"
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
-#include "txflow/store/memory_store.hpp"
+#include "txflow/testing.hpp"
 
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::SagaRef;
 using txflow::Scheduler;
-using txflow::SchedulerOptions;
 using txflow::saga::Recovery;
 using txflow::saga::State;
 using txflow::saga::StepContext;
-using txflow::store::MemoryStore;
 using txflow::test::Ledger;
-using EventRecorder = txflow::testing::EventLog;
-using txflow::test::quiet_logger;
 
 namespace {
 
 constexpr auto kWait = 20s;
-
-SchedulerOptions options(std::shared_ptr<MemoryStore> store) {
-    return SchedulerOptions{}.workers(2).seed(7).logger(quiet_logger("pivot")).store(std::move(store));
-}
 
 txflow::saga::StepFunction book(Ledger& ledger, long amount) {
     return [&ledger, amount](StepContext& ctx) { ledger.apply(ctx.idempotency_key(), amount); };
@@ -78,30 +72,43 @@ struct ActsThenDies {
     }
 };
 
-// Runs `make()` as saga `id` until `step` is inside its first attempt, stops
-// that scheduler, and returns a second one on the same store with `make()`
-// registered (not started).
-std::unique_ptr<Scheduler> restart_inside(const std::shared_ptr<MemoryStore>& store,
-                                          const std::function<SagaRef()>& make, const std::string& id,
-                                          std::promise<void>& entered, SchedulerOptions second = {}) {
-    {
-        Scheduler first(options(store));
-        first.start();
-        first.start_saga(make(), nlohmann::json::object(), id);
+// The kit's manual-clock scheduler on a memory store; the ledger is a base
+// listed first, so it outlives the scheduler whose steps book into it.
+struct Books {
+    Ledger ledger;
+};
+struct Fixture : Books, txflow::testing::SchedulerFixture {
+    explicit Fixture(txflow::testing::FixtureOptions options = {}) : SchedulerFixture(std::move(options)) {}
+
+    // Runs `make()` as saga `id` until a step is inside its first attempt
+    // (`entered`), stops that scheduler, and restarts on the same store with
+    // `make()` registered; `before_start` sees the new scheduler before it starts.
+    void restart_inside(const std::function<SagaRef()>& make, const std::string& id, std::promise<void>& entered,
+                        const std::function<void(Scheduler&)>& before_start = {}) {
+        start();
+        (void)scheduler().start_saga(make(), nlohmann::json::object(), id);
         REQUIRE(entered.get_future().wait_for(kWait) == std::future_status::ready);
-        first.stop(0ms);
+        scheduler().stop(0ms);
+        restart(0ms, [make, before_start](Scheduler& second) {
+            second.register_saga(make());
+            if (before_start) before_start(second);
+        });
     }
-    auto sched = std::make_unique<Scheduler>(second.store(store));
-    sched->register_saga(make());
-    return sched;
-}
+};
+
+// Its log lines kept, for a test to read (the ring is a base: made before the scheduler).
+struct Ring {
+    std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+};
+struct LoggedFixture : Ring, Fixture {
+    LoggedFixture() : Fixture({.logger = std::make_shared<spdlog::logger>("pivot", ring)}) {}
+};
 
 }  // namespace
 
-TEST_CASE("an interrupted pivot runs forward under the same key, whatever on_recovery says", "[saga][pivot]") {
+TEST_CASE_METHOD(LoggedFixture, "an interrupted pivot runs forward under the same key, whatever on_recovery says",
+                 "[saga][pivot]") {
     const Recovery recovery = GENERATE(Recovery::compensate, Recovery::resume);
-    auto store = std::make_shared<MemoryStore>();
-    Ledger ledger;
     ActsThenDies ship{ledger, 7};
     std::atomic<int> notified{0};
     auto make = [&] {
@@ -114,12 +121,11 @@ TEST_CASE("an interrupted pivot runs forward under the same key, whatever on_rec
             .on_recovery(recovery)
             .build();
     };
-    auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
-    auto sched = restart_inside(store, make, "o-1", ship.entered,
-                                options(store).logger(std::make_shared<spdlog::logger>("pivot", ring)));
-    REQUIRE(sched->saga("o-1")->steps[1].state == State::running);
-    sched->start();
-    auto info = sched->wait_saga("o-1", kWait);
+    std::optional<State> ship_before_start;
+    restart_inside(make, "o-1", ship.entered,
+                   [&](Scheduler& second) { ship_before_start = second.saga("o-1")->steps[1].state; });
+    REQUIRE(ship_before_start == State::running);
+    auto info = finish_saga("o-1");
     REQUIRE(info);
     CHECK(info->state == State::succeeded);
     CHECK(info->steps[1].attempts == 2);
@@ -130,7 +136,7 @@ TEST_CASE("an interrupted pivot runs forward under the same key, whatever on_rec
     CHECK(entries.at("o-1/debit").reverted == 0);
     CHECK(entries.size() == 2);  // no compensation key ever used
     CHECK(ledger.total() == 12);
-    sched->wait_idle();
+    settle();
     std::string recovered_line;
     for (const auto& line : ring->last_formatted())
         if (line.find("recovered as") != std::string::npos) recovered_line = line;
@@ -139,9 +145,8 @@ TEST_CASE("an interrupted pivot runs forward under the same key, whatever on_rec
         CHECK_THAT(recovered_line, Catch::Contains("step 'ship' cannot be undone (no_compensation)"));
 }
 
-TEST_CASE("a step interrupted before the pivot is still compensated with Recovery::compensate", "[saga][pivot]") {
-    auto store = std::make_shared<MemoryStore>();
-    Ledger ledger;
+TEST_CASE_METHOD(Fixture, "a step interrupted before the pivot is still compensated with Recovery::compensate",
+                 "[saga][pivot]") {
     ActsThenDies reserve{ledger, 3};
     std::atomic<int> shipped{0};
     auto make = [&] {
@@ -153,9 +158,8 @@ TEST_CASE("a step interrupted before the pivot is still compensated with Recover
             .on_recovery(Recovery::compensate)
             .build();
     };
-    auto sched = restart_inside(store, make, "o-2", reserve.entered, options(store));
-    sched->start();
-    auto info = sched->wait_saga("o-2", kWait);
+    restart_inside(make, "o-2", reserve.entered);
+    auto info = finish_saga("o-2");
     REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(info->error == "interrupted by a restart");
@@ -167,11 +171,9 @@ TEST_CASE("a step interrupted before the pivot is still compensated with Recover
     CHECK(ledger.total() == 0);
 }
 
-TEST_CASE("a step after a completed pivot that fails for good parks the saga; nothing is undone", "[saga][pivot]") {
-    auto store = std::make_shared<MemoryStore>();
-    Ledger ledger;
-    auto listener = std::make_shared<EventRecorder>();
-    Scheduler sched(options(store).listener(listener));
+TEST_CASE_METHOD(Fixture, "a step after a completed pivot that fails for good parks the saga; nothing is undone",
+                 "[saga][pivot]") {
+    auto& sched = scheduler();
     std::atomic<int> audits{0};
     auto saga = Saga("order")
                     .step("debit", book(ledger, 5), unbook(ledger, 5))
@@ -187,9 +189,7 @@ TEST_CASE("a step after a completed pivot that fails for good parks the saga; no
                         unbook(ledger, 2))
                     .retry(txflow::retry::fixed(1ms).attempts(3))
                     .build();
-    sched.start();
-    auto info = sched.start_saga(saga, nlohmann::json::object(), "o-3").wait(kWait);
-    REQUIRE(info);
+    const auto info = std::optional(run_saga(saga, nlohmann::json::object(), "o-3"));
     CHECK(info->state == State::compensation_failed);
     CHECK(info->error ==
           "step 'audit' failed: audit log offline; not compensated past step 'ship', which cannot be undone "
@@ -202,22 +202,21 @@ TEST_CASE("a step after a completed pivot that fails for good parks the saga; no
     CHECK(ledger.total() == 13);
     for (const auto& [key, e] : ledger.entries()) CHECK(e.reverted == 0);
     sched.wait_idle();
-    const auto alerts = listener->of(txflow::EventKind::alert);
+    const auto alerts = event_log().of(txflow::EventKind::alert);
     REQUIRE(alerts.size() == 1);
     CHECK(alerts[0].detail == "compensation_failed");
 
     // Retrying the compensation cannot cross the pivot either; resolving it by hand can end it.
     REQUIRE(sched.retry_compensation("o-3"));
-    CHECK(sched.wait_saga("o-3", kWait)->state == State::compensation_failed);
+    CHECK(finish_saga("o-3")->state == State::compensation_failed);
     REQUIRE(sched.resolve_compensation("o-3", "audited by hand"));
     CHECK(sched.saga("o-3")->state == State::compensated);
     CHECK(ledger.total() == 13);
 }
 
-TEST_CASE("an interrupted pivot that fails when run again parks the saga instead of undoing the steps before it",
-          "[saga][pivot]") {
-    auto store = std::make_shared<MemoryStore>();
-    Ledger ledger;
+TEST_CASE_METHOD(Fixture,
+                 "an interrupted pivot that fails when run again parks the saga instead of undoing the steps before it",
+                 "[saga][pivot]") {
     std::atomic<int> runs{0};
     std::promise<void> entered;
     auto make = [&] {
@@ -234,9 +233,8 @@ TEST_CASE("an interrupted pivot that fails when run again parks the saga instead
             .on_recovery(Recovery::compensate)
             .build();
     };
-    auto sched = restart_inside(store, make, "o-4", entered, options(store));
-    sched->start();
-    auto info = sched->wait_saga("o-4", kWait);
+    restart_inside(make, "o-4", entered);
+    auto info = finish_saga("o-4");
     REQUIRE(info);
     CHECK(info->state == State::compensation_failed);
     CHECK_THAT(info->error, Catch::StartsWith("step 'ship' failed: carrier down; not compensated past step 'ship'"));
@@ -245,20 +243,16 @@ TEST_CASE("an interrupted pivot that fails when run again parks the saga instead
     CHECK(ledger.total() == 12);
 }
 
-TEST_CASE("with nothing to undo before it, a failure after a no_compensation step compensates as before",
-          "[saga][pivot]") {
-    auto store = std::make_shared<MemoryStore>();
-    Ledger ledger;
-    Scheduler sched(options(store));
+TEST_CASE_METHOD(Fixture,
+                 "with nothing to undo before it, a failure after a no_compensation step compensates as before",
+                 "[saga][pivot]") {
     auto saga = Saga("order")
                     .step("lookup", [](StepContext& ctx) { ctx.data()["price"] = 3; })
                     .no_compensation()
                     .step("reserve", book(ledger, 3), unbook(ledger, 3))
                     .step("charge", fail_with("declined"), unbook(ledger, 4))
                     .build();
-    sched.start();
-    auto info = sched.start_saga(saga, nlohmann::json::object(), "o-5").wait(kWait);
-    REQUIRE(info);
+    const auto info = std::optional(run_saga(saga, nlohmann::json::object(), "o-5"));
     CHECK(info->state == State::compensated);
     CHECK(info->error == "step 'charge' failed: declined");
     CHECK(info->steps[0].state == State::succeeded);

@@ -12,24 +12,16 @@
 #include "support/recorders.hpp"
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
+#include "txflow/testing.hpp"
 
 using namespace std::chrono_literals;
 using txflow::Saga;
-using txflow::Scheduler;
-using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
-using EventRecorder = txflow::testing::EventLog;
 using txflow::test::eventually;
-using txflow::test::quiet_logger;
+using Fixture = txflow::testing::SchedulerFixture;  // a manual clock: no test here waits on it
 
 namespace {
-
-constexpr auto kWait = 20s;
-
-SchedulerOptions options() {
-    return SchedulerOptions{}.workers(2).logger(quiet_logger()).seed(42);
-}
 
 // A saga whose only compensation fails until `refund_works`: it parks in
 // compensation_failed after one attempt.
@@ -49,9 +41,9 @@ txflow::SagaRef parking_saga(std::atomic<bool>& refund_works, std::atomic<int>& 
 
 }  // namespace
 
-TEST_CASE("operator calls on an unknown saga id return false", "[saga][control]") {
-    Scheduler sched(options());
-    sched.start();
+TEST_CASE_METHOD(Fixture, "operator calls on an unknown saga id return false", "[saga][control]") {
+    auto& sched = scheduler();
+    start();
     CHECK_FALSE(sched.cancel_saga("no-such-saga"));
     CHECK_FALSE(sched.cancel_saga(""));
     CHECK_FALSE(sched.retry_compensation("no-such-saga"));
@@ -59,8 +51,9 @@ TEST_CASE("operator calls on an unknown saga id return false", "[saga][control]"
     CHECK(sched.sagas().empty());
 }
 
-TEST_CASE("cancel_saga refuses a saga that is no longer running, and a second cancel", "[saga][control]") {
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "cancel_saga refuses a saga that is no longer running, and a second cancel",
+                 "[saga][control]") {
+    auto& sched = scheduler();
     std::atomic<bool> in_step{false};
     auto saga = Saga("slow")
                     .step("wait",
@@ -73,37 +66,36 @@ TEST_CASE("cancel_saga refuses a saga that is no longer running, and a second ca
     auto quick = Saga("quick").step("done", [](StepContext&) {}).no_compensation().build();
     sched.start();
 
-    auto finished = sched.start_saga(quick, {}, "finished");
-    REQUIRE(finished.wait(kWait)->state == State::succeeded);
+    REQUIRE(run_saga(quick, {}, "finished").state == State::succeeded);
     CHECK_FALSE(sched.cancel_saga("finished"));
     CHECK(sched.saga("finished")->state == State::succeeded);
 
-    auto running = sched.start_saga(saga, {}, "running");
+    (void)sched.start_saga(saga, {}, "running");
     REQUIRE(eventually([&] { return in_step.load(); }));
     CHECK(sched.cancel_saga("running", "operator says stop"));
     CHECK_FALSE(sched.cancel_saga("running", "again"));  // already cancelled
-    const auto info = running.wait(kWait);
+    const auto info = finish_saga("running");
     REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(info->error == "operator says stop");
     CHECK_FALSE(sched.cancel_saga("running"));  // compensated: nothing to cancel
 }
 
-TEST_CASE("cancel_saga before start(): the saga never runs a step", "[saga][control]") {
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "cancel_saga before start(): the saga never runs a step", "[saga][control]") {
+    auto& sched = scheduler();
     std::atomic<int> step_runs{0};
     auto saga = Saga("never").step("a", [&](StepContext&) { ++step_runs; }).no_compensation().build();
-    auto handle = sched.start_saga(saga, {}, "pending");
+    (void)sched.start_saga(saga, {}, "pending");
     CHECK(sched.cancel_saga("pending", "called off"));
-    sched.start();
-    const auto info = handle.wait(kWait);
+    const auto info = finish_saga("pending");
     REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(step_runs == 0);
 }
 
-TEST_CASE("retry_compensation and resolve_compensation refuse a saga that is not parked", "[saga][control]") {
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "retry_compensation and resolve_compensation refuse a saga that is not parked",
+                 "[saga][control]") {
+    auto& sched = scheduler();
     std::atomic<bool> in_step{false};
     std::atomic<bool> release{false};
     auto blocking = Saga("blocking")
@@ -117,27 +109,26 @@ TEST_CASE("retry_compensation and resolve_compensation refuse a saga that is not
     auto quick = Saga("quick").step("done", [](StepContext&) {}).no_compensation().build();
     sched.start();
 
-    auto running = sched.start_saga(blocking, {}, "running");
+    (void)sched.start_saga(blocking, {}, "running");
     REQUIRE(eventually([&] { return in_step.load(); }));
     CHECK_FALSE(sched.retry_compensation("running"));
     CHECK_FALSE(sched.resolve_compensation("running", "x"));
     release = true;
-    REQUIRE(running.wait(kWait)->state == State::succeeded);
+    REQUIRE(finish_saga("running")->state == State::succeeded);
     CHECK(sched.saga("running")->resolution.empty());
 
-    REQUIRE(sched.start_saga(quick, {}, "succeeded").wait(kWait)->state == State::succeeded);
+    REQUIRE(run_saga(quick, {}, "succeeded").state == State::succeeded);
     CHECK_FALSE(sched.retry_compensation("succeeded"));
     CHECK_FALSE(sched.resolve_compensation("succeeded", "x"));
     CHECK(sched.saga("succeeded")->state == State::succeeded);
 }
 
-TEST_CASE("a parked saga: resolved once, then every operator call is refused", "[saga][control]") {
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "a parked saga: resolved once, then every operator call is refused", "[saga][control]") {
+    auto& sched = scheduler();
     std::atomic<bool> refund_works{false};
     std::atomic<int> refund_calls{0};
-    auto handle = sched.start_saga(parking_saga(refund_works, refund_calls), {}, "p1");
-    sched.start();
-    REQUIRE(handle.wait(kWait)->state == State::compensation_failed);
+    (void)sched.start_saga(parking_saga(refund_works, refund_calls), {}, "p1");
+    REQUIRE(finish_saga("p1")->state == State::compensation_failed);
     CHECK_FALSE(sched.cancel_saga("p1"));  // not running
 
     REQUIRE(sched.resolve_compensation("p1", "refunded by hand"));
@@ -153,19 +144,19 @@ TEST_CASE("a parked saga: resolved once, then every operator call is refused", "
     CHECK(refund_calls == 1);  // resolving runs nothing
 }
 
-TEST_CASE("retry_compensation that fails again parks the saga again, and can be retried", "[saga][control]") {
-    auto events = std::make_shared<EventRecorder>();
-    Scheduler sched(options().listener(events));
+TEST_CASE_METHOD(Fixture, "retry_compensation that fails again parks the saga again, and can be retried",
+                 "[saga][control]") {
+    auto& sched = scheduler();
+    auto* events = &event_log();
     std::atomic<bool> refund_works{false};
     std::atomic<int> refund_calls{0};
-    auto handle = sched.start_saga(parking_saga(refund_works, refund_calls), {}, "p2");
-    sched.start();
-    REQUIRE(handle.wait(kWait)->state == State::compensation_failed);
+    (void)sched.start_saga(parking_saga(refund_works, refund_calls), {}, "p2");
+    REQUIRE(finish_saga("p2")->state == State::compensation_failed);
     REQUIRE(refund_calls == 1);
 
     REQUIRE(sched.retry_compensation("p2"));
     REQUIRE(eventually([&] { return refund_calls == 2; }));
-    auto info = handle.wait(kWait);
+    auto info = finish_saga("p2");
     REQUIRE(info);
     CHECK(info->state == State::compensation_failed);
     CHECK(eventually([&] { return events->of(txflow::EventKind::alert).size() == 2; }));  // parked twice

@@ -4,11 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
-#include "txflow/store/memory_store.hpp"
+#include "txflow/testing.hpp"
 
 using namespace std::chrono_literals;
 using txflow::Saga;
@@ -17,23 +18,18 @@ using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
 using txflow::test::eventually;
-using txflow::test::quiet_logger;
 
 namespace {
 
-constexpr auto kWait = 20s;
-
-SchedulerOptions group_options(std::shared_ptr<txflow::store::Store> store = nullptr) {
-    auto options = SchedulerOptions{}.workers(4).logger(quiet_logger());
-    if (store) options.store(std::move(store));
-    return options;
-}
+// The kit's manual-clock scheduler (memory store) with a worker for every branch.
+struct Fixture : txflow::testing::SchedulerFixture {
+    Fixture() : SchedulerFixture({.scheduler = SchedulerOptions{}.workers(4)}) {}
+};
 
 }  // namespace
 
-TEST_CASE("a branch that completed before a restart inside its group keeps its data; the rest resumes",
-          "[saga][store]") {
-    auto store = std::make_shared<txflow::store::MemoryStore>();
+TEST_CASE_METHOD(Fixture, "a branch that completed before a restart inside its group keeps its data; the rest resumes",
+                 "[saga][store]") {
     std::atomic<int> reserve_calls{0};
     std::atomic<int> charge_calls{0};
     auto make = [&] {
@@ -64,24 +60,24 @@ TEST_CASE("a branch that completed before a restart inside its group keeps its d
             .no_compensation()
             .build();
     };
+    start();
     {
-        Scheduler first(group_options(store));
-        auto saga = make();
-        first.start();
-        auto h = first.start_saga(saga, {{"order", 42}}, "order-42");
+        auto h = scheduler().start_saga(make(), {{"order", 42}}, "order-42");
         REQUIRE(eventually([&] { return h.info()->steps[0].state == State::succeeded && charge_calls == 1; }));
-        first.stop(0ms);
+        scheduler().stop(0ms);
     }
-    Scheduler second(group_options(store));
-    auto recovered = second.saga("order-42");
+    // The second process: what it recovered, before it starts; then the saga registered.
+    std::optional<txflow::saga::Info> recovered;
+    restart(0ms, [&](Scheduler& second) {
+        recovered = second.saga("order-42");
+        second.register_saga(make());
+    });
     REQUIRE(recovered);
     CHECK(recovered->state == State::running);
     CHECK(recovered->steps[0].state == State::succeeded);
     CHECK(recovered->data == nlohmann::json({{"order", 42}, {"reservation", "r-17"}}));
 
-    second.register_saga(make());
-    second.start();
-    auto info = second.wait_saga("order-42", kWait);
+    auto info = finish_saga("order-42");
     REQUIRE(info);
     CHECK(info->state == State::succeeded);
     CHECK(reserve_calls == 1);  // the completed branch did not run again
@@ -90,9 +86,9 @@ TEST_CASE("a branch that completed before a restart inside its group keeps its d
           nlohmann::json({{"order", 42}, {"reservation", "r-17"}, {"charge", "c-3"}, {"confirmed", "r-17+c-3"}}));
 }
 
-TEST_CASE("the compensations of a failed group see what its completed branches wrote", "[saga]") {
+TEST_CASE_METHOD(Fixture, "the compensations of a failed group see what its completed branches wrote", "[saga]") {
     std::atomic<bool> reserved{false};
-    std::string cancelled;  // written by the compensation, read after wait()
+    std::string cancelled;  // written by the compensation, read after run_saga()
     auto saga = Saga("checkout")
                     .parallel(txflow::step(
                                   "reserve",
@@ -110,12 +106,9 @@ TEST_CASE("the compensations of a failed group see what its completed branches w
                                   },
                                   [](StepContext&) {}))
                     .build();
-    Scheduler sched(group_options());
-    sched.start();
-    auto info = sched.start_saga(saga, nlohmann::json::object(), "order-43").wait(kWait);
-    REQUIRE(info);
-    CHECK(info->state == State::compensated);
-    CHECK(info->steps[0].state == State::compensated);
-    CHECK(info->steps[1].state == State::failed);
+    const auto info = run_saga(saga, nlohmann::json::object(), "order-43");
+    CHECK(info.state == State::compensated);
+    CHECK(info.steps[0].state == State::compensated);
+    CHECK(info.steps[1].state == State::failed);
     CHECK(cancelled == "r-17");
 }

@@ -2,7 +2,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <random>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,7 +12,7 @@
 #include "support/recorders.hpp"
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
-#include "txflow/store/memory_store.hpp"
+#include "txflow/testing.hpp"
 
 using namespace std::chrono_literals;
 using txflow::Saga;
@@ -21,19 +21,10 @@ using txflow::Scheduler;
 using txflow::SchedulerOptions;
 using txflow::saga::State;
 using txflow::saga::StepContext;
-using txflow::test::Ledger;
-using EventRecorder = txflow::testing::EventLog;
 using txflow::test::eventually;
-using txflow::test::quiet_logger;
-using txflow::test::wall;
+using txflow::test::Ledger;
 
 namespace {
-
-constexpr auto kWait = 20s;
-
-SchedulerOptions options(std::size_t workers = 4) {
-    return SchedulerOptions{}.workers(workers).logger(quiet_logger()).seed(42);
-}
 
 std::string original_key(const StepContext& ctx) {
     return std::string(ctx.saga_id()) + "/" + std::string(ctx.step_name());
@@ -56,10 +47,22 @@ txflow::saga::StepFunction unbook(Ledger& ledger, long amount) {
     };
 }
 
+// The kit's manual-clock scheduler with 4 workers; the ledger is a base
+// listed first, so it outlives the scheduler whose steps book into it.
+struct Books {
+    Ledger ledger;
+};
+struct Fixture : Books, txflow::testing::SchedulerFixture {
+    explicit Fixture(SchedulerOptions scheduler = SchedulerOptions{}.workers(4))
+        : SchedulerFixture({.scheduler = std::move(scheduler)}) {}
+};
+struct RetentionFixture : Fixture {
+    RetentionFixture() : Fixture(SchedulerOptions{}.workers(4).saga_retention(1h)) {}
+};
+
 }  // namespace
 
-TEST_CASE("a saga runs its steps in order and passes data forward", "[saga]") {
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "a saga runs its steps in order and passes data forward", "[saga]") {
     std::vector<std::string> order;
     auto saga = Saga("order")
                     .step("reserve",
@@ -79,10 +82,10 @@ TEST_CASE("a saga runs its steps in order and passes data forward", "[saga]") {
                           })
                     .no_compensation()
                     .build();
-    sched.start();
-    auto h = sched.start_saga(saga, {{"amount", 25}}, "o-1");
+    start();
+    auto h = scheduler().start_saga(saga, {{"amount", 25}}, "o-1");
     CHECK(h.created());
-    auto info = h.wait(kWait);
+    auto info = finish_saga(h.id());
     REQUIRE(info);
     CHECK(info->state == State::succeeded);
     CHECK(order == std::vector<std::string>{"reserve", "charge"});
@@ -97,12 +100,11 @@ TEST_CASE("a saga runs its steps in order and passes data forward", "[saga]") {
     }
 }
 
-TEST_CASE("a failure at each step position compensates exactly the completed steps, in reverse", "[saga]") {
+TEST_CASE_METHOD(Fixture, "a failure at each step position compensates exactly the completed steps, in reverse",
+                 "[saga]") {
     constexpr int kSteps = 5;
     for (int failing = 0; failing < kSteps; ++failing) {
         DYNAMIC_SECTION("step " << failing << " fails") {
-            Ledger ledger;
-            Scheduler sched(options());
             std::vector<txflow::saga::Step> steps;
             std::atomic<int> fail_forever{1 << 30};
             for (int i = 0; i < kSteps; ++i) {
@@ -115,11 +117,9 @@ TEST_CASE("a failure at each step position compensates exactly the completed ste
             }
             auto def = txflow::saga::Definition::create("pipeline", std::move(steps));
             REQUIRE(def);
-            sched.start();
-            auto info = sched.start_saga(*def, nlohmann::json::object(), "p").wait(kWait);
-            REQUIRE(info);
-            CHECK(info->state == State::compensated);
-            CHECK(info->error ==
+            const auto info = run_saga(*def, nlohmann::json::object(), "p");
+            CHECK(info.state == State::compensated);
+            CHECK(info.error ==
                   "step 's" + std::to_string(failing) + "' failed: injected failure in s" + std::to_string(failing));
             std::vector<std::string> expected;
             for (int i = 0; i < failing; ++i) expected.push_back("+p/s" + std::to_string(i));
@@ -127,7 +127,7 @@ TEST_CASE("a failure at each step position compensates exactly the completed ste
             CHECK(ledger.order() == expected);
             CHECK(ledger.total() == 0);
             for (int i = 0; i < kSteps; ++i) {
-                const auto& st = info->steps[static_cast<std::size_t>(i)];
+                const auto& st = info.steps[static_cast<std::size_t>(i)];
                 INFO("step " << i);
                 if (i < failing) {
                     CHECK(st.state == State::compensated);
@@ -145,54 +145,48 @@ TEST_CASE("a failure at each step position compensates exactly the completed ste
     }
 }
 
-TEST_CASE("a step's retry can turn a failure into success", "[saga]") {
-    Ledger ledger;
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "a step's retry can turn a failure into success", "[saga]") {
     std::atomic<int> fail_twice{2};
     auto saga = Saga("pay")
                     .step("debit", book(ledger, 5), unbook(ledger, 5))
                     .step("credit", book(ledger, 7, &fail_twice), unbook(ledger, 7))
                     .retry(txflow::retry::fixed(2ms).attempts(3))
                     .build();
-    sched.start();
-    auto info = sched.start_saga(saga, nlohmann::json::object(), "t1").wait(kWait);
-    REQUIRE(info);
-    CHECK(info->state == State::succeeded);
-    CHECK(info->steps[1].attempts == 3);
-    CHECK(info->steps[1].last_error == "injected failure in credit");
+    const auto info = run_saga(saga, nlohmann::json::object(), "t1");
+    CHECK(info.state == State::succeeded);
+    CHECK(info.steps[1].attempts == 3);
+    CHECK(info.steps[1].last_error == "injected failure in credit");
     CHECK(ledger.total() == 12);
 }
 
-TEST_CASE("starting with an existing idempotency key returns that instance and runs nothing", "[saga]") {
-    Ledger ledger;
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "starting with an existing idempotency key returns that instance and runs nothing",
+                 "[saga]") {
     std::atomic<int> runs{0};
     auto saga = Saga("once").step("count", [&](StepContext&) { ++runs; }).no_compensation().build();
-    sched.start();
-    auto first = sched.start_saga(saga, {{"n", 1}}, "key-1");
-    REQUIRE(first.wait(kWait)->state == State::succeeded);
-    auto second = sched.start_saga(saga, {{"n", 2}}, "key-1");
+    start();
+    auto first = scheduler().start_saga(saga, {{"n", 1}}, "key-1");
+    REQUIRE(finish_saga(first.id())->state == State::succeeded);
+    auto second = scheduler().start_saga(saga, {{"n", 2}}, "key-1");
     CHECK(first.created());
     CHECK_FALSE(second.created());
     CHECK(second.id() == "key-1");
-    CHECK(second.wait(kWait)->data["n"] == 1);  // the first instance's data
-    sched.wait_idle();
+    CHECK(finish_saga(second.id())->data["n"] == 1);  // the first instance's data
+    settle();
     CHECK(runs == 1);
-    CHECK(sched.sagas().size() == 1);
+    CHECK(scheduler().sagas().size() == 1);
 
     // Without a key every start is a new instance.
-    auto a = sched.start_saga(saga, {});
-    auto b = sched.start_saga(saga, {});
+    auto a = scheduler().start_saga(saga, {});
+    auto b = scheduler().start_saga(saga, {});
     CHECK(a.id() != b.id());
-    a.wait(kWait);
-    b.wait(kWait);
+    CHECK(finish_saga(a.id())->state == State::succeeded);
+    CHECK(finish_saga(b.id())->state == State::succeeded);
     CHECK(runs == 3);
 }
 
-TEST_CASE("a compensation that keeps failing parks the saga, alerts, and an operator retries it", "[saga]") {
-    Ledger ledger;
-    auto listener = std::make_shared<EventRecorder>();
-    Scheduler sched(options().listener(listener));
+TEST_CASE_METHOD(Fixture, "a compensation that keeps failing parks the saga, alerts, and an operator retries it",
+                 "[saga]") {
+    auto* listener = &event_log();
     std::atomic<bool> refund_works{false};
     std::atomic<int> refund_calls{0};
     auto saga = Saga("refund")
@@ -206,10 +200,7 @@ TEST_CASE("a compensation that keeps failing parks the saga, alerts, and an oper
                     .step("ship", [](StepContext&) { throw std::runtime_error("no stock"); })
                     .no_compensation()
                     .build();
-    sched.start();
-    auto h = sched.start_saga(saga, nlohmann::json::object(), "r1");
-    auto info = h.wait(kWait);
-    REQUIRE(info);
+    auto info = std::optional(run_saga(saga, nlohmann::json::object(), "r1"));
     CHECK(info->state == State::compensation_failed);
     CHECK(info->error == "compensation of step 'debit' failed: bank offline");
     CHECK(info->steps[0].state == State::compensation_failed);
@@ -222,22 +213,22 @@ TEST_CASE("a compensation that keeps failing parks the saga, alerts, and an oper
         REQUIRE(alerts.size() == 1);
         CHECK(alerts[0].job + ": " + alerts[0].error == "r1: compensation of step 'debit' failed: bank offline");
     }
-    CHECK(sched.sagas(State::compensation_failed).size() == 1);
+    CHECK(scheduler().sagas(State::compensation_failed).size() == 1);
     CHECK(ledger.total() == 5);  // the debit is still booked
 
-    CHECK_FALSE(sched.resolve_compensation("nope", "x"));
+    CHECK_FALSE(scheduler().resolve_compensation("nope", "x"));
     refund_works = true;
-    REQUIRE(sched.retry_compensation("r1"));
-    info = h.wait(kWait);
+    REQUIRE(scheduler().retry_compensation("r1"));
+    info = finish_saga("r1");
+    REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(info->steps[0].state == State::compensated);
     CHECK(info->steps[0].compensation_attempts == 4);
     CHECK(ledger.total() == 0);
-    CHECK_FALSE(sched.retry_compensation("r1"));  // not parked any more
+    CHECK_FALSE(scheduler().retry_compensation("r1"));  // not parked any more
 }
 
-TEST_CASE("an operator can mark a parked saga resolved", "[saga]") {
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "an operator can mark a parked saga resolved", "[saga]") {
     auto saga = Saga("manual")
                     .step(
                         "a", [](StepContext&) {}, [](StepContext&) { throw std::runtime_error("stuck"); })
@@ -245,18 +236,16 @@ TEST_CASE("an operator can mark a parked saga resolved", "[saga]") {
                     .step("b", [](StepContext&) { throw std::runtime_error("boom"); })
                     .no_compensation()
                     .build();
-    sched.start();
-    auto h = sched.start_saga(saga, nlohmann::json::object(), "m1");
-    REQUIRE(h.wait(kWait)->state == State::compensation_failed);
-    REQUIRE(sched.resolve_compensation("m1", "refunded by hand, ticket 123"));
-    auto info = h.info();
+    REQUIRE(run_saga(saga, nlohmann::json::object(), "m1").state == State::compensation_failed);
+    REQUIRE(scheduler().resolve_compensation("m1", "refunded by hand, ticket 123"));
+    auto info = scheduler().saga("m1");
+    REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(info->resolution == "refunded by hand, ticket 123");
     CHECK(info->steps[0].state == State::compensated);
 }
 
-TEST_CASE("a step's timeout requests its stop token and counts as a failure", "[saga]") {
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "a step's timeout requests its stop token and counts as a failure", "[saga]") {
     std::atomic<int> attempts{0};
     std::atomic<bool> saw_stop{false};
     auto saga = Saga("slow")
@@ -272,11 +261,21 @@ TEST_CASE("a step's timeout requests its stop token and counts as a failure", "[
                     .timeout(30ms)
                     .retry(txflow::retry::fixed(1ms).attempts(2))
                     .build();
-    sched.start();
+    start();
     const auto began = std::chrono::steady_clock::now();
-    auto info = sched.start_saga(saga, nlohmann::json::object(), "slow-1").wait(kWait);
+    (void)scheduler().start_saga(saga, nlohmann::json::object(), "slow-1");
+    // Each attempt's deadline is armed before it runs, 30 ms on from the clock's time then.
+    REQUIRE(eventually([&] { return attempts == 1; }));
+    clock().advance(30ms);
+    // The retry is due 1 ms after the first attempt ends: step the clock until it runs.
+    REQUIRE(eventually([&] {
+        if (attempts == 1) clock().advance(1ms);
+        return attempts == 2;
+    }));
+    clock().advance(30ms);
+    auto info = finish_saga("slow-1");
     REQUIRE(info);
-    CHECK(std::chrono::steady_clock::now() - began < 5s);
+    CHECK(std::chrono::steady_clock::now() - began < 5s);  // the stop came from the (manual) deadline, not the spin
     CHECK(saw_stop);
     CHECK(attempts == 2);
     CHECK(info->state == State::compensated);
@@ -284,9 +283,8 @@ TEST_CASE("a step's timeout requests its stop token and counts as a failure", "[
     CHECK(info->steps[0].last_error == "timed out after 30ms");
 }
 
-TEST_CASE("a parallel group runs at once; when one fails the others stop and the completed are undone", "[saga]") {
-    Ledger ledger;
-    Scheduler sched(options(4));
+TEST_CASE_METHOD(Fixture, "a parallel group runs at once; when one fails the others stop and the completed are undone",
+                 "[saga]") {
     // Each branch waits (up to 10 s) for the other to arrive: they meet only
     // if they run at once.
     std::atomic<int> arrived{0};
@@ -316,9 +314,7 @@ TEST_CASE("a parallel group runs at once; when one fails the others stop and the
                               })
                         .no_compensation()
                         .build();
-        sched.start();
-        auto info = sched.start_saga(saga, {{"base", true}}, "f1").wait(kWait);
-        REQUIRE(info);
+        const auto info = std::optional(run_saga(saga, {{"base", true}}, "f1"));
         CHECK(info->state == State::succeeded);
         CHECK(info->data == nlohmann::json({{"base", true}, {"left", 1}, {"right", 2}, {"sum", 3}}));
         CHECK(met == 2);
@@ -353,9 +349,7 @@ TEST_CASE("a parallel group runs at once; when one fails the others stop and the
                                                })
                                       .compensate(unbook(ledger, 4)))
                         .build();
-        sched.start();
-        auto info = sched.start_saga(saga, nlohmann::json::object(), "f2").wait(kWait);
-        REQUIRE(info);
+        const auto info = std::optional(run_saga(saga, nlohmann::json::object(), "f2"));
         CHECK(info->state == State::compensated);
         CHECK(slow_stopped);
         CHECK(info->steps[0].state == State::compensated);  // prepare
@@ -367,9 +361,8 @@ TEST_CASE("a parallel group runs at once; when one fails the others stop and the
     }
 }
 
-TEST_CASE("cancel_saga stops a running saga and compensates it", "[saga]") {
-    Ledger ledger;
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "cancel_saga stops a running saga and compensates it", "[saga]") {
+    auto& sched = scheduler();
     std::atomic<bool> in_second{false};
     auto saga = Saga("cancel")
                     .step("first", book(ledger, 1), unbook(ledger, 1))
@@ -381,11 +374,12 @@ TEST_CASE("cancel_saga stops a running saga and compensates it", "[saga]") {
                     .no_compensation()
                     .retry(txflow::retry::fixed(1ms).attempts(5))
                     .build();
-    sched.start();
-    auto h = sched.start_saga(saga, nlohmann::json::object(), "c1");
+    start();
+    (void)sched.start_saga(saga, nlohmann::json::object(), "c1");
     while (!in_second) std::this_thread::sleep_for(1ms);
     REQUIRE(sched.cancel_saga("c1", "customer cancelled"));
-    auto info = h.wait(kWait);
+    auto info = finish_saga("c1");
+    REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(info->error == "customer cancelled");
     CHECK(info->steps[1].attempts == 1);  // a cancelled step is not retried
@@ -393,9 +387,8 @@ TEST_CASE("cancel_saga stops a running saga and compensates it", "[saga]") {
     CHECK_FALSE(sched.cancel_saga("c1"));
 }
 
-TEST_CASE("every transition is in the store before the step it announces runs", "[saga][store]") {
-    auto store = std::make_shared<txflow::store::MemoryStore>();
-    Scheduler sched(options().store(store));
+TEST_CASE_METHOD(Fixture, "every transition is in the store before the step it announces runs", "[saga][store]") {
+    const auto& store = this->store();
     std::vector<std::string> seen_at_step;
     auto last_record = [&] {
         std::string text;
@@ -412,9 +405,7 @@ TEST_CASE("every transition is in the store before the step it announces runs", 
                     .step("b", [](StepContext&) { throw std::runtime_error("no"); })
                     .no_compensation()
                     .build();
-    sched.start();
-    auto info = sched.start_saga(saga, {{"x", 1}}, "w1").wait(kWait);
-    REQUIRE(info->state == State::compensated);
+    REQUIRE(run_saga(saga, {{"x", 1}}, "w1").state == State::compensated);
     REQUIRE(seen_at_step.size() == 2);
     CHECK_THAT(seen_at_step[0], Catch::Contains(R"("step":0)") && Catch::Contains(R"("to":"running")"));
     CHECK_THAT(seen_at_step[1], Catch::Contains(R"("step":0)") && Catch::Contains(R"("to":"compensating")"));
@@ -443,9 +434,8 @@ TEST_CASE("every transition is in the store before the step it announces runs", 
     CHECK(again->sagas.at("w1").steps[1].last_error == "no");
 }
 
-TEST_CASE("a saga started before start() waits for it; a restart on the same store resumes the saga", "[saga][store]") {
-    auto store = std::make_shared<txflow::store::MemoryStore>();
-    Ledger ledger;
+TEST_CASE_METHOD(Fixture, "a saga started before start() waits for it; a restart on the same store resumes the saga",
+                 "[saga][store]") {
     std::atomic<int> second_calls{0};
     auto make = [&] {
         return Saga("resume")
@@ -463,23 +453,23 @@ TEST_CASE("a saga started before start() waits for it; a restart on the same sto
             .build();
     };
     {
-        Scheduler first(options().store(store));
-        auto saga = make();
-        auto h = first.start_saga(saga, nlohmann::json::object(), "job-7");
+        auto h = scheduler().start_saga(make(), nlohmann::json::object(), "job-7");
         CHECK(h.info()->state == State::pending);
-        first.start();
+        scheduler().start();  // not the fixture's start(): that waits until idle, and step two blocks
         while (second_calls == 0) std::this_thread::sleep_for(1ms);
-        first.stop(0ms);
+        scheduler().stop(0ms);
         CHECK(h.info()->state == State::running);
         CHECK(h.info()->steps[1].state == State::running);
     }
-    Scheduler second(options().store(store));
-    auto recovered = second.saga("job-7");
+    // The second process: what it recovered, before it starts; then the saga registered.
+    std::optional<txflow::saga::Info> recovered;
+    restart(0ms, [&](Scheduler& second) {
+        recovered = second.saga("job-7");
+        second.register_saga(make());
+    });
     REQUIRE(recovered);
     CHECK(recovered->state == State::running);
-    second.register_saga(make());
-    second.start();
-    auto info = second.wait_saga("job-7", kWait);
+    auto info = finish_saga("job-7");
     REQUIRE(info);
     CHECK(info->state == State::succeeded);
     CHECK(info->steps[1].attempts == 2);  // the interrupted attempt, then the resumed one
@@ -490,23 +480,22 @@ TEST_CASE("a saga started before start() waits for it; a restart on the same sto
     CHECK(ledger.total() == 3);
 }
 
-TEST_CASE("1,000 sagas in parallel with random failures all end succeeded or compensated, balanced", "[saga][stress]") {
-    Ledger ledger;
-    Scheduler sched(options(4));
+TEST_CASE_METHOD(Fixture, "1,000 sagas in parallel with random failures all end succeeded or compensated, balanced",
+                 "[saga][stress]") {
     constexpr int kSagas = 1000;
     constexpr int kSteps = 4;
     std::vector<txflow::saga::Step> steps;
     for (int i = 0; i < kSteps; ++i) {
         txflow::saga::Step s;
         s.name = "s" + std::to_string(i);
-        s.action = [&ledger, i](StepContext& ctx) {
+        s.action = [this, i](StepContext& ctx) {
             // Deterministic per (saga, step, attempt): about 1 in 8 attempts fail.
             const auto h =
                 std::hash<std::string>{}(std::string(ctx.idempotency_key()) + "#" + std::to_string(ctx.attempt()));
             if (h % 8 == 0) throw std::runtime_error("random failure");
             ledger.apply(ctx.idempotency_key(), 1 + i);
         };
-        s.compensation = [&ledger, i](StepContext& ctx) {
+        s.compensation = [this, i](StepContext& ctx) {
             const auto h =
                 std::hash<std::string>{}(std::string(ctx.idempotency_key()) + "#" + std::to_string(ctx.attempt()));
             if (h % 8 == 0) throw std::runtime_error("random compensation failure");
@@ -519,18 +508,18 @@ TEST_CASE("1,000 sagas in parallel with random failures all end succeeded or com
     opts.compensation_retry = txflow::retry::fixed(0ms).attempts(10);
     auto def = txflow::saga::Definition::create("stress", std::move(steps), opts);
     REQUIRE(def);
-    sched.start();
+    start();
     std::vector<std::thread> starters;
     for (int t = 0; t < 4; ++t) {
         starters.emplace_back([&, t] {
-            for (int i = t; i < kSagas; i += 4) sched.start_saga(*def, {{"i", i}}, "s-" + std::to_string(i));
+            for (int i = t; i < kSagas; i += 4) scheduler().start_saga(*def, {{"i", i}}, "s-" + std::to_string(i));
         });
     }
     for (auto& t : starters) t.join();
     int succeeded = 0;
     int compensated = 0;
     for (int i = 0; i < kSagas; ++i) {
-        auto info = sched.wait_saga("s-" + std::to_string(i), kWait);
+        auto info = finish_saga("s-" + std::to_string(i));
         REQUIRE(info);
         if (info->state == State::succeeded) ++succeeded;
         else if (info->state == State::compensated) ++compensated;
@@ -542,7 +531,7 @@ TEST_CASE("1,000 sagas in parallel with random failures all end succeeded or com
     // Balanced: a succeeded saga's effects all stand, once; a compensated one's are all undone.
     long expected = 0;
     const auto entries = ledger.entries();
-    for (const auto& info : sched.sagas()) {
+    for (const auto& info : scheduler().sagas()) {
         for (std::size_t k = 0; k < info.steps.size(); ++k) {
             const std::string key = info.id + "/s" + std::to_string(k);
             auto it = entries.find(key);
@@ -559,13 +548,12 @@ TEST_CASE("1,000 sagas in parallel with random failures all end succeeded or com
         }
     }
     CHECK(ledger.total() == expected);
-    CHECK(sched.sagas(State::succeeded).size() == static_cast<std::size_t>(succeeded));
+    CHECK(scheduler().sagas(State::succeeded).size() == static_cast<std::size_t>(succeeded));
 }
 
-TEST_CASE("finished sagas are forgotten after the retention, with their keys; parked ones are kept", "[saga]") {
-    txflow::ManualClock clock{wall("2026-01-01T00:00:00Z")};
-    auto store = std::make_shared<txflow::store::MemoryStore>();
-    Scheduler sched(options().clock(clock).store(store).saga_retention(1h));
+TEST_CASE_METHOD(RetentionFixture,
+                 "finished sagas are forgotten after the retention, with their keys; parked ones are kept", "[saga]") {
+    auto& sched = scheduler();
     std::atomic<int> runs{0};
     auto ok = Saga("ok").step("a", [&](StepContext&) { ++runs; }).no_compensation().build();
     auto parked = Saga("parked")
@@ -575,50 +563,55 @@ TEST_CASE("finished sagas are forgotten after the retention, with their keys; pa
                       .step("b", [](StepContext&) { throw std::runtime_error("fail"); })
                       .no_compensation()
                       .build();
-    sched.start();
-    REQUIRE(sched.start_saga(ok, {}, "k1").wait(kWait)->state == State::succeeded);
-    REQUIRE(sched.start_saga(parked, {}, "p1").wait(kWait)->state == State::compensation_failed);
+    // Both end at the start instant (no step waits on the clock): the retention counts from there.
+    start();
+    (void)sched.start_saga(ok, {}, "k1");
+    (void)sched.start_saga(parked, {}, "p1");
     sched.wait_idle();  // the task that finished each saga has returned: purge skips a busy one
+    REQUIRE(sched.saga("k1")->state == State::succeeded);
+    REQUIRE(sched.saga("p1")->state == State::compensation_failed);
     // The scheduler purges too, every minute of steady time, on a worker:
     // wait_idle() lets each of those finish before purge_sagas() is called.
-    clock.advance(30min);
+    clock().advance(30min);
     sched.wait_idle();
     CHECK(sched.purge_sagas() == 0);  // too young
-    clock.advance(30min);
+    clock().advance(30min);
     sched.wait_idle();
     CHECK(sched.purge_sagas() == 0);  // exactly the retention: not older
     REQUIRE(sched.saga("k1"));
-    clock.jump_wall(30s);  // older now; the wall clock alone moved, so the minute's purge is not due
+    clock().jump_wall(30s);  // older now; the wall clock alone moved, so the minute's purge is not due
     CHECK(sched.purge_sagas() == 1);
     CHECK_FALSE(sched.saga("k1"));
     CHECK(sched.saga("p1"));
     // The key is free again: a new instance runs.
     auto again = sched.start_saga(ok, {}, "k1");
     CHECK(again.created());
-    again.wait(kWait);
+    REQUIRE(finish_saga("k1")->state == State::succeeded);
     CHECK(runs == 2);
     // A restart on the same store agrees.
-    sched.stop(1s);
-    Scheduler second(options().clock(clock).store(store));
-    CHECK(second.sagas().size() == 2);
+    restart();
+    CHECK(scheduler().sagas().size() == 2);
 }
 
-TEST_CASE("a step that timed out for good is compensated: its attempt may have acted", "[saga]") {
-    Ledger ledger;
-    Scheduler sched(options());
+TEST_CASE_METHOD(Fixture, "a step that timed out for good is compensated: its attempt may have acted", "[saga]") {
+    std::atomic<bool> acted{false};
     auto saga = Saga("slow-pay")
                     .step("debit", book(ledger, 5), unbook(ledger, 5))
                     .step(
                         "credit",
                         [&](StepContext& ctx) {
                             ledger.apply(ctx.idempotency_key(), 7);  // acts, then overruns
+                            acted = true;
                             while (!ctx.stop_token().stop_requested()) std::this_thread::sleep_for(1ms);
                         },
                         unbook(ledger, 7))
                     .timeout(20ms)
                     .build();
-    sched.start();
-    auto info = sched.start_saga(saga, nlohmann::json::object(), "slow-pay-1").wait(kWait);
+    start();
+    (void)scheduler().start_saga(saga, nlohmann::json::object(), "slow-pay-1");
+    REQUIRE(eventually([&] { return acted.load(); }));
+    clock().advance(20ms);  // the deadline, armed before the attempt ran
+    auto info = finish_saga("slow-pay-1");
     REQUIRE(info);
     CHECK(info->state == State::compensated);
     CHECK(info->error == "step 'credit' failed: timed out after 20ms");

@@ -44,9 +44,10 @@ struct FixtureOptions {
     std::uint64_t seed = 7;  // jitter and retry backoff draw from it: the same every run
     // The rest of the scheduler's options (workers, queues, misfire, ...).
     // The fixture sets the clock, store, seed and a listener on top, and a
-    // quiet logger unless log_to_stderr.
+    // logger: `logger` if set, else stderr if log_to_stderr, else a quiet one.
     SchedulerOptions scheduler = SchedulerOptions{}.workers(2);
     bool log_to_stderr = false;
+    std::shared_ptr<spdlog::logger> logger{};  // e.g. a ringbuffer sink's, to assert on log lines
 };
 
 class SchedulerFixture {
