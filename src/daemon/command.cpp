@@ -175,8 +175,8 @@ Result<std::string, std::string> find_program(const std::string& name, const std
     std::string_view rest = path_var;
     while (true) {
         const std::size_t colon = rest.find(':');
-        std::string dir(rest.substr(0, colon));
-        if (dir.empty()) dir = ".";  // an empty PATH entry is the current directory
+        // An empty PATH entry is the current directory.
+        std::string dir(colon == 0 || rest.empty() ? std::string_view(".") : rest.substr(0, colon));
         if (dir.front() != '/') dir = join_path(cwd, dir);
         const std::string candidate = join_path(dir, name);
         if (is_executable_file(candidate)) return candidate;

@@ -139,8 +139,9 @@ TEST_CASE("command: environment and working directory", "[config][command]") {
     c.cwd = dir.path().string();
     const auto r = run(c, &out, options);
     REQUIRE(r.ok());
-    CHECK(out.of(Stream::out) ==
-          std::vector<std::string>{"1|from-extra|backup", std::filesystem::canonical(dir.path()).string(), "inherited"});
+    CHECK(out.of(Stream::out) == std::vector<std::string>{"1|from-extra|backup",
+                                                          std::filesystem::canonical(dir.path()).string(),
+                                                          "inherited"});
 
     Captured bare;
     RunOptions empty;
@@ -154,6 +155,18 @@ TEST_CASE("command: environment and working directory", "[config][command]") {
     Command nowhere = make_command({"true"});
     nowhere.env = {{"PATH", dir.path().string()}};
     CHECK(run(nowhere).describe() == "cannot run \"true\": not found in PATH");
+
+    // An empty PATH entry (leading, middle or the whole PATH) is the working directory.
+    { std::ofstream(dir.path() / "tool") << "#!/bin/sh\necho tool ran\n"; }
+    std::filesystem::permissions(dir.path() / "tool", std::filesystem::perms::owner_all);
+    for (const std::string path : {":/nonexistent", "/nonexistent::/also-not", ""}) {
+        INFO("PATH=" << path);
+        Captured tool_out;
+        Command tool = make_command({"tool"}, dir.path().string());
+        tool.env = {{"PATH", path}};
+        REQUIRE(run(tool, &tool_out).ok());
+        CHECK(tool_out.of(Stream::out) == std::vector<std::string>{"tool ran"});
+    }
 }
 
 TEST_CASE("command: stdout and stderr are captured line by line", "[config][command]") {
