@@ -2,6 +2,7 @@
 // A run on its way (queued, running, waiting to retry) and the aux timers
 // (retries, attempt deadlines, saga callbacks) that point at it.
 
+#include "common/wall_ms.hpp"
 #include "core/intrusive_heap.hpp"
 #include "scheduler/job_state.hpp"
 
@@ -14,13 +15,6 @@
 #include <string_view>
 
 namespace txflow {
-
-inline std::int64_t to_ms(WallTime t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-inline WallTime from_ms(std::int64_t ms) {
-    return WallTime{} + std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(ms));
-}
 
 struct PendingRun {
     JobState* job;
