@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,7 +44,8 @@ txflow::saga::StepFunction book(Ledger& ledger, long amount, std::atomic<int>* f
 }
 txflow::saga::StepFunction unbook(Ledger& ledger, long amount) {
     return [&ledger, amount](StepContext& ctx) {
-        CHECK(ctx.compensating());
+        // Not a CHECK: Catch2 assertions are not thread-safe, and this runs on a worker.
+        if (!ctx.compensating()) throw std::logic_error("unbook ran outside a compensation");
         ledger.revert(original_key(ctx), amount);
     };
 }
@@ -64,6 +67,10 @@ struct RetentionFixture : Fixture {
 
 TEST_CASE_METHOD(Fixture, "a saga runs its steps in order and passes data forward", "[saga]") {
     std::vector<std::string> order;
+    // What the charge step saw, checked on the test's thread (Catch2 is not thread-safe).
+    nlohmann::json seen_data;
+    std::string seen_key;
+    std::uint32_t seen_attempt = 0;
     auto saga = Saga("order")
                     .step("reserve",
                           [&](StepContext& ctx) {
@@ -74,10 +81,9 @@ TEST_CASE_METHOD(Fixture, "a saga runs its steps in order and passes data forwar
                     .step("charge",
                           [&](StepContext& ctx) {
                               order.push_back("charge");
-                              CHECK(ctx.data()["reservation"] == "r-o-1");
-                              CHECK(ctx.data()["amount"] == 25);
-                              CHECK(ctx.idempotency_key() == "o-1/charge");
-                              CHECK(ctx.attempt() == 1);
+                              seen_data = ctx.data();
+                              seen_key = std::string(ctx.idempotency_key());
+                              seen_attempt = ctx.attempt();
                               ctx.data()["charged"] = true;
                           })
                     .no_compensation()
@@ -89,6 +95,10 @@ TEST_CASE_METHOD(Fixture, "a saga runs its steps in order and passes data forwar
     REQUIRE(info);
     CHECK(info->state == State::succeeded);
     CHECK(order == std::vector<std::string>{"reserve", "charge"});
+    CHECK(seen_data["reservation"] == "r-o-1");
+    CHECK(seen_data["amount"] == 25);
+    CHECK(seen_key == "o-1/charge");
+    CHECK(seen_attempt == 1);
     CHECK(info->data["charged"] == true);
     CHECK(info->data["reservation"] == "r-o-1");
     REQUIRE(info->steps.size() == 2);
