@@ -11,7 +11,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${BUILD_DIR:-$root/build-bench}"
+build="$(realpath -m "${BUILD_DIR:-$root/build-bench}")"  # absolute: GOCACHE must be
 rounds="${1:-3}"
 
 cmake -S "$root" -B "$build" -DTXFLOW_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=Release \
