@@ -49,7 +49,7 @@ Result<Account, std::string> resolve_account(const std::string& user, const std:
         } else if (id) {
             a.uid = static_cast<uid_t>(*id);
             a.name = user;
-            a.home = std::string(1, '/');  // not = "/": GCC 12 -Wrestrict false positive at -O3
+            a.home = "/";
         } else {
             return unexpected(rc != 0 ? fmt::format("cannot look up user '{}': {}", user, std::strerror(rc))
                                       : fmt::format("no user '{}' on this system", user));
