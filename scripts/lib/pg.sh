@@ -72,7 +72,7 @@ txflow_pg_start() {
     fi
     # Unix socket in the temp dir (not /var/run/postgresql); TCP on loopback only.
     if ! txflow_pg_as_owner "$bindir/pg_ctl" -D "$TXFLOW_PG_DIR/data" -w -t 60 -l "$TXFLOW_PG_DIR/log" \
-        -o "-p $port -k $TXFLOW_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null; then
+        -o "-p $port -k $TXFLOW_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c max_prepared_transactions=64" start >/dev/null; then
         cat "$TXFLOW_PG_DIR/log" >&2
         echo "txflow: pg_ctl start failed" >&2
         return 1
