@@ -32,7 +32,7 @@ void Scheduler::Impl::queue_run(JobState& j, WallTime scheduled, std::vector<Pen
     ++inflight;
     ++queued_runs;
     ++j.pending;
-    if (fire) j.extra_state().open_fires.push_back(to_ms(scheduled));
+    if (fire && track_fires) j.extra_state().open_fires.push_back(to_ms(scheduled));
     runs.push_back({&j, scheduled, 1, SteadyTime{}, milliseconds{0}, fire});
 }
 
@@ -45,12 +45,14 @@ void Scheduler::Impl::queue_run(JobState& j, WallTime scheduled, std::vector<Pen
 // reports it missed, per the job's misfire policy.
 // Returns the record's seq to sync (outside the mutex), or 0.
 std::uint64_t Scheduler::Impl::fire_done(JobState& j, WallTime fire) {
+    if (!track_fires) return 0;
     auto& open = j.extra_state().open_fires;
     if (auto it = std::find(open.begin(), open.end(), to_ms(fire)); it != open.end()) open.erase(it);
     return record_fires_done(j);
 }
 
 std::uint64_t Scheduler::Impl::record_fires_done(JobState& j) {
+    if (!track_fires) return 0;
     auto& x = j.extra_state();
     std::int64_t done = kNoFire;
     if (!x.open_fires.empty()) done = x.open_fires.front() - 1;  // every fire before the oldest open one

@@ -47,7 +47,8 @@ Scheduler::Impl::Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOption
                       "the store failed ({}): nothing more is recorded; jobs keep running, sagas stop at "
                       "their next transition; restart with a working store to recover",
                       e.message);
-              }) {
+              }),
+      track_fires(options.store_ != nullptr) {
     if (auto loaded = journal.load(); !loaded) {
         throw std::runtime_error("txflow: cannot recover from the store: " + loaded.error().message);
     }

@@ -76,6 +76,9 @@ struct Scheduler::Impl {
     // The saga engine's view of the scheduler.
     SagaHost saga_host{*this};
     store::Journal journal;
+    // Fire watermarks (JobFired) are for recovery: without a store of the
+    // user's, nothing ever reads them back, so a fire costs no record.
+    const bool track_fires;
     // What the store remembers of jobs, until each job is registered again.
     std::unordered_map<std::string, WallTime> recovered_fires;
     std::unordered_map<std::string, std::vector<store::RetryArmed>> recovered_retries;

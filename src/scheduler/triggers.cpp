@@ -96,8 +96,8 @@ bool Scheduler::Impl::fire_on_time(JobState& j, SteadyTime now_s, WallTime now_w
     // The watermark would move to due - 1 ms; when no fire lies between it
     // and the previous fire already recorded, that says nothing new: the
     // worker records this fire when it is done (one record per fire, not two).
-    const auto recorded = j.extra_state().recorded_fire;
-    if (!(c.follows_last && previous && recorded != JobState::kNoTime && recorded >= to_ms(*previous)))
+    const auto recorded = track_fires ? j.extra_state().recorded_fire : JobState::kNoTime;
+    if (track_fires && !(c.follows_last && previous && recorded != JobState::kNoTime && recorded >= to_ms(*previous)))
         (void)record_fires_done(j);
     j.set_next_wall(std::nullopt);
     arm(j, now_s, now_w, &*following);
