@@ -43,3 +43,22 @@ install(FILES "${PROJECT_SOURCE_DIR}/cmake/FindxxHash.cmake" DESTINATION ${TXFLO
 export(EXPORT txflowTargets
     FILE "${PROJECT_BINARY_DIR}/txflowTargets.cmake"
     NAMESPACE txflow::)
+
+# pkg-config users: txflow.pc (cmake/txflow.pc.in). The prefix is found from
+# the .pc file's own place (${pcfiledir}), so `cmake --install --prefix DIR`
+# and a relocated tree work; absolute install dirs are kept as they are.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+    set(TXFLOW_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+    file(RELATIVE_PATH TXFLOW_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+    set(TXFLOW_PC_PREFIX "\${pcfiledir}/${TXFLOW_PC_UP}")
+endif()
+foreach(kind LIBDIR INCLUDEDIR)
+    if(IS_ABSOLUTE "${CMAKE_INSTALL_${kind}}")
+        set(TXFLOW_PC_${kind} "${CMAKE_INSTALL_${kind}}")
+    else()
+        set(TXFLOW_PC_${kind} "\${prefix}/${CMAKE_INSTALL_${kind}}")
+    endif()
+endforeach()
+configure_file("${PROJECT_SOURCE_DIR}/cmake/txflow.pc.in" "${PROJECT_BINARY_DIR}/txflow.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/txflow.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")

@@ -30,6 +30,32 @@ run(${CMAKE_COMMAND} --install "${TXFLOW_BINARY_DIR}" --prefix "${prefix}" --con
 
 # The sanitized library needs the same -fsanitize flags at the consumer's link.
 string(REPLACE ";" " " cxx_flags "${CXX_FLAGS}")
+
+# -DCONSUMER_MODE=pkgconfig: no CMake on the consumer's side, only the
+# compiler and `pkg-config --cflags --libs --static txflow`.
+if(CONSUMER_MODE STREQUAL "pkgconfig")
+    find_program(pkg_config NAMES pkg-config pkgconf REQUIRED)
+    file(GLOB_RECURSE pc_files "${prefix}/*/txflow.pc")
+    if(NOT pc_files)
+        message(FATAL_ERROR "install test: no txflow.pc installed under ${prefix}")
+    endif()
+    list(GET pc_files 0 pc_file)
+    get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+    set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+    execute_process(COMMAND "${pkg_config}" --cflags --libs --static txflow
+        OUTPUT_VARIABLE pc_flags OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "install test: pkg-config --cflags --libs --static txflow failed (${rc})")
+    endif()
+    message(STATUS "install test: pkg-config txflow: ${pc_flags}")
+    separate_arguments(pc_args UNIX_COMMAND "${pc_flags}")
+    separate_arguments(flag_args UNIX_COMMAND "${cxx_flags}")
+    file(MAKE_DIRECTORY "${build}")
+    run("${CXX_COMPILER}" ${flag_args} "${CONSUMER_SOURCE_DIR}/main.cpp" -o "${build}/txflow_consumer" ${pc_args})
+    run("${build}/txflow_consumer")
+    message(STATUS "install test: OK (pkg-config)")
+    return()
+endif()
 run(${CMAKE_COMMAND}
     -S "${CONSUMER_SOURCE_DIR}"
     -B "${build}"

@@ -1,9 +1,12 @@
-// Smallest real use of an installed txflow: parse, ask for the next fire.
+// Smallest real use of an installed txflow: parse, ask for the next fire,
+// then run a job on a scheduler (which links fmt, spdlog and the rest).
+#include <atomic>
 #include <chrono>
 #include <iostream>
 
 #include "txflow/cron/schedule.hpp"
 #include "txflow/cron/zone.hpp"
+#include "txflow/scheduler.hpp"
 
 int main() {
     using namespace std::chrono;
@@ -20,5 +23,14 @@ int main() {
         return 1;
     }
     std::cout << "next fire of \"*/5 * * * *\": " << txflow::cron::to_rfc3339(*fire, txflow::cron::Zone::utc()) << '\n';
-    return *fire == after + 3min ? 0 : 1;
+    if (*fire != after + 3min) return 1;
+
+    std::atomic<int> runs{0};
+    txflow::Scheduler sched{txflow::SchedulerOptions{}.workers(1)};
+    (void)sched.job("hello").after(0ms).run([&](txflow::JobContext&) { ++runs; });
+    sched.start();
+    sched.wait_idle();
+    (void)sched.stop(1s);
+    std::cout << "job runs: " << runs.load() << '\n';
+    return runs.load() == 1 ? 0 : 1;
 }
