@@ -127,9 +127,9 @@ const std::string& CronLeader::node() const {
 
 void CronLeader::set_bypass_lease_for_testing(bool bypass) {
     const std::lock_guard lock(impl_->tick_mutex);
-    impl_->bypass.store(bypass);
+    const bool was = impl_->bypass.exchange(bypass);
     if (bypass) impl_->leader.store(true);
-    else impl_->step_down("lease bypass ended");
+    else if (was) impl_->step_down("lease bypass ended");
 }
 
 // ---- one tick

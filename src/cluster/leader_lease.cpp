@@ -19,21 +19,34 @@ Params LeaderLease::term(std::int64_t epoch) const {
 }
 
 StoreResult<std::optional<std::int64_t>> LeaderLease::acquire(const store::pg::Connection& conn) const {
-    // Our own row is ours to take again: node names are unique per process,
-    // and a statement of the old term still running holds the row's lock.
-    const std::string sql = "INSERT INTO " + table_ +
-                            " AS l (name, node, epoch, lease_until, acquired_at, renewed_at) "
-                            "VALUES ($1, $2, 1, clock_timestamp() + $3::bigint * interval '1 millisecond', "
-                            "clock_timestamp(), clock_timestamp()) "
-                            "ON CONFLICT (name) DO UPDATE SET node = EXCLUDED.node, epoch = l.epoch + 1, "
-                            "lease_until = EXCLUDED.lease_until, acquired_at = EXCLUDED.acquired_at, "
-                            "renewed_at = EXCLUDED.renewed_at "
-                            "WHERE l.lease_until <= clock_timestamp() OR l.node = EXCLUDED.node "
-                            "RETURNING epoch";
-    auto rows = conn.exec("acquiring the leader lease", sql, Params().text(election_).text(node_).text(lease_ms_));
-    if (!rows) return unexpected(std::move(rows.error()));
-    if (rows->size() == 0) return std::optional<std::int64_t>{};
-    return std::optional<std::int64_t>{rows->int64(0, 0)};
+    // Our own row is ours to take again: node names are unique per process.
+    // SKIP LOCKED: a row locked right now belongs to a leader inside a fire
+    // transaction (or to another node taking it): not free, and no reason to
+    // wait for it.
+    const std::string what = "acquiring the leader lease";
+    auto taken = conn.exec(what,
+                           "UPDATE " + table_ +
+                               " AS l SET node = $2, epoch = l.epoch + 1, "
+                               "lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond', "
+                               "acquired_at = clock_timestamp(), renewed_at = clock_timestamp() "
+                               "FROM (SELECT name FROM " +
+                               table_ +
+                               " WHERE name = $1 AND (lease_until <= clock_timestamp() OR node = $2) "
+                               "FOR UPDATE SKIP LOCKED) AS free WHERE l.name = free.name RETURNING l.epoch",
+                           Params().text(election_).text(node_).text(lease_ms_));
+    if (!taken) return unexpected(std::move(taken.error()));
+    if (taken->size() == 1) return std::optional<std::int64_t>{taken->int64(0, 0)};
+    // No row yet (the first term), or a row that is not free.
+    auto first = conn.exec(what,
+                           "INSERT INTO " + table_ +
+                               " (name, node, epoch, lease_until, acquired_at, renewed_at) "
+                               "VALUES ($1, $2, 1, clock_timestamp() + $3::bigint * interval '1 millisecond', "
+                               "clock_timestamp(), clock_timestamp()) "
+                               "ON CONFLICT (name) DO NOTHING RETURNING epoch",
+                           Params().text(election_).text(node_).text(lease_ms_));
+    if (!first) return unexpected(std::move(first.error()));
+    if (first->size() == 0) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{first->int64(0, 0)};
 }
 
 StoreResult<bool> LeaderLease::renew(const store::pg::Connection& conn, std::int64_t epoch) const {

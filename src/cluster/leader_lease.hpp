@@ -17,8 +17,9 @@ class LeaderLease {
 public:
     LeaderLease(const std::string& schema, std::string election, std::string node, std::chrono::milliseconds lease);
 
-    // Takes the lease when it is free, expired, or this node's own (after a
-    // reconnect): a new term, epoch + 1. nullopt: another node holds it.
+    // Takes the lease when it is expired or this node's own (after a
+    // reconnect), or creates it: a new term, epoch + 1. nullopt: another node
+    // holds it, or its row is locked (a leader inside a fire transaction).
     store::StoreResult<std::optional<std::int64_t>> acquire(const store::pg::Connection& conn) const;
     // Extends this term's lease; false when it lapsed or another term began.
     store::StoreResult<bool> renew(const store::pg::Connection& conn, std::int64_t epoch) const;

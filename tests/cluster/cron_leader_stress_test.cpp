@@ -74,7 +74,10 @@ TEST_CASE("cron leader stress: four leaders, changing terms or all at once: ever
     }
     done = true;
     for (auto& t : threads) t.join();
-    for (const auto& e : errors) CHECK(e.empty());
+    for (const auto& e : errors) {
+        INFO(e);
+        CHECK(e.empty());
+    }
     std::uint64_t total_terms = 0;
     for (auto n : terms) total_terms += n;
     if (!all_at_once) CHECK(total_terms > 2);  // leadership did change hands
