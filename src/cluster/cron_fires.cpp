@@ -42,17 +42,25 @@ StoreResult<FireOutcome> CronFires::fire_due(const store::pg::Connection& conn, 
                 return Ok{};  // nothing written: COMMIT of an empty transaction
             }
         }
-        // Created on first sight, counting from now; locked either way, so
-        // concurrent writers of this schedule take turns and each plans from
-        // the other's last fire.
+        // Created on first sight, counting from now; then locked, so that
+        // concurrent writers of one schedule never plan from the same
+        // last fire. SKIP LOCKED: a schedule locked right now is being fired
+        // by another leader (two at once): leave it to that one this time.
+        auto created = conn.exec(what,
+                                 "INSERT INTO " + schedules_ +
+                                     " (schedule, expression, zone, since) VALUES ($1, $2, $3, $4::timestamptz) "
+                                     "ON CONFLICT (schedule) DO NOTHING",
+                                 Params().text(def.name).text(def.expression).text(zone).text(utc(now)));
+        if (!created) return unexpected(std::move(created.error()));
         auto state = conn.exec(what,
-                               "INSERT INTO " + schedules_ +
-                                   " AS s (schedule, expression, zone, since) VALUES ($1, $2, $3, $4::timestamptz) "
-                                   "ON CONFLICT (schedule) DO UPDATE SET expression = EXCLUDED.expression, "
-                                   "zone = EXCLUDED.zone "
-                                   "RETURNING (extract(epoch FROM coalesce(s.last_fire, s.since)) * 1000)::bigint",
-                               Params().text(def.name).text(def.expression).text(zone).text(utc(now)));
+                               "SELECT (extract(epoch FROM coalesce(last_fire, since)) * 1000)::bigint FROM " +
+                                   schedules_ + " WHERE schedule = $1 FOR UPDATE SKIP LOCKED",
+                               Params().text(def.name));
         if (!state) return unexpected(std::move(state.error()));
+        if (state->size() == 0) {
+            out.busy = true;
+            return Ok{};
+        }
         const cron::Instant base{std::chrono::milliseconds{state->int64(0, 0)}};
         const FirePlan plan = plan_fires(schedule, def.misfire, base, now, grace);
         out.decided = plan.last.value_or(base);
@@ -103,9 +111,15 @@ StoreResult<FireOutcome> CronFires::fire_due(const store::pg::Connection& conn, 
         auto recorded = conn.exec(what,
                                   "UPDATE " + schedules_ +
                                       " SET last_fire = $2::timestamptz, misfired = misfired + $3::bigint, "
+                                      "expression = $4, zone = $5, "
                                       "last_misfire_at = CASE WHEN $3::bigint > 0 THEN now() ELSE last_misfire_at "
                                       "END, updated_at = now() WHERE schedule = $1",
-                                  Params().text(def.name).text(utc(*plan.last)).text(std::to_string(plan.misfired)));
+                                  Params()
+                                      .text(def.name)
+                                      .text(utc(*plan.last))
+                                      .text(std::to_string(plan.misfired))
+                                      .text(def.expression)
+                                      .text(zone));
         if (!recorded) return unexpected(std::move(recorded.error()));
         return Ok{};
     });

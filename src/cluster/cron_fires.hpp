@@ -1,7 +1,8 @@
 #pragma once
 // Inserting a schedule's due fires: one transaction per schedule that checks
 // the lease (its row share-locked until COMMIT, so a take-over waits), locks
-// the schedule's state row, plans from the last fire recorded there, and
+// the schedule's state row (or skips it while another writer holds it),
+// plans from the last fire recorded there, and
 // writes each fire with its job. Fires are keyed (schedule, fire_at) with
 // ON CONFLICT DO NOTHING and jobs by the unique key "cron:<schedule>:<fire_at>":
 // even two leaders at once, or a state row set back, give one of each.
@@ -19,6 +20,7 @@ namespace txflow::cluster {
 
 struct FireOutcome {
     bool fenced = false;  // the lease was not ours: nothing written
+    bool busy = false;    // another writer holds the schedule right now: nothing written
     std::uint64_t inserted = 0;
     std::uint64_t duplicate = 0;
     std::uint64_t misfired = 0;

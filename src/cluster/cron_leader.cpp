@@ -246,6 +246,7 @@ StoreResult<CronTick> CronLeader::Impl::fire_schedules() {
                 step_down("the lease lapsed or another node took it");
                 break;
             }
+            if (r->busy) continue;  // another writer has it now: look again next tick
             s.decided = r->decided;
             out.inserted += r->inserted;
             out.duplicate += r->duplicate;

@@ -59,7 +59,10 @@ struct CronLeader::Impl {
     std::mutex cancel_mutex;
     std::shared_ptr<void> cancel;
 
-    // start()'s thread.
+    // start()'s thread. lifecycle_mutex serialises start() and stop();
+    // wake_mutex guards the flags below and is never held while calling the
+    // clock (its callbacks take wake_mutex under the clock's own lock).
+    std::mutex lifecycle_mutex;
     std::thread thread;
     std::mutex wake_mutex;
     std::condition_variable wake;

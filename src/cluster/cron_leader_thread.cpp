@@ -32,10 +32,13 @@ store::StoreResult<store::Ok> CronLeader::resign() {
 
 void CronLeader::start() {
     Impl& m = *impl_;
-    const std::lock_guard lock(m.wake_mutex);
+    const std::lock_guard lifecycle(m.lifecycle_mutex);
     if (m.thread.joinable()) return;
-    m.stopping = false;
-    m.exited = false;
+    {
+        const std::lock_guard lock(m.wake_mutex);
+        m.stopping = false;
+        m.exited = false;
+    }
     m.clock_subscription = m.clock->subscribe([&m] {
         {
             const std::lock_guard wake_lock(m.wake_mutex);
@@ -48,14 +51,10 @@ void CronLeader::start() {
 
 bool CronLeader::stop(milliseconds timeout) {
     Impl& m = *impl_;
+    const std::lock_guard lifecycle(m.lifecycle_mutex);
     bool in_time = true;
-    {
+    if (m.thread.joinable()) {
         std::unique_lock lock(m.wake_mutex);
-        if (!m.thread.joinable()) {
-            lock.unlock();
-            (void)resign();
-            return true;
-        }
         m.stopping = true;
         m.wake.notify_all();
         if (!m.wake.wait_for(lock, timeout, [&] { return m.exited; })) {
@@ -65,12 +64,10 @@ bool CronLeader::stop(milliseconds timeout) {
             char error[256];
             if (m.cancel) (void)PQcancel(static_cast<PGcancel*>(m.cancel.get()), error, sizeof error);
         }
-    }
-    m.thread.join();
-    m.clock->unsubscribe(m.clock_subscription);
-    {
-        const std::lock_guard lock(m.wake_mutex);
+        lock.unlock();
+        m.thread.join();
         m.thread = std::thread();
+        m.clock->unsubscribe(m.clock_subscription);
     }
     if (auto r = resign(); !r) m.log->warn("cron leader: node {}: {}", m.options.node, r.error().message);
     return in_time;
