@@ -78,11 +78,13 @@ private:
 // A fresh schema name for this test; DROP SCHEMA ... CASCADE at the end.
 class PgSchema {
 public:
-    explicit PgSchema(std::string url, std::string_view tag = "t") : url_(std::move(url)) {
+    // `prefix`: tests of one area may name their schemas apart (cluster/: "pgcron_").
+    explicit PgSchema(std::string url, std::string_view tag = "t", std::string_view prefix = "txflow_test_")
+        : url_(std::move(url)) {
         static std::atomic<unsigned> counter{0};
         std::random_device rd;
-        name_ = "txflow_test_" + std::string(tag) + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
-                "_" + std::to_string(rd() % 100000);
+        name_ = std::string(prefix) + std::string(tag) + "_" + std::to_string(::getpid()) + "_" +
+                std::to_string(counter++) + "_" + std::to_string(rd() % 100000);
     }
     PgSchema(const PgSchema&) = delete;
     PgSchema& operator=(const PgSchema&) = delete;

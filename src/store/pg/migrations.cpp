@@ -13,7 +13,7 @@
 namespace txflow::store::pg {
 namespace {
 
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "record log and snapshot (PgStore)",
      R"sql(
 CREATE TABLE {schema}.txflow_records (
@@ -51,6 +51,40 @@ CREATE TABLE {schema}.txflow_jobs (
 CREATE UNIQUE INDEX txflow_jobs_unique_key ON {schema}.txflow_jobs (unique_key) WHERE unique_key IS NOT NULL;
 CREATE INDEX txflow_jobs_claim ON {schema}.txflow_jobs (queue, priority, run_at, id) WHERE state = 'available';
 CREATE INDEX txflow_jobs_lease ON {schema}.txflow_jobs (lease_until) WHERE state = 'running';
+)sql"},
+    // Placeholder on branch wt-pgcron only: the nodes migration (another
+    // branch) takes number 3 and replaces this step when the branches merge.
+    {3, "(reserved: nodes)", "SELECT 1"},
+    {4, "cron leader lease and cron fires (cluster::CronLeader)",
+     R"sql(
+CREATE TABLE {schema}.txflow_leader (
+    name        text        PRIMARY KEY,
+    node        text        NOT NULL,
+    epoch       bigint      NOT NULL CHECK (epoch > 0),
+    lease_until timestamptz NOT NULL,
+    acquired_at timestamptz NOT NULL DEFAULT now(),
+    renewed_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE {schema}.txflow_cron_schedules (
+    schedule        text        PRIMARY KEY,
+    expression      text        NOT NULL,
+    zone            text        NOT NULL,
+    since           timestamptz NOT NULL,
+    last_fire       timestamptz,
+    misfired        bigint      NOT NULL DEFAULT 0,
+    last_misfire_at timestamptz,
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE {schema}.txflow_cron_fires (
+    schedule    text        NOT NULL,
+    fire_at     timestamptz NOT NULL,
+    job_id      bigint,
+    leader_node text        NOT NULL,
+    epoch       bigint      NOT NULL,
+    inserted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (schedule, fire_at)
+);
+CREATE INDEX txflow_cron_fires_inserted ON {schema}.txflow_cron_fires (inserted_at);
 )sql"},
 }};
 
