@@ -81,7 +81,9 @@ public:
     explicit PgSchema(std::string url, std::string_view tag = "t") : url_(std::move(url)) {
         static std::atomic<unsigned> counter{0};
         std::random_device rd;
-        name_ = "txflow_test_" + std::string(tag) + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
+        // TXFLOW_PG_TEST_SCHEMA_PREFIX: several people's tests on one server stay apart by name.
+        const char* prefix = std::getenv("TXFLOW_PG_TEST_SCHEMA_PREFIX");
+        name_ = std::string(prefix != nullptr && *prefix != '\0' ? prefix : "txflow_test") + "_" + std::string(tag) + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
                 "_" + std::to_string(rd() % 100000);
     }
     PgSchema(const PgSchema&) = delete;
