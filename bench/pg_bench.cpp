@@ -12,9 +12,9 @@
 // Details (server settings, counts) go to stderr.
 
 #include <libpq-fe.h>
+#include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,9 +116,9 @@ std::int64_t now_ns() {
     if (::read(stop, &byte, 1) < 0) std::_Exit(5);
     worker.stop(5s);
     const auto s = worker.stats();
-    std::fprintf(stderr, "pg_bench worker %d: claimed %llu, completed %llu, fenced off %llu\n", static_cast<int>(::getpid()),
-                 static_cast<unsigned long long>(s.claimed), static_cast<unsigned long long>(s.completed),
-                 static_cast<unsigned long long>(s.fenced_off));
+    std::fprintf(stderr, "pg_bench worker %d: claimed %llu, completed %llu, fenced off %llu\n",
+                 static_cast<int>(::getpid()), static_cast<unsigned long long>(s.claimed),
+                 static_cast<unsigned long long>(s.completed), static_cast<unsigned long long>(s.fenced_off));
     std::_Exit(0);
 }
 
@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
     if (auto m = txflow::store::pg_migrate(pg); !m) die(m.error().message);
     PGconn* raw = PQconnectdb(args.url.c_str());
     if (PQstatus(raw) != CONNECTION_OK) die(PQerrorMessage(raw));
-    PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        raw, [](void*, const char*) {}, nullptr);
     std::fprintf(stderr, "pg_bench: schema %s, fsync %s, synchronous_commit %s, %d jobs, batches of %d\n",
                  pg.schema.c_str(), query(raw, "SHOW fsync").c_str(), query(raw, "SHOW synchronous_commit").c_str(),
                  args.jobs, args.batch);
@@ -174,8 +175,10 @@ int main(int argc, char** argv) {
     ::close(go[0]);
     ::close(stop[0]);
     ::close(lat[1]);
-    const std::string unfinished = "SELECT EXISTS (SELECT 1 FROM " + jobs_table + " WHERE state = 'available') OR "
-                                   "EXISTS (SELECT 1 FROM " + jobs_table + " WHERE state = 'running')";
+    const std::string unfinished = "SELECT EXISTS (SELECT 1 FROM " + jobs_table +
+                                   " WHERE state = 'available') OR "
+                                   "EXISTS (SELECT 1 FROM " +
+                                   jobs_table + " WHERE state = 'running')";
     const auto run_start = Clock::now();
     if (::write(go[1], "gg", 2) != 2) die("write failed");
     while (query(raw, unfinished) == "t") std::this_thread::sleep_for(10ms);

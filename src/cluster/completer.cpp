@@ -6,8 +6,7 @@
 namespace txflow::cluster {
 
 Completer::Completer(Shared& shared)
-    : shared_(shared),
-      session_("completer", shared.options, *shared.log, give_up_, shared.counters.reconnects) {}
+    : shared_(shared), session_("completer", shared.options, *shared.log, give_up_, shared.counters.reconnects) {}
 
 Completer::~Completer() {
     if (thread_.joinable()) finish(std::chrono::steady_clock::now());
@@ -58,8 +57,9 @@ void Completer::run() {
         }
         if (write(done, setbacks)) continue;
         // Not written (no connection, and the deadline passed while finishing).
-        shared_.log->error("txflow cluster completer: {} results not written; their leases expire and the jobs run again",
-                           done.size() + setbacks.size());
+        shared_.log->error(
+            "txflow cluster completer: {} results not written; their leases expire and the jobs run again",
+            done.size() + setbacks.size());
         std::lock_guard lock(mutex_);
         done.clear();
         setbacks.clear();
@@ -86,9 +86,10 @@ bool Completer::write(std::vector<Held>& done, std::vector<Setback>& setbacks) {
         if (taken->size() < done.size()) {
             const auto fenced = done.size() - taken->size();
             c.fenced_off.fetch_add(fenced, std::memory_order_relaxed);
-            shared_.log->warn("txflow cluster completer: {} completion(s) fenced off (the job is no longer this "
-                              "attempt's)",
-                              fenced);
+            shared_.log->warn(
+                "txflow cluster completer: {} completion(s) fenced off (the job is no longer this "
+                "attempt's)",
+                fenced);
         }
         shared_.holdings.remove(done);
         done.clear();

@@ -21,9 +21,10 @@ Millis Heartbeat::tick(Session& session) {
         }
     }
     if (const auto lost = shared_.holdings.stop_lost(held, beat->extended); lost > 0) {
-        shared_.log->warn("txflow cluster heartbeat: lost {} job(s) (lease expired and taken over); their handlers "
-                          "are asked to stop",
-                          lost);
+        shared_.log->warn(
+            "txflow cluster heartbeat: lost {} job(s) (lease expired and taken over); their handlers "
+            "are asked to stop",
+            lost);
     }
     return interval;
 }

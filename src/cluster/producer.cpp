@@ -42,7 +42,8 @@ Producer::Round Producer::claim_round() {
     for (std::size_t i = 0; i < o.queues.size(); ++i) {
         const auto in_flight = pool_.in_flight();
         if (in_flight >= capacity) return full ? Round::full : Round::skipped;
-        const int want = static_cast<int>(std::min<std::size_t>(capacity - in_flight, static_cast<std::size_t>(o.claim_batch)));
+        const int want =
+            static_cast<int>(std::min<std::size_t>(capacity - in_flight, static_cast<std::size_t>(o.claim_batch)));
         // Round robin: a busy first queue does not starve the others.
         const auto& queue = o.queues[(next_queue_ + i) % o.queues.size()];
         auto jobs = claim(session_, shared_.tables, queue, want, o.lease, shared_.node_id.load());

@@ -50,8 +50,9 @@ std::string attempts(std::span<const Held> held) {
 
 StoreResult<std::int64_t> register_node(Session& s, const Tables& t, const std::string& name, const std::string& host,
                                         int pid) {
-    auto r = s.exec("registering the node", "INSERT INTO " + t.nodes + " (name, host, pid) VALUES ($1, $2, $3) RETURNING id",
-                    Params().text(name).text(host).text(std::to_string(pid)));
+    auto r =
+        s.exec("registering the node", "INSERT INTO " + t.nodes + " (name, host, pid) VALUES ($1, $2, $3) RETURNING id",
+               Params().text(name).text(host).text(std::to_string(pid)));
     if (!r) return unexpected(std::move(r.error()));
     return r->int64(0, 0);
 }
@@ -66,8 +67,8 @@ StoreResult<Ok> restore_node(Session& s, const Tables& t, std::int64_t id, const
 }
 
 StoreResult<Ok> remove_node(Session& s, const Tables& t, std::int64_t id) {
-    auto r = s.exec("removing the node row", "DELETE FROM " + t.nodes + " WHERE id = $1",
-                    Params().text(std::to_string(id)));
+    auto r =
+        s.exec("removing the node row", "DELETE FROM " + t.nodes + " WHERE id = $1", Params().text(std::to_string(id)));
     if (!r) return unexpected(std::move(r.error()));
     return Ok{};
 }
@@ -99,9 +100,8 @@ StoreResult<std::vector<store::ClaimedJob>> claim(Session& s, const Tables& t, c
         out.push_back(std::move(j));
     }
     // RETURNING has no order; ids grow with run_at for most queues.
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.priority, a.id) < std::tie(b.priority, b.id);
-    });
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return std::tie(a.priority, a.id) < std::tie(b.priority, b.id); });
     return out;
 }
 
@@ -146,13 +146,12 @@ StoreResult<std::vector<SetbackTaken>> fail_batch(Session& s, const Tables& t, s
 
 StoreResult<HeartbeatResult> heartbeat(Session& s, const Tables& t, std::int64_t node_id,
                                        std::chrono::milliseconds lease, std::span<const Held> held) {
-    const std::string sql =
-        "WITH node AS (UPDATE " + t.nodes + " SET heartbeat_at = now() WHERE id = $1 RETURNING id), " +
-        "leased AS (UPDATE " + t.jobs +
-        " AS j SET lease_until = now() + $2::bigint * interval '1 millisecond' "
-        "FROM unnest($3::bigint[], $4::integer[]) AS o(id, attempt) "
-        "WHERE j.id = o.id AND j.attempt = o.attempt AND j.state = 'running' RETURNING j.id) "
-        "SELECT 0, count(*) FROM node UNION ALL SELECT 1, id FROM leased";
+    const std::string sql = "WITH node AS (UPDATE " + t.nodes +
+                            " SET heartbeat_at = now() WHERE id = $1 RETURNING id), " + "leased AS (UPDATE " + t.jobs +
+                            " AS j SET lease_until = now() + $2::bigint * interval '1 millisecond' "
+                            "FROM unnest($3::bigint[], $4::integer[]) AS o(id, attempt) "
+                            "WHERE j.id = o.id AND j.attempt = o.attempt AND j.state = 'running' RETURNING j.id) "
+                            "SELECT 0, count(*) FROM node UNION ALL SELECT 1, id FROM leased";
     auto r = s.exec("heartbeat", sql,
                     Params().text(std::to_string(node_id)).text(ms(lease)).text(ids(held)).text(attempts(held)));
     if (!r) return unexpected(std::move(r.error()));

@@ -81,7 +81,8 @@ Worker::~Worker() {
 }
 
 Worker& Worker::handle(std::string kind, Handler handler) {
-    if (impl_->started) throw std::logic_error("cluster::Worker::handle(\"" + kind + "\"): register handlers before start()");
+    if (impl_->started)
+        throw std::logic_error("cluster::Worker::handle(\"" + kind + "\"): register handlers before start()");
     impl_->handlers[std::move(kind)] = std::move(handler);
     return *this;
 }
@@ -92,7 +93,8 @@ StoreResult<Ok> Worker::start() {
     auto& s = i.shared;
     if (auto ok = normalize(s.options); !ok) return ok;
     s.log = s.options.logger ? s.options.logger : spdlog::default_logger();
-    s.tables = {store::pg::table(s.options.pg.schema, "txflow_jobs"), store::pg::table(s.options.pg.schema, "txflow_nodes")};
+    s.tables = {store::pg::table(s.options.pg.schema, "txflow_jobs"),
+                store::pg::table(s.options.pg.schema, "txflow_nodes")};
     s.channel = channel_of(s.options.pg.schema);
     s.host = host_name();
     s.pid = static_cast<int>(::getpid());
@@ -143,9 +145,10 @@ StopReport Worker::stop(std::chrono::steady_clock::time_point deadline) {
     if (!report.drained) {
         s.holdings.stop_all();
         report.still_running = i.pool->running();
-        s.log->warn("txflow cluster: {} handler(s) still running at the stop deadline; asked to stop, their leases "
-                    "are left to expire",
-                    report.still_running);
+        s.log->warn(
+            "txflow cluster: {} handler(s) still running at the stop deadline; asked to stop, their leases "
+            "are left to expire",
+            report.still_running);
     }
     i.completer->finish(deadline);
     s.stop_services.set();

@@ -19,7 +19,8 @@ namespace txflow::test {
 inline cluster::WorkerOptions worker_options(const PgSchema& schema) {
     cluster::WorkerOptions o;
     o.pg = schema.options();
-    o.pg.url += (o.pg.url.find('?') == std::string::npos ? "?" : "&") + std::string("application_name=") + schema.name();
+    o.pg.url +=
+        (o.pg.url.find('?') == std::string::npos ? "?" : "&") + std::string("application_name=") + schema.name();
     o.poll_interval = std::chrono::milliseconds(200);
     o.lease = std::chrono::seconds(5);
     o.retry_backoff = retry::fixed(std::chrono::milliseconds(0));
@@ -63,6 +64,7 @@ inline std::string count_where(const RawConn& raw, const PgSchema& schema, const
 }
 
 // Eventually, asserting on the test's thread.
-#define CLUSTER_WAIT(cond, timeout) REQUIRE(::txflow::test::eventually([&] { return (cond); }, (timeout), std::chrono::milliseconds(10)))
+#define CLUSTER_WAIT(cond, timeout) \
+    REQUIRE(::txflow::test::eventually([&] { return (cond); }, (timeout), std::chrono::milliseconds(10)))
 
 }  // namespace txflow::test

@@ -35,8 +35,10 @@ TEST_CASE("a worker whose connections are terminated reconnects and loses nothin
     CLUSTER_WAIT(held_started.load(), 10s);
 
     RawConn raw(*url);
-    const auto terminated = raw.exec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-                                     "application_name = '" + schema.name() + "'");
+    const auto terminated = raw.exec(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+        "application_name = '" +
+        schema.name() + "'");
     CHECK(terminated == "4");  // producer, completer, notifier, maintenance
     gate.open();
     REQUIRE(queue->enqueue_batch(no_op_jobs(50)));

@@ -31,7 +31,8 @@ TEST_CASE("a batched completion is fenced per job: the stale attempt is refused,
     const auto jobs = schema.table("txflow_jobs");
     // The second job's worker stalls: its lease passes, the rescuer re-queues
     // it, and another worker claims it as attempt 2.
-    raw.exec("UPDATE " + jobs + " SET lease_until = now() - interval '1 second' WHERE id = " + std::to_string(stale.id));
+    raw.exec("UPDATE " + jobs +
+             " SET lease_until = now() - interval '1 second' WHERE id = " + std::to_string(stale.id));
     auto rescued = queue->rescue_expired();
     REQUIRE(rescued);
     CHECK(rescued->requeued == 1);

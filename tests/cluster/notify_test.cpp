@@ -29,7 +29,8 @@ TEST_CASE("an enqueue wakes an idle worker well before the poll interval", "[clu
         const auto enqueued_at = std::chrono::steady_clock::now();
         REQUIRE(queue->enqueue("ping", ""));
         CLUSTER_WAIT(runs.load() == i, 20s);
-        waits.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - enqueued_at));
+        waits.push_back(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - enqueued_at));
     }
     w.stop(5s);
     for (auto wait : waits) CHECK(wait < 3s);  // the poll interval is 30 s

@@ -22,7 +22,7 @@ TEST_CASE("the cleaner deletes finished rows past retention, in batches, and not
                  "' WHERE id IN (SELECT id FROM " + jobs + " ORDER BY id OFFSET " + std::to_string(from) + " LIMIT " +
                  std::to_string(to - from) + ")");
     };
-    set("completed", "2 hours", 0, 1250);       // past 1 h: deleted
+    set("completed", "2 hours", 0, 1250);        // past 1 h: deleted
     set("completed", "10 minutes", 1250, 1500);  // kept
     set("discarded", "8 days", 1500, 2300);      // past 7 d: deleted
     set("discarded", "2 days", 2300, 2400);      // kept

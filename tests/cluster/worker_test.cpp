@@ -110,7 +110,8 @@ TEST_CASE("a worker registers a node row, heartbeats it, and removes it at stop"
                           " WHERE id = " + id) == "t",
                  10s);
     // A dead node's row (silent for over node_expiry = 10 x lease) is removed by the rescuer.
-    raw.exec("INSERT INTO " + nodes + " (name, host, pid, heartbeat_at) VALUES ('dead', 'h', 1, now() - interval '1 hour')");
+    raw.exec("INSERT INTO " + nodes +
+             " (name, host, pid, heartbeat_at) VALUES ('dead', 'h', 1, now() - interval '1 hour')");
     CLUSTER_WAIT(raw.exec("SELECT count(*) FROM " + nodes + " WHERE name = 'dead'") == "0", 10s);
     // A node row deleted while the node lives comes back with the next heartbeat.
     raw.exec("DELETE FROM " + nodes + " WHERE id = " + id);
@@ -165,7 +166,8 @@ TEST_CASE("start() refuses bad options and a down server with a clear error", "[
         Worker w(o);
         auto started = w.start();
         REQUIRE_FALSE(started);
-        CHECK_THAT(started.error().message, Catch::Contains("heartbeat_interval (2000 ms) must be positive and below the lease"));
+        CHECK_THAT(started.error().message,
+                   Catch::Contains("heartbeat_interval (2000 ms) must be positive and below the lease"));
     }
     o.heartbeat_interval.reset();
     o.queues.clear();

@@ -83,8 +83,9 @@ public:
         std::random_device rd;
         // TXFLOW_PG_TEST_SCHEMA_PREFIX: several people's tests on one server stay apart by name.
         const char* prefix = std::getenv("TXFLOW_PG_TEST_SCHEMA_PREFIX");
-        name_ = std::string(prefix != nullptr && *prefix != '\0' ? prefix : "txflow_test") + "_" + std::string(tag) + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
-                "_" + std::to_string(rd() % 100000);
+        name_ = std::string(prefix != nullptr && *prefix != '\0' ? prefix : "txflow_test") + "_" + std::string(tag) +
+                "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+                std::to_string(rd() % 100000);
     }
     PgSchema(const PgSchema&) = delete;
     PgSchema& operator=(const PgSchema&) = delete;

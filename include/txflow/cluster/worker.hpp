@@ -137,7 +137,7 @@ struct WorkerStats {
 };
 
 struct StopReport {
-    bool drained = true;             // every handler returned before the deadline
+    bool drained = true;              // every handler returned before the deadline
     std::uint64_t still_running = 0;  // handlers asked to stop at the deadline, still running
 };
 
