@@ -2,7 +2,7 @@
 //
 //   bench/pg_bench --store postgresql://...   (or TXFLOW_PG_URL)
 //
-// Migrates a schema of its own (pg_bench_<pid>, dropped at the end) and
+// Migrates a schema of its own (txflow_pg_bench_<pid>, dropped at the end) and
 // prints, one per line, `name value`:
 //   pg_enqueue_jobs_per_s      enqueue_batch, batches of --batch jobs
 //   pg_throughput_jobs_per_s   those jobs (no-op), claimed and completed by
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     const Args args = parse(argc, argv);
     txflow::store::PgOptions pg;
     pg.url = args.url;
-    pg.schema = "pg_bench_" + std::to_string(::getpid());
+    pg.schema = "txflow_pg_bench_" + std::to_string(::getpid());
     if (auto m = txflow::store::pg_migrate(pg); !m) die(m.error().message);
     PGconn* raw = PQconnectdb(args.url.c_str());
     if (PQstatus(raw) != CONNECTION_OK) die(PQerrorMessage(raw));
@@ -188,11 +188,16 @@ int main(int argc, char** argv) {
     // 3. One job at a time to the idle workers.
     std::this_thread::sleep_for(200ms);
     std::vector<double> waits;
+    std::vector<double> commits;       // the enqueue call alone: INSERT and COMMIT (a WAL flush)
+    std::vector<double> after_commit;  // from the COMMIT's return to the handler's start
     for (int i = 0; i < args.samples; ++i) {
-        if (auto e = (*queue)->enqueue("latency", std::to_string(now_ns())); !e) die(e.error().message);
+        const auto sent = now_ns();
+        if (auto e = (*queue)->enqueue("latency", std::to_string(sent)); !e) die(e.error().message);
+        commits.push_back(static_cast<double>(now_ns() - sent) / 1e6);
         std::int64_t waited = 0;
         if (::read(lat[0], &waited, sizeof waited) != sizeof waited) die("a worker process died");
         waits.push_back(static_cast<double>(waited) / 1e6);
+        after_commit.push_back(waits.back() - commits.back());
         std::this_thread::sleep_for(5ms);  // idle again
     }
 
@@ -203,6 +208,10 @@ int main(int argc, char** argv) {
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::fprintf(stderr, "pg_bench: worker %d failed\n", pid);
     }
     std::fprintf(stderr, "pg_bench: %s of %d completed in %.3f s\n", completed.c_str(), args.jobs, run_s);
+    std::fprintf(stderr, "pg_bench: enqueue call (INSERT + COMMIT) p50 %.2f ms, p99 %.2f ms\n",
+                 percentile(commits, 0.5), percentile(commits, 0.99));
+    std::fprintf(stderr, "pg_bench: commit to handler start p50 %.2f ms, p99 %.2f ms\n", percentile(after_commit, 0.5),
+                 percentile(after_commit, 0.99));
     query(raw, "DROP SCHEMA \"" + pg.schema + "\" CASCADE");
     PQfinish(raw);
 
