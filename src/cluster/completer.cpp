@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 namespace txflow::cluster {
 
 Completer::Completer(Shared& shared)
@@ -84,12 +87,15 @@ bool Completer::write(std::vector<Held>& done, std::vector<Setback>& setbacks) {
         }
         c.completed.fetch_add(taken->size(), std::memory_order_relaxed);
         if (taken->size() < done.size()) {
-            const auto fenced = done.size() - taken->size();
-            c.fenced_off.fetch_add(fenced, std::memory_order_relaxed);
-            shared_.log->warn(
-                "txflow cluster completer: {} completion(s) fenced off (the job is no longer this "
-                "attempt's)",
-                fenced);
+            std::unordered_set<std::int64_t> took(taken->begin(), taken->end());
+            std::vector<std::string> fenced;
+            for (const auto& h : done) {
+                if (took.count(h.id) == 0) fenced.push_back(fmt::format("{} (attempt {})", h.id, h.attempt));
+            }
+            c.fenced_off.fetch_add(fenced.size(), std::memory_order_relaxed);
+            shared_.log->warn("txflow cluster completer: {} completion(s) fenced off, the job no longer this "
+                              "attempt's: {}",
+                              fenced.size(), fmt::join(fenced, ", "));
         }
         shared_.holdings.remove(done);
         done.clear();
