@@ -8,7 +8,8 @@
 #   1 bottom     cron/ core/ store/ observe/     (no order among them)
 #   2 job        job.hpp                          (JobContext, JobFunction, Wrapper, Misfire)
 #   3 building   policy/ saga/                    (saga steps take a retry::Policy)
-#                cluster/                         (cluster mode on PostgreSQL: store/ + job.hpp's Misfire)
+#                cluster/                         (cluster mode on PostgreSQL: the worker, the cron
+#                                                  leader; store/ + job.hpp's Misfire + retry::Policy)
 #   4 scheduler  scheduler.hpp, txflow.hpp (the umbrella),
 #                store/state_dir.hpp (a read-only view of everything a scheduler recovers:
 #                dead letters, sagas; the CLI's, not the stores')
@@ -25,8 +26,7 @@ layer_of() {
         txflow/store/state_dir.hpp) echo 4 ;;
         txflow/cron/* | txflow/core/* | txflow/store/* | txflow/observe/*) echo 1 ;;
         txflow/job.hpp) echo 2 ;;
-        txflow/policy/* | txflow/saga/*) echo 3 ;;
-        txflow/cluster/*) echo 3 ;;
+        txflow/policy/* | txflow/saga/* | txflow/cluster/*) echo 3 ;;
         txflow/scheduler.hpp | txflow/txflow.hpp) echo 4 ;;
         txflow/config/* | txflow/daemon/* | txflow/schedule_file/*) echo 5 ;;
         txflow/testing.hpp | txflow/testing/*) echo 5 ;;

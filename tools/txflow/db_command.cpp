@@ -11,7 +11,7 @@
 //     database cannot be reached or refused a query.
 //   txflow db migrate --store URL [--schema NAME]
 //     schema: NAME
-//     applied: 1, 2 | none (already up to date)
+//     applied: 1, 2, 3, 4 | none (already up to date)
 //     version: N
 //     Exit: 0 migrated or nothing to do; 1 refused (a schema from a newer
 //     txflow: nothing changed); 2 usage; 4 database unreachable or failing.

@@ -52,9 +52,33 @@ CREATE UNIQUE INDEX txflow_jobs_unique_key ON {schema}.txflow_jobs (unique_key) 
 CREATE INDEX txflow_jobs_claim ON {schema}.txflow_jobs (queue, priority, run_at, id) WHERE state = 'available';
 CREATE INDEX txflow_jobs_lease ON {schema}.txflow_jobs (lease_until) WHERE state = 'running';
 )sql"},
-    // Placeholder on branch wt-pgcron only: the nodes migration (another
-    // branch) takes number 3 and replaces this step when the branches merge.
-    {3, "(reserved: nodes)", "SELECT 1"},
+    // Every INSERT into the jobs table sends one NOTIFY per statement (also
+    // from enqueue_in: delivered only if the caller's transaction commits), so
+    // idle cluster workers wake early. The channel is per schema; a schema
+    // name over 56 characters shares it with its longer siblings, which only
+    // costs them a spurious wake-up.
+    {3, "cluster nodes, job owners, retention index, enqueue notifications (cluster::Worker)",
+     R"sql(
+CREATE TABLE {schema}.txflow_nodes (
+    id           bigserial   PRIMARY KEY,
+    name         text        NOT NULL,
+    host         text        NOT NULL,
+    pid          integer     NOT NULL,
+    started_at   timestamptz NOT NULL DEFAULT now(),
+    heartbeat_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX txflow_nodes_heartbeat ON {schema}.txflow_nodes (heartbeat_at);
+ALTER TABLE {schema}.txflow_jobs ADD COLUMN node_id bigint;
+CREATE INDEX txflow_jobs_finished ON {schema}.txflow_jobs (state, finished_at)
+    WHERE state IN ('completed', 'discarded', 'cancelled');
+CREATE FUNCTION {schema}.txflow_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('txflow:' || left(TG_TABLE_SCHEMA, 56), '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER txflow_jobs_notify AFTER INSERT ON {schema}.txflow_jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.txflow_jobs_notify();
+)sql"},
     {4, "cron leader lease and cron fires (cluster::CronLeader)",
      R"sql(
 CREATE TABLE {schema}.txflow_leader (

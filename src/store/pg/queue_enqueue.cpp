@@ -1,4 +1,5 @@
-// Enqueueing: one job, a batch (one transaction, multi-row inserts), and a job
+// Enqueueing: one job, a batch (one transaction, multi-row inserts, or COPY
+// for big batches without unique keys: queue_copy.cpp), and a job
 // in the caller's own transaction. A unique key is enforced by a partial
 // unique index: INSERT ... ON CONFLICT DO NOTHING, then the existing row's id.
 
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "store/pg/migrations.hpp"
+#include "store/pg/queue_copy.hpp"
 #include "store/pg/queue_impl.hpp"
 
 namespace txflow::store {
@@ -114,6 +116,10 @@ StoreResult<std::vector<Enqueued>> PgQueue::enqueue_batch(std::span<const NewJob
                              Params().text(impl_->jobs).text(std::to_string(batch.size())));
         if (!ids) return unexpected(std::move(ids.error()));
         for (std::size_t i = 0; i < batch.size(); ++i) out[i].id = ids->int64(static_cast<int>(i), 0);
+        if (pg::copy_fits(batch)) {
+            for (auto& e : out) e.inserted = true;
+            return pg::copy_jobs(conn, what, impl_->jobs, batch, out);
+        }
 
         for (std::size_t first = 0; first < batch.size(); first += kJobsPerInsert) {
             const std::size_t end = std::min(batch.size(), first + kJobsPerInsert);
