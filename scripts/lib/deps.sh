@@ -15,6 +15,7 @@ TXFLOW_BASE_PACKAGES=(
     nlohmann-json3-dev libcli11-dev catch2
     libxxhash-dev
     libpq-dev postgresql
+    python3
 )
 # libFuzzer and clang's sanitizer runtimes (the fuzz job in .ci/run).
 TXFLOW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

@@ -6,6 +6,10 @@
 //   txflow cron explain EXPR [--tz ZONE] [--from TIME] [--format F]
 //     The English description, then "Next fires:" and the next 5 fires,
 //     each indented by two spaces.
+//   --json (both): one JSON object on stdout instead, also when the
+//     expression never fires (with "fires": [] and exit 1):
+//       {"expression": EXPR, "zone": Z, "from": T, "fires": [T, ...]}
+//     and, for explain, "description". A usage error prints no JSON.
 //
 // Exit codes: 0 fires printed (even fewer than asked: the schedule ran out);
 // 1 the expression never fires after --from; 2 bad expression or flag value.
@@ -13,6 +17,7 @@
 #include "cron_command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <memory>
@@ -37,6 +42,7 @@ struct CronOptions {
     std::string from;
     std::string format = "auto";
     int count = 1;
+    bool json = false;
 };
 
 cron::Format to_format(const std::string& name) {
@@ -62,6 +68,7 @@ void add_common_options(CLI::App& sub, CronOptions& o) {
         ->check(CLI::IsMember({"unix", "seconds", "quartz", "auto"}))
         ->type_name("FORMAT")
         ->capture_default_str();
+    sub.add_flag("--json", o.json, "Print one JSON object (a stable format for scripts: docs/cli.md)");
 }
 
 // The schedule in the zone it fires in, and the instant to search from.
@@ -110,18 +117,38 @@ std::vector<Instant> fires(const cron::Schedule& schedule, Instant from, int cou
     throw Failure(kExitNoResult, "expression never fires after " + cron::to_rfc3339(p.from, p.schedule.zone()));
 }
 
+// The --json form of both commands; "description" only for explain.
+void print_json(const CronOptions& o, const Prepared& p, const std::vector<Instant>& list,
+                const std::string* description, Context& ctx) {
+    nlohmann::json out{{"expression", o.expression},
+                       {"zone", std::string(p.schedule.zone().name())},
+                       {"from", cron::to_rfc3339(p.from, p.schedule.zone())}};
+    if (description != nullptr) out["description"] = *description;
+    auto& array = out["fires"] = nlohmann::json::array();
+    for (const Instant t : list) array.push_back(cron::to_rfc3339(t, p.schedule.zone()));
+    ctx.out << out.dump(2) << '\n';
+}
+
 int run_next(const CronOptions& o, Context& ctx) {
     const Prepared p = prepare(o);
     const auto list = fires(p.schedule, p.from, o.count);
+    if (o.json) print_json(o, p, list, nullptr, ctx);
     if (list.empty()) never_fires(p);
+    if (o.json) return kExitOk;
     for (const Instant t : list) ctx.out << cron::to_rfc3339(t, p.schedule.zone()) << '\n';
     return kExitOk;
 }
 
 int run_explain(const CronOptions& o, Context& ctx) {
     const Prepared p = prepare(o);
-    ctx.out << cron::describe(p.schedule) << '\n';
     const auto list = fires(p.schedule, p.from, kExplainFires);
+    if (o.json) {
+        const std::string description = cron::describe(p.schedule);
+        print_json(o, p, list, &description, ctx);
+        if (list.empty()) never_fires(p);
+        return kExitOk;
+    }
+    ctx.out << cron::describe(p.schedule) << '\n';
     if (list.empty()) {
         ctx.out << "Next fires: none" << std::endl;
         never_fires(p);
