@@ -57,4 +57,21 @@ run validate "$tmp/missing.json" --json
 check "validate --json, unreadable: one problem at the root, exit 2" 2 \
     'j["valid"] is False and len(j["problems"]) == 1 and j["problems"][0]["pointer"] == ""'
 
+cat >"$tmp/jobs.json" <<'JSON'
+{"version": 1,
+ "jobs": [{"name": "backup", "cron": "0 0 3 * * *", "zone": "Europe/Berlin", "command": {"argv": ["true"]}},
+          {"name": "tick", "every": "90s", "command": {"argv": ["true"]}}],
+ "sagas": [{"name": "order", "steps": [
+     {"name": "reserve", "command": {"argv": ["true"]}, "compensate": {"argv": ["true"]}},
+     {"name": "charge", "command": {"argv": ["true"]}, "compensate": {"argv": ["true"]}}]}]}
+JSON
+run jobs "$tmp/jobs.json" --from 2026-03-07T12:00:00Z -n 2 --json
+check "jobs --json: jobs soonest first with their next fires, then sagas" 0 \
+    'j["from"] == "2026-03-07T12:00:00Z"
+     and j["jobs"] == [{"name": "tick", "schedule": "every 1m30s", "zone": "UTC",
+                        "next": ["2026-03-07T12:01:30Z", "2026-03-07T12:03:00Z"]},
+                       {"name": "backup", "schedule": "cron 0 0 3 * * *", "zone": "Europe/Berlin",
+                        "next": ["2026-03-08T03:00:00+01:00", "2026-03-09T03:00:00+01:00"]}]
+     and j["sagas"] == [{"name": "order", "on_recovery": "resume", "steps": ["reserve", "charge"]}]'
+
 finish "json cli: every check passed"

@@ -14,10 +14,15 @@
 // counts from its start. With --count N each job gets N rows (the extra ones
 // show only NEXT and LEFT). The sagas follow: name and steps.
 // Exit status: 0 listed, 1 invalid file (problems on stderr), 2 usage.
+//
+// --json: one object instead, the jobs in the same order:
+//   {"file": F, "from": T, "jobs": [{"name", "schedule", "zone", "next": [T, ...]}],
+//    "sagas": [{"name", "on_recovery", "steps": [names]}]}
 
 #include "jobs_command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -40,7 +45,44 @@ struct JobsOptions {
     std::string path;
     int count = 1;
     std::string from;
+    bool json = false;
 };
+
+struct Entry {
+    const schedule_file::JobSpec* job;
+    std::vector<cron::Instant> fires;
+};
+
+std::string zone_name_of(const cron::Zone& zone) {
+    return std::string(zone.is_utc() ? std::string_view("UTC") : zone.name());
+}
+
+std::string_view on_recovery_text(schedule_file::OnRecovery r) {
+    return r == schedule_file::OnRecovery::resume ? "resume" : "compensate";
+}
+
+void print_json(const JobsOptions& o, cron::Instant from, const schedule_file::ScheduleFile& file,
+                const std::vector<Entry>& entries, Context& ctx) {
+    nlohmann::json out{{"file", o.path}, {"from", cron::to_rfc3339(from, cron::Zone::utc())}};
+    auto& jobs = out["jobs"] = nlohmann::json::array();
+    for (const auto& e : entries) {
+        const cron::Zone& zone = e.job->display_zone();
+        auto next = nlohmann::json::array();
+        for (const auto t : e.fires) next.push_back(cron::to_rfc3339(t, zone));
+        jobs.push_back({{"name", e.job->name},
+                        {"schedule", e.job->schedule_text()},
+                        {"zone", zone_name_of(zone)},
+                        {"next", std::move(next)}});
+    }
+    auto& sagas = out["sagas"] = nlohmann::json::array();
+    for (const auto& saga : file.sagas) {
+        auto steps = nlohmann::json::array();
+        for (const auto& step : saga.steps) steps.push_back(step.name);
+        sagas.push_back(
+            {{"name", saga.name}, {"on_recovery", on_recovery_text(saga.on_recovery)}, {"steps", std::move(steps)}});
+    }
+    ctx.out << out.dump(2) << '\n';
+}
 
 // "4min 10s", "1h 30min", "2d 3h", "59s", "250ms": the two largest units, as systemd does.
 std::string left_text(std::chrono::milliseconds d) {
@@ -91,10 +133,6 @@ int run_jobs(const JobsOptions& o, Context& ctx) {
     }
     const schedule_file::ScheduleFile file = load_schedule(o.path, ctx);
 
-    struct Entry {
-        const schedule_file::JobSpec* job;
-        std::vector<cron::Instant> fires;
-    };
     std::vector<Entry> entries;
     entries.reserve(file.jobs.size());
     for (const auto& job : file.jobs)
@@ -105,10 +143,14 @@ int run_jobs(const JobsOptions& o, Context& ctx) {
         return a.job->name < b.job->name;
     });
 
+    if (o.json) {
+        print_json(o, from, file, entries, ctx);
+        return kExitOk;
+    }
     std::vector<std::vector<std::string>> rows{{"NEXT", "LEFT", "SCHEDULE", "ZONE", "JOB"}};
     for (const auto& e : entries) {
         const cron::Zone& zone = e.job->display_zone();
-        const std::string zone_name(zone.is_utc() ? std::string_view("UTC") : zone.name());
+        const std::string zone_name = zone_name_of(zone);
         if (e.fires.empty()) {
             rows.push_back({"n/a", "n/a", e.job->schedule_text(), zone_name, e.job->name});
             continue;
@@ -134,8 +176,7 @@ int run_jobs(const JobsOptions& o, Context& ctx) {
                 if (!steps.empty()) steps += " -> ";
                 steps += step.name;
             }
-            sagas.push_back(
-                {s.name, s.on_recovery == schedule_file::OnRecovery::resume ? "resume" : "compensate", steps});
+            sagas.push_back({s.name, std::string(on_recovery_text(s.on_recovery)), steps});
         }
         ctx.out << '\n';
         print_table(ctx.out, sagas);
@@ -156,6 +197,7 @@ void add_jobs_commands(CLI::App& app, Context& ctx) {
         ->capture_default_str();
     jobs->add_option("--from", options->from, "List fires after this RFC 3339 instant instead of now")
         ->type_name("TIME");
+    jobs->add_flag("--json", options->json, "Print one JSON object (a stable format for scripts: docs/cli.md)");
     jobs->footer(
         "Columns: NEXT (RFC 3339 in the job's zone), LEFT (time until then), SCHEDULE, ZONE, JOB; soonest first.\n"
         "Exit status: 0 listed, 1 invalid file (every problem on stderr), 2 unreadable file or bad command line.");
