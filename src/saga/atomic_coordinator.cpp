@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/wall_ms.hpp"
@@ -31,19 +32,23 @@ Coordinator::Coordinator(saga::EngineHost& host, store::Journal& journal) : host
 void Coordinator::register_definition(const DefinitionPtr& def) {
     if (!def) throw std::invalid_argument("register_atomic: no definition");
     {
-        Lock lock(mutex_);
-        definitions_[def->name()] = def;
-        for (auto& [id, t] : txns_) {
-            if (t->def || t->definition != def->name()) continue;
+        const Lock lock(mutex_);
+        auto& known = definitions_[def->name()];
+        if (known == def) return;  // start_atomic registers on every call: keep that O(1)
+        known = def;
+        // Only recovered transactions wait for a definition.
+        std::erase_if(awaiting_definition_, [&](Txn* t) {
+            if (t->definition != def->name()) return false;
             if (def->participants().size() != t->parts.size()) {
                 host_.log().error(
-                    "transaction '{}': definition '{}' now has {} participants, the log {}; left as it is", id,
+                    "transaction '{}': definition '{}' now has {} participants, the log {}; left as it is", t->id,
                     def->name(), def->participants().size(), t->parts.size());
-                continue;
+                return false;
             }
             t->def = def;
             if (started_ && !stopping_) launch(*t);
-        }
+            return true;
+        });
     }
     flush_events();
 }
@@ -126,6 +131,7 @@ void Coordinator::recover(const store::LiveState& state) {
             }
         }
         t->last_state = state_of(*t);
+        awaiting_definition_.push_back(t.get());
         txns_.emplace(id, std::move(t));
     }
 }

@@ -106,6 +106,7 @@ private:
     mutable std::condition_variable changed_;
     std::unordered_map<std::string, std::unique_ptr<Txn>> txns_;  // never erased: tasks hold references
     std::unordered_map<std::string, DefinitionPtr> definitions_;
+    std::vector<Txn*> awaiting_definition_;  // recovered, their definition not registered yet
     bool started_ = false;
     bool stopping_ = false;
     std::uint64_t next_id_ = 0;
