@@ -132,6 +132,7 @@ void Coordinator::decide(Txn& t, bool commit, std::string reason) {
     }
     lock.unlock();
     flush_events();
+    if (synced) journal_.maybe_snapshot();  // cheap unless the log has grown past the threshold; not under mutex_
 }
 
 void Coordinator::dispatch(Txn& t, std::size_t i) {
