@@ -48,6 +48,7 @@ void Scheduler::start() {
     }
     start_locked();
     impl_->engine.on_start();  // runs sagas started earlier and recovered ones
+    impl_->atomics.on_start();
     impl_->ensure_saga_purge();
 }
 
@@ -92,6 +93,7 @@ StopReport Scheduler::stop(milliseconds drain_deadline) {
     if (!report.drained) {
         lock.unlock();
         im.engine.on_stop();  // sagas stop at the next step; a durable store resumes them
+        im.atomics.on_stop();
         lock.lock();
         im.cancel_queued = true;
         report.dropped_queued = im.queued_runs;  // each returns at once when a worker takes it
@@ -113,6 +115,7 @@ StopReport Scheduler::stop(milliseconds drain_deadline) {
     lock.unlock();
     for (JobState* j : dead) JobState::destroy(j);
     im.engine.on_stop();
+    im.atomics.on_stop();
     // Joining would wait for whatever still runs; the destructor does that.
     if (idle) im.executor.shutdown();
     else im.executor.request_shutdown();

@@ -34,6 +34,7 @@
 #include "txflow/policy/circuit_breaker.hpp"
 #include "txflow/policy/rate_limit.hpp"
 #include "txflow/policy/retry.hpp"
+#include "txflow/saga/atomic.hpp"
 #include "txflow/saga/saga.hpp"
 #include "txflow/store/store.hpp"
 
@@ -386,6 +387,20 @@ public:
     // Forgets finished sagas older than the retention now (also done every
     // minute while started); returns how many.
     std::size_t purge_sagas();
+
+    // ---- atomic transactions (txflow/saga/atomic.hpp, docs/atomic.md)
+    // Records the begin (durably), then prepares every participant once
+    // start() has been called. A transaction with this idempotency key
+    // already: its id, and nothing runs. Empty key: a fresh id. Returns the id.
+    // Throws std::runtime_error when the store cannot record the begin.
+    std::string start_atomic(const AtomicRef& txn, nlohmann::json input = nlohmann::json::object(),
+                             std::string idempotency_key = {});
+    // Definitions to finish by name after a crash (start_atomic registers its own).
+    void register_atomic(const AtomicRef& txn);
+    [[nodiscard]] std::optional<atomic::Info> transaction(std::string_view id) const;
+    [[nodiscard]] std::vector<atomic::Info> transactions(std::optional<atomic::State> state = std::nullopt) const;
+    // Until committed, aborted or commit_stalled (or the timeout).
+    std::optional<atomic::Info> wait_transaction(std::string_view id, std::chrono::milliseconds timeout) const;
 
     [[nodiscard]] Clock& clock() const { return *clock_; }
     [[nodiscard]] spdlog::logger& logger() const { return *logger_; }

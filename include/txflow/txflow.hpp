@@ -11,6 +11,7 @@
 #include "txflow/observe/events.hpp"
 #include "txflow/policy/policy.hpp"
 #include "txflow/result.hpp"
+#include "txflow/saga/atomic.hpp"
 #include "txflow/saga/saga.hpp"
 #include "txflow/saga/state.hpp"
 #include "txflow/scheduler.hpp"

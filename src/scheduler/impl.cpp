@@ -54,6 +54,7 @@ Scheduler::Impl::Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOption
     }
     const auto& state = journal.state();
     engine.recover(state);
+    atomics.recover(state);
     for (const auto& [job, ms] : state.last_fire_ms) recovered_fires[job] = from_ms(ms);
     for (const auto& [id, r] : state.retries) {
         recovered_retries[r.job].push_back(r);

@@ -3,6 +3,7 @@
 // every member function is defined in the file named above its declaration.
 
 #include "core/intrusive_heap.hpp"
+#include "saga/atomic_coordinator.hpp"
 #include "saga/engine.hpp"
 #include "scheduler/job_state.hpp"
 #include "scheduler/name_index.hpp"
@@ -84,6 +85,7 @@ struct Scheduler::Impl {
     std::unordered_map<std::string, std::vector<store::RetryArmed>> recovered_retries;
     std::uint64_t next_retry_id = 1;
     saga::Engine engine{saga_host, journal};
+    atomic::Coordinator atomics{saga_host, journal};  // after engine: destroyed first
 
     Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOptions opts);
 

@@ -172,6 +172,28 @@ std::optional<saga::Info> SagaHandle::wait(milliseconds timeout) const {
     return scheduler_ ? scheduler_->wait_saga(id_, timeout) : std::nullopt;
 }
 
+// ---------------------------------------------------------------- atomic transactions
+
+std::string Scheduler::start_atomic(const AtomicRef& txn, nlohmann::json input, std::string idempotency_key) {
+    return impl_->atomics.start(txn, std::move(input), std::move(idempotency_key)).id;
+}
+
+void Scheduler::register_atomic(const AtomicRef& txn) {
+    impl_->atomics.register_definition(txn);
+}
+
+std::optional<atomic::Info> Scheduler::transaction(std::string_view id) const {
+    return impl_->atomics.info(id);
+}
+
+std::vector<atomic::Info> Scheduler::transactions(std::optional<atomic::State> state) const {
+    return impl_->atomics.list(state);
+}
+
+std::optional<atomic::Info> Scheduler::wait_transaction(std::string_view id, milliseconds timeout) const {
+    return impl_->atomics.wait(id, timeout);
+}
+
 JobHandle JobBuilder::run(const SagaRef& saga, nlohmann::json input) {
     if (!saga) throw ScheduleError(fmt::format("job '{}': no saga definition", def_->name_));
     scheduler_.register_saga(saga);

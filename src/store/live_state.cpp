@@ -11,7 +11,8 @@ namespace {
 using codec::Reader;
 using codec::Writer;
 
-constexpr std::uint8_t kSnapshotVersion = 1;
+// 2 added the atomic transactions at the end; 1 is still read (none).
+constexpr std::uint8_t kSnapshotVersion = 2;
 
 saga::State read_state(Reader& in, bool& valid) {
     const auto v = in.u8();
@@ -48,6 +49,63 @@ LiveSaga* saga_with_step(Sagas& sagas, std::string_view id, std::uint32_t step, 
         return nullptr;
     }
     return &it->second;
+}
+
+LiveAtomic* atomic_with(std::map<std::string, LiveAtomic, std::less<>>& atomics, std::string_view id,
+                        std::uint32_t participant, RecordType type, std::string* error) {
+    auto it = atomics.find(id);
+    if (it == atomics.end()) {
+        if (error) *error = fmt::format("a {} record names transaction '{}', which never began", to_string(type), id);
+        return nullptr;
+    }
+    if (participant >= it->second.participants.size()) {
+        if (error)
+            *error = fmt::format("a {} record names participant {} of transaction '{}', which has {}", to_string(type),
+                                 participant, id, it->second.participants.size());
+        return nullptr;
+    }
+    return &it->second;
+}
+
+void encode_atomic(Writer& w, const LiveAtomic& a) {
+    w.str(a.id);
+    w.str(a.definition);
+    w.str(a.data);
+    w.u8(static_cast<std::uint8_t>(a.decision));
+    w.str(a.reason);
+    w.svarint(a.created_ms);
+    w.svarint(a.updated_ms);
+    w.varint(a.participants.size());
+    for (std::size_t i = 0; i < a.participants.size(); ++i) {
+        w.str(a.participants[i]);
+        w.u8(static_cast<std::uint8_t>(a.votes[i]));
+        w.str(a.reasons[i]);
+        w.u8(a.acked[i] ? 1 : 0);
+    }
+}
+
+bool decode_atomic(Reader& in, std::size_t bound, LiveAtomic& a) {
+    a.id = in.str();
+    a.definition = in.str();
+    a.data = in.str();
+    const auto decision = in.u8();
+    a.decision = static_cast<LiveAtomic::Decision>(decision);
+    a.reason = in.str();
+    a.created_ms = in.svarint();
+    a.updated_ms = in.svarint();
+    const auto n = in.varint();
+    if (decision > 2 || n > bound) return false;
+    for (std::uint64_t i = 0; i < n && in.ok(); ++i) {
+        a.participants.emplace_back(in.str());
+        const auto vote = in.u8();
+        if (vote > 2) return false;
+        a.votes.push_back(static_cast<LiveAtomic::Vote>(vote));
+        a.reasons.emplace_back(in.str());
+        const auto acked = in.u8();
+        if (acked > 1) return false;
+        a.acked.push_back(acked == 1);
+    }
+    return in.ok();
 }
 
 }  // namespace
@@ -162,6 +220,59 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             dead_letters.erase(r.id);
             return true;
         }
+        case RecordType::atomic_begin: {
+            AtomicBegin r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            LiveAtomic a;
+            a.id = r.id;
+            a.definition = std::move(r.definition);
+            a.data = std::move(r.data);
+            a.votes.assign(r.participants.size(), LiveAtomic::Vote::none);
+            a.reasons.assign(r.participants.size(), {});
+            a.acked.assign(r.participants.size(), false);
+            a.participants = std::move(r.participants);
+            a.created_ms = a.updated_ms = r.at_ms;
+            atomics[r.id] = std::move(a);
+            return true;
+        }
+        case RecordType::atomic_vote: {
+            AtomicVote r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            LiveAtomic* a = atomic_with(atomics, r.id, r.participant, type, error);
+            if (!a) return false;
+            a->votes[r.participant] = r.yes ? LiveAtomic::Vote::yes : LiveAtomic::Vote::no;
+            a->reasons[r.participant] = std::move(r.reason);
+            a->updated_ms = r.at_ms;
+            return true;
+        }
+        case RecordType::atomic_decision: {
+            AtomicDecision r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            LiveAtomic* a = atomic_with(atomics, r.id, 0, type, error);
+            if (!a) return false;
+            if (a->decision != LiveAtomic::Decision::none) {
+                if (error) *error = fmt::format("transaction '{}' is decided twice", r.id);
+                return false;
+            }
+            a->decision = r.commit ? LiveAtomic::Decision::commit : LiveAtomic::Decision::abort;
+            a->reason = std::move(r.reason);
+            a->updated_ms = r.at_ms;
+            return true;
+        }
+        case RecordType::atomic_ack: {
+            AtomicAck r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            LiveAtomic* a = atomic_with(atomics, r.id, r.participant, type, error);
+            if (!a) return false;
+            if (a->decision == LiveAtomic::Decision::none) {
+                if (error)
+                    *error = fmt::format("an atomic_ack record for transaction '{}' comes before its decision", r.id);
+                return false;
+            }
+            a->acked[r.participant] = true;
+            a->updated_ms = r.at_ms;
+            return true;
+        }
     }
     if (error) *error = fmt::format("unknown record type {}", type_number);
     return false;
@@ -203,12 +314,15 @@ std::string LiveState::encode() const {
     for (const auto& [id, r] : retries) w.str(store::encode(r));
     w.varint(dead_letters.size());
     for (const auto& [id, d] : dead_letters) w.str(store::encode(d));
+    w.varint(atomics.size());
+    for (const auto& [id, a] : atomics) encode_atomic(w, a);
     return out;
 }
 
 std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
     Reader in(snapshot);
-    if (in.u8() != kSnapshotVersion) return std::nullopt;
+    const auto version = in.u8();
+    if (version != 1 && version != kSnapshotVersion) return std::nullopt;
     LiveState state;
     bool valid = true;
     const auto bound = snapshot.size();  // every element takes at least one byte
@@ -260,6 +374,16 @@ std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
         DeadLetterAdded d;
         if (!store::decode(in.str(), d)) return std::nullopt;
         state.dead_letters[d.id] = std::move(d);
+    }
+    if (version >= 2) {
+        const auto atomics = in.varint();
+        if (atomics > bound) return std::nullopt;
+        for (std::uint64_t i = 0; i < atomics && in.ok(); ++i) {
+            LiveAtomic a;
+            if (!decode_atomic(in, bound, a)) return std::nullopt;
+            auto id = a.id;
+            state.atomics.emplace(std::move(id), std::move(a));
+        }
     }
     if (!valid || !in.ok() || !in.done()) return std::nullopt;
     return state;

@@ -39,6 +39,23 @@ struct LiveSaga {
     std::vector<LiveStep> steps;
 };
 
+// An atomic transaction as its records leave it.
+struct LiveAtomic {
+    enum class Decision : std::uint8_t { none, commit, abort };
+    enum class Vote : std::uint8_t { none, yes, no };
+    std::string id;
+    std::string definition;
+    std::string data;
+    std::vector<std::string> participants;
+    std::vector<Vote> votes;
+    std::vector<std::string> reasons;  // a no vote's why
+    std::vector<bool> acked;
+    Decision decision = Decision::none;
+    std::string reason;
+    std::int64_t created_ms = 0;
+    std::int64_t updated_ms = 0;
+};
+
 // Lets the maps be searched with a string_view (no temporary string).
 struct StringHash {
     using is_transparent = void;
@@ -50,6 +67,7 @@ struct LiveState {
     std::unordered_map<std::string, std::int64_t> last_fire_ms;  // job -> its last fire
     std::map<std::uint64_t, RetryArmed> retries;
     std::map<std::uint64_t, DeadLetterAdded> dead_letters;
+    std::map<std::string, LiveAtomic, std::less<>> atomics;
 
     // Folds one record in. A record that does not decode, or names a saga
     // that does not exist, is an error (the message says which).

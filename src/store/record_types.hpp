@@ -214,6 +214,78 @@ struct DeadLetterRemoved {
     }
 };
 
+// An atomic transaction began: written (and synced) before any prepare is sent.
+struct AtomicBegin {
+    static constexpr RecordType type = RecordType::atomic_begin;
+    std::string id;
+    std::string definition;
+    std::vector<std::string> participants;
+    std::string data;  // JSON text
+    std::int64_t at_ms = 0;
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("txn", r.id);
+        f("definition", r.definition);
+        f("participants", r.participants);
+        f("data", r.data, Show::json_text);
+        f("at_ms", r.at_ms);
+    }
+};
+
+struct AtomicVote {
+    static constexpr RecordType type = RecordType::atomic_vote;
+    std::string id;
+    std::uint32_t participant = 0;
+    bool yes = false;
+    std::string reason;
+    std::int64_t at_ms = 0;
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("txn", r.id);
+        f("participant", r.participant);
+        f("yes", r.yes);
+        f("reason", r.reason, Show::unless_empty);
+        f("at_ms", r.at_ms);
+    }
+};
+
+// The decision: synced before any commit or abort is sent. No decision
+// record means abort (presumed abort).
+struct AtomicDecision {
+    static constexpr RecordType type = RecordType::atomic_decision;
+    std::string id;
+    bool commit = false;
+    std::string reason;  // abort: why
+    std::int64_t at_ms = 0;
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("txn", r.id);
+        f("commit", r.commit);
+        f("reason", r.reason, Show::unless_empty);
+        f("at_ms", r.at_ms);
+    }
+};
+
+// A participant acknowledged the decided phase (commit or abort, as decided).
+struct AtomicAck {
+    static constexpr RecordType type = RecordType::atomic_ack;
+    std::string id;
+    std::uint32_t participant = 0;
+    std::uint32_t attempts = 0;  // attempts it took
+    std::int64_t at_ms = 0;
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("txn", r.id);
+        f("participant", r.participant);
+        f("attempts", r.attempts);
+        f("at_ms", r.at_ms);
+    }
+};
+
 // A record payload: it names its type and lists its fields.
 template <class R>
 concept RecordPayload = requires(R& r) {
@@ -237,6 +309,10 @@ bool visit_record_type(RecordType type, Fn&& fn) {
         case RecordType::retry_done: return fn.template operator()<RetryDone>();
         case RecordType::dead_letter: return fn.template operator()<DeadLetterAdded>();
         case RecordType::dead_letter_removed: return fn.template operator()<DeadLetterRemoved>();
+        case RecordType::atomic_begin: return fn.template operator()<AtomicBegin>();
+        case RecordType::atomic_vote: return fn.template operator()<AtomicVote>();
+        case RecordType::atomic_decision: return fn.template operator()<AtomicDecision>();
+        case RecordType::atomic_ack: return fn.template operator()<AtomicAck>();
     }
     return false;
 }

@@ -26,6 +26,10 @@ std::string_view to_string(RecordType type) {
         case RecordType::retry_done: return "retry_done";
         case RecordType::dead_letter: return "dead_letter";
         case RecordType::dead_letter_removed: return "dead_letter_removed";
+        case RecordType::atomic_begin: return "atomic_begin";
+        case RecordType::atomic_vote: return "atomic_vote";
+        case RecordType::atomic_decision: return "atomic_decision";
+        case RecordType::atomic_ack: return "atomic_ack";
     }
     return "unknown";
 }

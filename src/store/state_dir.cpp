@@ -70,6 +70,18 @@ SagaSummary summarize(const LiveSaga& s) {
     return out;
 }
 
+TransactionSummary summarize(const LiveAtomic& a) {
+    TransactionSummary out{a.id, a.definition, {}, 0, a.participants.size(), a.reason, from_ms(a.updated_ms)};
+    for (bool acked : a.acked) out.acked += acked ? 1 : 0;
+    const bool all = out.acked == out.participants;
+    switch (a.decision) {
+        case LiveAtomic::Decision::none: out.state = "preparing"; break;
+        case LiveAtomic::Decision::commit: out.state = all ? "committed" : "committing"; break;
+        case LiveAtomic::Decision::abort: out.state = all ? "aborted" : "aborting"; break;
+    }
+    return out;
+}
+
 }  // namespace
 
 StoreResult<StateDirView> read_state_dir(const fs::path& dir) {
@@ -85,6 +97,7 @@ StoreResult<StateDirView> read_state_dir(const fs::path& dir) {
 
     for (const auto& [id, saga] : state.sagas) view.sagas.push_back(summarize(saga));
     std::sort(view.sagas.begin(), view.sagas.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (const auto& [id, a] : state.atomics) view.transactions.push_back(summarize(a));  // a std::map: by id
     for (const auto& [id, d] : state.dead_letters)
         view.dead_letters.push_back({d.id, d.job, from_ms(d.fire_ms), d.attempts, d.error, from_ms(d.failed_ms)});
     for (const auto& [job, ms] : state.last_fire_ms) view.last_fire.emplace(job, from_ms(ms));

@@ -152,4 +152,23 @@ std::optional<saga::Info> SchedulerFixture::finish_saga(std::string_view id, mil
     }
 }
 
+atomic::Info SchedulerFixture::run_atomic(const AtomicRef& txn, nlohmann::json input, std::string idempotency_key,
+                                          milliseconds limit) {
+    start();
+    const auto id = scheduler_->start_atomic(txn, std::move(input), std::move(idempotency_key));
+    auto info = finish_atomic(id, limit);
+    if (!info) throw std::logic_error("SchedulerFixture::run_atomic: transaction " + id + " vanished");
+    return *info;
+}
+
+std::optional<atomic::Info> SchedulerFixture::finish_atomic(std::string_view id, milliseconds limit) {
+    start();
+    const WallTime until = clock_.wall_now() + limit;
+    for (;;) {
+        auto info = scheduler_->transaction(id);
+        const bool ended = info && (atomic::is_final(info->state) || info->state == atomic::State::commit_stalled);
+        if (!info || ended || !hop(until)) return info;
+    }
+}
+
 }  // namespace txflow::testing

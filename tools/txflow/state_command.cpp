@@ -6,6 +6,9 @@
 //     One saga instance a line, by id:
 //       ID  NAME  STATE  STEPS (done/total: actions completed, undone since
 //       or not)  LAST ERROR
+//     then the atomic transactions, one a line (when there are any):
+//       ID  NAME  STATE (preparing, committing, aborting, committed,
+//       aborted)  ACKED (participants that acknowledged/total)  REASON
 //     then the dead letters, one a line:
 //       dead letter N: JOB fire T, A attempt(s), failed T: ERROR
 //   txflow status DIR
@@ -63,6 +66,12 @@ int run_sagas(const StateOptions& o, Context& ctx) {
         out << fmt::format("{:<40} {:<20} {:<20} {:<6} {}\n", s.id, s.definition, saga::to_string(s.state),
                            fmt::format("{}/{}", s.steps_done, s.steps), s.last_error.empty() ? "-" : s.last_error);
     }
+    if (!view.transactions.empty())
+        out << fmt::format("{:<40} {:<20} {:<20} {:<6} {}\n", "TRANSACTION", "NAME", "STATE", "ACKED", "REASON");
+    for (const auto& t : view.transactions) {
+        out << fmt::format("{:<40} {:<20} {:<20} {:<6} {}\n", t.id, t.definition, t.state,
+                           fmt::format("{}/{}", t.acked, t.participants), t.reason.empty() ? "-" : t.reason);
+    }
     print_dead_letters(view, out);
     return kExitOk;
 }
@@ -83,6 +92,11 @@ int run_status(const StateOptions& o, Context& ctx) {
     std::string sagas = std::to_string(view.sagas.size());
     for (const auto& [state, count] : by_state) sagas += fmt::format(", {} {}", count, state);
     out << "sagas: " << sagas << '\n';
+    std::map<std::string_view, std::size_t> txn_states;
+    for (const auto& t : view.transactions) ++txn_states[t.state];
+    std::string transactions = std::to_string(view.transactions.size());
+    for (const auto& [state, count] : txn_states) transactions += fmt::format(", {} {}", count, state);
+    out << "transactions: " << transactions << '\n';
     out << "dead letters: " << view.dead_letters.size() << '\n';
     for (const auto& [job, t] : view.last_fire) out << fmt::format("last fire: {} {}\n", job, time_text(t));
     for (const auto& r : view.retries) {

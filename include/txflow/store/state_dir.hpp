@@ -29,6 +29,16 @@ struct SagaSummary {
     WallTime updated{};
 };
 
+struct TransactionSummary {
+    std::string id;
+    std::string definition;
+    std::string state;      // atomic::State's name as the log leaves it (commit_stalled needs a live coordinator)
+    std::size_t acked = 0;  // participants that acknowledged the decision
+    std::size_t participants = 0;
+    std::string reason;  // why it aborted
+    WallTime updated{};
+};
+
 struct PendingRetry {
     std::string job;
     WallTime scheduled{};       // the fire it retries
@@ -37,11 +47,12 @@ struct PendingRetry {
 };
 
 struct StateDirView {
-    RecoveryReport log;                         // what WalStore::inspect() found
-    std::vector<SagaSummary> sagas;             // by id
-    std::vector<DeadLetter> dead_letters;       // oldest first
-    std::map<std::string, WallTime> last_fire;  // job -> its last recorded fire
-    std::vector<PendingRetry> retries;          // in the order they were armed
+    RecoveryReport log;                            // what WalStore::inspect() found
+    std::vector<SagaSummary> sagas;                // by id
+    std::vector<TransactionSummary> transactions;  // atomic transactions, by id
+    std::vector<DeadLetter> dead_letters;          // oldest first
+    std::map<std::string, WallTime> last_fire;     // job -> its last recorded fire
+    std::vector<PendingRetry> retries;             // in the order they were armed
 };
 
 // Fails (Code::corrupt) on a damaged log or snapshot, or a record that does

@@ -112,6 +112,15 @@ public:
     std::optional<saga::Info> finish_saga(std::string_view id,
                                           std::chrono::milliseconds limit = std::chrono::hours{24});
 
+    // ---- atomic transactions
+    // Starts one, then advances the clock (at most `limit`) until it is
+    // committed, aborted or commit_stalled; returns its info then.
+    atomic::Info run_atomic(const AtomicRef& txn, nlohmann::json input = nlohmann::json::object(),
+                            std::string idempotency_key = {}, std::chrono::milliseconds limit = std::chrono::hours{24});
+    // Advances (at most `limit`) until transaction `id` has ended as above.
+    std::optional<atomic::Info> finish_atomic(std::string_view id,
+                                              std::chrono::milliseconds limit = std::chrono::hours{24});
+
 private:
     void build();
     void open_store();

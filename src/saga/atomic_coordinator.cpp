@@ -1,0 +1,270 @@
+// The coordinator's lifecycle, recovery and listings; the protocol itself is
+// in atomic_protocol.cpp.
+
+#include "saga/atomic_coordinator.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/wall_ms.hpp"
+#include "saga/instance.hpp"
+
+namespace txflow::atomic {
+
+namespace {
+
+State state_of(const Txn& t) {
+    if (!t.decision) return State::preparing;
+    if (t.acks == t.parts.size()) return *t.decision ? State::committed : State::aborted;
+    if (!*t.decision) return State::aborting;
+    for (const auto& p : t.parts)
+        if (p.state == ParticipantState::commit_stalled) return State::commit_stalled;
+    return State::committing;
+}
+
+}  // namespace
+
+Coordinator::Coordinator(saga::EngineHost& host, store::Journal& journal) : host_(host), journal_(journal) {}
+
+void Coordinator::register_definition(const DefinitionPtr& def) {
+    if (!def) throw std::invalid_argument("register_atomic: no definition");
+    {
+        const Lock lock(mutex_);
+        auto& known = definitions_[def->name()];
+        if (known == def) return;  // start_atomic registers on every call: keep that O(1)
+        known = def;
+        // Only recovered transactions wait for a definition.
+        std::erase_if(awaiting_definition_, [&](Txn* t) {
+            if (t->definition != def->name()) return false;
+            if (def->participants().size() != t->parts.size()) {
+                host_.log().error(
+                    "transaction '{}': definition '{}' now has {} participants, the log {}; left as it is", t->id,
+                    def->name(), def->participants().size(), t->parts.size());
+                return false;
+            }
+            t->def = def;
+            if (started_ && !stopping_) launch(*t);
+            return true;
+        });
+    }
+    flush_events();
+}
+
+std::string Coordinator::new_id(std::string_view definition) {
+    for (;;) {
+        auto id = fmt::format("{}-{:x}-{}", definition, to_ms(host_.clock().wall_now()), ++next_id_);
+        if (txns_.count(id) == 0) return id;
+    }
+}
+
+Coordinator::Started Coordinator::start(const DefinitionPtr& def, nlohmann::json input, std::string key) {
+    if (!def) throw std::invalid_argument("start_atomic: no definition");
+    register_definition(def);
+    Lock lock(mutex_);
+    if (!key.empty() && txns_.count(key) != 0) return {key, false};
+    auto owned = std::make_unique<Txn>();
+    Txn& t = *owned;
+    t.id = key.empty() ? new_id(def->name()) : std::move(key);
+    t.definition = def->name();
+    t.def = def;
+    t.data = std::move(input);
+    t.created = t.updated = host_.clock().wall_now();
+    for (const auto& p : def->participants()) t.names.push_back(p.name);
+    t.parts.resize(t.names.size());
+    store::AtomicBegin record{t.id, t.definition, t.names, saga::data_text(t.data), to_ms(t.created)};
+    auto seq = journal_.submit(record);
+    if (!seq)
+        throw std::runtime_error(fmt::format("transaction '{}': the store refused it: {}", t.id, seq.error().message));
+    const std::string id = t.id;
+    txns_.emplace(id, std::move(owned));
+    event(EventKind::saga, t, "preparing", {});
+    lock.unlock();
+    // Durable before any prepare: after a crash, recovery must know to abort
+    // whatever a participant may have prepared.
+    if (auto synced = journal_.sync(*seq); !synced) {
+        lock.lock();
+        t.stalled = true;
+        event(EventKind::alert, t, "stalled", "the store failed: " + synced.error().message);
+        lock.unlock();
+        flush_events();
+        return {id, true};
+    }
+    lock.lock();
+    if (started_ && !stopping_) launch(t);
+    lock.unlock();
+    flush_events();
+    return {id, true};
+}
+
+void Coordinator::recover(const store::LiveState& state) {
+    const Lock lock(mutex_);
+    for (const auto& [id, a] : state.atomics) {
+        auto t = std::make_unique<Txn>();
+        t->id = a.id;
+        t->definition = a.definition;
+        t->data = nlohmann::json::parse(a.data, nullptr, false);
+        if (t->data.is_discarded()) t->data = a.data;
+        t->names = a.participants;
+        t->parts.resize(a.participants.size());
+        t->recovered = true;
+        t->reason = a.reason;
+        t->created = from_ms(a.created_ms);
+        t->updated = from_ms(a.updated_ms);
+        using D = store::LiveAtomic::Decision;
+        if (a.decision != D::none) t->decision = a.decision == D::commit;
+        t->deciding = t->decision.has_value();
+        for (std::size_t i = 0; i < t->parts.size(); ++i) {
+            Part& p = t->parts[i];
+            p.voted = a.votes[i] != store::LiveAtomic::Vote::none;
+            p.reason = a.reasons[i];
+            if (p.voted) ++t->votes;
+            p.state = a.votes[i] == store::LiveAtomic::Vote::yes  ? ParticipantState::prepared
+                      : a.votes[i] == store::LiveAtomic::Vote::no ? ParticipantState::refused
+                                                                  : ParticipantState::preparing;
+            if (a.acked[i]) {
+                p.acked = true;
+                p.state = *t->decision ? ParticipantState::committed : ParticipantState::aborted;
+                ++t->acks;
+            }
+        }
+        t->last_state = state_of(*t);
+        awaiting_definition_.push_back(t.get());
+        txns_.emplace(id, std::move(t));
+    }
+}
+
+void Coordinator::on_start() {
+    {
+        const Lock lock(mutex_);
+        if (started_) return;
+        started_ = true;
+        for (auto& [id, t] : txns_)
+            if (t->def) launch(*t);
+    }
+    flush_events();
+}
+
+void Coordinator::on_stop() {
+    const Lock lock(mutex_);
+    stopping_ = true;
+    for (auto& [id, t] : txns_)
+        for (auto& p : t->parts)
+            if (p.prepare_running) p.stop.request_stop();
+}
+
+// Sets a transaction going: prepare everyone (new), abort everyone (recovered
+// without a decision: presumed abort), or finish the decided phase.
+void Coordinator::launch(Txn& t) {
+    if (t.launched || t.stalled || is_final(state_of(t))) return;
+    t.launched = true;
+    if (t.decision) {
+        for (std::size_t i = 0; i < t.parts.size(); ++i) dispatch(t, i);
+        note(t);
+        return;
+    }
+    if (t.recovered) {
+        t.deciding = true;
+        submit_task(
+            t, [this, &t] { decide(t, false, "no decision before the restart (presumed abort)"); }, nullptr);
+        return;
+    }
+    const auto timeout = t.def->options().prepare_timeout;
+    for (std::size_t i = 0; i < t.parts.size(); ++i) {
+        Part& p = t.parts[i];
+        p.timer = host_.call_at(host_.clock().steady_now() + timeout, [this, &t, i] { prepare_timed_out(t, i); });
+        submit_task(
+            t, [this, &t, i] { prepare(t, i); }, &p.prepare_running);
+    }
+}
+
+void Coordinator::submit_task(Txn& t, std::function<void()> task, bool* flag) {
+    if (flag) *flag = true;
+    const auto priority = Priority::normal;
+    if (!host_.submit(priority, {}, std::move(task))) {
+        if (flag) *flag = false;
+        host_.log().warn("transaction '{}': a task was refused (stopping); a restart finishes it", t.id);
+    }
+}
+
+void Coordinator::note(Txn& t) {
+    t.updated = host_.clock().wall_now();
+    const State now = state_of(t);
+    if (now != t.last_state) {
+        event(EventKind::saga, t, fmt::format("{}->{}", to_string(t.last_state), to_string(now)),
+              now == State::aborting || now == State::aborted ? t.reason : std::string{});
+        t.last_state = now;
+    }
+    changed_.notify_all();
+}
+
+void Coordinator::event(EventKind kind, const Txn& t, std::string detail, std::string error) {
+    if (!host_.has_listeners()) return;
+    events_.push_back({kind, t.id, std::move(detail), std::move(error)});
+}
+
+void Coordinator::flush_events() {
+    const std::lock_guard delivering(delivery_);
+    std::vector<PendingEvent> batch;
+    {
+        const Lock lock(mutex_);
+        batch.swap(events_);
+    }
+    for (const auto& e : batch) {
+        Event ev;
+        ev.kind = e.kind;
+        ev.job = e.txn;
+        ev.detail = e.detail;
+        ev.error = e.error;
+        host_.emit(ev);
+    }
+}
+
+Info Coordinator::info_of(const Txn& t) const {
+    Info info;
+    info.id = t.id;
+    info.definition = t.definition;
+    info.state = state_of(t);
+    info.reason = t.reason;
+    info.data = t.data;
+    info.created = t.created;
+    info.updated = t.updated;
+    info.stalled = t.stalled;
+    for (std::size_t i = 0; i < t.parts.size(); ++i) {
+        const Part& p = t.parts[i];
+        info.participants.push_back({t.names[i], p.state, p.reason, p.attempts, p.last_error});
+    }
+    return info;
+}
+
+std::optional<Info> Coordinator::info(std::string_view id) const {
+    const Lock lock(mutex_);
+    auto it = txns_.find(std::string(id));
+    if (it == txns_.end()) return std::nullopt;
+    return info_of(*it->second);
+}
+
+std::vector<Info> Coordinator::list(std::optional<State> state) const {
+    const Lock lock(mutex_);
+    std::vector<Info> out;
+    for (const auto& [id, t] : txns_)
+        if (!state || state_of(*t) == *state) out.push_back(info_of(*t));
+    std::sort(out.begin(), out.end(), [](const Info& a, const Info& b) { return a.id < b.id; });
+    return out;
+}
+
+std::optional<Info> Coordinator::wait(std::string_view id, std::chrono::milliseconds timeout) const {
+    Lock lock(mutex_);
+    auto it = txns_.find(std::string(id));
+    if (it == txns_.end()) return std::nullopt;
+    const Txn& t = *it->second;
+    changed_.wait_for(lock, timeout, [&] {
+        const auto s = state_of(t);
+        return is_final(s) || s == State::commit_stalled || t.stalled;
+    });
+    return info_of(t);
+}
+
+}  // namespace txflow::atomic

@@ -1,0 +1,124 @@
+#pragma once
+// The atomic transaction coordinator: prepare every participant in parallel
+// (each with a timeout), write the decision to the journal and wait for it to
+// be durable, then send commit or abort to each participant until each
+// acknowledges. Runs on the scheduler's workers and timer through the saga
+// engine's host. Internal; the public face is Scheduler's transaction methods.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "saga/engine.hpp"
+#include "store/journal.hpp"
+#include "txflow/saga/atomic.hpp"
+
+namespace txflow::atomic {
+
+struct Part {
+    ParticipantState state = ParticipantState::preparing;
+    std::string reason;      // a no vote's why
+    std::string last_error;  // of the last failed commit or abort
+    std::uint32_t attempts = 0;
+    bool voted = false;
+    bool prepare_running = false;  // its prepare task is queued or running
+    bool dispatched = false;       // a commit/abort attempt is queued, running or waits on its backoff
+    bool acked = false;
+    bool alerted = false;  // commit_stalled was raised
+    std::optional<WallTime> first_failure;
+    std::stop_source stop;
+    std::uint64_t timer = 0;  // the prepare timeout's call_at id
+};
+
+struct Txn {
+    std::string id;
+    std::string definition;
+    DefinitionPtr def;  // null until registered (a recovered transaction)
+    nlohmann::json data;
+    std::vector<std::string> names;
+    std::vector<Part> parts;
+    std::optional<bool> decision;  // true: commit
+    bool deciding = false;         // a decision is being made (once)
+    bool recovered = false;        // began before this process
+    bool launched = false;
+    bool stalled = false;  // the store failed under it
+    std::string reason;
+    std::size_t votes = 0;
+    std::size_t acks = 0;
+    WallTime created{};
+    WallTime updated{};
+    State last_state = State::preparing;
+};
+
+class Coordinator {
+public:
+    Coordinator(saga::EngineHost& host, store::Journal& journal);
+    Coordinator(const Coordinator&) = delete;
+    Coordinator& operator=(const Coordinator&) = delete;
+
+    void register_definition(const DefinitionPtr& def);
+    struct Started {
+        std::string id;
+        bool created = false;
+    };
+    // Throws std::runtime_error when the store cannot record the begin.
+    Started start(const DefinitionPtr& def, nlohmann::json input, std::string key);
+
+    void recover(const store::LiveState& state);  // once, before on_start
+    void on_start();
+    void on_stop();
+
+    [[nodiscard]] std::optional<Info> info(std::string_view id) const;
+    [[nodiscard]] std::vector<Info> list(std::optional<State> state) const;
+    // Until the transaction is committed, aborted or commit_stalled.
+    std::optional<Info> wait(std::string_view id, std::chrono::milliseconds timeout) const;
+
+private:
+    using Lock = std::unique_lock<std::mutex>;
+    // atomic_coordinator.cpp
+    void launch(Txn& t);  // under mutex_
+    void note(Txn& t);    // under mutex_: a changed state becomes an event
+    void event(EventKind kind, const Txn& t, std::string detail, std::string error);
+    void flush_events();
+    Info info_of(const Txn& t) const;
+    std::string new_id(std::string_view definition);
+
+    // atomic_protocol.cpp
+    void prepare(Txn& t, std::size_t i);                               // on a worker
+    void prepare_timed_out(Txn& t, std::size_t i);                     // on the timer thread
+    bool vote(Txn& t, std::size_t i, bool yes, std::string reason);    // under mutex_; true: decide now
+    void decide(Txn& t, bool commit, std::string reason);              // on a worker
+    void dispatch(Txn& t, std::size_t i);                              // under mutex_
+    void run_phase(Txn& t, std::size_t i);                             // on a worker
+    void retry_phase(Txn& t, std::size_t i);                           // under mutex_: after the backoff
+    void submit_task(Txn& t, std::function<void()> task, bool* flag);  // under mutex_
+
+    saga::EngineHost& host_;
+    store::Journal& journal_;
+    mutable std::mutex mutex_;
+    mutable std::condition_variable changed_;
+    std::unordered_map<std::string, std::unique_ptr<Txn>> txns_;  // never erased: tasks hold references
+    std::unordered_map<std::string, DefinitionPtr> definitions_;
+    std::vector<Txn*> awaiting_definition_;  // recovered, their definition not registered yet
+    bool started_ = false;
+    bool stopping_ = false;
+    std::uint64_t next_id_ = 0;
+
+    struct PendingEvent {
+        EventKind kind;
+        std::string txn;
+        std::string detail;
+        std::string error;
+    };
+    std::vector<PendingEvent> events_;  // raised under mutex_, delivered by flush_events()
+    std::mutex delivery_;               // one deliverer at a time: events in the order raised
+};
+
+}  // namespace txflow::atomic

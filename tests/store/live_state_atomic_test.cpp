@@ -1,0 +1,59 @@
+// The atomic transaction records folded into the live state, and the
+// snapshot (version 2) that carries them.
+#include <catch2/catch.hpp>
+
+#include "store/live_state.hpp"
+#include "store/record_types.hpp"
+
+using txflow::store::AtomicAck;
+using txflow::store::AtomicBegin;
+using txflow::store::AtomicDecision;
+using txflow::store::AtomicVote;
+using txflow::store::LiveAtomic;
+using txflow::store::LiveState;
+
+namespace {
+
+template <class R>
+bool fold(LiveState& s, const R& r, std::string* why = nullptr) {
+    return s.apply(static_cast<std::uint16_t>(R::type), txflow::store::encode(r), why);
+}
+
+}  // namespace
+
+TEST_CASE("atomic records fold into the live state and survive a snapshot", "[atomic][live_state]") {
+    LiveState s;
+    REQUIRE(fold(s, AtomicBegin{"t1", "transfer", {"a", "b"}, R"({"amount":5})", 100}));
+    REQUIRE(fold(s, AtomicVote{"t1", 1, false, "closed", 110}));
+    REQUIRE(fold(s, AtomicDecision{"t1", false, "participant 'b' voted no: closed", 120}));
+    REQUIRE(fold(s, AtomicAck{"t1", 0, 2, 130}));
+    const auto back = LiveState::decode(s.encode());
+    REQUIRE(back);
+    REQUIRE(back->atomics.count("t1") == 1);
+    const LiveAtomic& a = back->atomics.at("t1");
+    CHECK(a.definition == "transfer");
+    CHECK(a.data == R"({"amount":5})");
+    CHECK(a.participants == std::vector<std::string>{"a", "b"});
+    CHECK(a.votes == std::vector<LiveAtomic::Vote>{LiveAtomic::Vote::none, LiveAtomic::Vote::no});
+    CHECK(a.reasons[1] == "closed");
+    CHECK(a.decision == LiveAtomic::Decision::abort);
+    CHECK(a.reason == "participant 'b' voted no: closed");
+    CHECK(a.acked == std::vector<bool>{true, false});
+    CHECK(a.created_ms == 100);
+    CHECK(a.updated_ms == 130);
+}
+
+TEST_CASE("atomic records that do not fit the log are refused with a reason", "[atomic][live_state]") {
+    LiveState s;
+    std::string why;
+    CHECK_FALSE(fold(s, AtomicVote{"nope", 0, true, "", 0}, &why));
+    CHECK(why == "a atomic_vote record names transaction 'nope', which never began");
+    REQUIRE(fold(s, AtomicBegin{"t", "x", {"a"}, "{}", 0}));
+    CHECK_FALSE(fold(s, AtomicAck{"t", 0, 1, 0}, &why));
+    CHECK(why == "an atomic_ack record for transaction 't' comes before its decision");
+    CHECK_FALSE(fold(s, AtomicVote{"t", 3, true, "", 0}, &why));
+    CHECK(why == "a atomic_vote record names participant 3 of transaction 't', which has 1");
+    REQUIRE(fold(s, AtomicDecision{"t", true, "", 0}));
+    CHECK_FALSE(fold(s, AtomicDecision{"t", false, "", 0}, &why));
+    CHECK(why == "transaction 't' is decided twice");
+}
