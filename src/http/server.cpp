@@ -5,6 +5,7 @@
 #include "txflow/http/server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -110,6 +111,13 @@ Result<std::uint16_t, std::string> Server::start() {
     im.server.set_pre_routing_handler([&im](const httplib::Request& in, httplib::Response& out) {
         im.dispatch(in, out);
         return httplib::Server::HandlerResponse::Handled;
+    });
+    // httplib's default is SO_REUSEPORT, which lets a second process bind the
+    // same port and take half the scrapes: SO_REUSEADDR only (a restart can
+    // still bind while old connections sit in TIME_WAIT).
+    im.server.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
     im.server.set_keep_alive_max_count(100);
     im.server.set_read_timeout(std::chrono::seconds(5));

@@ -61,7 +61,7 @@ TEST_CASE("unknown paths get 404, other methods 405, a throwing handler 500", "[
     auto res = client.Get("/nope");
     REQUIRE(res);
     CHECK(res->status == 404);
-    res = client.Post("/echo", "x", "text/plain");
+    res = client.Post("/echo", std::string("x"), std::string("text/plain"));
     REQUIRE(res);
     CHECK(res->status == 405);
     CHECK(res->get_header_value("Allow") == "GET");

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include "txflow/testing.hpp"
 
 using namespace std::chrono_literals;
+using Catch::Matchers::Contains;
 using txflow::JobContext;
 using txflow::SchedulerOptions;
 using txflow::observe::Registry;
@@ -25,10 +27,6 @@ struct Metered : SchedulerFixture {
         : SchedulerFixture(FixtureOptions{.scheduler = std::move(options.metrics(r))}), registry(std::move(r)) {}
     Metered() : Metered(std::make_shared<Registry>()) {}
     std::shared_ptr<Registry> registry;
-
-    [[nodiscard]] bool has(const std::string& line) const {
-        return registry->expose().find(line + "\n") != std::string::npos;
-    }
 };
 
 }  // namespace
@@ -43,30 +41,48 @@ TEST_CASE_METHOD(Metered, "runs_total counts attempts by outcome; lateness is 0 
     });
     advance(6min);
     REQUIRE(fired("tick") == 6);
-    CHECK(has(R"(txflow_job_runs_total{job="tick",queue="reports",outcome="succeeded"} 4)"));
-    CHECK(has(R"(txflow_job_runs_total{job="tick",queue="reports",outcome="failed"} 2)"));
-    CHECK(has(R"(txflow_job_run_duration_seconds_count{job="tick",queue="reports"} 6)"));
+    CHECK_THAT(
+        registry->expose(),
+        Contains(std::string(R"(txflow_job_runs_total{job="tick",queue="reports",outcome="succeeded"} 4)") + "\n"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_job_runs_total{job="tick",queue="reports",outcome="failed"} 2)") + "\n"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_job_run_duration_seconds_count{job="tick",queue="reports"} 6)") + "\n"));
     // The manual clock stands still while a fire is handed to a worker.
-    CHECK(has(R"(txflow_job_fire_lateness_seconds_bucket{job="tick",queue="reports",le="0.0001"} 6)"));
-    CHECK(has(R"(txflow_job_fire_lateness_seconds_sum{job="tick",queue="reports"} 0)"));
-    CHECK(has(R"(txflow_queue_depth{queue="reports"} 0)"));
-    CHECK(has(R"(txflow_queue_running{queue="reports"} 0)"));
-    CHECK(has(R"(txflow_queue_oldest_wait_seconds{queue="reports"} 0)"));
+    CHECK_THAT(
+        registry->expose(),
+        Contains(std::string(R"(txflow_job_fire_lateness_seconds_bucket{job="tick",queue="reports",le="0.0001"} 6)") +
+                 "\n"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_job_fire_lateness_seconds_sum{job="tick",queue="reports"} 0)") + "\n"));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_queue_depth{queue="reports"} 0)") + "\n"));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_queue_limit{queue="reports"} 0)") + "\n"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_queue_oldest_wait_seconds{queue="reports"} 0)") + "\n"));
 }
 
-TEST_CASE_METHOD(Metered, "jitter shows as lateness: each run starts late by its jitter", "[observe][scheduler]") {
-    setup([](txflow::Scheduler& s) { s.job("j").every(1min).jitter(20s).run([](JobContext&) {}); });
-    advance(10min + 30s);
-    const auto& cell =
-        registry
-            ->histogram("txflow_job_fire_lateness_seconds", "", {"job", "queue"}, txflow::observe::buckets::latencies())
-            .with({"j", "default"});
-    REQUIRE(cell.count() == fired("j"));
-    CHECK(cell.count() >= 9);
-    CHECK(cell.sum() > 0.0);
-    CHECK(cell.sum() <= 20.0 * static_cast<double>(cell.count()));
-    // Lateness of whole seconds: nothing in the sub-millisecond buckets unless the jitter drew 0.
-    CHECK(cell.bucket(0) < cell.count());
+TEST_CASE("a run that waits for its queue's only slot starts late by the wait", "[observe][scheduler]") {
+    auto registry = std::make_shared<Registry>();
+    Metered f(registry, SchedulerOptions{}.workers(2).queue("one", 1));
+    // Both fire at the same instant into a queue of one slot; whichever runs
+    // first moves the wall clock 5 s on, so the other starts 5 s late.
+    f.setup([&f](txflow::Scheduler& s) {
+        for (const char* name : {"a", "b"})
+            s.job(name).cron("0 0 * * * *").queue("one").run([&f](JobContext&) { f.clock().jump_wall(5s); });
+    });
+    f.advance(1h);
+    REQUIRE(f.fired("a") == 1);
+    REQUIRE(f.fired("b") == 1);
+    auto& lateness = registry->histogram("txflow_job_fire_lateness_seconds", "", {"job", "queue"},
+                                         txflow::observe::buckets::latencies());
+    const auto& a = lateness.with({"a", "one"});
+    const auto& b = lateness.with({"b", "one"});
+    CHECK(a.count() == 1);
+    CHECK(b.count() == 1);
+    CHECK(a.sum() + b.sum() == 5.0);
+    CHECK(std::min(a.sum(), b.sum()) == 0.0);
+    CHECK_THAT(registry->expose(), Contains(R"(txflow_queue_limit{queue="one"} 1)"
+                                            "\n"));
 }
 
 TEST_CASE_METHOD(Metered, "retries, timeouts and dead letters are counted per job", "[observe][scheduler]") {
@@ -75,12 +91,18 @@ TEST_CASE_METHOD(Metered, "retries, timeouts and dead letters are counted per jo
             throw std::runtime_error("down");
         });
     });
-    advance(1h);
-    CHECK(has(R"(txflow_job_retries_total{job="flaky",queue="default"} 2)"));
-    CHECK(has(R"(txflow_job_runs_total{job="flaky",queue="default",outcome="failed"} 3)"));
-    CHECK(has(R"(txflow_job_dead_letters_total{job="flaky",queue="default"} 1)"));
+    advance(1h + 5s);
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_job_retries_total{job="flaky",queue="default"} 2)") + "\n"));
+    CHECK_THAT(
+        registry->expose(),
+        Contains(std::string(R"(txflow_job_runs_total{job="flaky",queue="default",outcome="failed"} 3)") + "\n"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_job_dead_letters_total{job="flaky",queue="default"} 1)") + "\n"));
     // Only the first attempt's lateness is a fire's lateness.
-    CHECK(has(R"(txflow_job_fire_lateness_seconds_count{job="flaky",queue="default"} 1)"));
+    CHECK_THAT(
+        registry->expose(),
+        Contains(std::string(R"(txflow_job_fire_lateness_seconds_count{job="flaky",queue="default"} 1)") + "\n"));
 }
 
 TEST_CASE_METHOD(Metered, "a breaker's state, window and transitions are exported", "[observe][scheduler]") {
@@ -95,11 +117,16 @@ TEST_CASE_METHOD(Metered, "a breaker's state, window and transitions are exporte
         });
     });
     advance(3min);
-    CHECK(has(R"(txflow_breaker_state{breaker="db",state="open"} 1)"));
-    CHECK(has(R"(txflow_breaker_state{breaker="db",state="closed"} 0)"));
-    CHECK(has(R"(txflow_breaker_transitions_total{breaker="db",from="closed",to="open"} 1)"));
-    CHECK(has(R"(txflow_breaker_window_calls{breaker="db"} 2)"));
-    CHECK(has(R"(txflow_breaker_window_failure_ratio{breaker="db"} 1)"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_breaker_state{breaker="db",state="open"} 1)") + "\n"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_breaker_state{breaker="db",state="closed"} 0)") + "\n"));
+    CHECK_THAT(
+        registry->expose(),
+        Contains(std::string(R"(txflow_breaker_transitions_total{breaker="db",from="closed",to="open"} 1)") + "\n"));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_breaker_window_calls{breaker="db"} 2)") + "\n"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_breaker_window_failure_ratio{breaker="db"} 1)") + "\n"));
 }
 
 TEST_CASE("thousands of jobs stay within the series cap: the rest fold into job=\"other\"", "[observe][scheduler]") {
@@ -110,10 +137,8 @@ TEST_CASE("thousands of jobs stay within the series cap: the rest fold into job=
     });
     f.advance(1min);
     const auto text = registry->expose();
-    CHECK(text.find(R"(txflow_job_runs_total{job="other",queue="default",outcome="succeeded"} 20)") !=
-          std::string::npos);
-    CHECK(text.find(R"(txflow_job_runs_total{job="job9",queue="default",outcome="succeeded"} 1)") != std::string::npos);
+    CHECK_THAT(text, Contains(R"(txflow_job_runs_total{job="other",queue="default",outcome="succeeded"} 20)"));
+    CHECK_THAT(text, Contains(R"(txflow_job_runs_total{job="job9",queue="default",outcome="succeeded"} 1)"));
     CHECK(text.find(R"(job="job10")") == std::string::npos);
-    CHECK(text.find(R"(txflow_metrics_series_dropped_total{family="txflow_job_run_duration_seconds"} 20)") !=
-          std::string::npos);
+    CHECK_THAT(text, Contains(R"(txflow_metrics_series_dropped_total{family="txflow_job_run_duration_seconds"} 20)"));
 }

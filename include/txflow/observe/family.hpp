@@ -31,7 +31,7 @@ namespace txflow::observe {
 enum class MetricType : std::uint8_t { counter, gauge, histogram };
 
 struct FamilyOptions {
-    std::size_t max_series = 1000;   // 0: the registry's default
+    std::size_t max_series = 0;      // 0: the registry's default (RegistryOptions, 1,000)
     std::size_t overflow_label = 0;  // index of the label whose value folds to "other"
 };
 
