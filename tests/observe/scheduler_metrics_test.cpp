@@ -129,6 +129,20 @@ TEST_CASE_METHOD(Metered, "a breaker's state, window and transitions are exporte
                Contains(std::string(R"(txflow_breaker_window_failure_ratio{breaker="db"} 1)") + "\n"));
 }
 
+TEST_CASE("a WAL store's flushes show as batch sizes and fsync durations", "[observe][scheduler]") {
+    auto registry = std::make_shared<Registry>();
+    SchedulerFixture f(FixtureOptions{.store = txflow::testing::StoreKind::wal,
+                                      .scheduler = SchedulerOptions{}.workers(2).metrics(registry)});
+    f.setup([](txflow::Scheduler& s) { s.job("w").cron("0 * * * * *").run([](JobContext&) {}); });
+    f.advance(5min);
+    REQUIRE(f.fired("w") == 5);
+    const auto& batches = registry->histogram("txflow_store_batch_records", "", {"store"}, {}).with({"wal"});
+    const auto& syncs = registry->histogram("txflow_store_sync_duration_seconds", "", {"store"}, {}).with({"wal"});
+    CHECK(batches.count() > 0);
+    CHECK(batches.sum() >= 5.0);  // at least one record per fire
+    CHECK(syncs.count() > 0);
+}
+
 TEST_CASE("thousands of jobs stay within the series cap: the rest fold into job=\"other\"", "[observe][scheduler]") {
     auto registry = std::make_shared<Registry>(txflow::observe::RegistryOptions{.max_series_per_family = 10});
     Metered f(registry);
