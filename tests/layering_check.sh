@@ -14,6 +14,7 @@
 #                store/state_dir.hpp (a read-only view of everything a scheduler recovers:
 #                dead letters, sagas; the CLI's, not the stores')
 #   5 top        daemon/  schedule_file/          (the daemon and the schedule file)
+#                http/                            (the embeddable server: /metrics, later the dashboard)
 #                testing.hpp, testing/            (the test kit: fixtures on a ManualClock)
 set -euo pipefail
 
@@ -28,7 +29,7 @@ layer_of() {
         txflow/job.hpp) echo 2 ;;
         txflow/policy/* | txflow/saga/* | txflow/cluster/*) echo 3 ;;
         txflow/scheduler.hpp | txflow/txflow.hpp) echo 4 ;;
-        txflow/config/* | txflow/daemon/* | txflow/schedule_file/*) echo 5 ;;
+        txflow/config/* | txflow/daemon/* | txflow/schedule_file/* | txflow/http/*) echo 5 ;;
         txflow/testing.hpp | txflow/testing/*) echo 5 ;;
         *) echo "?" ;;
     esac

@@ -31,6 +31,7 @@
 #include "txflow/cron/schedule.hpp"
 #include "txflow/job.hpp"
 #include "txflow/observe/events.hpp"
+#include "txflow/observe/metrics.hpp"
 #include "txflow/policy/circuit_breaker.hpp"
 #include "txflow/policy/rate_limit.hpp"
 #include "txflow/policy/retry.hpp"
@@ -86,6 +87,14 @@ public:
     }
     SchedulerOptions& listener(std::shared_ptr<Listener> l) {
         listeners_.push_back(std::move(l));
+        return *this;
+    }
+    // Feeds `registry` with the scheduler's metrics (docs/observability.md):
+    // runs, durations and lateness per job and queue, retries, misfires,
+    // queue depth and latency, breakers, sagas, and the store's flushes
+    // (it becomes the store's observer). Serve it with txflow/http/server.hpp.
+    SchedulerOptions& metrics(std::shared_ptr<observe::Registry> registry) {
+        metrics_ = std::move(registry);
         return *this;
     }
     SchedulerOptions& misfire(Misfire m) {
@@ -166,6 +175,7 @@ private:
     Clock* clock_ = nullptr;
     std::shared_ptr<spdlog::logger> logger_;
     std::vector<std::shared_ptr<Listener>> listeners_;
+    std::shared_ptr<observe::Registry> metrics_;
     Misfire misfire_{};
     std::chrono::milliseconds misfire_grace_{1000};
     std::chrono::milliseconds wall_check_{1000};

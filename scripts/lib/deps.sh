@@ -16,6 +16,8 @@ TXFLOW_BASE_PACKAGES=(
     libxxhash-dev
     libpq-dev postgresql
     python3
+    pkg-config libcpp-httplib-dev  # the embeddable HTTP server (src/http/)
+    prometheus curl                # promtool and a scraper for tests/cli/metrics_cli_test.sh
 )
 # libFuzzer and clang's sanitizer runtimes (the fuzz job in .ci/run).
 TXFLOW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

@@ -632,6 +632,28 @@ std::size_t Executor::running() const {
     return impl_->running;
 }
 
+std::vector<QueueStats> Executor::queue_stats() const {
+    Impl& im = *impl_;
+    const std::int64_t now = coarse_now_ns();
+    const std::lock_guard lock(im.mutex);
+    im.drain();  // the inbox's tasks count as queued in their lanes
+    std::vector<QueueStats> out;
+    out.reserve(im.lanes.size());
+    for (std::size_t i = 0; i < im.lanes.size(); ++i) {
+        const Lane& lane = im.lanes[i];
+        QueueStats& s = out.emplace_back();
+        s.name = i == kDefaultQueue ? std::string("default") : lane.name;
+        s.limit = lane.limit;
+        s.queued = lane.size;
+        s.running = lane.running;
+        std::int64_t oldest = now;
+        for (const Fifo& f : lane.fifo)
+            if (!f.empty()) oldest = std::min(oldest, f.front().enqueued_ns);
+        s.oldest_wait = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - oldest));
+    }
+    return out;
+}
+
 std::size_t Executor::workers() const {
     return impl_->worker_count;
 }

@@ -25,6 +25,7 @@ void Scheduler::Impl::queue_run(JobState& j, WallTime scheduled, std::vector<Pen
             e.count = 1;
             e.detail = "coalesced";
             defer(e);
+            if (const JobMetrics* m = j.metrics()) m->skipped_fires->inc();
             return;
         }
         ++queued;
@@ -93,6 +94,7 @@ void Scheduler::Impl::submit(std::vector<PendingRun>& runs, SubmitScratch& scrat
         if (may_drop) {
             task.dropped = [this, slot] {
                 emit(event(EventKind::dropped, slot->job->name(), slot->scheduled));
+                if (const JobMetrics* m = slot->job->metrics()) m->refused->inc();
                 log.warn("job '{}': run dropped, backlog full", slot->job->name());
                 finish_unstarted(slot);
             };
@@ -106,6 +108,7 @@ void Scheduler::Impl::submit(std::vector<PendingRun>& runs, SubmitScratch& scrat
             if (result == SubmitResult::accepted) continue;
             PendingRun* slot = scratch.slots[i];
             emit(event(EventKind::rejected, slot->job->name(), slot->scheduled));
+            if (const JobMetrics* m = slot->job->metrics()) m->refused->inc();
             log.warn("job '{}': run rejected ({})", slot->job->name(),
                      result == SubmitResult::stopped ? "executor stopped" : "backlog full");
             // Refused because the scheduler is stopping: like a run cancelled

@@ -72,6 +72,10 @@ Scheduler::Impl::Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOption
         }
         wake_cv.notify_one();
     });
+    if (options.metrics_) {
+        metrics = std::make_unique<SchedulerMetrics>(
+            options.metrics_, [this](SchedulerMetrics& m) { collect_metrics(m); }, options.store_);
+    }
 }
 
 Scheduler::Impl::~Impl() {

@@ -6,6 +6,7 @@
 #include "saga/atomic_coordinator.hpp"
 #include "saga/engine.hpp"
 #include "scheduler/job_state.hpp"
+#include "scheduler/metrics.hpp"
 #include "scheduler/name_index.hpp"
 #include "scheduler/run_pool.hpp"
 #include "scheduler/runs.hpp"
@@ -201,6 +202,12 @@ struct Scheduler::Impl {
     std::atomic<bool> saga_purge_armed{false};
     void arm_saga_purge();
     void ensure_saga_purge();  // arms it, unless armed already (or no saga exists)
+
+    // metrics_collect.cpp: the scrape-time gauges (queues, breakers, sagas).
+    void collect_metrics(SchedulerMetrics& m) const;
+    // With SchedulerOptions::metrics. Last: destroyed first, so its collector
+    // is gone before anything it reads.
+    std::unique_ptr<SchedulerMetrics> metrics;
 };
 
 }  // namespace txflow

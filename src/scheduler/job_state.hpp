@@ -27,6 +27,8 @@ namespace txflow {
 // Every field is guarded by Scheduler::Impl::mutex, except the ones fixed at
 // registration (name, fn, priority, queue), which are read without it; the
 // bit-fields are only ever touched under the mutex.
+struct JobMetrics;  // scheduler/metrics.hpp
+
 class JobState {
 public:
     struct CronTrigger {
@@ -55,6 +57,7 @@ public:
         // done: every fire up to it ran, or was reported missed.
         std::vector<std::int64_t> open_fires;
         std::int64_t recorded_fire = kNoTime;
+        const JobMetrics* metrics = nullptr;  // with SchedulerOptions::metrics: this job's cells
     };
     static constexpr std::int64_t kNoTime = INT64_MIN;
     static constexpr std::uint8_t kLongName = 0xFF;  // the tail starts with a uint32 length
@@ -119,6 +122,7 @@ public:
         extra_state().queue = q;  // never freed or replaced while the record lives
         fixed_ |= kHasQueue;
     }
+    [[nodiscard]] const JobMetrics* metrics() const { return extra ? extra->metrics : nullptr; }
     [[nodiscard]] std::chrono::milliseconds jitter() const {
         return extra ? extra->jitter : std::chrono::milliseconds{0};
     }

@@ -78,6 +78,9 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
     Event start_event = event(EventKind::started, j.name(), scheduled);
     start_event.attempt = r.attempt;
     emit(start_event);
+    if (const JobMetrics* m = j.metrics(); m != nullptr && r.attempt == 1)
+        m->lateness->observe(
+            std::max(std::chrono::nanoseconds(clock.wall_now() - scheduled), std::chrono::nanoseconds(0)));
     auto [outcome, error, duration] = call_job(j, ctx, stop);
     end_run(r, active, &ctx, outcome, std::move(error), duration);
 }
@@ -129,6 +132,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
     finished.error = error;
     finished.attempt = r.attempt;
     emit(finished);
+    if (const JobMetrics* m = j.metrics()) m->finished(outcome, duration);
 
     const bool failed = outcome == Outcome::failed || outcome == Outcome::timed_out;
     std::optional<DeadLetter> dead_letter;
@@ -154,6 +158,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
             e.delay = *retry_delay;
             e.error = error;
             defer(e);
+            if (const JobMetrics* m = j.metrics()) m->retries->inc();
         } else if (ctx != nullptr && failed && ctx->dead_letter_requested()) {
             dead_letter = DeadLetter{next_dead_letter++, std::string(j.name()),         scheduled,
                                      r.attempt,          *ctx->dead_letter_requested(), clock.wall_now()};
@@ -164,6 +169,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
             e.attempt = r.attempt;
             e.error = dead_letter->error;
             defer(e);
+            if (const JobMetrics* m = j.metrics()) m->dead_letters->inc();
         }
         // After the retry record: once the fire counts as done, its retry is in the store.
         if (r.fire && r.attempt == 1) fire_seq = fire_done(j, scheduled);

@@ -75,7 +75,7 @@ void SagaHost::cancel_call(std::uint64_t id) {
 }
 
 bool SagaHost::has_listeners() const {
-    return !impl_.options.listeners_.empty();
+    return !impl_.options.listeners_.empty() || impl_.metrics != nullptr;
 }
 
 void SagaHost::emit(const Event& event) {

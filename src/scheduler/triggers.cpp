@@ -81,6 +81,7 @@ void Scheduler::Impl::note_misfire(JobState& j, WallTime first_missed, std::uint
     Event e = event(skipped ? EventKind::skipped : EventKind::misfired, j.name(), first_missed);
     e.count = count;
     defer(e);
+    if (const JobMetrics* m = j.metrics()) (skipped ? m->skipped_fires : m->misfires)->inc(count);
 }
 
 // The common case of a cron fire, kept free of allocation: one fire due (the

@@ -1,4 +1,5 @@
-// `txflow run FILE [--for DURATION] [--log-format text|json] [--drain DURATION] [--kill-grace DURATION]`
+// `txflow run FILE [--for DURATION] [--log-format text|json] [--drain DURATION] [--kill-grace DURATION]
+//              [--http HOST:PORT]`
 //
 // The daemon: validates FILE (exit 1 with every problem if invalid), builds
 // the scheduler, opens the state directory's write-ahead log (recovering
@@ -14,6 +15,8 @@
 // Signals are blocked in every thread before any is created and taken by
 // sigtimedwait() on the main thread: no work happens in a signal handler.
 // Logs go to stdout (text, or JSON lines with --log-format json).
+// --http HOST:PORT serves GET /metrics (Prometheus text format) of the
+// daemon's scheduler there, from before the first fire until the drain ends.
 // Run as root, FILE must be owned by root and not writable by group or
 // others, and commands without a "user" are warned about (docs/daemon.md).
 // Exit status: 0 stopped cleanly, 1 invalid or unsafe file or state directory, 2 usage.
@@ -37,6 +40,8 @@
 
 #include "txflow/daemon/daemon.hpp"
 #include "txflow/daemon/safety.hpp"
+#include "txflow/http/server.hpp"
+#include "txflow/observe/metrics.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 #include "validate_command.hpp"
 
@@ -51,6 +56,7 @@ struct RunOptions {
     std::string log_format;
     std::string drain = "30s";
     std::string kill_grace = "5s";
+    std::string http;  // HOST:PORT for /metrics; empty: no server
 };
 
 milliseconds duration_option(const std::string& flag, const std::string& text) {
@@ -68,6 +74,13 @@ int run_daemon(const RunOptions& o, Context& ctx) {
     options.kill_grace = duration_option("--kill-grace", o.kill_grace);
     if (!o.log_format.empty())
         options.log_format = o.log_format == "json" ? schedule_file::LogFormat::json : schedule_file::LogFormat::text;
+    std::optional<http::ServerOptions> listen;
+    if (!o.http.empty()) {
+        auto parsed = http::parse_listen_address(o.http);
+        if (!parsed) throw Failure(kExitUsage, "--http: " + parsed.error());
+        listen = *parsed;
+        options.metrics = std::make_shared<observe::Registry>();
+    }
 
     // Before any thread exists, so that every thread inherits the mask and
     // the signals wait for sigtimedwait() below.
@@ -82,12 +95,20 @@ int run_daemon(const RunOptions& o, Context& ctx) {
     // As root: cron's rule, whoever may edit the file may run commands as root.
     if (auto why = daemon::unsafe_schedule_file(o.path)) throw Failure(kExitNoResult, *why);
     schedule_file::ScheduleFile file = load_schedule(o.path, ctx);
+    const std::shared_ptr<observe::Registry> registry = options.metrics;
     auto created = daemon::Daemon::create(std::move(file), std::move(options));
     if (!created) {
         for (const auto& problem : created.error()) ctx.err << problem.to_string() << '\n';
         throw Failure(kExitNoResult, o.path + ": cannot start");
     }
     daemon::Daemon& daemon = **created;
+    std::unique_ptr<http::Server> server;
+    if (listen) {
+        auto served = http::serve_metrics(registry, *listen);
+        if (!served) throw Failure(kExitNoResult, "--http: " + served.error());
+        server = std::move(*served);
+        daemon.log("serving metrics on http://" + listen->host + ":" + std::to_string(server->port()) + "/metrics");
+    }
     daemon.start();
 
     const auto deadline = std::chrono::steady_clock::now() + run_for;
@@ -138,6 +159,9 @@ void add_run_commands(CLI::App& app, Context& ctx) {
                     "How long a command has after SIGTERM (timeout, stop) before SIGKILL")
         ->type_name("DURATION")
         ->capture_default_str();
+    run->add_option("--http", options->http,
+                    "Serve GET /metrics (Prometheus text format) on this address, e.g. 127.0.0.1:9464")
+        ->type_name("HOST:PORT");
     run->footer(
         "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads FILE (an invalid file is logged and ignored).\n"
         "Logs go to stdout. Exit status: 0 stopped, 1 invalid file or state directory, 2 bad command line.");

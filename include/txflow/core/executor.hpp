@@ -50,6 +50,15 @@ struct Task {
     QueueId queue = kDefaultQueue;
 };
 
+// One queue's figures at one instant (Executor::queue_stats()).
+struct QueueStats {
+    std::string name;       // "default" for kDefaultQueue
+    std::size_t limit = 0;  // max concurrency; 0: none
+    std::size_t queued = 0;
+    std::size_t running = 0;
+    std::chrono::nanoseconds oldest_wait{0};  // how long the oldest queued task has waited; 0 when none
+};
+
 enum class SubmitResult : std::uint8_t { accepted, rejected, stopped };
 
 class Executor {
@@ -91,6 +100,9 @@ public:
 
     [[nodiscard]] std::size_t queued() const;
     [[nodiscard]] std::size_t running() const;
+    // Every queue, by id (index 0: the default queue). Takes the lock once;
+    // meant for a metrics scrape, not a hot path.
+    [[nodiscard]] std::vector<QueueStats> queue_stats() const;
     // The number of worker threads started (unchanged by shutdown()).
     [[nodiscard]] std::size_t workers() const;
 

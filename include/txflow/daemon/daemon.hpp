@@ -77,6 +77,9 @@ struct DaemonOptions {
     std::shared_ptr<store::Store> store;
     // For tests: the scheduler's clock (must outlive the daemon).
     Clock* clock = nullptr;
+    // The scheduler's metrics go here (SchedulerOptions::metrics); `txflow run
+    // --http` serves it at /metrics.
+    std::shared_ptr<observe::Registry> metrics;
 };
 
 // What a reload did, by job name.

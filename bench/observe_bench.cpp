@@ -1,0 +1,125 @@
+// observe_bench: what metrics cost a run, one `name value` line each (the
+// names are a contract: bench/RESULTS.md and issue 18 use them).
+//
+//   observe_overhead_ns_per_run   ns per run of a scheduler with
+//                                 SchedulerOptions::metrics minus one without,
+//                                 same binary, same process: an empty job
+//                                 triggered kRuns times (trigger_now) and
+//                                 waited for; the two schedulers alternate
+//                                 for kRounds rounds, medians compared.
+//                                 Target <= 150 ns.
+//   observe_throughput_ratio      runs/s with metrics / runs/s without
+//                                 (the same medians). Target >= 0.9.
+//   observe_hook_ns_per_run       the metric work of one run alone, on one
+//                                 thread: lateness (reads the wall clock),
+//                                 runs_total and the duration histogram.
+//   observe_scrape_us             one expose() of the scheduler's registry
+//                                 with 100 jobs.
+//
+// Build in Release (-DTXFLOW_BUILD_BENCH=ON). Tracing is a later slice.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "txflow/observe/metrics.hpp"
+#include "txflow/scheduler.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kRuns = 50'000;
+constexpr int kRounds = 9;
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+struct Bench {
+    std::unique_ptr<txflow::Scheduler> scheduler;
+    txflow::JobHandle job;
+
+    explicit Bench(std::shared_ptr<txflow::observe::Registry> registry) {
+        auto options = txflow::SchedulerOptions{}.workers(1).logger(
+            std::make_shared<spdlog::logger>("bench", std::make_shared<spdlog::sinks::null_sink_mt>()));
+        if (registry) options.metrics(std::move(registry));
+        scheduler = std::make_unique<txflow::Scheduler>(std::move(options));
+        job = scheduler->job("bench").after(24h).run([](txflow::JobContext&) {});
+        scheduler->start();
+    }
+    double ns_per_run() {
+        const auto start = Clock::now();
+        for (int i = 0; i < kRuns; ++i) (void)job.trigger_now();
+        scheduler->wait_idle();
+        return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / kRuns;
+    }
+};
+
+double hook_ns_per_run() {
+    txflow::observe::Registry r;
+    auto& runs = r.counter("b_runs_total", "", {"job", "queue", "outcome"}).with({"bench", "default", "succeeded"});
+    auto& duration = r.histogram("b_duration_seconds", "", {"job", "queue"}, txflow::observe::buckets::durations())
+                         .with({"bench", "default"});
+    auto& lateness = r.histogram("b_lateness_seconds", "", {"job", "queue"}, txflow::observe::buckets::latencies())
+                         .with({"bench", "default"});
+    auto& clock = txflow::RealClock::instance();
+    const auto scheduled = clock.wall_now();
+    constexpr int kCalls = 2'000'000;
+    std::vector<double> rounds;
+    for (int round = 0; round < 5; ++round) {
+        const auto start = Clock::now();
+        for (int i = 0; i < kCalls; ++i) {
+            lateness.observe(std::chrono::nanoseconds(clock.wall_now() - scheduled));
+            runs.inc();
+            duration.observe(std::chrono::nanoseconds(1500 + i % 1000));
+        }
+        rounds.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() / kCalls);
+    }
+    return median(rounds);
+}
+
+}  // namespace
+
+int main() {
+    auto registry = std::make_shared<txflow::observe::Registry>();
+    Bench off(nullptr);
+    Bench on(registry);
+    (void)off.ns_per_run();  // warm-up: pools and blocks reach their peak
+    (void)on.ns_per_run();
+    std::vector<double> off_ns;
+    std::vector<double> on_ns;
+    for (int round = 0; round < kRounds; ++round) {
+        off_ns.push_back(off.ns_per_run());
+        on_ns.push_back(on.ns_per_run());
+    }
+    const double off_median = median(off_ns);
+    const double on_median = median(on_ns);
+    std::printf("observe_off_ns_per_run %.1f\n", off_median);
+    std::printf("observe_on_ns_per_run %.1f\n", on_median);
+    std::printf("observe_overhead_ns_per_run %.1f\n", on_median - off_median);
+    std::printf("observe_throughput_ratio %.3f\n", off_median / on_median);
+    std::printf("observe_hook_ns_per_run %.1f\n", hook_ns_per_run());
+
+    auto scrape_registry = std::make_shared<txflow::observe::Registry>();
+    txflow::Scheduler many(txflow::SchedulerOptions{}.workers(1).metrics(scrape_registry));
+    for (int i = 0; i < 100; ++i) many.job("job" + std::to_string(i)).after(24h).run([](txflow::JobContext&) {});
+    std::vector<double> scrapes;
+    std::size_t bytes = 0;
+    for (int i = 0; i < 50; ++i) {
+        const auto start = Clock::now();
+        bytes = scrape_registry->expose().size();
+        scrapes.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+    std::printf("observe_scrape_us %.1f\n", median(scrapes));
+    std::printf("observe_scrape_bytes %zu\n", bytes);
+    return 0;
+}
