@@ -1,7 +1,8 @@
 #include "cluster/queries.hpp"
 
+#include "store/pg/claim.hpp"
+
 #include <algorithm>
-#include <tuple>
 
 #include <fmt/format.h>
 
@@ -75,34 +76,10 @@ StoreResult<Ok> remove_node(Session& s, const Tables& t, std::int64_t id) {
 
 StoreResult<std::vector<store::ClaimedJob>> claim(Session& s, const Tables& t, const std::string& queue, int limit,
                                                   std::chrono::milliseconds lease, std::int64_t node_id) {
-    const std::string sql = "UPDATE " + t.jobs +
-                            " SET state = 'running', attempt = attempt + 1, attempted_at = now(), node_id = $4, "
-                            "lease_until = now() + $3::bigint * interval '1 millisecond' "
-                            "WHERE id IN (SELECT id FROM " +
-                            t.jobs +
-                            " WHERE state = 'available' AND queue = $1 AND run_at <= now() "
-                            "ORDER BY priority, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-                            "RETURNING id, kind, queue, payload, priority, attempt, max_attempts";
-    auto rows = s.exec("claiming jobs", sql,
+    auto rows = s.exec("claiming jobs", store::pg::claim_statement(t.jobs, true),
                        Params().text(queue).text(std::to_string(limit)).text(ms(lease)).text(std::to_string(node_id)));
     if (!rows) return unexpected(std::move(rows.error()));
-    std::vector<store::ClaimedJob> out;
-    out.reserve(static_cast<std::size_t>(rows->size()));
-    for (int i = 0; i < rows->size(); ++i) {
-        store::ClaimedJob j;
-        j.id = rows->int64(i, 0);
-        j.kind = std::string(rows->text(i, 1));
-        j.queue = std::string(rows->text(i, 2));
-        j.payload = rows->bytes(i, 3);
-        j.priority = static_cast<std::int16_t>(rows->int64(i, 4));
-        j.attempt = static_cast<std::int32_t>(rows->int64(i, 5));
-        j.max_attempts = static_cast<std::int32_t>(rows->int64(i, 6));
-        out.push_back(std::move(j));
-    }
-    // RETURNING has no order; ids grow with run_at for most queues.
-    std::sort(out.begin(), out.end(),
-              [](const auto& a, const auto& b) { return std::tie(a.priority, a.id) < std::tie(b.priority, b.id); });
-    return out;
+    return store::pg::claimed_jobs(*rows);
 }
 
 StoreResult<std::vector<std::int64_t>> complete_batch(Session& s, const Tables& t, std::span<const Held> done) {

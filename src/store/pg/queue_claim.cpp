@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "store/pg/claim.hpp"
 #include "store/pg/queue_impl.hpp"
 
 namespace txflow::store {
@@ -33,44 +34,11 @@ StoreResult<Ok> check_limit(int limit, const char* what) {
 StoreResult<std::vector<ClaimedJob>> PgQueue::claim(std::string_view queue, int limit,
                                                     std::chrono::milliseconds lease) {
     if (auto ok = check_limit(limit, "claim"); !ok) return unexpected(std::move(ok.error()));
-    const std::string sql = "UPDATE " + impl_->jobs +
-                            " SET state = 'running', attempt = attempt + 1, attempted_at = now(), "
-                            "lease_until = now() + $3::bigint * interval '1 millisecond' "
-                            "WHERE id IN (SELECT id FROM " +
-                            impl_->jobs +
-                            " WHERE state = 'available' AND queue = $1 AND run_at <= now() "
-                            "ORDER BY priority, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-                            "RETURNING id, kind, queue, payload, priority, attempt, max_attempts, "
-                            "(extract(epoch from run_at) * 1000000)::bigint";
     std::lock_guard lock(impl_->mutex);
-    auto rows = impl_->conn.exec("claiming jobs", sql,
+    auto rows = impl_->conn.exec("claiming jobs", pg::claim_statement(impl_->jobs, false),
                                  Params().text(std::string(queue)).text(std::to_string(limit)).text(ms(lease)));
     if (!rows) return unexpected(std::move(rows.error()));
-    struct Row {
-        ClaimedJob job;
-        std::int64_t run_at_us;
-    };
-    std::vector<Row> got;
-    got.reserve(static_cast<std::size_t>(rows->size()));
-    for (int i = 0; i < rows->size(); ++i) {
-        ClaimedJob j;
-        j.id = rows->int64(i, 0);
-        j.kind = std::string(rows->text(i, 1));
-        j.queue = std::string(rows->text(i, 2));
-        j.payload = rows->bytes(i, 3);
-        j.priority = static_cast<std::int16_t>(rows->int64(i, 4));
-        j.attempt = static_cast<std::int32_t>(rows->int64(i, 5));
-        j.max_attempts = static_cast<std::int32_t>(rows->int64(i, 6));
-        got.push_back(Row{std::move(j), rows->int64(i, 7)});
-    }
-    // RETURNING has no order: hand them out in the claim order.
-    std::sort(got.begin(), got.end(), [](const Row& a, const Row& b) {
-        return std::tie(a.job.priority, a.run_at_us, a.job.id) < std::tie(b.job.priority, b.run_at_us, b.job.id);
-    });
-    std::vector<ClaimedJob> out;
-    out.reserve(got.size());
-    for (auto& r : got) out.push_back(std::move(r.job));
-    return out;
+    return pg::claimed_jobs(*rows);
 }
 
 StoreResult<bool> PgQueue::heartbeat(std::int64_t id, std::int32_t attempt, std::chrono::milliseconds lease) {
