@@ -82,7 +82,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     j->coalesce = b.def_->coalesce_;
     if (b.def_->coalesce_) (void)j->extra_state();
 
-    if (impl_->metrics) j->extra_state().metrics = impl_->metrics->job(b.def_->name_, b.def_->queue_);
+    if (impl_->metrics) j->set_metrics(impl_->metrics->job(b.def_->name_, b.def_->queue_));
 
     const std::lock_guard lock(impl_->mutex);
     if (impl_->stopping) throw ScheduleError(fmt::format("job '{}': the scheduler is stopping", b.def_->name_));

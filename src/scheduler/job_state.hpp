@@ -122,7 +122,15 @@ public:
         extra_state().queue = q;  // never freed or replaced while the record lives
         fixed_ |= kHasQueue;
     }
-    [[nodiscard]] const JobMetrics* metrics() const { return extra ? extra->metrics : nullptr; }
+    // Read by workers without the scheduler's mutex: like queue(), it looks at
+    // `extra` only when a flag fixed at registration says it exists (extra
+    // is created lazily under the mutex, so reading the pointer itself would race).
+    [[nodiscard]] const JobMetrics* metrics() const { return (fixed_ & kHasMetrics) != 0 ? extra->metrics : nullptr; }
+    void set_metrics(const JobMetrics* m) {  // at registration only
+        if (m == nullptr) return;
+        extra_state().metrics = m;  // never freed or replaced while the record lives
+        fixed_ |= kHasMetrics;
+    }
     [[nodiscard]] std::chrono::milliseconds jitter() const {
         return extra ? extra->jitter : std::chrono::milliseconds{0};
     }
@@ -158,13 +166,14 @@ public:
 
 private:
     static constexpr std::uint8_t kPriorityMask = 0x3;
-    static constexpr std::uint8_t kHasQueue = 0x4;  // extra->queue holds a named queue
+    static constexpr std::uint8_t kHasQueue = 0x4;    // extra->queue holds a named queue
+    static constexpr std::uint8_t kHasMetrics = 0x8;  // extra->metrics holds this job's cells
     static_assert(static_cast<int>(Priority::critical) <= kPriorityMask);
 
     explicit JobState(std::uint8_t name_size) : name_size_(name_size) {}
     ~JobState() = default;
 
-    std::uint8_t fixed_ = static_cast<std::uint8_t>(Priority::normal);  // priority | kHasQueue
+    std::uint8_t fixed_ = static_cast<std::uint8_t>(Priority::normal);  // priority | kHasQueue | kHasMetrics
     std::uint8_t name_size_;                                            // kLongName: see create()
 };
 static_assert(sizeof(JobState) <= 80, "keep a job record with a short name in glibc's 88-byte class");
