@@ -93,9 +93,10 @@ bool Completer::write(std::vector<Held>& done, std::vector<Setback>& setbacks) {
                 if (took.count(h.id) == 0) fenced.push_back(fmt::format("{} (attempt {})", h.id, h.attempt));
             }
             c.fenced_off.fetch_add(fenced.size(), std::memory_order_relaxed);
-            shared_.log->warn("txflow cluster completer: {} completion(s) fenced off, the job no longer this "
-                              "attempt's: {}",
-                              fenced.size(), fmt::join(fenced, ", "));
+            shared_.log->warn(
+                "txflow cluster completer: {} completion(s) fenced off, the job no longer this "
+                "attempt's: {}",
+                fenced.size(), fmt::join(fenced, ", "));
         }
         shared_.holdings.remove(done);
         done.clear();
