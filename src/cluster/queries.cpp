@@ -8,13 +8,10 @@
 
 namespace txflow::cluster {
 
+using store::pg::millis_text;
 using store::pg::Params;
 
 namespace {
-
-std::string ms(std::chrono::milliseconds d) {
-    return std::to_string(std::max<std::int64_t>(0, d.count()));
-}
 
 // A PostgreSQL array literal ("{1,2,3}") of what `field` gives for each element.
 template <class T, class F>
@@ -76,8 +73,9 @@ StoreResult<Ok> remove_node(Session& s, const Tables& t, std::int64_t id) {
 
 StoreResult<std::vector<store::ClaimedJob>> claim(Session& s, const Tables& t, const std::string& queue, int limit,
                                                   std::chrono::milliseconds lease, std::int64_t node_id) {
-    auto rows = s.exec("claiming jobs", store::pg::claim_statement(t.jobs, true),
-                       Params().text(queue).text(std::to_string(limit)).text(ms(lease)).text(std::to_string(node_id)));
+    auto rows =
+        s.exec("claiming jobs", store::pg::claim_statement(t.jobs, true),
+               Params().text(queue).text(std::to_string(limit)).text(millis_text(lease)).text(std::to_string(node_id)));
     if (!rows) return unexpected(std::move(rows.error()));
     return store::pg::claimed_jobs(*rows);
 }
@@ -112,7 +110,7 @@ StoreResult<std::vector<SetbackTaken>> fail_batch(Session& s, const Tables& t, s
     params.text(array_of(setbacks, [](const Setback& b) { return std::to_string(b.job.id); }));
     params.text(array_of(setbacks, [](const Setback& b) { return std::to_string(b.job.attempt); }));
     params.text(array_of(setbacks, [](const Setback& b) { return quoted(b.error); }));
-    params.text(array_of(setbacks, [](const Setback& b) { return ms(b.delay); }));
+    params.text(array_of(setbacks, [](const Setback& b) { return millis_text(b.delay); }));
     params.text(array_of(setbacks, [](const Setback& b) { return std::string(b.snooze ? "t" : "f"); }));
     auto r = s.exec("failing jobs", sql, params);
     if (!r) return unexpected(std::move(r.error()));
@@ -129,8 +127,9 @@ StoreResult<HeartbeatResult> heartbeat(Session& s, const Tables& t, std::int64_t
                             "FROM unnest($3::bigint[], $4::integer[]) AS o(id, attempt) "
                             "WHERE j.id = o.id AND j.attempt = o.attempt AND j.state = 'running' RETURNING j.id) "
                             "SELECT 0, count(*) FROM node UNION ALL SELECT 1, id FROM leased";
-    auto r = s.exec("heartbeat", sql,
-                    Params().text(std::to_string(node_id)).text(ms(lease)).text(ids(held)).text(attempts(held)));
+    auto r =
+        s.exec("heartbeat", sql,
+               Params().text(std::to_string(node_id)).text(millis_text(lease)).text(ids(held)).text(attempts(held)));
     if (!r) return unexpected(std::move(r.error()));
     HeartbeatResult out;
     for (int i = 0; i < r->size(); ++i) {
@@ -165,7 +164,7 @@ StoreResult<store::RescueCounts> rescue_expired(Session& s, const Tables& t, int
 StoreResult<std::uint64_t> remove_dead_nodes(Session& s, const Tables& t, std::chrono::milliseconds expiry) {
     auto r = s.exec("removing dead nodes",
                     "DELETE FROM " + t.nodes + " WHERE heartbeat_at < now() - $1::bigint * interval '1 millisecond'",
-                    Params().text(ms(expiry)));
+                    Params().text(millis_text(expiry)));
     if (!r) return unexpected(std::move(r.error()));
     return r->affected();
 }
@@ -176,7 +175,7 @@ StoreResult<std::uint64_t> delete_finished(Session& s, const Tables& t, const ch
                     "DELETE FROM " + t.jobs + " WHERE id IN (SELECT id FROM " + t.jobs +
                         " WHERE state = $1 AND finished_at < now() - $2::bigint * interval '1 millisecond' "
                         "ORDER BY finished_at LIMIT $3 FOR UPDATE SKIP LOCKED)",
-                    Params().text(state).text(ms(age)).text(std::to_string(limit)));
+                    Params().text(state).text(millis_text(age)).text(std::to_string(limit)));
     if (!r) return unexpected(std::move(r.error()));
     return r->affected();
 }

@@ -1,6 +1,8 @@
 #include "store/pg/connection.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -164,6 +166,14 @@ StoreResult<Ok> check_schema_name(std::string_view schema) {
 
 std::string table(std::string_view schema, std::string_view name) {
     return fmt::format("\"{}\".{}", schema, name);
+}
+
+}  // namespace txflow::store::pg
+
+namespace txflow::store::pg {
+
+std::string millis_text(std::chrono::milliseconds d) {
+    return std::to_string(std::max<std::int64_t>(0, d.count()));
 }
 
 }  // namespace txflow::store::pg

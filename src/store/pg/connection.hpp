@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,10 @@ namespace txflow::store::pg {
 
 // Query parameters: text by default, binary for bytes (bytea) so payloads
 // need no escaping.
+// A duration as a query parameter: whole milliseconds, never negative (the
+// statements multiply it by interval '1 millisecond').
+[[nodiscard]] std::string millis_text(std::chrono::milliseconds d);
+
 class Params {
 public:
     Params& text(std::string value);

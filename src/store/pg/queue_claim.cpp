@@ -13,15 +13,12 @@
 
 namespace txflow::store {
 
+using pg::millis_text;
 using pg::Params;
 
 namespace {
 
 constexpr const char* kFence = " WHERE id = $1 AND attempt = $2 AND state = 'running'";
-
-std::string ms(std::chrono::milliseconds d) {
-    return std::to_string(std::max<std::int64_t>(0, d.count()));
-}
 
 StoreResult<Ok> check_limit(int limit, const char* what) {
     if (limit >= 1) return Ok{};
@@ -35,8 +32,9 @@ StoreResult<std::vector<ClaimedJob>> PgQueue::claim(std::string_view queue, int 
                                                     std::chrono::milliseconds lease) {
     if (auto ok = check_limit(limit, "claim"); !ok) return unexpected(std::move(ok.error()));
     std::lock_guard lock(impl_->mutex);
-    auto rows = impl_->conn.exec("claiming jobs", pg::claim_statement(impl_->jobs, false),
-                                 Params().text(std::string(queue)).text(std::to_string(limit)).text(ms(lease)));
+    auto rows =
+        impl_->conn.exec("claiming jobs", pg::claim_statement(impl_->jobs, false),
+                         Params().text(std::string(queue)).text(std::to_string(limit)).text(millis_text(lease)));
     if (!rows) return unexpected(std::move(rows.error()));
     return pg::claimed_jobs(*rows);
 }
@@ -46,7 +44,7 @@ StoreResult<bool> PgQueue::heartbeat(std::int64_t id, std::int32_t attempt, std:
     auto r = impl_->conn.exec(
         "extending a lease",
         "UPDATE " + impl_->jobs + " SET lease_until = now() + $3::bigint * interval '1 millisecond'" + kFence,
-        Params().text(std::to_string(id)).text(std::to_string(attempt)).text(ms(lease)));
+        Params().text(std::to_string(id)).text(std::to_string(attempt)).text(millis_text(lease)));
     if (!r) return unexpected(std::move(r.error()));
     return r->affected() == 1;
 }
@@ -64,16 +62,20 @@ StoreResult<bool> PgQueue::complete(std::int64_t id, std::int32_t attempt) {
 StoreResult<FailOutcome> PgQueue::fail(std::int64_t id, std::int32_t attempt, std::string_view error,
                                        std::chrono::milliseconds delay) {
     std::lock_guard lock(impl_->mutex);
-    auto r = impl_->conn.exec(
-        "failing a job",
-        "UPDATE " + impl_->jobs +
-            " SET state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'available' END, "
-            "finished_at = CASE WHEN attempt >= max_attempts THEN now() END, "
-            "run_at = CASE WHEN attempt >= max_attempts THEN run_at "
-            "ELSE now() + $4::bigint * interval '1 millisecond' END, "
-            "lease_until = NULL, last_error = $3" +
-            kFence + " RETURNING state",
-        Params().text(std::to_string(id)).text(std::to_string(attempt)).text(std::string(error)).text(ms(delay)));
+    auto r =
+        impl_->conn.exec("failing a job",
+                         "UPDATE " + impl_->jobs +
+                             " SET state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'available' END, "
+                             "finished_at = CASE WHEN attempt >= max_attempts THEN now() END, "
+                             "run_at = CASE WHEN attempt >= max_attempts THEN run_at "
+                             "ELSE now() + $4::bigint * interval '1 millisecond' END, "
+                             "lease_until = NULL, last_error = $3" +
+                             kFence + " RETURNING state",
+                         Params()
+                             .text(std::to_string(id))
+                             .text(std::to_string(attempt))
+                             .text(std::string(error))
+                             .text(millis_text(delay)));
     if (!r) return unexpected(std::move(r.error()));
     if (r->size() == 0) return FailOutcome::not_taken;
     return r->text(0, 0) == "discarded" ? FailOutcome::discarded : FailOutcome::retried;
@@ -86,7 +88,7 @@ StoreResult<bool> PgQueue::retry(std::int64_t id, std::int32_t attempt, std::chr
                                   " SET state = 'available', lease_until = NULL, "
                                   "run_at = now() + $3::bigint * interval '1 millisecond'" +
                                   kFence,
-                              Params().text(std::to_string(id)).text(std::to_string(attempt)).text(ms(delay)));
+                              Params().text(std::to_string(id)).text(std::to_string(attempt)).text(millis_text(delay)));
     if (!r) return unexpected(std::move(r.error()));
     return r->affected() == 1;
 }
