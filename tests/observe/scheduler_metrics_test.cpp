@@ -41,24 +41,29 @@ TEST_CASE_METHOD(Metered, "runs_total counts attempts by outcome; lateness is 0 
     });
     advance(6min);
     REQUIRE(fired("tick") == 6);
-    CHECK_THAT(
-        registry->expose(),
-        Contains(std::string(R"(txflow_job_runs_total{job="tick",queue="reports",outcome="succeeded"} 4)") + "\n"));
     CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_job_runs_total{job="tick",queue="reports",outcome="failed"} 2)") + "\n"));
+               Contains(std::string(R"(txflow_job_runs_total{job="tick",queue="reports",outcome="succeeded"} 4)"
+                                    "\n")));
     CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_job_run_duration_seconds_count{job="tick",queue="reports"} 6)") + "\n"));
+               Contains(std::string(R"(txflow_job_runs_total{job="tick",queue="reports",outcome="failed"} 2)"
+                                    "\n")));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_job_run_duration_seconds_count{job="tick",queue="reports"} 6)"
+                                    "\n")));
     // The manual clock stands still while a fire is handed to a worker.
     CHECK_THAT(
         registry->expose(),
-        Contains(std::string(R"(txflow_job_fire_lateness_seconds_bucket{job="tick",queue="reports",le="0.0001"} 6)") +
-                 "\n"));
+        Contains(std::string(R"(txflow_job_fire_lateness_seconds_bucket{job="tick",queue="reports",le="0.0001"} 6)"
+                             "\n")));
     CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_job_fire_lateness_seconds_sum{job="tick",queue="reports"} 0)") + "\n"));
-    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_queue_depth{queue="reports"} 0)") + "\n"));
-    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_queue_limit{queue="reports"} 0)") + "\n"));
-    CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_queue_oldest_wait_seconds{queue="reports"} 0)") + "\n"));
+               Contains(std::string(R"(txflow_job_fire_lateness_seconds_sum{job="tick",queue="reports"} 0)"
+                                    "\n")));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_queue_depth{queue="reports"} 0)"
+                                                        "\n")));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_queue_limit{queue="reports"} 0)"
+                                                        "\n")));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_queue_oldest_wait_seconds{queue="reports"} 0)"
+                                                        "\n")));
 }
 
 TEST_CASE("a run that waits for its queue's only slot starts late by the wait", "[observe][scheduler]") {
@@ -92,17 +97,18 @@ TEST_CASE_METHOD(Metered, "retries, timeouts and dead letters are counted per jo
         });
     });
     advance(1h + 5s);
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_job_retries_total{job="flaky",queue="default"} 2)"
+                                                        "\n")));
     CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_job_retries_total{job="flaky",queue="default"} 2)") + "\n"));
-    CHECK_THAT(
-        registry->expose(),
-        Contains(std::string(R"(txflow_job_runs_total{job="flaky",queue="default",outcome="failed"} 3)") + "\n"));
+               Contains(std::string(R"(txflow_job_runs_total{job="flaky",queue="default",outcome="failed"} 3)"
+                                    "\n")));
     CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_job_dead_letters_total{job="flaky",queue="default"} 1)") + "\n"));
+               Contains(std::string(R"(txflow_job_dead_letters_total{job="flaky",queue="default"} 1)"
+                                    "\n")));
     // Only the first attempt's lateness is a fire's lateness.
-    CHECK_THAT(
-        registry->expose(),
-        Contains(std::string(R"(txflow_job_fire_lateness_seconds_count{job="flaky",queue="default"} 1)") + "\n"));
+    CHECK_THAT(registry->expose(),
+               Contains(std::string(R"(txflow_job_fire_lateness_seconds_count{job="flaky",queue="default"} 1)"
+                                    "\n")));
 }
 
 TEST_CASE_METHOD(Metered, "a breaker's state, window and transitions are exported", "[observe][scheduler]") {
@@ -117,16 +123,17 @@ TEST_CASE_METHOD(Metered, "a breaker's state, window and transitions are exporte
         });
     });
     advance(3min);
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_breaker_state{breaker="db",state="open"} 1)"
+                                                        "\n")));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_breaker_state{breaker="db",state="closed"} 0)"
+                                                        "\n")));
     CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_breaker_state{breaker="db",state="open"} 1)") + "\n"));
-    CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_breaker_state{breaker="db",state="closed"} 0)") + "\n"));
-    CHECK_THAT(
-        registry->expose(),
-        Contains(std::string(R"(txflow_breaker_transitions_total{breaker="db",from="closed",to="open"} 1)") + "\n"));
-    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_breaker_window_calls{breaker="db"} 2)") + "\n"));
-    CHECK_THAT(registry->expose(),
-               Contains(std::string(R"(txflow_breaker_window_failure_ratio{breaker="db"} 1)") + "\n"));
+               Contains(std::string(R"(txflow_breaker_transitions_total{breaker="db",from="closed",to="open"} 1)"
+                                    "\n")));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_breaker_window_calls{breaker="db"} 2)"
+                                                        "\n")));
+    CHECK_THAT(registry->expose(), Contains(std::string(R"(txflow_breaker_window_failure_ratio{breaker="db"} 1)"
+                                                        "\n")));
 }
 
 TEST_CASE("a WAL store's flushes show as batch sizes and fsync durations", "[observe][scheduler]") {
