@@ -39,12 +39,34 @@ std::size_t json_size(const nlohmann::json& j) {
 
 }  // namespace
 
+CommandResult run_logged(const Command& command, RunOptions& run, const LogFields& fields,
+                         const CommandContext& context, LineRate& rate, const LineSink& also) {
+    const auto settings = context.settings->get();
+    rate.set(settings->output.lines_per_second, settings->output.burst);
+    add_secrets(command, *settings, run);
+    LogFields out = fields;
+    out.stream = "stdout";
+    LogFields err = fields;
+    err.stream = "stderr";
+    LogFields note = fields;
+    note.stream = {};
+    spdlog::logger& log = *context.log;
+    OutputCap cap(settings->output, rate, [&](Stream s, std::string_view line) {
+        log_with(log, level_enum::info, s == Stream::out ? out : err, line);
+    });
+    run.on_line = [&](Stream s, std::string_view line) {
+        cap.line(s, line);
+        if (also) also(s, line);
+    };
+    CommandResult result = run_command(command, run);
+    cap.finish([&](std::string_view text) { log_with(log, level_enum::warn, note, text); });
+    return result;
+}
+
 JobFunction command_job(std::string name, Command command, const CommandContext& context) {
     auto rate = std::make_shared<LineRate>(context.settings->get()->output.lines_per_second,
                                            context.settings->get()->output.burst);
     return [name = std::move(name), command = std::move(command), context, rate](JobContext& ctx) {
-        const auto settings = context.settings->get();
-        rate->set(settings->output.lines_per_second, settings->output.burst);
         RunOptions run;
         run.stop = ctx.stop_token();
         run.kill_grace = context.kill_grace;
@@ -52,21 +74,9 @@ JobFunction command_job(std::string name, Command command, const CommandContext&
                          {"TXFLOW_FIRE_TIME", cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc())},
                          {"TXFLOW_RUN", std::to_string(ctx.run_number())},
                          {"TXFLOW_ATTEMPT", std::to_string(ctx.attempt())}};
-        add_secrets(command, *settings, run);
-        LogFields out{};
-        out.job = name;
-        out.stream = "stdout";
-        LogFields err = out;
-        err.stream = "stderr";
-        spdlog::logger& log = *context.log;
-        OutputCap cap(settings->output, *rate, [&](Stream s, std::string_view line) {
-            log_with(log, level_enum::info, s == Stream::out ? out : err, line);
-        });
-        run.on_line = [&](Stream s, std::string_view line) { cap.line(s, line); };
-        LogFields note = out;
-        note.stream = {};
-        const CommandResult result = run_command(command, run);
-        cap.finish([&](std::string_view text) { log_with(log, level_enum::warn, note, text); });
+        LogFields fields{};
+        fields.job = name;
+        const CommandResult result = run_logged(command, run, fields, context, *rate);
         if (!result.ok()) throw std::runtime_error(result.describe());
     };
 }
@@ -75,8 +85,6 @@ saga::StepFunction command_step(std::string saga_name, Command command, const Co
     auto rate = std::make_shared<LineRate>(context.settings->get()->output.lines_per_second,
                                            context.settings->get()->output.burst);
     return [saga_name = std::move(saga_name), command = std::move(command), context, rate](saga::StepContext& ctx) {
-        const auto settings = context.settings->get();
-        rate->set(settings->output.lines_per_second, settings->output.burst);
         RunOptions run;
         run.stop = ctx.stop_token();
         run.kill_grace = context.kill_grace;
@@ -89,47 +97,37 @@ saga::StepFunction command_step(std::string saga_name, Command command, const Co
             {"TXFLOW_SAGA_DATA", ctx.data().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
             {"TXFLOW_COMPENSATING", ctx.compensating() ? "1" : "0"}};
         if (ctx.compensating()) run.extra_env["TXFLOW_SAGA_ERROR"] = std::string(ctx.saga_error());
-        add_secrets(command, *settings, run);
         // A TXFLOW_DATA line is never longer than the data it may carry: a
         // longer one arrives cut at max_line, and is refused as too long.
         run.max_line = kMaxSagaDataBytes;
-        LogFields out{};
-        out.saga = saga_name;
-        out.saga_id = ctx.saga_id();
-        out.step = ctx.step_name();
-        out.compensating = ctx.compensating();
-        out.stream = "stdout";
-        LogFields err = out;
-        err.stream = "stderr";
-        LogFields note = out;
-        note.stream = {};
+        LogFields fields{};
+        fields.saga = saga_name;
+        fields.saga_id = ctx.saga_id();
+        fields.step = ctx.step_name();
+        fields.compensating = ctx.compensating();
+        LogFields note = fields;
         spdlog::logger& log = *context.log;
-        OutputCap cap(settings->output, *rate, [&](Stream s, std::string_view line) {
-            log_with(log, level_enum::info, s == Stream::out ? out : err, line);
-        });
         nlohmann::json written = nlohmann::json::object();
         std::string data_error;
         constexpr std::string_view kDataPrefix = "TXFLOW_DATA ";
-        run.on_line = [&](Stream s, std::string_view line) {
-            cap.line(s, line);
-            if (s != Stream::out || line.substr(0, kDataPrefix.size()) != kDataPrefix) return;
-            if (line.size() >= run.max_line) {
-                data_error = fmt::format("a TXFLOW_DATA line is limited to {} bytes", kMaxSagaDataBytes - 1);
-                return;
-            }
-            auto data = schedule_file::detail::parse_json(line.substr(kDataPrefix.size()));
-            if (!data) {
-                log_with(log, level_enum::warn, note, fmt::format("ignored a TXFLOW_DATA line: {}", data.error()));
-                return;
-            }
-            if (!data->is_object()) {
-                log_with(log, level_enum::warn, note, "ignored a TXFLOW_DATA line: not a JSON object");
-                return;
-            }
-            written.update(*data);
-        };
-        const CommandResult result = run_command(command, run);
-        cap.finish([&](std::string_view text) { log_with(log, level_enum::warn, note, text); });
+        const CommandResult result =
+            run_logged(command, run, fields, context, *rate, [&](Stream s, std::string_view line) {
+                if (s != Stream::out || line.substr(0, kDataPrefix.size()) != kDataPrefix) return;
+                if (line.size() >= run.max_line) {
+                    data_error = fmt::format("a TXFLOW_DATA line is limited to {} bytes", kMaxSagaDataBytes - 1);
+                    return;
+                }
+                auto data = schedule_file::detail::parse_json(line.substr(kDataPrefix.size()));
+                if (!data) {
+                    log_with(log, level_enum::warn, note, fmt::format("ignored a TXFLOW_DATA line: {}", data.error()));
+                    return;
+                }
+                if (!data->is_object()) {
+                    log_with(log, level_enum::warn, note, "ignored a TXFLOW_DATA line: not a JSON object");
+                    return;
+                }
+                written.update(*data);
+            });
         if (!result.ok()) throw std::runtime_error(result.describe());
         if (!data_error.empty()) throw std::runtime_error(data_error);
         if (written.empty()) return;

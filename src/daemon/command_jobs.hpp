@@ -9,7 +9,11 @@
 #include <mutex>
 #include <string>
 
+#include "log.hpp"
+#include "output_cap.hpp"
+#include "txflow/daemon/command.hpp"
 #include "txflow/job.hpp"
+#include "txflow/saga/atomic.hpp"
 #include "txflow/saga/saga.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 
@@ -50,9 +54,21 @@ struct CommandContext {
     std::shared_ptr<SharedSettings> settings;
 };
 
+using LineSink = std::function<void(Stream, std::string_view)>;
+// Runs `command` (its secrets added to run.extra_env) with every output line
+// logged under `fields` through the output cap; `also` sees each line too.
+CommandResult run_logged(const schedule_file::Command& command, RunOptions& run, const LogFields& fields,
+                         const CommandContext& context, LineRate& rate, const LineSink& also = {});
+
 [[nodiscard]] JobFunction command_job(std::string name, schedule_file::Command command, const CommandContext& context);
 // A saga step's action or compensation.
 [[nodiscard]] saga::StepFunction command_step(std::string saga_name, schedule_file::Command command,
                                               const CommandContext& context);
+
+// A transaction's participant whose prepare, commit and abort are commands
+// (command_participant.cpp): prepare votes yes by exiting 0.
+[[nodiscard]] atomic::Participant command_participant(std::string transaction,
+                                                      const schedule_file::ParticipantSpec& spec,
+                                                      const CommandContext& context);
 
 }  // namespace txflow::daemon::detail

@@ -175,6 +175,15 @@ Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, Daem
         d.scheduler_->register_saga(*def);
         d.sagas_[f.sagas[i].name] = *def;
     }
+    for (std::size_t i = 0; i < f.transactions.size(); ++i) {
+        auto def = d.build_transaction(f.transactions[i], i);
+        if (!def) {
+            problems.insert(problems.end(), def.error().begin(), def.error().end());
+            continue;
+        }
+        d.scheduler_->register_atomic(*def);  // before start(): recovery finishes what a crash left
+        d.transactions_[f.transactions[i].name] = *def;
+    }
     if (!problems.empty()) return unexpected(std::move(problems));
     for (std::size_t i = 0; i < f.jobs.size(); ++i) {
         try {
@@ -229,6 +238,20 @@ Result<SagaRef, Problems> Daemon::build_saga(const SagaSpec& spec, std::size_t i
                            [&](const Command& c) { return detail::command_step(spec.name, c, command_context()); });
 }
 
+Result<AtomicRef, Problems> Daemon::build_transaction(const schedule_file::TransactionSpec& spec,
+                                                      std::size_t index) const {
+    std::vector<atomic::Participant> participants;
+    participants.reserve(spec.participants.size());
+    for (const auto& p : spec.participants)
+        participants.push_back(detail::command_participant(spec.name, p, command_context()));
+    atomic::Options options;
+    if (spec.prepare_timeout) options.prepare_timeout = *spec.prepare_timeout;
+    if (spec.stall_after) options.stall_after_attempts = *spec.stall_after;
+    auto def = atomic::Definition::create(spec.name, std::move(participants), std::move(options));
+    if (!def) return unexpected(Problems{{fmt::format("/transactions/{}", index), def.error().to_string(spec.name)}});
+    return *def;
+}
+
 void Daemon::add_job(const JobSpec& job) {
     JobBuilder b = scheduler_->job(job.name);
     switch (job.trigger) {
@@ -252,6 +275,17 @@ void Daemon::add_job(const JobSpec& job) {
     if (job.timeout) b.timeout(*job.timeout);
     if (job.command) {
         b.run(detail::command_job(job.name, *job.command, command_context()));
+    } else if (!job.transaction.empty()) {
+        const auto it = transactions_.find(job.transaction);
+        if (it == transactions_.end())
+            throw ScheduleError(fmt::format("job '{}': no transaction named '{}'", job.name, job.transaction));
+        // One transaction a fire, keyed "<job>@<fire time>" like a saga job's
+        // instance: a fire run again after a crash finds the one it started.
+        b.run([scheduler = scheduler_.get(), def = it->second, input = job.input](JobContext& ctx) {
+            scheduler->start_atomic(
+                def, input,
+                fmt::format("{}@{}", ctx.job_name(), cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc())));
+        });
     } else {
         const auto it = sagas_.find(job.saga);
         if (it == sagas_.end()) throw ScheduleError(fmt::format("job '{}': no saga named '{}'", job.name, job.saga));
@@ -332,6 +366,15 @@ Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
         if (!def) problems.insert(problems.end(), def.error().begin(), def.error().end());
         else changed[s.name] = *def;
     }
+    std::map<std::string, AtomicRef, std::less<>> changed_transactions;
+    for (std::size_t i = 0; i < next.transactions.size(); ++i) {
+        const auto& t = next.transactions[i];
+        const auto* old = file_.find_transaction(t.name);
+        if (old != nullptr && file_.canonical(*old) == next.canonical(t)) continue;
+        auto def = build_transaction(t, i);
+        if (!def) problems.insert(problems.end(), def.error().begin(), def.error().end());
+        else changed_transactions[t.name] = *def;
+    }
     // Breakers are shared by name and live as long as the scheduler: one
     // cannot be redefined while it runs.
     for (std::size_t i = 0; i < next.jobs.size(); ++i) {
@@ -355,6 +398,15 @@ Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
     }
     for (auto it = sagas_.begin(); it != sagas_.end();) {
         if (next.find_saga(it->first) == nullptr) it = sagas_.erase(it);
+        else ++it;
+    }
+    for (auto& [name, def] : changed_transactions) {
+        scheduler_->register_atomic(def);
+        transactions_[name] = def;
+        report.transactions_changed.push_back(name);
+    }
+    for (auto it = transactions_.begin(); it != transactions_.end();) {
+        if (next.find_transaction(it->first) == nullptr) it = transactions_.erase(it);
         else ++it;
     }
 

@@ -12,9 +12,9 @@
 namespace txflow::schedule_file::detail {
 namespace {
 
-const std::vector<std::string_view> kJobKeys{"name",     "description", "cron",  "every",  "at",
-                                             "zone",     "priority",    "queue", "jitter", "misfire",
-                                             "policies", "command",     "saga",  "input"};
+const std::vector<std::string_view> kJobKeys{"name",     "description", "cron",  "every",       "at",
+                                             "zone",     "priority",    "queue", "jitter",      "misfire",
+                                             "policies", "command",     "saga",  "transaction", "input"};
 
 }  // namespace
 
@@ -135,31 +135,36 @@ void Checker::job(const json& v, const std::string& pointer) {
         if (problems.size() != before) ok = false;
     }
 
-    // Exactly one of command / saga.
-    const bool has_command = v.contains("command");
-    const bool has_saga = v.contains("saga");
-    if (!has_command && !has_saga) {
-        add(pointer, "missing 'command' or 'saga': what the job runs");
+    // Exactly one of command / saga / transaction.
+    std::vector<std::string_view> runs;
+    for (const std::string_view k : {"command", "saga", "transaction"})
+        if (v.contains(k)) runs.push_back(k);
+    if (runs.empty()) {
+        add(pointer, "missing 'command', 'saga' or 'transaction': what the job runs");
         ok = false;
-    } else if (has_command && has_saga) {
-        add(pointer, "has both 'command' and 'saga': a job runs one of them");
+    } else if (runs.size() > 1) {
+        add(pointer, runs.size() == 2 ? fmt::format("has both '{}' and '{}': a job runs one of them", runs[0], runs[1])
+                                      : std::string("has 'command', 'saga' and 'transaction': a job runs one of them"));
         ok = false;
     }
-    if (has_command) {
+    if (v.contains("command")) {
         job.command = command(v["command"], field("command"));
         if (!job.command) ok = false;
     }
-    if (has_saga) {
-        if (auto s = text(v["saga"], field("saga"))) {
-            job.saga = *s;
-            saga_refs_.emplace_back(field("saga"), *s);
+    const auto reference = [&](std::string_view key, std::string& name, auto& refs) {
+        if (!v.contains(key)) return;
+        if (auto s = text(v[key], field(key))) {
+            name = *s;
+            refs.emplace_back(field(key), *s);
         } else {
             ok = false;
         }
-    }
+    };
+    reference("saga", job.saga, saga_refs_);
+    reference("transaction", job.transaction, transaction_refs_);
     if (const json* in = member(v, "input")) {
-        if (!has_saga) {
-            add(field("input"), "applies to 'saga' jobs only (it is the saga's input data)");
+        if (!v.contains("saga") && !v.contains("transaction")) {
+            add(field("input"), "applies to 'saga' and 'transaction' jobs only (it is their input data)");
             ok = false;
         } else if (!in->is_object()) {
             add(field("input"), fmt::format("expected an object, got {}", type_of(*in)));

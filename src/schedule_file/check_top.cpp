@@ -10,9 +10,9 @@
 namespace txflow::schedule_file::detail {
 namespace {
 
-const std::vector<std::string_view> kTopKeys{"version", "description", "state_dir", "log",    "workers",
-                                             "queues",  "jobs",        "sagas",     "output", "user",
-                                             "group",   "inherit_env", "env_allow"};
+const std::vector<std::string_view> kTopKeys{"version", "description", "state_dir",   "log",          "workers",
+                                             "queues",  "jobs",        "sagas",       "transactions", "output",
+                                             "user",    "group",       "inherit_env", "env_allow"};
 const std::vector<std::string_view> kLogKeys{"format", "level"};
 const std::vector<std::string_view> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 
@@ -36,7 +36,7 @@ void Checker::check(const json& root) {
     if (const json* v = member(root, "queues")) queues(*v, "/queues");
     if (const json* v = member(root, "output")) output(*v, "/output");
     command_defaults(root);  // before any command
-    // Sagas before jobs: a job refers to a saga by name.
+    // Sagas and transactions before jobs: a job refers to one by name.
     if (const json* v = member(root, "sagas")) {
         if (!v->is_array()) {
             add("/sagas", fmt::format("expected an array of sagas, got {}", type_of(*v)));
@@ -44,6 +44,15 @@ void Checker::check(const json& root) {
             add("/sagas", fmt::format("{} sagas is over the limit of {}", v->size(), kMaxSagas));
         } else {
             for (std::size_t i = 0; i < v->size(); ++i) saga((*v)[i], child("/sagas", i));
+        }
+    }
+    if (const json* v = member(root, "transactions")) {
+        if (!v->is_array()) {
+            add("/transactions", fmt::format("expected an array of transactions, got {}", type_of(*v)));
+        } else if (v->size() > kMaxTransactions) {
+            add("/transactions", fmt::format("{} transactions is over the limit of {}", v->size(), kMaxTransactions));
+        } else {
+            for (std::size_t i = 0; i < v->size(); ++i) transaction((*v)[i], child("/transactions", i));
         }
     }
     if (const json* v = member(root, "jobs")) {
@@ -55,11 +64,17 @@ void Checker::check(const json& root) {
             for (std::size_t i = 0; i < v->size(); ++i) job((*v)[i], child("/jobs", i));
         }
     }
-    // References to sagas that do not exist (checked once every saga is known).
-    for (const auto& [pointer, name] : saga_refs_) {
-        if (saga_names_.count(name) != 0) continue;
-        std::vector<std::string_view> names(saga_names_.begin(), saga_names_.end());
-        add(pointer, fmt::format("no saga named '{}'{}", name, hint(name, names)));
+    // References to sagas and transactions that do not exist (checked once every one is known).
+    check_references("saga", saga_names_, saga_refs_);
+    check_references("transaction", transaction_names_, transaction_refs_);
+}
+
+void Checker::check_references(std::string_view kind, const std::set<std::string>& names,
+                               const std::vector<std::pair<std::string, std::string>>& refs) {
+    for (const auto& [pointer, name] : refs) {
+        if (names.count(name) != 0) continue;
+        std::vector<std::string_view> candidates(names.begin(), names.end());
+        add(pointer, fmt::format("no {} named '{}'{}", kind, name, hint(name, candidates)));
     }
 }
 

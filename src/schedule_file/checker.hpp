@@ -111,6 +111,14 @@ private:
     std::optional<StepSpec> step(const json& v, const std::string& pointer,
                                  std::unordered_map<std::string, std::string>& names);
 
+    // check_transactions.cpp
+    void transaction(const json& v, const std::string& pointer);
+    std::optional<ParticipantSpec> participant(const json& v, const std::string& pointer,
+                                               std::unordered_map<std::string, std::string>& names);
+    // A job's reference to a saga or transaction must name one (checked at the end).
+    void check_references(std::string_view kind, const std::set<std::string>& names,
+                          const std::vector<std::pair<std::string, std::string>>& refs);
+
     std::filesystem::path dir_;
     ScheduleFile& out_;
     Command defaults_;  // user, group, inherit_env, env_allow
@@ -120,6 +128,9 @@ private:
     std::unordered_map<std::string, std::string> saga_pointers_;  // name -> pointer of its first use
     std::set<std::string> saga_names_;
     std::vector<std::pair<std::string, std::string>> saga_refs_;  // pointer, saga name
+    std::unordered_map<std::string, std::string> transaction_pointers_;
+    std::set<std::string> transaction_names_;
+    std::vector<std::pair<std::string, std::string>> transaction_refs_;  // pointer, transaction name
     std::unordered_map<std::string, std::pair<BreakerSettings, std::string>> breakers_;
 };
 

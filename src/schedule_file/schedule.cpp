@@ -135,6 +135,12 @@ const SagaSpec* ScheduleFile::find_saga(std::string_view name) const {
     return nullptr;
 }
 
+const TransactionSpec* ScheduleFile::find_transaction(std::string_view name) const {
+    for (const auto& t : transactions)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
 const JobSpec* ScheduleFile::find_job(std::string_view name) const {
     for (const auto& j : jobs)
         if (j.name == name) return &j;
@@ -155,6 +161,20 @@ nlohmann::json ScheduleFile::canonical(const SagaSpec& saga) const {
                 {"on_recovery", saga.on_recovery == OnRecovery::resume ? "resume" : "compensate"},
                 {"priority", to_string(saga.priority)},
                 {"queue", saga.queue}};
+}
+
+nlohmann::json ScheduleFile::canonical(const TransactionSpec& transaction) const {
+    json participants = json::array();
+    for (const auto& p : transaction.participants) {
+        participants.push_back(json{{"name", p.name},
+                                    {"prepare", to_json(p.prepare)},
+                                    {"commit", to_json(p.commit)},
+                                    {"abort", to_json(p.abort)}});
+    }
+    json out{{"name", transaction.name}, {"participants", std::move(participants)}};
+    if (transaction.prepare_timeout) out["prepare_timeout"] = transaction.prepare_timeout->count();
+    if (transaction.stall_after) out["stall_after"] = *transaction.stall_after;
+    return out;
 }
 
 nlohmann::json ScheduleFile::canonical(const JobSpec& job) const {
@@ -180,6 +200,11 @@ nlohmann::json ScheduleFile::canonical(const JobSpec& job) const {
         out["saga"] = job.saga;
         out["input"] = job.input;
         if (const SagaSpec* s = find_saga(job.saga)) out["saga_definition"] = canonical(*s);
+    }
+    if (!job.transaction.empty()) {
+        out["transaction"] = job.transaction;
+        out["input"] = job.input;
+        if (const TransactionSpec* t = find_transaction(job.transaction)) out["transaction_definition"] = canonical(*t);
     }
     return out;
 }

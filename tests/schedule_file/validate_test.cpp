@@ -242,7 +242,7 @@ TEST_CASE("validation: what a job runs", "[config][validate]") {
         return with_job(R"({"name": "a", "cron": "* * * * *")" + std::string(what.empty() ? "" : ", ") + what + "}");
     };
     check_cases({
-        {"nothing to run", job(""), "/jobs/0", "missing 'command' or 'saga': what the job runs"},
+        {"nothing to run", job(""), "/jobs/0", "missing 'command', 'saga' or 'transaction': what the job runs"},
         {"both", job(kCmd + R"(, "saga": "transfer")"), "/jobs/0",
          "has both 'command' and 'saga': a job runs one of them"},
         {"command type", job(R"("command": "echo hi")"), "/jobs/0/command",
@@ -271,7 +271,7 @@ TEST_CASE("validation: what a job runs", "[config][validate]") {
          "no saga named 'transfr' (did you mean 'transfer'?)"},
         {"unknown saga", job(R"("saga": "payroll")"), "/jobs/0/saga", "no saga named 'payroll'"},
         {"input without saga", job(kCmd + R"(, "input": {})"), "/jobs/0/input",
-         "applies to 'saga' jobs only (it is the saga's input data)"},
+         "applies to 'saga' and 'transaction' jobs only (it is their input data)"},
         {"input type", job(R"("saga": "transfer", "input": [1])"), "/jobs/0/input", "expected an object, got array"},
     });
 }

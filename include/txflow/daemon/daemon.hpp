@@ -88,7 +88,8 @@ struct ReloadReport {
     std::vector<std::string> removed;
     std::vector<std::string> replaced;
     std::vector<std::string> unchanged;
-    std::vector<std::string> sagas_changed;  // added or redefined
+    std::vector<std::string> sagas_changed;         // added or redefined
+    std::vector<std::string> transactions_changed;  // added or redefined
     // Settings that only a restart applies (workers, queues, state_dir, log format).
     std::vector<std::string> needs_restart;
 };
@@ -143,6 +144,8 @@ public:
 
 private:
     [[nodiscard]] Result<SagaRef, Problems> build_saga(const SagaSpec& spec, std::size_t index) const;
+    [[nodiscard]] Result<AtomicRef, Problems> build_transaction(const schedule_file::TransactionSpec& spec,
+                                                                std::size_t index) const;
     void add_job(const JobSpec& job);
     [[nodiscard]] detail::CommandContext command_context() const;
     void warn_root();  // when running as root, the commands that have no user
@@ -154,6 +157,7 @@ private:
     std::shared_ptr<store::Store> store_;
     std::shared_ptr<detail::SharedSettings> settings_;  // output limits and secrets, swapped on reload
     std::map<std::string, SagaRef, std::less<>> sagas_;
+    std::map<std::string, AtomicRef, std::less<>> transactions_;
     std::unique_ptr<Scheduler> scheduler_;
     bool started_ = false;
     bool stopped_ = false;

@@ -160,10 +160,11 @@ struct JobSpec {
     Overlap overlap = Overlap::allow;
     std::optional<BreakerSpec> breaker;
 
-    // what runs: exactly one of command / saga
+    // what runs: exactly one of command / saga / transaction
     std::optional<Command> command;
-    std::string saga;  // a saga's name
-    nlohmann::json input = nlohmann::json::object();
+    std::string saga;                                 // a saga's name
+    std::string transaction;                          // an atomic transaction's name
+    nlohmann::json input = nlohmann::json::object();  // the saga's or transaction's data
 
     // "cron */5 * * * *", "every 1m30s", "at 2026-03-07T12:00:00Z"
     [[nodiscard]] std::string schedule_text() const;
@@ -191,6 +192,23 @@ struct SagaSpec {
     std::string queue;
 };
 
+// A participant of an atomic transaction: three commands. prepare exits 0 to
+// vote yes (anything else is a no); commit and abort exit 0 to acknowledge.
+struct ParticipantSpec {
+    std::string name;
+    Command prepare;
+    Command commit;
+    Command abort;
+};
+
+// An atomic transaction (two-phase commit over commands, docs/atomic.md).
+struct TransactionSpec {
+    std::string name;
+    std::vector<ParticipantSpec> participants;
+    std::optional<std::chrono::milliseconds> prepare_timeout;  // empty: the library's (30 s)
+    std::optional<std::uint32_t> stall_after;                  // failed commit attempts; empty: the library's (5)
+};
+
 enum class LogFormat : std::uint8_t { text, json };
 
 struct LogSpec {
@@ -209,6 +227,7 @@ struct ScheduleFile {
     std::vector<std::pair<std::string, std::size_t>> queues;  // name, concurrency limit (in file order)
     std::vector<JobSpec> jobs;
     std::vector<SagaSpec> sagas;
+    std::vector<TransactionSpec> transactions;
     OutputSpec output;
     // The daemon-wide defaults (already applied to every Command).
     std::string user;
@@ -219,7 +238,9 @@ struct ScheduleFile {
     // compare equal. A saga job's form includes its saga's.
     [[nodiscard]] nlohmann::json canonical(const JobSpec& job) const;
     [[nodiscard]] nlohmann::json canonical(const SagaSpec& saga) const;
+    [[nodiscard]] nlohmann::json canonical(const TransactionSpec& transaction) const;
     [[nodiscard]] const SagaSpec* find_saga(std::string_view name) const;
+    [[nodiscard]] const TransactionSpec* find_transaction(std::string_view name) const;
     [[nodiscard]] const JobSpec* find_job(std::string_view name) const;
 };
 
@@ -236,6 +257,8 @@ inline constexpr std::size_t kMaxFileBytes = std::size_t{4} << 20;  // the text
 inline constexpr std::size_t kMaxJobs = 10'000;
 inline constexpr std::size_t kMaxSagas = 1'000;
 inline constexpr std::size_t kMaxSteps = 100;  // per saga
+inline constexpr std::size_t kMaxTransactions = 1'000;
+inline constexpr std::size_t kMaxParticipants = 100;  // per transaction
 // A saga's data (its input, each TXFLOW_DATA line, the data after a merge) as
 // compact JSON: it reaches every step as TXFLOW_SAGA_DATA, and Linux refuses
 // an environment string over 128 KiB at exec.
