@@ -22,6 +22,13 @@ install(EXPORT txflowTargets
     NAMESPACE txflow::
     DESTINATION ${TXFLOW_INSTALL_CMAKEDIR})
 
+if(TXFLOW_SYSTEMD_FOUND)
+    set(TXFLOW_SYSTEMD_FOUND_01 1)
+    set(TXFLOW_PC_SYSTEMD " libsystemd")
+else()
+    set(TXFLOW_SYSTEMD_FOUND_01 0)
+    set(TXFLOW_PC_SYSTEMD "")
+endif()
 configure_package_config_file(
     "${PROJECT_SOURCE_DIR}/cmake/txflowConfig.cmake.in"
     "${PROJECT_BINARY_DIR}/txflowConfig.cmake"

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 #include "txflow/core/priority.hpp"
@@ -28,7 +29,7 @@ using Wrapper = std::function<JobFunction(JobFunction)>;
 
 // What to do with cron/at fires that were missed (clock jumped forward, the
 // job was paused, the process was down).
-struct Misfire {
+struct TXFLOW_EXPORT Misfire {
     enum class Mode : std::uint8_t { fire_once, skip, fire_all };
     Mode mode = Mode::fire_once;
     std::uint32_t cap = 0;  // fire_all: at most this many catch-up runs
@@ -41,7 +42,7 @@ struct Misfire {
 // What a running job (and each policy around it) sees of its run. Policies
 // talk back to the scheduler through it: the requests below are read by the
 // scheduler when the attempt ends.
-class JobContext {
+class TXFLOW_EXPORT JobContext {
 public:
     JobContext(std::string_view name, WallTime scheduled, std::stop_token stop, std::uint64_t run_number,
                Clock& clock = RealClock::instance())

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 #include "txflow/core/executor.hpp"
@@ -47,12 +48,12 @@ namespace txflow {
 
 // Bad job definitions (duplicate name, invalid cron text, unknown zone): the
 // fluent API promises to throw these at run().
-class ScheduleError : public std::invalid_argument {
+class TXFLOW_EXPORT ScheduleError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
 };
 
-class SchedulerOptions {
+class TXFLOW_EXPORT SchedulerOptions {
 public:
     SchedulerOptions& workers(std::size_t n) {
         executor_.workers = n;
@@ -189,7 +190,7 @@ private:
     std::uint64_t snapshot_every_ = std::uint64_t{16} << 20;
 };
 
-struct JobInfo {
+struct TXFLOW_EXPORT JobInfo {
     std::string name;
     std::string schedule;  // "cron 0 */5 * * * *", "every 30s", "after 10s", "at ..."
     std::optional<WallTime> next_fire;
@@ -206,7 +207,7 @@ struct JobInfo {
 // What stop(d) found. At the deadline d the jobs still running are asked to
 // stop; stop() then waits at most SchedulerOptions::stop_grace for them and
 // returns, whether they complied or not.
-struct StopReport {
+struct TXFLOW_EXPORT StopReport {
     bool drained = true;  // everything finished before the deadline
     // Running at the deadline, and ended within the grace after the request.
     std::vector<std::string> stopped_on_request;
@@ -218,7 +219,7 @@ struct StopReport {
 
 // A run that gave up: retries exhausted, or a failure the retry policy does
 // not retry. Listed until re-run or cleared.
-struct DeadLetter {
+struct TXFLOW_EXPORT DeadLetter {
     std::uint64_t id = 0;
     std::string job;
     WallTime scheduled{};
@@ -231,7 +232,7 @@ class Scheduler;
 class JobState;
 
 // A saga instance's remote control.
-class SagaHandle {
+class TXFLOW_EXPORT SagaHandle {
 public:
     SagaHandle() = default;
     [[nodiscard]] const std::string& id() const { return id_; }
@@ -252,7 +253,7 @@ private:
 
 // A job's remote control. Safe from any thread, including inside the job.
 // Calls on a removed job do nothing and return false.
-class JobHandle {
+class TXFLOW_EXPORT JobHandle {
 public:
     JobHandle() = default;
     bool pause();
@@ -272,7 +273,7 @@ private:
     std::string name_;
 };
 
-class JobBuilder {
+class TXFLOW_EXPORT JobBuilder {
 public:
     JobBuilder& cron(std::string_view expression, cron::Format format = cron::Format::any);
     JobBuilder& cron(const cron::Schedule& schedule);
@@ -331,7 +332,7 @@ private:
     std::unique_ptr<Definition> def_;
 };
 
-class Scheduler {
+class TXFLOW_EXPORT Scheduler {
 public:
     explicit Scheduler(SchedulerOptions options = {});
     Scheduler(const Scheduler&) = delete;

@@ -18,6 +18,9 @@ TXFLOW_BASE_PACKAGES=(
     python3
     pkg-config libcpp-httplib-dev  # the embeddable HTTP server (src/http/)
     prometheus curl                # promtool and a scraper for tests/cli/metrics_cli_test.sh
+    libsystemd-dev                 # sd_notify for txflow run under Type=notify (src/daemon/sd_notify.cpp)
+    help2man                       # the txflow.1 man page (tools/CMakeLists.txt)
+    dpkg-dev systemd doxygen man-db # scripts/package-check: cpack -G DEB, systemd-analyze verify, the docs target, man -w
 )
 # libFuzzer and clang's sanitizer runtimes (the fuzz job in .ci/run).
 TXFLOW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

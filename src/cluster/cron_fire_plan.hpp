@@ -11,20 +11,21 @@
 #include <cstdint>
 #include <optional>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/cron/schedule.hpp"
 #include "txflow/job.hpp"
 
 namespace txflow::cluster {
 
-struct FirePlan {
+struct TXFLOW_EXPORT FirePlan {
     std::vector<cron::Instant> run;     // in order
     std::uint64_t misfired = 0;         // fires due but not run
     std::optional<cron::Instant> last;  // the newest fire due: every fire up to it is decided; nullopt: none due
 };
 
 // Fires in (after, now].
-[[nodiscard]] FirePlan plan_fires(const cron::Schedule& schedule, Misfire misfire, cron::Instant after,
-                                  cron::Instant now, std::chrono::milliseconds grace);
+[[nodiscard]] TXFLOW_EXPORT FirePlan plan_fires(const cron::Schedule& schedule, Misfire misfire, cron::Instant after,
+                                                cron::Instant now, std::chrono::milliseconds grace);
 
 }  // namespace txflow::cluster

@@ -5,6 +5,7 @@
 // worker stops. What the service was doing is its own to retry.
 
 #include <spdlog/logger.h>
+#include "txflow/core/export.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -19,7 +20,7 @@
 
 namespace txflow::cluster {
 
-class Session {
+class TXFLOW_EXPORT Session {
 public:
     Session(std::string role, const WorkerOptions& options, spdlog::logger& log, StopFlag& stop,
             std::atomic<std::uint64_t>& reconnects);

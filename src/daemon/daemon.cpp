@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "preflight.hpp"
 #include "schedule_file/to_library.hpp"
+#include "sd_notify.hpp"
 #include "txflow/daemon/safety.hpp"
 #include "txflow/store/memory_store.hpp"
 #include "txflow/store/wal_store.hpp"
@@ -313,6 +314,10 @@ void Daemon::start() {
     scheduler_->start();
     logger_->info("running {}: {} job(s), {} saga(s)", file_.path.empty() ? "schedule" : file_.path.string(),
                   file_.jobs.size(), file_.sagas.size());
+    // create() recovered the state directory: now the service is up.
+    (void)detail::notify(
+        fmt::format("READY=1\nSTATUS=running {} job(s), {} saga(s)", file_.jobs.size(), file_.sagas.size()));
+    if (const auto interval = detail::watchdog_interval()) watchdog_ = std::make_unique<detail::Watchdog>(*interval);
 }
 
 void Daemon::log(std::string_view message) {
@@ -325,6 +330,14 @@ void Daemon::log_problems(const Problems& problems, std::string_view what) {
 }
 
 Result<ReloadReport, Problems> Daemon::reload(const std::filesystem::path& path) {
+    // systemd: RELOADING=1 now, READY=1 when done, whether the new file was applied or refused.
+    (void)detail::notify("RELOADING=1");
+    struct ReadyAgain {
+        ReadyAgain() = default;
+        ReadyAgain(const ReadyAgain&) = delete;
+        ReadyAgain& operator=(const ReadyAgain&) = delete;
+        ~ReadyAgain() { (void)detail::notify("READY=1"); }
+    } ready_again;
     if (auto why = unsafe_schedule_file(path)) {
         Problems problems{{"", std::move(*why)}};
         log_problems(problems, fmt::format("reload of {} refused", path.string()));
@@ -451,7 +464,9 @@ StopReport Daemon::stop(milliseconds drain) {
     if (stopped_) return {};
     stopped_ = true;
     logger_->info("stopping: draining for up to {}", schedule_file::format_duration(drain));
+    (void)detail::notify("STOPPING=1");
     StopReport report = scheduler_->stop(drain);
+    watchdog_.reset();  // pinged through the drain, which may outlast WatchdogSec/2
     if (report.drained) {
         logger_->info("stopped");
     } else {

@@ -8,10 +8,11 @@
 #include <string_view>
 
 #include "log.hpp"
+#include "txflow/core/export.hpp"
 
 namespace txflow::daemon::detail {
 
 // Fields viewing into `message`; empty where the message names none.
-[[nodiscard]] LogFields fields_in_message(std::string_view message);
+[[nodiscard]] TXFLOW_EXPORT LogFields fields_in_message(std::string_view message);
 
 }  // namespace txflow::daemon::detail

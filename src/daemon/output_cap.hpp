@@ -14,13 +14,14 @@
 #include <string>
 #include <string_view>
 
+#include "txflow/core/export.hpp"
 #include "txflow/daemon/command.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 
 namespace txflow::daemon::detail {
 
 // Lines a second, in bursts of up to `burst`; thread-safe (a job's runs may overlap).
-class LineRate {
+class TXFLOW_EXPORT LineRate {
 public:
     LineRate(std::uint32_t per_second, std::uint32_t burst);
     // A reload's new rate, for the runs that start after it.
@@ -36,7 +37,7 @@ private:
     Clock::time_point last_;
 };
 
-class OutputCap {
+class TXFLOW_EXPORT OutputCap {
 public:
     using Sink = std::function<void(Stream, std::string_view)>;
     OutputCap(const schedule_file::OutputSpec& spec, LineRate& rate, Sink log);

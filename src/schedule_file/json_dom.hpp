@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "txflow/core/export.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 
 namespace txflow::schedule_file::detail {
@@ -82,10 +83,10 @@ struct TextPosition {
     std::size_t column = 1;
     std::size_t offset = 0;
 };
-[[nodiscard]] std::optional<TextPosition> find_too_deep(std::string_view text, std::size_t max_depth);
+[[nodiscard]] TXFLOW_EXPORT std::optional<TextPosition> find_too_deep(std::string_view text, std::size_t max_depth);
 
 // A JSON value of any kind, duplicates resolved as json::parse does (the
 // last wins), nested at most kMaxJsonDepth deep; or why not.
-[[nodiscard]] Result<nlohmann::json, std::string> parse_json(std::string_view text);
+[[nodiscard]] TXFLOW_EXPORT Result<nlohmann::json, std::string> parse_json(std::string_view text);
 
 }  // namespace txflow::schedule_file::detail

@@ -3,6 +3,7 @@
 // policy, breaker options, a misfire rule, a saga's recovery (private to
 // src/schedule_file and src/daemon; the validator uses them as a backstop).
 
+#include "txflow/core/export.hpp"
 #include "txflow/policy/circuit_breaker.hpp"
 #include "txflow/policy/retry.hpp"
 #include "txflow/saga/saga.hpp"
@@ -12,7 +13,7 @@
 namespace txflow::schedule_file {
 
 // Throws std::invalid_argument for settings the library refuses.
-[[nodiscard]] retry::Policy to_policy(const RetrySpec& spec);
+[[nodiscard]] TXFLOW_EXPORT retry::Policy to_policy(const RetrySpec& spec);
 
 [[nodiscard]] constexpr BreakerOptions to_options(const BreakerSettings& s) {
     return BreakerOptions{s.window,          s.min_calls, s.failure_rate,    s.slow_call,

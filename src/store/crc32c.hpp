@@ -11,18 +11,22 @@
 #include <cstdint>
 #include <string_view>
 
+#include "txflow/core/export.hpp"
+
 namespace txflow::store::detail {
 
 // The fastest implementation this CPU supports.
-[[nodiscard]] std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size) noexcept;
+[[nodiscard]] TXFLOW_EXPORT std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size) noexcept;
 [[nodiscard]] inline std::uint32_t crc32c(std::uint32_t crc, std::string_view bytes) noexcept {
     return crc32c(crc, bytes.data(), bytes.size());
 }
 
 // The two paths, for tests and benchmarks.
-[[nodiscard]] std::uint32_t crc32c_portable(std::uint32_t crc, const void* data, std::size_t size) noexcept;
-[[nodiscard]] bool crc32c_hardware_available() noexcept;
+[[nodiscard]] TXFLOW_EXPORT std::uint32_t crc32c_portable(std::uint32_t crc, const void* data,
+                                                          std::size_t size) noexcept;
+[[nodiscard]] TXFLOW_EXPORT bool crc32c_hardware_available() noexcept;
 // Only call when crc32c_hardware_available().
-[[nodiscard]] std::uint32_t crc32c_hardware(std::uint32_t crc, const void* data, std::size_t size) noexcept;
+[[nodiscard]] TXFLOW_EXPORT std::uint32_t crc32c_hardware(std::uint32_t crc, const void* data,
+                                                          std::size_t size) noexcept;
 
 }  // namespace txflow::store::detail

@@ -10,13 +10,14 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "store/record_types.hpp"
 #include "txflow/saga/state.hpp"
 
 namespace txflow::store {
 
-struct LiveStep {
+struct TXFLOW_EXPORT LiveStep {
     saga::State state = saga::State::pending;
     std::uint32_t attempts = 0;
     std::uint32_t compensation_attempts = 0;
@@ -26,7 +27,7 @@ struct LiveStep {
     std::string last_error;
 };
 
-struct LiveSaga {
+struct TXFLOW_EXPORT LiveSaga {
     std::string id;
     std::string definition;
     saga::State state = saga::State::pending;
@@ -40,7 +41,7 @@ struct LiveSaga {
 };
 
 // An atomic transaction as its records leave it.
-struct LiveAtomic {
+struct TXFLOW_EXPORT LiveAtomic {
     enum class Decision : std::uint8_t { none, commit, abort };
     enum class Vote : std::uint8_t { none, yes, no };
     std::string id;
@@ -57,12 +58,12 @@ struct LiveAtomic {
 };
 
 // Lets the maps be searched with a string_view (no temporary string).
-struct StringHash {
+struct TXFLOW_EXPORT StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
-struct LiveState {
+struct TXFLOW_EXPORT LiveState {
     std::unordered_map<std::string, LiveSaga, StringHash, std::equal_to<>> sagas;
     std::unordered_map<std::string, std::int64_t> last_fire_ms;  // job -> its last fire
     std::map<std::uint64_t, RetryArmed> retries;

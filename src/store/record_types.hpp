@@ -20,6 +20,7 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "store/codec.hpp"
 #include "txflow/saga/state.hpp"
@@ -35,7 +36,7 @@ enum class Show : std::uint8_t {
     hidden,        // not shown
 };
 
-struct SagaCreated {
+struct TXFLOW_EXPORT SagaCreated {
     static constexpr RecordType type = RecordType::saga_created;
     std::string id;
     std::string definition;
@@ -53,7 +54,7 @@ struct SagaCreated {
     }
 };
 
-struct SagaStateChange {
+struct TXFLOW_EXPORT SagaStateChange {
     static constexpr RecordType type = RecordType::saga_state;
     std::string id;
     saga::State to{};
@@ -73,7 +74,7 @@ struct SagaStateChange {
 // std::string owns the text (what the engine writes), std::string_view reads
 // it in place in the payload (LiveState::apply copies only what it keeps).
 template <class Str>
-struct BasicStepStateChange {
+struct TXFLOW_EXPORT BasicStepStateChange {
     static constexpr RecordType type = RecordType::step_state;
     Str id;
     std::uint32_t step = 0;
@@ -98,7 +99,7 @@ using StepStateChange = BasicStepStateChange<std::string>;
 using StepStateView = BasicStepStateChange<std::string_view>;
 
 template <class Str>
-struct BasicStepAttempt {
+struct TXFLOW_EXPORT BasicStepAttempt {
     static constexpr RecordType type = RecordType::step_attempt;
     Str id;
     std::uint32_t step = 0;
@@ -122,7 +123,7 @@ struct BasicStepAttempt {
 using StepAttempt = BasicStepAttempt<std::string>;
 using StepAttemptView = BasicStepAttempt<std::string_view>;
 
-struct SagaData {
+struct TXFLOW_EXPORT SagaData {
     static constexpr RecordType type = RecordType::saga_data;
     std::string id;
     std::string data;
@@ -134,7 +135,7 @@ struct SagaData {
     }
 };
 
-struct SagaRemoved {
+struct TXFLOW_EXPORT SagaRemoved {
     static constexpr RecordType type = RecordType::saga_removed;
     std::string id;
 
@@ -144,7 +145,7 @@ struct SagaRemoved {
     }
 };
 
-struct JobFired {
+struct TXFLOW_EXPORT JobFired {
     static constexpr RecordType type = RecordType::job_fired;
     std::string job;
     std::int64_t fire_ms = 0;
@@ -156,7 +157,7 @@ struct JobFired {
     }
 };
 
-struct RetryArmed {
+struct TXFLOW_EXPORT RetryArmed {
     static constexpr RecordType type = RecordType::retry_armed;
     std::uint64_t retry = 0;
     std::string job;
@@ -174,7 +175,7 @@ struct RetryArmed {
     }
 };
 
-struct RetryDone {
+struct TXFLOW_EXPORT RetryDone {
     static constexpr RecordType type = RecordType::retry_done;
     std::uint64_t retry = 0;
 
@@ -184,7 +185,7 @@ struct RetryDone {
     }
 };
 
-struct DeadLetterAdded {
+struct TXFLOW_EXPORT DeadLetterAdded {
     static constexpr RecordType type = RecordType::dead_letter;
     std::uint64_t id = 0;
     std::string job;
@@ -204,7 +205,7 @@ struct DeadLetterAdded {
     }
 };
 
-struct DeadLetterRemoved {
+struct TXFLOW_EXPORT DeadLetterRemoved {
     static constexpr RecordType type = RecordType::dead_letter_removed;
     std::uint64_t id = 0;
 
@@ -215,7 +216,7 @@ struct DeadLetterRemoved {
 };
 
 // An atomic transaction began: written (and synced) before any prepare is sent.
-struct AtomicBegin {
+struct TXFLOW_EXPORT AtomicBegin {
     static constexpr RecordType type = RecordType::atomic_begin;
     std::string id;
     std::string definition;
@@ -233,7 +234,7 @@ struct AtomicBegin {
     }
 };
 
-struct AtomicVote {
+struct TXFLOW_EXPORT AtomicVote {
     static constexpr RecordType type = RecordType::atomic_vote;
     std::string id;
     std::uint32_t participant = 0;
@@ -253,7 +254,7 @@ struct AtomicVote {
 
 // The decision: synced before any commit or abort is sent. No decision
 // record means abort (presumed abort).
-struct AtomicDecision {
+struct TXFLOW_EXPORT AtomicDecision {
     static constexpr RecordType type = RecordType::atomic_decision;
     std::string id;
     bool commit = false;
@@ -270,7 +271,7 @@ struct AtomicDecision {
 };
 
 // A participant acknowledged the decided phase (commit or abort, as decided).
-struct AtomicAck {
+struct TXFLOW_EXPORT AtomicAck {
     static constexpr RecordType type = RecordType::atomic_ack;
     std::string id;
     std::uint32_t participant = 0;

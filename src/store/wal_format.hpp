@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 #include "txflow/store/store.hpp"
 
@@ -28,50 +29,51 @@ inline constexpr std::size_t kSnapshotHeaderSize = 32;
 
 // ------------------------------------------------------------ file names
 
-[[nodiscard]] std::string segment_file_name(std::uint64_t first_seq);  // 00000000000000000001.wal
-[[nodiscard]] std::optional<std::uint64_t> parse_segment_file_name(std::string_view name);
-[[nodiscard]] std::string snapshot_file_name(std::uint64_t seq);  // snapshot-00000000000000000042.snap
-[[nodiscard]] std::optional<std::uint64_t> parse_snapshot_file_name(std::string_view name);
+[[nodiscard]] TXFLOW_EXPORT std::string segment_file_name(std::uint64_t first_seq);  // 00000000000000000001.wal
+[[nodiscard]] TXFLOW_EXPORT std::optional<std::uint64_t> parse_segment_file_name(std::string_view name);
+[[nodiscard]] TXFLOW_EXPORT std::string snapshot_file_name(std::uint64_t seq);  // snapshot-00000000000000000042.snap
+[[nodiscard]] TXFLOW_EXPORT std::optional<std::uint64_t> parse_snapshot_file_name(std::string_view name);
 inline constexpr std::string_view kTempSuffix = ".tmp";
 
 // ------------------------------------------------------------ encoding
 
-struct SegmentHeader {
+struct TXFLOW_EXPORT SegmentHeader {
     std::uint64_t first_seq = 0;
     std::uint64_t prev_hash = 0;  // the chain hash before first_seq's record
 };
 
-[[nodiscard]] std::string encode_segment_header(const SegmentHeader& header);
+[[nodiscard]] TXFLOW_EXPORT std::string encode_segment_header(const SegmentHeader& header);
 
 // The chain hash of an encoded record: XXH3-64 of its bytes after the crc field.
-[[nodiscard]] std::uint64_t chain_hash(std::string_view record_after_crc) noexcept;
+[[nodiscard]] TXFLOW_EXPORT std::uint64_t chain_hash(std::string_view record_after_crc) noexcept;
 
 // Appends one encoded record to out and returns its chain hash.
-std::uint64_t append_record(std::string& out, std::uint64_t seq, std::uint64_t prev_hash, std::uint16_t type,
-                            std::string_view payload);
+TXFLOW_EXPORT std::uint64_t append_record(std::string& out, std::uint64_t seq, std::uint64_t prev_hash,
+                                          std::uint16_t type, std::string_view payload);
 
-struct SnapshotHeader {
+struct TXFLOW_EXPORT SnapshotHeader {
     std::uint64_t seq = 0;
     std::uint64_t state_size = 0;
     std::uint32_t crc = 0;  // as stored
 };
 
-[[nodiscard]] std::string encode_snapshot_header(std::uint64_t seq, std::string_view state);
+[[nodiscard]] TXFLOW_EXPORT std::string encode_snapshot_header(std::uint64_t seq, std::string_view state);
 // Checks magic, version and flags; the crc needs the state: snapshot_crc().
-[[nodiscard]] std::optional<std::string> decode_snapshot_header(std::string_view bytes, SnapshotHeader& out);
+[[nodiscard]] TXFLOW_EXPORT std::optional<std::string> decode_snapshot_header(std::string_view bytes,
+                                                                              SnapshotHeader& out);
 // CRC of a snapshot: the header's bytes around its crc field, then the state (extend with crc32c).
-[[nodiscard]] std::uint32_t snapshot_header_crc(std::string_view header) noexcept;
+[[nodiscard]] TXFLOW_EXPORT std::uint32_t snapshot_header_crc(std::string_view header) noexcept;
 
 // ------------------------------------------------------------ reading
 
-class ByteSource {
+class TXFLOW_EXPORT ByteSource {
 public:
     virtual ~ByteSource() = default;
     // Up to size bytes at offset; fewer only at the end of the source.
     virtual StoreResult<std::size_t> read_at(std::uint64_t offset, char* dst, std::size_t size) = 0;
 };
 
-class MemorySource final : public ByteSource {
+class TXFLOW_EXPORT MemorySource final : public ByteSource {
 public:
     explicit MemorySource(std::string_view bytes) : bytes_(bytes) {}
     StoreResult<std::size_t> read_at(std::uint64_t offset, char* dst, std::size_t size) override;
@@ -80,7 +82,7 @@ private:
     std::string_view bytes_;
 };
 
-class FileSource final : public ByteSource {
+class TXFLOW_EXPORT FileSource final : public ByteSource {
 public:
     FileSource(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
     StoreResult<std::size_t> read_at(std::uint64_t offset, char* dst, std::size_t size) override;
@@ -90,7 +92,7 @@ private:
     std::filesystem::path path_;
 };
 
-struct RecordView {
+struct TXFLOW_EXPORT RecordView {
     std::uint64_t offset = 0;  // of the record in its segment file
     std::uint64_t seq = 0;
     std::uint64_t prev_hash = 0;
@@ -101,7 +103,7 @@ struct RecordView {
 
 // What a segment scan expects of the segment, from its file name and the
 // segment before it.
-struct SegmentExpectation {
+struct TXFLOW_EXPORT SegmentExpectation {
     std::optional<std::uint64_t> name_seq;   // the first seq its file name gives
     std::optional<std::uint64_t> first_seq;  // previous segment's last seq + 1
     std::optional<std::uint64_t> prev_hash;  // previous segment's last chain hash
@@ -115,13 +117,13 @@ enum class DefectKind : std::uint8_t {
     zeros,    // only zeros from here to the end: preallocated space, no data lost
 };
 
-struct SegmentDefect {
+struct TXFLOW_EXPORT SegmentDefect {
     DefectKind kind = DefectKind::corrupt;
     std::uint64_t offset = 0;
     std::string reason;
 };
 
-struct SegmentScan {
+struct TXFLOW_EXPORT SegmentScan {
     bool header_ok = false;
     SegmentHeader header;
     std::uint64_t records = 0;
@@ -137,7 +139,7 @@ using RecordVisitor = std::function<bool(const RecordView&)>;
 // Reads and checks bytes [0, end) of a segment, calling visit (if any) for each
 // valid record in order until it returns false. Errors are only the source's
 // (I/O); damage is a defect in the result.
-StoreResult<SegmentScan> scan_segment(ByteSource& source, std::uint64_t end, const SegmentExpectation& expect,
-                                      const RecordVisitor& visit);
+TXFLOW_EXPORT StoreResult<SegmentScan> scan_segment(ByteSource& source, std::uint64_t end,
+                                                    const SegmentExpectation& expect, const RecordVisitor& visit);
 
 }  // namespace txflow::store::wal

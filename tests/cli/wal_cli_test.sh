@@ -65,6 +65,25 @@ else
     fail "dump --after 18: want the snapshot line and seqs 19, 20"
 fi
 if [ "$(digest "$clean")" = "$before" ]; then pass "verify and dump change nothing"; else fail "the directory changed"; fi
+# --json: one object with the same records (docs/cli.md), parsed key by key.
+# json_check FILTER: runs the Python expression FILTER on the parsed $out (d).
+json_check() {
+    printf '%s' "$out" | python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if ('"$1"') else 1)'
+}
+run wal dump "$clean" --json
+if expect_rc "dump --json" 0 && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+    json_check 'd["dir"] == "'"$clean"'" and d["snapshot"] == {"seq": 5, "bytes": 10} and
+        [r["seq"] for r in d["records"]] == list(range(1, 21)) and d["torn_tail"] is None and d["error"] is None'; then
+    pass "dump --json: one object, the snapshot and records 1..20"
+else
+    fail "dump --json: want {dir, snapshot {seq 5, bytes 10}, records 1..20, torn_tail null, error null}"
+fi
+run wal dump "$clean" --json --after 18
+if expect_rc "dump --json --after" 0 && json_check '[r["seq"] for r in d["records"]] == [19, 20]'; then
+    pass "dump --json --after: only later records"
+else
+    fail "dump --json --after 18: want records 19, 20"
+fi
 
 # ---------------------------------------------------------------- torn tail
 torn="$tmp/torn"
@@ -96,6 +115,12 @@ if expect_rc "verify corrupt" 1 && has "verify corrupt" "status: corrupt" &&
 fi
 run wal dump "$bad"
 if expect_rc "dump corrupt" 1 && has "dump corrupt" "at byte 32" err; then pass "dump: corruption exits 1"; fi
+run wal dump "$bad" --json
+if expect_rc "dump --json corrupt" 1 && json_check '"at byte 32" in d["error"] and isinstance(d["records"], list)'; then
+    pass "dump --json: corruption exits 1, the object has the records before it and the error"
+else
+    fail "dump --json corrupt: want exit 1 and an error naming byte 32"
+fi
 
 # ---------------------------------------------------------------- repair
 run wal verify "$bad"

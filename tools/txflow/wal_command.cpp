@@ -31,6 +31,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "txflow/store/records.hpp"
 #include "txflow/store/wal_store.hpp"
@@ -44,6 +45,7 @@ using store::WalStore;
 struct WalCommandOptions {
     std::string dir;
     std::uint64_t after = 0;
+    bool json = false;  // dump: one JSON object instead of JSON lines
 };
 
 std::string describe_cut(const WalCut& cut) {
@@ -92,7 +94,36 @@ int run_verify(const WalCommandOptions& o, Context& ctx) {
     return kExitOk;
 }
 
+// `wal dump --json`: one object, {"dir", "snapshot": {"seq", "bytes"} | null,
+// "records": [...], "torn_tail": "..." | null, "error": "..." | null}; the
+// records are the same objects as the JSON lines, streamed into the array.
+int run_dump_json(const WalCommandOptions& o, Context& ctx) {
+    auto inspection = WalStore::inspect(o.dir);
+    if (!inspection) throw Failure(kExitNoResult, inspection.error().message);
+    const store::RecoveryReport& r = inspection->report;
+    std::ostream& out = ctx.out;
+    out << R"({"dir":)" << nlohmann::json(o.dir).dump() << R"(,"snapshot":)";
+    if (r.snapshot_seq) {
+        out << fmt::format(R"({{"seq":{},"bytes":{}}})", *r.snapshot_seq, r.snapshot_bytes);
+    } else {
+        out << "null";
+    }
+    out << R"(,"records":[)";
+    bool first = true;
+    auto read = WalStore::read_dir(o.dir, o.after, [&](const store::Record& record) {
+        out << (first ? "" : ",") << store::record_to_json(record);
+        first = false;
+        return static_cast<bool>(out);
+    });
+    out << R"(],"torn_tail":)"
+        << (r.torn_tail ? nlohmann::json(describe_cut(*r.torn_tail)).dump() : std::string("null"));
+    out << R"(,"error":)" << (read ? std::string("null") : nlohmann::json(read.error().message).dump()) << "}\n";
+    out.flush();
+    return read ? kExitOk : kExitNoResult;
+}
+
 int run_dump(const WalCommandOptions& o, Context& ctx) {
+    if (o.json) return run_dump_json(o, ctx);
     auto inspection = WalStore::inspect(o.dir);
     if (!inspection) throw Failure(kExitNoResult, inspection.error().message);
     const store::RecoveryReport& r = inspection->report;
@@ -164,6 +195,8 @@ void add_wal_commands(CLI::App& app, Context& ctx) {
     wal->get_subcommand("dump")
         ->add_option("--after", dump.after, "Only records with a seq above this")
         ->type_name("SEQ");
+    wal->get_subcommand("dump")->add_flag(
+        "--json", dump.json, "Print one JSON object: dir, snapshot, records, torn_tail, error (docs/cli.md)");
     add_wal_subcommand(
         *wal, ctx, "repair", "Cut the log at its first bad record (dropping it and all after it)",
         "Prints what was dropped. Stop the daemon first (the directory must not be in use).\n"

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 #include "txflow/job.hpp"
@@ -42,13 +43,13 @@ namespace txflow::cluster {
 // The job each fire enqueues. options.unique_key and options.run_at belong to
 // the leader (the key is "cron:<schedule>:<fire_at>", the job is due at
 // once): add() refuses a template that sets them.
-struct CronJob {
+struct TXFLOW_EXPORT CronJob {
     std::string kind;
     std::string payload;
     store::EnqueueOptions options;
 };
 
-struct CronSchedule {
+struct TXFLOW_EXPORT CronSchedule {
     std::string name;        // unique in the schema; the fires' `schedule` column
     std::string expression;  // any cron format txflow parses ("0 30 2 * * *", "@every 10s", "CRON_TZ=...")
     std::string zone;        // IANA name; empty: the expression's CRON_TZ prefix, else UTC
@@ -56,7 +57,7 @@ struct CronSchedule {
     CronJob job;
 };
 
-struct CronLeaderOptions {
+struct TXFLOW_EXPORT CronLeaderOptions {
     store::PgOptions pg;
     std::string election = "cron";  // the lease row's name: one leader per name and schema
     // Unique per process (it decides whose lease a row is); empty: "<host>-<pid>-<random>".
@@ -73,14 +74,14 @@ struct CronLeaderOptions {
 };
 
 // What one tick did.
-struct CronTick {
+struct TXFLOW_EXPORT CronTick {
     bool leader = false;          // this node held the lease at the end of the tick
     std::uint64_t inserted = 0;   // fires (each with its job) inserted
     std::uint64_t duplicate = 0;  // fires already in the table (another leader's): nothing inserted
     std::uint64_t misfired = 0;   // fires not run, per the misfire policies
 };
 
-class CronLeader {
+class TXFLOW_EXPORT CronLeader {
 public:
     // Connects and checks (or, with pg.migrate, migrates) the schema; fails
     // with the reason on a bad option, schema or server.

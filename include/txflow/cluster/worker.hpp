@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/policy/retry.hpp"
 #include "txflow/store/pg_options.hpp"
@@ -49,7 +50,7 @@ using store::StoreError;
 using store::StoreResult;
 
 // What a handler sees of the job it runs.
-class Job {
+class TXFLOW_EXPORT Job {
 public:
     Job(store::ClaimedJob row, std::stop_token stop) : row_(std::move(row)), stop_(std::move(stop)) {}
 
@@ -81,13 +82,13 @@ private:
 using Handler = std::function<void(Job&)>;
 
 // How long finished rows stay in the jobs table (nullopt: forever).
-struct Retention {
+struct TXFLOW_EXPORT Retention {
     std::optional<std::chrono::seconds> completed = std::chrono::hours(24);
     std::optional<std::chrono::seconds> discarded = std::chrono::hours(24 * 7);
     std::optional<std::chrono::seconds> cancelled = std::chrono::hours(24);
 };
 
-struct WorkerOptions {
+struct TXFLOW_EXPORT WorkerOptions {
     store::PgOptions pg;
     std::vector<std::string> queues{"default"};
     // The node row's name; empty: "<host>:<pid>".
@@ -124,7 +125,7 @@ struct WorkerOptions {
     std::shared_ptr<spdlog::logger> logger;
 };
 
-struct WorkerStats {
+struct TXFLOW_EXPORT WorkerStats {
     std::uint64_t claimed = 0;
     std::uint64_t completed = 0;   // completions the database took
     std::uint64_t failed = 0;      // failed attempts recorded (retried or discarded)
@@ -136,12 +137,12 @@ struct WorkerStats {
     std::uint64_t wakeups = 0;     // notifications received
 };
 
-struct StopReport {
+struct TXFLOW_EXPORT StopReport {
     bool drained = true;              // every handler returned before the deadline
     std::uint64_t still_running = 0;  // handlers asked to stop at the deadline, still running
 };
 
-class Worker {
+class TXFLOW_EXPORT Worker {
 public:
     explicit Worker(WorkerOptions options);
     ~Worker();  // stop(0s) if running; waits for handler threads to return

@@ -10,13 +10,14 @@
 #include <mutex>
 #include <utility>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 namespace txflow {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 using WallTime = std::chrono::sys_time<std::chrono::milliseconds>;
 
-class Clock {
+class TXFLOW_EXPORT Clock {
 public:
     virtual ~Clock() = default;
     [[nodiscard]] virtual SteadyTime steady_now() const = 0;
@@ -32,7 +33,7 @@ public:
     virtual void unsubscribe(std::uint64_t /*id*/) {}
 };
 
-class RealClock final : public Clock {
+class TXFLOW_EXPORT RealClock final : public Clock {
 public:
     [[nodiscard]] SteadyTime steady_now() const override { return std::chrono::steady_clock::now(); }
     [[nodiscard]] WallTime wall_now() const override {
@@ -46,7 +47,7 @@ public:
 
 // A clock for tests: advance() moves both clocks; jump_wall() moves the wall
 // clock alone, as an NTP step or a suspend/resume would.
-class ManualClock final : public Clock {
+class TXFLOW_EXPORT ManualClock final : public Clock {
 public:
     explicit ManualClock(WallTime wall_start, SteadyTime steady_start = SteadyTime{std::chrono::hours{1}})
         : steady_(steady_start), wall_(wall_start) {}

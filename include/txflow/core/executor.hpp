@@ -17,6 +17,7 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/priority.hpp"
 
@@ -31,7 +32,7 @@ enum class OverflowPolicy : std::uint8_t {
 using QueueId = std::uint32_t;
 inline constexpr QueueId kDefaultQueue = 0;  // no concurrency limit
 
-struct ExecutorOptions {
+struct TXFLOW_EXPORT ExecutorOptions {
     std::size_t workers = 0;      // 0: std::thread::hardware_concurrency()
     std::size_t max_backlog = 0;  // queued (not running) tasks; 0: unbounded
     OverflowPolicy overflow = OverflowPolicy::block;
@@ -41,7 +42,7 @@ struct ExecutorOptions {
     std::chrono::milliseconds aging_step{1000};
 };
 
-struct Task {
+struct TXFLOW_EXPORT Task {
     // The `{}` initialisers keep Task{fn} and Task{.run = fn} free of
     // -Wmissing-field-initializers.
     std::function<void()> run{};
@@ -51,7 +52,7 @@ struct Task {
 };
 
 // One queue's figures at one instant (Executor::queue_stats()).
-struct QueueStats {
+struct TXFLOW_EXPORT QueueStats {
     std::string name;       // "default" for kDefaultQueue
     std::size_t limit = 0;  // max concurrency; 0: none
     std::size_t queued = 0;
@@ -61,7 +62,7 @@ struct QueueStats {
 
 enum class SubmitResult : std::uint8_t { accepted, rejected, stopped };
 
-class Executor {
+class TXFLOW_EXPORT Executor {
 public:
     explicit Executor(ExecutorOptions options = {});
     Executor(const Executor&) = delete;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 namespace txflow::cron {
 
@@ -35,7 +36,7 @@ enum class ErrorCode : std::uint8_t {
     zone_prefix_case,  // "cron_tz=": token holds the prefix as written
 };
 
-struct ParseError {
+struct TXFLOW_EXPORT ParseError {
     ErrorCode code{};
     Field field = Field::none;
     std::uint8_t field_number = 0;  // 1-based position among the fields as written; 0 = none

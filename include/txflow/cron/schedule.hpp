@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 #include "txflow/cron/parse_error.hpp"
 #include "txflow/cron/spec.hpp"
@@ -31,7 +32,7 @@ namespace txflow::cron {
 // Fires are searched up to the end of this year; later ones are "no fire".
 inline constexpr int kLastSupportedYear = 9999;
 
-class Schedule {
+class TXFLOW_EXPORT Schedule {
 public:
     // Zone: the CRON_TZ prefix's if the spec has one and zone is not given,
     // else zone, else UTC.
@@ -60,9 +61,9 @@ private:
 
 // Formats: unix (5 fields), seconds (6), quartz (6 or 7), any (5, 6 or 7).
 // Never throws; every rejection says which field, where and why.
-[[nodiscard]] Result<Schedule, ParseError> parse(std::string_view text, Format format = Format::any);
+[[nodiscard]] TXFLOW_EXPORT Result<Schedule, ParseError> parse(std::string_view text, Format format = Format::any);
 
 // "At 02:30, Monday through Friday"
-[[nodiscard]] std::string describe(const Schedule& schedule);
+[[nodiscard]] TXFLOW_EXPORT std::string describe(const Schedule& schedule);
 
 }  // namespace txflow::cron

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 namespace txflow::cron {
 
@@ -20,7 +21,7 @@ enum class Kind : std::uint8_t { cron, every };
 inline constexpr int kMinYear = 1970;  // Quartz's year field range
 inline constexpr int kMaxYear = 2099;
 
-struct Spec {
+struct TXFLOW_EXPORT Spec {
     Kind kind = Kind::cron;
 
     std::uint64_t seconds = 0;        // bit n: second n

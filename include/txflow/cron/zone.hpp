@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 namespace date {
 class time_zone;
@@ -24,13 +25,13 @@ using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
 inline constexpr std::chrono::sys_seconds kFarPast{std::chrono::seconds{-1'000'000'000'000}};
 inline constexpr std::chrono::sys_seconds kFarFuture{std::chrono::seconds{1'000'000'000'000}};
 
-struct OffsetSpan {
+struct TXFLOW_EXPORT OffsetSpan {
     std::chrono::sys_seconds begin;  // first instant with this offset
     std::chrono::sys_seconds end;    // first instant after it
     std::chrono::seconds offset;     // local = utc + offset
 };
 
-class Zone {
+class TXFLOW_EXPORT Zone {
 public:
     // Zones live for the whole process, like date's tz database; pointers stay valid.
     [[nodiscard]] static const Zone& utc();
@@ -63,9 +64,9 @@ private:
 };
 
 // "2026-03-08T03:00:00-04:00" (".250" added when the instant has milliseconds).
-[[nodiscard]] std::string to_rfc3339(Instant t, const Zone& zone);
+[[nodiscard]] TXFLOW_EXPORT std::string to_rfc3339(Instant t, const Zone& zone);
 // Accepts "2026-03-08T03:00:00Z", "...+05:30", "...-04:00", fractions to the
 // millisecond, a space instead of 'T', and lowercase 't'/'z'.
-[[nodiscard]] std::optional<Instant> parse_rfc3339(std::string_view text);
+[[nodiscard]] TXFLOW_EXPORT std::optional<Instant> parse_rfc3339(std::string_view text);
 
 }  // namespace txflow::cron

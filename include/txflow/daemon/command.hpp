@@ -27,6 +27,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 #include "txflow/schedule_file/schedule.hpp"
 
@@ -39,7 +40,7 @@ enum class Stream : std::uint8_t { out, err };
     return s == Stream::out ? "stdout" : "stderr";
 }
 
-struct RunOptions {
+struct TXFLOW_EXPORT RunOptions {
     std::stop_token stop;
     std::chrono::milliseconds kill_grace{5000};  // SIGTERM, then SIGKILL after this
     // Called with each line of output (without its newline; a trailing '\r'
@@ -55,7 +56,7 @@ struct RunOptions {
     bool inherit_env = true;
 };
 
-struct CommandResult {
+struct TXFLOW_EXPORT CommandResult {
     enum class Status : std::uint8_t {
         exited,          // exit_code set
         signaled,        // signal set
@@ -77,9 +78,9 @@ struct CommandResult {
 // Blocks until the command has ended and been reaped. Never throws for a
 // command that fails; throws std::system_error only if the process cannot
 // be set up at all (pipes, memory).
-[[nodiscard]] CommandResult run_command(const Command& command, const RunOptions& options);
+[[nodiscard]] TXFLOW_EXPORT CommandResult run_command(const Command& command, const RunOptions& options);
 
 // "SIGTERM" for 15; "signal 42" for one without a name.
-[[nodiscard]] std::string signal_name(int signal);
+[[nodiscard]] TXFLOW_EXPORT std::string signal_name(int signal);
 
 }  // namespace txflow::daemon

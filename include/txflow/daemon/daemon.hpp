@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/schedule_file/schedule.hpp"
 #include "txflow/scheduler.hpp"
@@ -47,6 +48,7 @@ class sink;
 namespace txflow::daemon {
 namespace detail {
 class SharedSettings;
+class Watchdog;
 struct CommandContext;
 }  // namespace detail
 
@@ -61,10 +63,10 @@ using schedule_file::ScheduleFile;
 // A logger that writes text or JSON lines (one object per line: time, level,
 // msg, plus the fields of command output) to `sink`, stdout by default.
 // level: trace, debug, info, warn, error, critical or off.
-[[nodiscard]] std::shared_ptr<spdlog::logger> make_logger(LogFormat format, std::string_view level,
-                                                          std::shared_ptr<spdlog::sinks::sink> sink = nullptr);
+[[nodiscard]] TXFLOW_EXPORT std::shared_ptr<spdlog::logger> make_logger(
+    LogFormat format, std::string_view level, std::shared_ptr<spdlog::sinks::sink> sink = nullptr);
 
-struct DaemonOptions {
+struct TXFLOW_EXPORT DaemonOptions {
     // SIGTERM to a command's process group on a stop request (timeout,
     // shutdown, removal), then SIGKILL after this.
     std::chrono::milliseconds kill_grace{5000};
@@ -83,7 +85,7 @@ struct DaemonOptions {
 };
 
 // What a reload did, by job name.
-struct ReloadReport {
+struct TXFLOW_EXPORT ReloadReport {
     std::vector<std::string> added;
     std::vector<std::string> removed;
     std::vector<std::string> replaced;
@@ -98,14 +100,15 @@ struct ReloadReport {
 // and compensation made by `command` (the daemon runs the command;
 // `txflow validate` passes one that does nothing). A definition error comes
 // back as a problem at /sagas/<index>.
-[[nodiscard]] Result<SagaRef, Problems> saga_definition(
+[[nodiscard]] TXFLOW_EXPORT Result<SagaRef, Problems> saga_definition(
     const SagaSpec& spec, std::size_t index,
     const std::function<saga::StepFunction(const schedule_file::Command&)>& command);
 // Advice on a valid saga (saga::Definition::warnings), each at its step's
 // pointer: /sagas/<index>/steps/<n>.
-[[nodiscard]] Problems saga_warnings(const saga::Definition& definition, const SagaSpec& spec, std::size_t index);
+[[nodiscard]] TXFLOW_EXPORT Problems saga_warnings(const saga::Definition& definition, const SagaSpec& spec,
+                                                   std::size_t index);
 
-class Daemon {
+class TXFLOW_EXPORT Daemon {
 public:
     // Builds the scheduler and registers every job and saga (nothing fires
     // before start()). Fails with the problems when the state directory
@@ -161,6 +164,7 @@ private:
     std::unique_ptr<Scheduler> scheduler_;
     bool started_ = false;
     bool stopped_ = false;
+    std::unique_ptr<detail::Watchdog> watchdog_;  // WATCHDOG=1 pings under systemd (src/daemon/sd_notify.hpp)
 };
 
 }  // namespace txflow::daemon

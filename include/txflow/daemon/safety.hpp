@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include "txflow/core/export.hpp"
 
 #include "txflow/result.hpp"
 
@@ -23,11 +24,11 @@ namespace txflow::daemon {
 
 // Why `path` must not be run by this process, or nullopt. Only a daemon
 // whose effective user is root checks anything.
-[[nodiscard]] std::optional<std::string> unsafe_schedule_file(const std::filesystem::path& path);
+[[nodiscard]] TXFLOW_EXPORT std::optional<std::string> unsafe_schedule_file(const std::filesystem::path& path);
 
 // The value of a secret file, or why it is refused ("secret file
 // /run/credentials/pg is readable by group or others (mode 0644): run `chmod
 // 600 /run/credentials/pg`"). The reason never contains the file's contents.
-[[nodiscard]] Result<std::string, std::string> read_secret(const std::filesystem::path& path);
+[[nodiscard]] TXFLOW_EXPORT Result<std::string, std::string> read_secret(const std::filesystem::path& path);
 
 }  // namespace txflow::daemon

@@ -19,26 +19,27 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/observe/metrics.hpp"
 #include "txflow/result.hpp"
 
 namespace txflow::http {
 
-struct ServerOptions {
+struct TXFLOW_EXPORT ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 9464;  // 0: any free port (Server::port() tells which)
     std::size_t threads = 2;    // connections served at once
 };
 
-struct Request {
+struct TXFLOW_EXPORT Request {
     std::string method;
     std::string path;
     std::multimap<std::string, std::string> params;  // query parameters
     std::string body;
 };
 
-struct Response {
+struct TXFLOW_EXPORT Response {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
@@ -47,7 +48,7 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
-class Server {
+class TXFLOW_EXPORT Server {
 public:
     explicit Server(ServerOptions options = {});
     Server(const Server&) = delete;
@@ -78,11 +79,11 @@ private:
 };
 
 // One call: a started server with GET /metrics for `registry`.
-[[nodiscard]] Result<std::unique_ptr<Server>, std::string> serve_metrics(std::shared_ptr<observe::Registry> registry,
-                                                                         ServerOptions options = {});
+[[nodiscard]] TXFLOW_EXPORT Result<std::unique_ptr<Server>, std::string> serve_metrics(
+    std::shared_ptr<observe::Registry> registry, ServerOptions options = {});
 
 // "127.0.0.1:9464", "[::1]:9464", ":9464" (loopback) -> host and port; the error
 // names the text and what is wrong with it.
-[[nodiscard]] Result<ServerOptions, std::string> parse_listen_address(std::string_view text);
+[[nodiscard]] TXFLOW_EXPORT Result<ServerOptions, std::string> parse_listen_address(std::string_view text);
 
 }  // namespace txflow::http

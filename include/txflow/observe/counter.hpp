@@ -6,10 +6,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include "txflow/core/export.hpp"
 
 namespace txflow::observe {
 
-class Counter {
+class TXFLOW_EXPORT Counter {
 public:
     struct Config {};
     explicit Counter(const Config& /*config*/ = {}) {}

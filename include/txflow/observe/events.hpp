@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 
@@ -30,7 +31,7 @@ enum class EventKind : std::uint8_t {
 
 enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled, timed_out, skipped };
 
-struct Event {
+struct TXFLOW_EXPORT Event {
     EventKind kind{};
     std::string_view job;
     WallTime fire_time{};  // the wall instant the run was scheduled for
@@ -43,7 +44,7 @@ struct Event {
     std::string_view detail;             // skipped/breaker: why, or which transition
 };
 
-class Listener {
+class TXFLOW_EXPORT Listener {
 public:
     virtual ~Listener() = default;
     virtual void on_event(const Event& event) = 0;

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/observe/counter.hpp"
 #include "txflow/observe/gauge.hpp"
@@ -30,14 +31,14 @@ namespace txflow::observe {
 
 enum class MetricType : std::uint8_t { counter, gauge, histogram };
 
-struct FamilyOptions {
+struct TXFLOW_EXPORT FamilyOptions {
     std::size_t max_series = 0;      // 0: the registry's default (RegistryOptions, 1,000)
     std::size_t overflow_label = 0;  // index of the label whose value folds to "other"
 };
 
 inline constexpr std::string_view kOverflowValue = "other";
 
-class FamilyBase {
+class TXFLOW_EXPORT FamilyBase {
 public:
     FamilyBase(std::string name, std::string help, MetricType type, std::vector<std::string> label_names,
                FamilyOptions options, Counter* dropped);
@@ -80,7 +81,7 @@ private:
 };
 
 template <class Cell>
-class Family final : public FamilyBase {
+class TXFLOW_EXPORT Family final : public FamilyBase {
 public:
     Family(std::string name, std::string help, MetricType type, std::vector<std::string> label_names,
            FamilyOptions options, Counter* dropped, typename Cell::Config config)
@@ -102,9 +103,10 @@ private:
 };
 
 // Exposition of one series of each cell type (src/observe/exposition.cpp).
-void write_series(std::string& out, std::string_view name, std::string_view labels, const Counter& cell);
-void write_series(std::string& out, std::string_view name, std::string_view labels, const Gauge& cell);
-void write_series(std::string& out, std::string_view name, std::string_view labels, const Histogram& cell);
+TXFLOW_EXPORT void write_series(std::string& out, std::string_view name, std::string_view labels, const Counter& cell);
+TXFLOW_EXPORT void write_series(std::string& out, std::string_view name, std::string_view labels, const Gauge& cell);
+TXFLOW_EXPORT void write_series(std::string& out, std::string_view name, std::string_view labels,
+                                const Histogram& cell);
 
 template <class Cell>
 void Family<Cell>::write_cell(std::string& out, std::string_view labels, const void* cell) const {

@@ -3,10 +3,11 @@
 // set() is a store, add() a compare-and-swap loop.
 
 #include <atomic>
+#include "txflow/core/export.hpp"
 
 namespace txflow::observe {
 
-class Gauge {
+class TXFLOW_EXPORT Gauge {
 public:
     struct Config {};
     explicit Gauge(const Config& /*config*/ = {}) {}

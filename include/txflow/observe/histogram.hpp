@@ -12,10 +12,11 @@
 #include <memory>
 #include <span>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 namespace txflow::observe {
 
-class Histogram {
+class TXFLOW_EXPORT Histogram {
 public:
     // Strictly increasing finite upper bounds; +Inf is implicit.
     struct Config {

@@ -21,16 +21,17 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/observe/family.hpp"
 
 namespace txflow::observe {
 
-struct RegistryOptions {
+struct TXFLOW_EXPORT RegistryOptions {
     std::size_t max_series_per_family = 1000;  // a family's default cap (FamilyOptions::max_series 0)
 };
 
-class Registry {
+class TXFLOW_EXPORT Registry {
 public:
     static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 

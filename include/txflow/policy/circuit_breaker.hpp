@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 
@@ -41,7 +42,7 @@ enum class BreakerState : std::uint8_t { closed, open, half_open };
     return "unknown";
 }
 
-struct BreakerOptions {
+struct TXFLOW_EXPORT BreakerOptions {
     std::size_t window = 20;     // rolling window: the last N calls (count-based)
     std::size_t min_calls = 10;  // no decision on failure rate / latency before this many calls in the window
     double failure_rate = 0.5;   // open when failures / calls >= this
@@ -57,10 +58,10 @@ struct BreakerOptions {
 // Throws std::invalid_argument naming the first bad field: window >= 1,
 // min_calls <= window, 0 < failure_rate <= 1, slow_call >= 0,
 // 0 < slow_percentile <= 1, open_for >= 0, half_open_probes >= 1.
-void validate(const BreakerOptions& options);
+TXFLOW_EXPORT void validate(const BreakerOptions& options);
 
 // A snapshot for tests and observability.
-struct BreakerStats {
+struct TXFLOW_EXPORT BreakerStats {
     BreakerState state = BreakerState::closed;
     std::size_t calls = 0;       // outcomes in the window (at most options.window)
     std::size_t failures = 0;    // failed outcomes in the window
@@ -70,7 +71,7 @@ struct BreakerStats {
     std::size_t probes_in_flight = 0;                // half-open probes let through and not yet reported
 };
 
-class CircuitBreaker {
+class TXFLOW_EXPORT CircuitBreaker {
 public:
     using StateCallback = std::function<void(std::string_view name, BreakerState from, BreakerState to)>;
 
@@ -150,7 +151,7 @@ private:
 };
 
 // Named breakers shared by the jobs that call one dependency. Thread-safe.
-class BreakerRegistry {
+class TXFLOW_EXPORT BreakerRegistry {
 public:
     explicit BreakerRegistry(Clock& clock) : clock_(clock) {}
 

@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/job.hpp"
 #include "txflow/policy/circuit_breaker.hpp"
@@ -35,15 +36,15 @@
 namespace txflow {
 
 // Thrown by policies; the scheduler maps them to outcomes.
-class TimeoutError : public std::runtime_error {  // Outcome::timed_out
+class TXFLOW_EXPORT TimeoutError : public std::runtime_error {  // Outcome::timed_out
 public:
     using std::runtime_error::runtime_error;
 };
-class CircuitOpenError : public std::runtime_error {  // Outcome::failed, fast
+class TXFLOW_EXPORT CircuitOpenError : public std::runtime_error {  // Outcome::failed, fast
 public:
     using std::runtime_error::runtime_error;
 };
-class SkipRun : public std::runtime_error {  // Outcome::skipped: overlap or rate limit
+class TXFLOW_EXPORT SkipRun : public std::runtime_error {  // Outcome::skipped: overlap or rate limit
 public:
     using std::runtime_error::runtime_error;
 };
@@ -54,24 +55,24 @@ enum class TimeoutScope : std::uint8_t { attempt, run };
 
 // Catches every exception, logs it with the job name, and reports the run as
 // failed with its what(), without rethrowing.
-Wrapper recover();
+TXFLOW_EXPORT Wrapper recover();
 // Failed attempts are retried after the policy's delay, through the timer.
 // An exhausted or non-retryable failure goes to the dead-letter list.
-Wrapper retry(retry::Policy policy);
+TXFLOW_EXPORT Wrapper retry(retry::Policy policy);
 // At the deadline the attempt's stop_token is requested and the attempt
 // counts as timed out; a job that ignores it is reported as stuck.
-Wrapper timeout(std::chrono::milliseconds limit, TimeoutScope scope = TimeoutScope::attempt);
+TXFLOW_EXPORT Wrapper timeout(std::chrono::milliseconds limit, TimeoutScope scope = TimeoutScope::attempt);
 // Overlap control: a fire while the previous run is still going is skipped,
 // or remembered and run once more right after it.
-Wrapper skip_if_running();
-Wrapper delay_if_running();
+TXFLOW_EXPORT Wrapper skip_if_running();
+TXFLOW_EXPORT Wrapper delay_if_running();
 // Fails fast (CircuitOpenError) or runs the fallback while the breaker is open.
-Wrapper circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback = {});
+TXFLOW_EXPORT Wrapper circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback = {});
 // Runs only when the bucket has a token; otherwise the fire is skipped.
-Wrapper rate_limit(std::shared_ptr<TokenBucket> bucket);
+TXFLOW_EXPORT Wrapper rate_limit(std::shared_ptr<TokenBucket> bucket);
 
 // chain(job, {a, b, c}) == a(b(c(job))).
-JobFunction chain(JobFunction job, const std::vector<Wrapper>& wrappers);
+TXFLOW_EXPORT JobFunction chain(JobFunction job, const std::vector<Wrapper>& wrappers);
 
 }  // namespace policies
 }  // namespace txflow

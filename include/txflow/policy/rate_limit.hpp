@@ -5,12 +5,13 @@
 
 #include <chrono>
 #include <mutex>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 
 namespace txflow {
 
-class TokenBucket {
+class TXFLOW_EXPORT TokenBucket {
 public:
     // Throws std::invalid_argument unless both are finite and > 0.
     TokenBucket(double tokens_per_second, double burst, Clock& clock);

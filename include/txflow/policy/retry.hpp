@@ -32,13 +32,14 @@
 #include <optional>
 #include <random>
 #include <string>
+#include "txflow/core/export.hpp"
 
 namespace txflow::retry {
 
 enum class Jitter : std::uint8_t { none, full, equal, decorrelated };
 enum class Backoff : std::uint8_t { fixed, exponential };
 
-class Policy {
+class TXFLOW_EXPORT Policy {
 public:
     using Predicate = std::function<bool(const std::exception_ptr&)>;
 
@@ -111,10 +112,11 @@ private:
 };
 
 // The same delay between attempts; delay >= 0 (0: retry immediately).
-[[nodiscard]] Policy fixed(std::chrono::milliseconds delay);
+[[nodiscard]] TXFLOW_EXPORT Policy fixed(std::chrono::milliseconds delay);
 // initial * multiplier^(n-1), capped: initial > 0, multiplier >= 1, cap >= initial.
-[[nodiscard]] Policy exponential(std::chrono::milliseconds initial, double multiplier, std::chrono::milliseconds cap);
+[[nodiscard]] TXFLOW_EXPORT Policy exponential(std::chrono::milliseconds initial, double multiplier,
+                                               std::chrono::milliseconds cap);
 
-[[nodiscard]] const char* to_string(Jitter mode) noexcept;  // "none", "full", ...
+[[nodiscard]] TXFLOW_EXPORT const char* to_string(Jitter mode) noexcept;  // "none", "full", ...
 
 }  // namespace txflow::retry

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -79,7 +80,7 @@ inline constexpr std::size_t kStateCount = 6;
 }
 
 // A participant's answer to prepare. Throwing from prepare is a no too.
-struct Vote {
+struct TXFLOW_EXPORT Vote {
     bool yes = false;
     std::string reason;  // a no's why
     [[nodiscard]] static Vote commit() { return {true, {}}; }
@@ -87,7 +88,7 @@ struct Vote {
 };
 
 // What a participant's prepare, commit or abort sees.
-class Context {
+class TXFLOW_EXPORT Context {
 public:
     Context(std::string_view txn, std::string_view participant, Phase phase, std::uint32_t attempt,
             const nlohmann::json& data, std::stop_token stop)
@@ -127,14 +128,14 @@ using PrepareFunction = std::function<Vote(Context&)>;
 // Both must be idempotent: abort may come without a prepare, or twice.
 using PhaseFunction = std::function<void(Context&)>;
 
-struct Participant {
+struct TXFLOW_EXPORT Participant {
     std::string name;
     PrepareFunction prepare;
     PhaseFunction commit;
     PhaseFunction abort;
 };
 
-struct Options {
+struct TXFLOW_EXPORT Options {
     std::chrono::milliseconds prepare_timeout{std::chrono::seconds(30)};  // no answer by then: a no
     // The wait between commit (or abort) attempts: base_delay(n) of this
     // policy; its attempt limit is ignored (a decided phase is never dropped).
@@ -145,7 +146,7 @@ struct Options {
     std::optional<std::chrono::milliseconds> stall_after;
 };
 
-struct DefinitionError {
+struct TXFLOW_EXPORT DefinitionError {
     std::string participant;  // empty: about the definition as a whole
     std::string message;
     [[nodiscard]] std::string to_string(std::string_view name) const;  // "atomic 'x', participant 'y': ..."
@@ -154,7 +155,7 @@ struct DefinitionError {
 class Definition;
 using DefinitionPtr = std::shared_ptr<const Definition>;
 
-class Definition {
+class TXFLOW_EXPORT Definition {
 public:
     // Checks: a name; at least one participant; unique non-empty names; all
     // three callables; prepare_timeout > 0; stall_after_attempts >= 1.
@@ -199,7 +200,7 @@ enum class ParticipantState : std::uint8_t {
     return "unknown";
 }
 
-struct ParticipantInfo {
+struct TXFLOW_EXPORT ParticipantInfo {
     std::string name;
     ParticipantState state = ParticipantState::preparing;
     std::string reason;          // a no vote's why
@@ -207,7 +208,7 @@ struct ParticipantInfo {
     std::string last_error;      // of the last failed commit or abort
 };
 
-struct Info {
+struct TXFLOW_EXPORT Info {
     std::string id;
     std::string definition;
     State state = State::preparing;
@@ -221,7 +222,7 @@ struct Info {
 
 }  // namespace atomic
 
-class AtomicDefinitionError : public std::invalid_argument {
+class TXFLOW_EXPORT AtomicDefinitionError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
 };
@@ -236,7 +237,7 @@ inline constexpr bool always_false = false;
 class Atomic;
 
 // The states of a participant being built: each accepts only the next callable.
-class AtomicNeedsAbort {
+class TXFLOW_EXPORT AtomicNeedsAbort {
 public:
     [[nodiscard]] Atomic abort(atomic::PhaseFunction fn) &&;
     template <class... A>
@@ -258,7 +259,7 @@ private:
     atomic::Participant p_;
 };
 
-class AtomicNeedsCommit {
+class TXFLOW_EXPORT AtomicNeedsCommit {
 public:
     [[nodiscard]] AtomicNeedsAbort commit(atomic::PhaseFunction fn) && {
         p_.commit = std::move(fn);
@@ -288,7 +289,7 @@ private:
     atomic::Participant p_;
 };
 
-class AtomicNeedsPrepare {
+class TXFLOW_EXPORT AtomicNeedsPrepare {
 public:
     [[nodiscard]] AtomicNeedsCommit prepare(atomic::PrepareFunction fn) && {
         p_.prepare = std::move(fn);
@@ -321,7 +322,7 @@ private:
 };
 
 // The fluent, compile-time checked builder. Chain it from a temporary.
-class Atomic {
+class TXFLOW_EXPORT Atomic {
 public:
     explicit Atomic(std::string name) : name_(std::move(name)) {}
 

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -50,7 +51,7 @@ namespace saga {
 class Engine;
 
 // What a step (or its compensation) sees of its saga.
-class StepContext {
+class TXFLOW_EXPORT StepContext {
 public:
     // The saga's data: the input, plus whatever earlier steps wrote. Writes
     // are kept for later steps (in a parallel group each step writes to its
@@ -106,7 +107,7 @@ using StepFunction = std::function<void(StepContext&)>;
 
 // One step of a definition. Made by txflow::step() / Saga::step(), or filled
 // in directly for saga::Definition::create().
-struct Step {
+struct TXFLOW_EXPORT Step {
     std::string name;
     StepFunction action;
     StepFunction compensation;  // empty only with no_compensation
@@ -128,7 +129,7 @@ enum class Recovery : std::uint8_t {
     compensate,  // undo what completed
 };
 
-struct Options {
+struct TXFLOW_EXPORT Options {
     Recovery on_recovery = Recovery::resume;
     retry::Policy compensation_retry =
         retry::exponential(std::chrono::milliseconds(100), 2.0, std::chrono::seconds(10)).attempts(5);
@@ -136,7 +137,7 @@ struct Options {
     std::string queue;  // a queue registered with SchedulerOptions::queue; empty: default
 };
 
-struct DefinitionError {
+struct TXFLOW_EXPORT DefinitionError {
     std::string step;  // empty: about the saga as a whole
     std::string message;
     [[nodiscard]] std::string to_string(std::string_view saga) const;  // "saga 'x', step 'y': ..."
@@ -146,7 +147,7 @@ class Definition;
 using DefinitionPtr = std::shared_ptr<const Definition>;
 
 // An immutable, validated saga definition; shared by every instance.
-class Definition {
+class TXFLOW_EXPORT Definition {
 public:
     // Checks: a name; at least one step; unique, non-empty step names; each
     // step has an action and a compensation or no_compensation (not both);
@@ -175,7 +176,7 @@ private:
     Options options_;
 };
 
-struct StepInfo {
+struct TXFLOW_EXPORT StepInfo {
     std::string name;
     State state = State::pending;
     std::uint32_t attempts = 0;               // action attempts started
@@ -186,7 +187,7 @@ struct StepInfo {
     std::string last_error;
 };
 
-struct Info {
+struct TXFLOW_EXPORT Info {
     std::string id;
     std::string definition;
     State state = State::pending;
@@ -203,7 +204,7 @@ struct Info {
 
 }  // namespace saga
 
-class SagaDefinitionError : public std::invalid_argument {
+class TXFLOW_EXPORT SagaDefinitionError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
 };
@@ -218,7 +219,7 @@ inline constexpr bool always_false = false;
 class StepNeedsCompensation;
 
 // A complete step for Saga::parallel(), with its policies.
-class SagaStep {
+class TXFLOW_EXPORT SagaStep {
 public:
     SagaStep(std::string name, saga::StepFunction action, saga::StepFunction compensation) {
         step_.name = std::move(name);
@@ -250,7 +251,7 @@ private:
 };
 
 // A step added without a compensation: say what undoes it, or that nothing does.
-class StepNeedsCompensation {
+class TXFLOW_EXPORT StepNeedsCompensation {
 public:
     StepNeedsCompensation(std::string name, saga::StepFunction action)
         : name_(std::move(name)), action_(std::move(action)) {}
@@ -281,7 +282,7 @@ class Saga;
 
 // Saga::step(name, action) returns this: only .compensate() or
 // .no_compensation() lead back to the builder.
-class SagaPendingStep {
+class TXFLOW_EXPORT SagaPendingStep {
 public:
     [[nodiscard]] Saga compensate(saga::StepFunction compensation) &&;
     [[nodiscard]] Saga no_compensation() &&;
@@ -318,7 +319,7 @@ private:
 };
 
 // The fluent, compile-time checked builder. Chain it from a temporary.
-class Saga {
+class TXFLOW_EXPORT Saga {
 public:
     explicit Saga(std::string name) : name_(std::move(name)) {}
 

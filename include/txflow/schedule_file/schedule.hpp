@@ -25,6 +25,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -38,7 +39,7 @@ namespace txflow::schedule_file {
 
 // One thing wrong with a schedule file: where (a JSON pointer, "" for the
 // document as a whole) and why.
-struct Problem {
+struct TXFLOW_EXPORT Problem {
     std::string pointer;
     std::string reason;
 
@@ -56,16 +57,16 @@ using Problems = std::vector<Problem>;
 // "0" alone is zero. Never negative; must be a whole number of milliseconds.
 // The error is a reason fit for a Problem ("unknown unit 'sec' in \"10sec\"
 // (use ns, us, ms, s, m or h)").
-[[nodiscard]] Result<std::chrono::milliseconds, std::string> parse_duration(std::string_view text);
+[[nodiscard]] TXFLOW_EXPORT Result<std::chrono::milliseconds, std::string> parse_duration(std::string_view text);
 // The shortest Go-style text: 90000ms -> "1m30s", 0 -> "0s".
-[[nodiscard]] std::string format_duration(std::chrono::milliseconds d);
+[[nodiscard]] TXFLOW_EXPORT std::string format_duration(std::chrono::milliseconds d);
 
 // ---------------------------------------------------------------- the model
 
 // A program to run: no shell is involved (say "sh", "-c", "..." for one).
 // (The daemon-wide defaults of inherit_env, env_allow, user and group are
 // filled in by the loader: a loaded Command says what it runs with.)
-struct Command {
+struct TXFLOW_EXPORT Command {
     std::vector<std::string> argv;           // non-empty; argv[0] is looked up in PATH unless it has a '/'
     std::map<std::string, std::string> env;  // added to (and overriding) the daemon's environment
     std::string cwd;                         // absolute after loading: relative paths are taken from the file's
@@ -88,7 +89,7 @@ struct Command {
 // What of a run's output reaches the log: the first `head` and the last
 // `tail` bytes, then "N bytes not logged"; and at most `lines_per_second`
 // lines a second per job (bursts up to `burst`), the rest counted.
-struct OutputSpec {
+struct TXFLOW_EXPORT OutputSpec {
     std::size_t head = 32 * 1024;
     std::size_t tail = 32 * 1024;
     std::uint32_t lines_per_second = 1000;
@@ -96,7 +97,7 @@ struct OutputSpec {
     bool operator==(const OutputSpec&) const = default;
 };
 
-struct RetrySpec {
+struct TXFLOW_EXPORT RetrySpec {
     std::uint32_t attempts = retry::Policy::kDefaultAttempts;  // in total, the first included
     retry::Backoff backoff = retry::Backoff::exponential;
     std::chrono::milliseconds initial{1000};
@@ -111,7 +112,7 @@ struct RetrySpec {
 enum class Overlap : std::uint8_t { allow, skip, delay };
 
 // txflow::BreakerOptions as plain data, with the same defaults.
-struct BreakerSettings {
+struct TXFLOW_EXPORT BreakerSettings {
     std::size_t window = 20;
     std::size_t min_calls = 10;
     double failure_rate = 0.5;
@@ -122,7 +123,7 @@ struct BreakerSettings {
     bool operator==(const BreakerSettings&) const = default;
 };
 
-struct BreakerSpec {
+struct TXFLOW_EXPORT BreakerSpec {
     std::string name;  // defaults to the job's name: a breaker of its own
     BreakerSettings options;
     bool operator==(const BreakerSpec&) const = default;
@@ -131,7 +132,7 @@ struct BreakerSpec {
 enum class TriggerKind : std::uint8_t { cron, every, at };
 
 // txflow::Misfire as plain data.
-struct MisfireSpec {
+struct TXFLOW_EXPORT MisfireSpec {
     enum class Mode : std::uint8_t { fire_once, skip, fire_all };
     Mode mode = Mode::fire_once;
     std::uint32_t cap = 0;  // fire_all: at most this many catch-up runs
@@ -141,7 +142,7 @@ struct MisfireSpec {
 // txflow::saga::Recovery as plain data.
 enum class OnRecovery : std::uint8_t { resume, compensate };
 
-struct JobSpec {
+struct TXFLOW_EXPORT JobSpec {
     std::string name;
     TriggerKind trigger = TriggerKind::cron;
     std::string cron;                        // as written (CRON_TZ= prefix and descriptors included)
@@ -175,7 +176,7 @@ struct JobSpec {
     [[nodiscard]] std::vector<cron::Instant> next_fires(cron::Instant from, std::size_t count) const;
 };
 
-struct StepSpec {
+struct TXFLOW_EXPORT StepSpec {
     std::string name;
     Command command;
     std::optional<Command> compensate;
@@ -184,7 +185,7 @@ struct StepSpec {
     std::optional<RetrySpec> retry;                    // the action's; default one attempt
 };
 
-struct SagaSpec {
+struct TXFLOW_EXPORT SagaSpec {
     std::string name;
     std::vector<StepSpec> steps;
     OnRecovery on_recovery = OnRecovery::resume;
@@ -211,12 +212,12 @@ struct TransactionSpec {
 
 enum class LogFormat : std::uint8_t { text, json };
 
-struct LogSpec {
+struct TXFLOW_EXPORT LogSpec {
     LogFormat format = LogFormat::text;
     std::string level = "info";  // trace, debug, info, warn, error, critical, off
 };
 
-struct ScheduleFile {
+struct TXFLOW_EXPORT ScheduleFile {
     static constexpr int kVersion = 1;
 
     std::filesystem::path path;       // as given to load_file (empty for parse_text)
@@ -269,19 +270,20 @@ inline constexpr std::size_t kMaxSecretBytes = std::size_t{64} << 10;
 // Parses and validates JSON text. `directory` is where relative paths in the
 // file (state_dir, cwd) start; empty: the current directory. Problems are
 // in document order.
-[[nodiscard]] LoadResult parse_text(std::string_view text, const std::filesystem::path& directory = {});
+[[nodiscard]] TXFLOW_EXPORT LoadResult parse_text(std::string_view text, const std::filesystem::path& directory = {});
 // Reads and validates a file; a file that cannot be read is one Problem
 // with an empty pointer ("cannot read x.json: No such file or directory").
-[[nodiscard]] LoadResult load_file(const std::filesystem::path& path);
+[[nodiscard]] TXFLOW_EXPORT LoadResult load_file(const std::filesystem::path& path);
 // The bytes of a schedule file, or why it cannot be read
 // ("cannot read x.json: No such file or directory"). At most kMaxFileBytes.
-[[nodiscard]] Result<std::string, std::string> read_text_file(const std::filesystem::path& path);
+[[nodiscard]] TXFLOW_EXPORT Result<std::string, std::string> read_text_file(const std::filesystem::path& path);
 
 // The closest of `candidates` to `word` when it is a likely typo (small edit
 // distance), for "did you mean" hints; empty when none is close.
-[[nodiscard]] std::string closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
+[[nodiscard]] TXFLOW_EXPORT std::string closest_match(std::string_view word,
+                                                      const std::vector<std::string_view>& candidates);
 
-[[nodiscard]] std::string_view to_string(Priority p);
-[[nodiscard]] std::string_view to_string(Overlap o);
+[[nodiscard]] TXFLOW_EXPORT std::string_view to_string(Priority p);
+[[nodiscard]] TXFLOW_EXPORT std::string_view to_string(Overlap o);
 
 }  // namespace txflow::schedule_file

@@ -4,12 +4,13 @@
 
 #include <deque>
 #include <mutex>
+#include "txflow/core/export.hpp"
 
 #include "txflow/store/store.hpp"
 
 namespace txflow::store {
 
-class MemoryStore final : public Store {
+class TXFLOW_EXPORT MemoryStore final : public Store {
 public:
     [[nodiscard]] std::string_view name() const noexcept override { return "memory"; }
     StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) override;

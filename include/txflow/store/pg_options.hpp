@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include "txflow/core/export.hpp"
 
 // libpq's connection type, declared here so that public headers need not
 // include <libpq-fe.h> (transactional enqueue takes the caller's PGconn*).
@@ -13,7 +14,7 @@ using PGconn = pg_conn;
 
 namespace txflow::store {
 
-struct PgOptions {
+struct TXFLOW_EXPORT PgOptions {
     // "postgresql://user@host:port/db?..." or "host=... dbname=...": anything
     // libpq's PQconnectdb accepts. Settings in it win over the ones below.
     std::string url;

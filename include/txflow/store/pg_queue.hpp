@@ -23,13 +23,14 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/store/pg_options.hpp"
 #include "txflow/store/store.hpp"
 
 namespace txflow::store {
 
-struct EnqueueOptions {
+struct TXFLOW_EXPORT EnqueueOptions {
     std::string queue = "default";
     std::int16_t priority = 0;  // lower runs first
     // When the job may run first; unset: now (the database's clock).
@@ -40,18 +41,18 @@ struct EnqueueOptions {
     std::optional<std::string> unique_key;
 };
 
-struct NewJob {
+struct TXFLOW_EXPORT NewJob {
     std::string kind;
     std::string payload;  // bytes, the caller's encoding
     EnqueueOptions options;
 };
 
-struct Enqueued {
+struct TXFLOW_EXPORT Enqueued {
     std::int64_t id = 0;
     bool inserted = false;  // false: a job with the same unique key already existed
 };
 
-struct ClaimedJob {
+struct TXFLOW_EXPORT ClaimedJob {
     std::int64_t id = 0;
     std::string kind;
     std::string queue;
@@ -67,12 +68,12 @@ enum class FailOutcome : std::uint8_t {
     discarded,  // that was its last attempt
 };
 
-struct RescueCounts {
+struct TXFLOW_EXPORT RescueCounts {
     std::uint64_t requeued = 0;
     std::uint64_t discarded = 0;
 };
 
-class PgQueue {
+class TXFLOW_EXPORT PgQueue {
 public:
     // Connects; the schema must be migrated to this build's version (open
     // refuses an older or newer one: run pg_migrate / `txflow db migrate`).

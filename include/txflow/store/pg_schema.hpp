@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/store/pg_options.hpp"
 #include "txflow/store/store.hpp"
@@ -20,9 +21,9 @@
 namespace txflow::store {
 
 // The newest migration this build knows.
-[[nodiscard]] std::uint32_t pg_schema_latest() noexcept;
+[[nodiscard]] TXFLOW_EXPORT std::uint32_t pg_schema_latest() noexcept;
 
-struct PgSchemaStatus {
+struct TXFLOW_EXPORT PgSchemaStatus {
     bool schema_exists = false;
     std::uint32_t version = 0;           // the highest applied migration (0: none)
     std::uint32_t latest = 0;            // pg_schema_latest()
@@ -33,10 +34,10 @@ struct PgSchemaStatus {
 
 // Reads the state of options.schema (changes nothing). Fails on a bad
 // schema name or when the database cannot be reached.
-StoreResult<PgSchemaStatus> pg_schema_status(const PgOptions& options);
+TXFLOW_EXPORT StoreResult<PgSchemaStatus> pg_schema_status(const PgOptions& options);
 
 // Applies the pending migrations and returns the status after them. Fails
 // (Code::invalid) on a schema from a newer txflow, changing nothing.
-StoreResult<PgSchemaStatus> pg_migrate(const PgOptions& options);
+TXFLOW_EXPORT StoreResult<PgSchemaStatus> pg_migrate(const PgOptions& options);
 
 }  // namespace txflow::store

@@ -14,13 +14,14 @@
 //   txflow::SchedulerOptions().store(std::move(*store));
 
 #include <memory>
+#include "txflow/core/export.hpp"
 
 #include "txflow/store/pg_options.hpp"
 #include "txflow/store/store.hpp"
 
 namespace txflow::store {
 
-class PgStore final : public Store {
+class TXFLOW_EXPORT PgStore final : public Store {
 public:
     // Connects, applies pending migrations (pg_migrate) and loads the log's
     // position. Fails with a message naming the server or the schema.

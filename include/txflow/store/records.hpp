@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 #include "txflow/store/store.hpp"
 
@@ -29,11 +30,11 @@ enum class RecordType : std::uint16_t {
     atomic_ack = 23,       // a participant acknowledged the decided phase
 };
 
-[[nodiscard]] std::string_view to_string(RecordType type);
+[[nodiscard]] TXFLOW_EXPORT std::string_view to_string(RecordType type);
 
 // One JSON object for a record, for `txflow wal dump` and logs:
 // {"seq":12,"type":"step_state","saga":"order-42",...}. Unknown types and
 // payloads that do not decode are shown as hex with "error", never dropped.
-[[nodiscard]] std::string record_to_json(const Record& record);
+[[nodiscard]] TXFLOW_EXPORT std::string record_to_json(const Record& record);
 
 }  // namespace txflow::store

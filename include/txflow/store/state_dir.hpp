@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 #include "txflow/saga/state.hpp"
@@ -19,7 +20,7 @@
 
 namespace txflow::store {
 
-struct SagaSummary {
+struct TXFLOW_EXPORT SagaSummary {
     std::string id;
     std::string definition;
     saga::State state = saga::State::pending;
@@ -29,7 +30,7 @@ struct SagaSummary {
     WallTime updated{};
 };
 
-struct TransactionSummary {
+struct TXFLOW_EXPORT TransactionSummary {
     std::string id;
     std::string definition;
     std::string state;      // atomic::State's name as the log leaves it (commit_stalled needs a live coordinator)
@@ -39,14 +40,14 @@ struct TransactionSummary {
     WallTime updated{};
 };
 
-struct PendingRetry {
+struct TXFLOW_EXPORT PendingRetry {
     std::string job;
     WallTime scheduled{};       // the fire it retries
     std::uint32_t attempt = 0;  // the attempt that will run
     WallTime due{};
 };
 
-struct StateDirView {
+struct TXFLOW_EXPORT StateDirView {
     RecoveryReport log;                            // what WalStore::inspect() found
     std::vector<SagaSummary> sagas;                // by id
     std::vector<TransactionSummary> transactions;  // atomic transactions, by id
@@ -57,6 +58,6 @@ struct StateDirView {
 
 // Fails (Code::corrupt) on a damaged log or snapshot, or a record that does
 // not fold; a torn last write is left out, as open() would truncate it.
-[[nodiscard]] StoreResult<StateDirView> read_state_dir(const std::filesystem::path& dir);
+[[nodiscard]] TXFLOW_EXPORT StoreResult<StateDirView> read_state_dir(const std::filesystem::path& dir);
 
 }  // namespace txflow::store

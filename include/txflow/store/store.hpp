@@ -33,23 +33,24 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include "txflow/core/export.hpp"
 
 #include "txflow/result.hpp"
 
 namespace txflow::store {
 
-struct Record {
+struct TXFLOW_EXPORT Record {
     std::uint64_t seq = 0;
     std::uint16_t type = 0;
     std::string payload;
 };
 
-struct Snapshot {
+struct TXFLOW_EXPORT Snapshot {
     std::uint64_t seq = 0;  // the snapshot folds in every record with seq <= this
     std::string state;
 };
 
-struct StoreError {
+struct TXFLOW_EXPORT StoreError {
     enum class Code : std::uint8_t {
         io,       // the operating system refused (message has errno's text)
         corrupt,  // a record failed its checks (message names the file and offset)
@@ -66,7 +67,7 @@ using StoreResult = Result<T, StoreError>;
 
 // One flush: records written out together (a group commit: one fdatasync
 // for a WAL, one COMMIT for a database).
-struct FlushStats {
+struct TXFLOW_EXPORT FlushStats {
     std::uint64_t records = 0;                  // the batch size
     std::uint64_t bytes = 0;                    // bytes written (framing included)
     bool durable = false;                       // ended in a sync (fdatasync, COMMIT), not only a write to the OS
@@ -77,13 +78,13 @@ struct FlushStats {
 // What a store reports about its own work, for a metrics layer (src/observe/)
 // to turn into figures. Called on the store's writer thread without the
 // store's lock: keep it short, never block, never call back into the store.
-class StoreObserver {
+class TXFLOW_EXPORT StoreObserver {
 public:
     virtual ~StoreObserver() = default;
     virtual void on_flush(const FlushStats& /*flush*/) noexcept {}
 };
 
-class Store {
+class TXFLOW_EXPORT Store {
 public:
     virtual ~Store() = default;
 

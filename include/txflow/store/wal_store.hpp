@@ -17,12 +17,13 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/store/store.hpp"
 
 namespace txflow::store {
 
-class Durability {
+class TXFLOW_EXPORT Durability {
 public:
     enum class Kind : std::uint8_t { every_record, interval, none };
 
@@ -41,7 +42,7 @@ private:
     std::chrono::nanoseconds period_;
 };
 
-struct WalOptions {
+struct TXFLOW_EXPORT WalOptions {
     std::filesystem::path dir;  // created (with parents) if missing
     Durability durability = Durability::every_record();
     // A segment is closed and a new one begun before a record would take it
@@ -52,7 +53,7 @@ struct WalOptions {
 };
 
 // Where a log was (or would be) cut, and why.
-struct WalCut {
+struct TXFLOW_EXPORT WalCut {
     std::filesystem::path segment;    // the segment file cut
     std::uint64_t offset = 0;         // byte offset in it of the first byte dropped
     std::uint64_t bytes_dropped = 0;  // from offset to the end of the log (later segments included)
@@ -60,7 +61,7 @@ struct WalCut {
 };
 
 // What open() found and did; for WalStore::inspect(), what it would find and do.
-struct RecoveryReport {
+struct TXFLOW_EXPORT RecoveryReport {
     std::size_t segments = 0;     // segment files kept
     std::uint64_t records = 0;    // valid records in them (snapshot-covered ones included)
     std::uint64_t first_seq = 0;  // of those records; 0 when there are none
@@ -78,20 +79,20 @@ struct RecoveryReport {
 };
 
 // Counts since open(), for monitoring (and for tests of group commit).
-struct WalStats {
+struct TXFLOW_EXPORT WalStats {
     std::uint64_t records_submitted = 0;
     std::uint64_t fdatasyncs = 0;  // of segment files: fewer than records when appends share them
     std::uint64_t bytes_written = 0;
     std::uint64_t segments_created = 0;
 };
 
-struct WalInspection {
+struct TXFLOW_EXPORT WalInspection {
     RecoveryReport report;  // counts stop at the corruption, if any
     // Where open() would fail with Code::corrupt (and repair would cut).
     std::optional<WalCut> corruption;
 };
 
-class WalStore final : public Store {
+class TXFLOW_EXPORT WalStore final : public Store {
 public:
     static StoreResult<std::unique_ptr<WalStore>> open(WalOptions options);
 

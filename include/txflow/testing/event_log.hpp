@@ -9,13 +9,14 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 #include "txflow/observe/events.hpp"
 
 namespace txflow::testing {
 
-struct RecordedEvent {
+struct TXFLOW_EXPORT RecordedEvent {
     EventKind kind{};
     std::string job;  // or the saga id, the breaker's name (see EventKind)
     WallTime fire_time{};
@@ -29,9 +30,9 @@ struct RecordedEvent {
 };
 
 // "finished report 2026-01-31T09:00:00Z attempt 1: failed (disk full)": for failure messages.
-[[nodiscard]] std::string describe(const RecordedEvent& event);
+[[nodiscard]] TXFLOW_EXPORT std::string describe(const RecordedEvent& event);
 
-class EventLog final : public Listener {
+class TXFLOW_EXPORT EventLog final : public Listener {
 public:
     void on_event(const Event& event) override;
 

@@ -18,12 +18,13 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/saga/saga.hpp"
 
 namespace txflow::testing {
 
-class SagaScript {
+class TXFLOW_EXPORT SagaScript {
 public:
     static constexpr int kAlways = std::numeric_limits<int>::max();
 

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "txflow/core/export.hpp"
 
 #include "txflow/scheduler.hpp"
 #include "txflow/testing/event_log.hpp"
@@ -37,7 +38,7 @@ enum class StoreKind : std::uint8_t {
     wal,     // a WalStore in a scratch directory, reopened by restart()
 };
 
-struct FixtureOptions {
+struct TXFLOW_EXPORT FixtureOptions {
     std::string start = "2026-01-01T00:00:00Z";  // the clock's first wall time (see wall_time())
     std::string zone = "UTC";                    // the zone `start` is read in when it has no offset
     StoreKind store = StoreKind::memory;
@@ -50,7 +51,7 @@ struct FixtureOptions {
     std::shared_ptr<spdlog::logger> logger{};  // e.g. a ringbuffer sink's, to assert on log lines
 };
 
-class SchedulerFixture {
+class TXFLOW_EXPORT SchedulerFixture {
 public:
     using Registration = std::function<void(Scheduler&)>;
 

@@ -5,10 +5,11 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 namespace txflow::testing {
 
-class TempDir {
+class TXFLOW_EXPORT TempDir {
 public:
     // <system temp dir>/txflow-<tag>-XXXXXX. Throws std::filesystem::filesystem_error on failure.
     explicit TempDir(std::string_view tag = "test");

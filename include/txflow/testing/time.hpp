@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
 
@@ -15,9 +16,9 @@ namespace txflow::testing {
 // begins) is read with the offset before the gap, so it lands as far after
 // the gap as it was into it (02:30 in Berlin on 2026-03-29 is 03:30 CEST).
 // Throws std::invalid_argument for bad text or an unknown zone.
-[[nodiscard]] WallTime wall_time(std::string_view text, std::string_view zone = "UTC");
+[[nodiscard]] TXFLOW_EXPORT WallTime wall_time(std::string_view text, std::string_view zone = "UTC");
 
 // "2026-01-01T00:00:00Z" (".250Z" when the instant has milliseconds).
-[[nodiscard]] std::string utc_text(WallTime t);
+[[nodiscard]] TXFLOW_EXPORT std::string utc_text(WallTime t);
 
 }  // namespace txflow::testing

@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include "txflow/core/export.hpp"
 
 #include "store/pg/connection.hpp"
 #include "txflow/store/pg_queue.hpp"
@@ -15,10 +16,10 @@ inline constexpr std::size_t kCopyThreshold = 2000;
 
 // A batch COPY can take: big enough, no unique keys (COPY has no ON
 // CONFLICT) and no run_at (left to the database's now()).
-[[nodiscard]] bool copy_fits(std::span<const NewJob> batch);
+[[nodiscard]] TXFLOW_EXPORT bool copy_fits(std::span<const NewJob> batch);
 
 // Writes `batch` with the ids in `ids`, inside the caller's transaction.
-StoreResult<Ok> copy_jobs(const Connection& conn, std::string_view what, const std::string& jobs,
-                          std::span<const NewJob> batch, std::span<const Enqueued> ids);
+TXFLOW_EXPORT StoreResult<Ok> copy_jobs(const Connection& conn, std::string_view what, const std::string& jobs,
+                                        std::span<const NewJob> batch, std::span<const Enqueued> ids);
 
 }  // namespace txflow::store::pg
