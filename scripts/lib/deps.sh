@@ -18,6 +18,7 @@ TXFLOW_BASE_PACKAGES=(
     python3
     pkg-config libcpp-httplib-dev  # the embeddable HTTP server (src/http/)
     prometheus curl                # promtool and a scraper for tests/cli/metrics_cli_test.sh
+    chromium chromium-driver python3-selenium  # the dashboard's browser test (tests/browser/)
 )
 # libFuzzer and clang's sanitizer runtimes (the fuzz job in .ci/run).
 TXFLOW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

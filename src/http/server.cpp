@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -69,7 +70,12 @@ struct Server::Impl {
                             "text/plain; charset=utf-8");
             return;
         }
-        Request request{in.method, in.path, {in.params.begin(), in.params.end()}, in.body};
+        Request request{in.method, in.path, {in.params.begin(), in.params.end()}, in.body, {}};
+        for (const auto& [name, value] : in.headers) {
+            std::string lower = name;
+            for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            request.headers.emplace(std::move(lower), value);
+        }
         try {
             Response response = route->handler(request);
             out.status = response.status;
