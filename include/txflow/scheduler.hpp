@@ -376,10 +376,6 @@ public:
     std::shared_ptr<CircuitBreaker> breaker(std::string_view name, const BreakerOptions& options);
     [[nodiscard]] std::shared_ptr<CircuitBreaker> breaker(std::string_view name) const;  // nullptr if none
     std::shared_ptr<TokenBucket> rate_limiter(std::string_view name, double per_second, double burst);
-    // The names of the scheduler's named breakers, sorted (src/scheduler/introspect.cpp).
-    [[nodiscard]] std::vector<std::string> breaker_names() const;
-    // Each queue's limit, queued and running runs, and oldest wait, now.
-    [[nodiscard]] std::vector<QueueStats> queue_stats() const;
 
     // ---- sagas (txflow/saga/saga.hpp)
     // Starts an instance, or, when an instance with this idempotency key
