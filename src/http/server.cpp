@@ -1,5 +1,5 @@
 // The embeddable server on cpp-httplib. Every request goes through one
-// pre-routing handler that does the routing itself, so an unknown path gets
+// catch-all handler that does the routing itself, so an unknown path gets
 // 404 and a known path with another method 405 (httplib alone answers 404).
 
 #include "txflow/http/server.hpp"
@@ -114,10 +114,16 @@ Result<std::uint16_t, std::string> Server::start() {
     im.started = true;
     const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
     im.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    im.server.set_pre_routing_handler([&im](const httplib::Request& in, httplib::Response& out) {
-        im.dispatch(in, out);
-        return httplib::Server::HandlerResponse::Handled;
-    });
+    // A catch-all handler per method, not a pre-routing handler: httplib
+    // reads a request's body only before its routed handlers, so a
+    // pre-routing handler sees POST bodies empty.
+    const auto all = [&im](const httplib::Request& in, httplib::Response& out) { im.dispatch(in, out); };
+    im.server.Get(".*", all);
+    im.server.Post(".*", all);
+    im.server.Put(".*", all);
+    im.server.Patch(".*", all);
+    im.server.Delete(".*", all);
+    im.server.Options(".*", all);
     // httplib's default is SO_REUSEPORT, which lets a second process bind the
     // same port and take half the scrapes: SO_REUSEADDR only (a restart can
     // still bind while old connections sit in TIME_WAIT).
