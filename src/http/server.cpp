@@ -1,5 +1,5 @@
 // The embeddable server on cpp-httplib. Every request goes through one
-// catch-all handler that does the routing itself, so an unknown path gets
+// pre-routing handler that does the routing itself, so an unknown path gets
 // 404 and a known path with another method 405 (httplib alone answers 404).
 
 #include "txflow/http/server.hpp"
@@ -47,6 +47,13 @@ struct Server::Impl {
             }
         }
         return exact.empty() ? best : exact;
+    }
+
+    bool takes_body(const httplib::Request& in) const {
+        if (in.method != "POST" && in.method != "PUT" && in.method != "PATCH") return false;
+        for (const Route* r : matching(in.path))
+            if (r->method == in.method) return true;
+        return false;
     }
 
     void dispatch(const httplib::Request& in, httplib::Response& out) const {
@@ -114,16 +121,19 @@ Result<std::uint16_t, std::string> Server::start() {
     im.started = true;
     const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
     im.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    // A catch-all handler per method, not a pre-routing handler: httplib
-    // reads a request's body only before its routed handlers, so a
-    // pre-routing handler sees POST bodies empty.
+    // httplib reads a request's body only before its routed handlers: a
+    // request that a route takes with a body (POST, PUT, PATCH) goes on to
+    // the catch-all handlers; everything else (404, 405, GET) is answered
+    // here, before any body is read.
+    im.server.set_pre_routing_handler([&im](const httplib::Request& in, httplib::Response& out) {
+        if (im.takes_body(in)) return httplib::Server::HandlerResponse::Unhandled;
+        im.dispatch(in, out);
+        return httplib::Server::HandlerResponse::Handled;
+    });
     const auto all = [&im](const httplib::Request& in, httplib::Response& out) { im.dispatch(in, out); };
-    im.server.Get(".*", all);
     im.server.Post(".*", all);
     im.server.Put(".*", all);
     im.server.Patch(".*", all);
-    im.server.Delete(".*", all);
-    im.server.Options(".*", all);
     // httplib's default is SO_REUSEPORT, which lets a second process bind the
     // same port and take half the scrapes: SO_REUSEADDR only (a restart can
     // still bind while old connections sit in TIME_WAIT).
