@@ -21,6 +21,7 @@ TXFLOW_BASE_PACKAGES=(
     libsystemd-dev                 # sd_notify for txflow run under Type=notify (src/daemon/sd_notify.cpp)
     help2man                       # the txflow.1 man page (tools/CMakeLists.txt)
     dpkg-dev systemd doxygen man-db # scripts/package-check: cpack -G DEB, systemd-analyze verify, the docs target, man -w
+    chromium chromium-driver python3-selenium  # the dashboard's browser test (tests/browser/)
 )
 # libFuzzer and clang's sanitizer runtimes (the fuzz job in .ci/run).
 TXFLOW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

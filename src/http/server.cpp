@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -48,6 +49,13 @@ struct Server::Impl {
         return exact.empty() ? best : exact;
     }
 
+    bool takes_body(const httplib::Request& in) const {
+        if (in.method != "POST" && in.method != "PUT" && in.method != "PATCH") return false;
+        for (const Route* r : matching(in.path))
+            if (r->method == in.method) return true;
+        return false;
+    }
+
     void dispatch(const httplib::Request& in, httplib::Response& out) const {
         const auto found = matching(in.path);
         if (found.empty()) {
@@ -69,7 +77,12 @@ struct Server::Impl {
                             "text/plain; charset=utf-8");
             return;
         }
-        Request request{in.method, in.path, {in.params.begin(), in.params.end()}, in.body};
+        Request request{in.method, in.path, {in.params.begin(), in.params.end()}, in.body, {}};
+        for (const auto& [name, value] : in.headers) {
+            std::string lower = name;
+            for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            request.headers.emplace(std::move(lower), value);
+        }
         try {
             Response response = route->handler(request);
             out.status = response.status;
@@ -108,10 +121,19 @@ Result<std::uint16_t, std::string> Server::start() {
     im.started = true;
     const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
     im.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // httplib reads a request's body only before its routed handlers: a
+    // request that a route takes with a body (POST, PUT, PATCH) goes on to
+    // the catch-all handlers; everything else (404, 405, GET) is answered
+    // here, before any body is read.
     im.server.set_pre_routing_handler([&im](const httplib::Request& in, httplib::Response& out) {
+        if (im.takes_body(in)) return httplib::Server::HandlerResponse::Unhandled;
         im.dispatch(in, out);
         return httplib::Server::HandlerResponse::Handled;
     });
+    const auto all = [&im](const httplib::Request& in, httplib::Response& out) { im.dispatch(in, out); };
+    im.server.Post(".*", all);
+    im.server.Put(".*", all);
+    im.server.Patch(".*", all);
     // httplib's default is SO_REUSEPORT, which lets a second process bind the
     // same port and take half the scrapes: SO_REUSEADDR only (a restart can
     // still bind while old connections sit in TIME_WAIT).

@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace txflow {
 
@@ -23,6 +25,12 @@ public:
     void emit(const Event& event) override;
     std::uint64_t seed() override;
     std::size_t recovery_concurrency() override;
+
+    // Read-only views for the dashboard (src/scheduler/introspect.hpp): this
+    // class is already the scheduler's friend, so scheduler.hpp, which every
+    // file includes, need not change for them.
+    static std::vector<QueueStats> queue_stats(const Scheduler& s);
+    static std::vector<std::string> breaker_names(const Scheduler& s);
 
 private:
     void done();

@@ -16,7 +16,10 @@
 // sigtimedwait() on the main thread: no work happens in a signal handler.
 // Logs go to stdout (text, or JSON lines with --log-format json).
 // --http HOST:PORT serves GET /metrics (Prometheus text format) of the
-// daemon's scheduler there, from before the first fire until the drain ends.
+// daemon's scheduler there, from before the first fire until the drain ends,
+// and the web dashboard at / with its API at /api/v1/ (docs/dashboard.md);
+// --http-token (or TXFLOW_HTTP_TOKEN) requires a bearer token, --read-only
+// refuses the actions.
 // Run as root, FILE must be owned by root and not writable by group or
 // others, and commands without a "user" are warned about (docs/daemon.md).
 // Exit status: 0 stopped cleanly, 1 invalid or unsafe file or state directory, 2 usage.
@@ -31,15 +34,19 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 
 #include "txflow/daemon/daemon.hpp"
 #include "txflow/daemon/safety.hpp"
+#include "txflow/http/dashboard.hpp"
 #include "txflow/http/server.hpp"
 #include "txflow/observe/metrics.hpp"
 #include "txflow/schedule_file/schedule.hpp"
@@ -56,13 +63,33 @@ struct RunOptions {
     std::string log_format;
     std::string drain = "30s";
     std::string kill_grace = "5s";
-    std::string http;  // HOST:PORT for /metrics; empty: no server
+    std::string http;        // HOST:PORT for /metrics and the dashboard; empty: no server
+    std::string http_token;  // --http-token, else $TXFLOW_HTTP_TOKEN
+    bool read_only = false;
 };
 
 milliseconds duration_option(const std::string& flag, const std::string& text) {
     auto d = schedule_file::parse_duration(text);
     if (!d) throw Failure(kExitUsage, flag + ": " + d.error());
     return *d;
+}
+
+// Auth and zones for the dashboard: the token from the flag or the
+// environment; each cron job's zone from the file.
+http::DashboardOptions dashboard_options(const RunOptions& o, const schedule_file::ScheduleFile& file) {
+    http::DashboardOptions options;
+    options.read_only = o.read_only;
+    options.bearer_token = o.http_token;
+    if (options.bearer_token.empty())
+        if (const char* env = std::getenv("TXFLOW_HTTP_TOKEN"); env != nullptr) options.bearer_token = env;
+    std::map<std::string, std::string, std::less<>> zones;
+    for (const auto& job : file.jobs)
+        if (!job.zone.empty()) zones.emplace(job.name, job.zone);
+    options.job_zone = [zones = std::move(zones)](std::string_view job) {
+        const auto it = zones.find(job);
+        return it == zones.end() ? std::string() : it->second;
+    };
+    return options;
 }
 
 int run_daemon(const RunOptions& o, Context& ctx) {
@@ -75,11 +102,13 @@ int run_daemon(const RunOptions& o, Context& ctx) {
     if (!o.log_format.empty())
         options.log_format = o.log_format == "json" ? schedule_file::LogFormat::json : schedule_file::LogFormat::text;
     std::optional<http::ServerOptions> listen;
+    const auto history = std::make_shared<http::RunHistory>();
     if (!o.http.empty()) {
         auto parsed = http::parse_listen_address(o.http);
         if (!parsed) throw Failure(kExitUsage, "--http: " + parsed.error());
         listen = *parsed;
         options.metrics = std::make_shared<observe::Registry>();
+        options.listeners.push_back(history);
     }
 
     // Before any thread exists, so that every thread inherits the mask and
@@ -103,11 +132,21 @@ int run_daemon(const RunOptions& o, Context& ctx) {
     }
     daemon::Daemon& daemon = **created;
     std::unique_ptr<http::Server> server;
+    std::unique_ptr<http::Dashboard> dashboard;
     if (listen) {
-        auto served = http::serve_metrics(registry, *listen);
-        if (!served) throw Failure(kExitNoResult, "--http: " + served.error());
-        server = std::move(*served);
-        daemon.log("serving metrics on http://" + listen->host + ":" + std::to_string(server->port()) + "/metrics");
+        server = std::make_unique<http::Server>(*listen);
+        server->metrics(registry);
+        dashboard = std::make_unique<http::Dashboard>(daemon.scheduler(), history, dashboard_options(o, daemon.file()));
+        try {
+            dashboard->mount(*server);
+        } catch (const std::invalid_argument& e) {
+            throw Failure(kExitUsage, std::string("--http: ") + e.what() + " (--http-token or TXFLOW_HTTP_TOKEN)");
+        }
+        auto started = server->start();
+        if (!started) throw Failure(kExitNoResult, "--http: " + started.error());
+        const std::string base = "http://" + listen->host + ":" + std::to_string(server->port());
+        daemon.log("serving metrics on " + base + "/metrics");
+        daemon.log("serving the dashboard on " + base + "/" + (o.read_only ? " (read-only)" : ""));
     }
     daemon.start();
 
@@ -159,9 +198,17 @@ void add_run_commands(CLI::App& app, Context& ctx) {
                     "How long a command has after SIGTERM (timeout, stop) before SIGKILL")
         ->type_name("DURATION")
         ->capture_default_str();
-    run->add_option("--http", options->http,
-                    "Serve GET /metrics (Prometheus text format) on this address, e.g. 127.0.0.1:9464")
+    run->add_option(
+           "--http", options->http,
+           "Serve GET /metrics (Prometheus text format), the dashboard (/) and its API (/api/v1/) on this address, "
+           "e.g. 127.0.0.1:8080")
         ->type_name("HOST:PORT");
+    run->add_option("--http-token", options->http_token,
+                    "Require this bearer token for the dashboard and API (default: $TXFLOW_HTTP_TOKEN; required "
+                    "beyond loopback)")
+        ->type_name("TOKEN");
+    run->add_flag("--read-only", options->read_only,
+                  "Dashboard: hide and refuse the actions (pause, trigger, retry...)");
     run->footer(
         "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads FILE (an invalid file is logged and ignored).\n"
         "Logs go to stdout. Exit status: 0 stopped, 1 invalid file or state directory, 2 bad command line.");

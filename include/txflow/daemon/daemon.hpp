@@ -82,6 +82,9 @@ struct TXFLOW_EXPORT DaemonOptions {
     // The scheduler's metrics go here (SchedulerOptions::metrics); `txflow run
     // --http` serves it at /metrics.
     std::shared_ptr<observe::Registry> metrics;
+    // More listeners of the scheduler's events (SchedulerOptions::listener),
+    // e.g. the dashboard's http::RunHistory.
+    std::vector<std::shared_ptr<Listener>> listeners;
 };
 
 // What a reload did, by job name.

@@ -37,6 +37,12 @@ struct TXFLOW_EXPORT Request {
     std::string path;
     std::multimap<std::string, std::string> params;  // query parameters
     std::string body;
+    std::multimap<std::string, std::string> headers;  // names lower-cased
+    // The first value of a header (name lower-cased), or "" when absent.
+    [[nodiscard]] std::string header(const std::string& name) const {
+        const auto it = headers.find(name);
+        return it == headers.end() ? std::string() : it->second;
+    }
 };
 
 struct TXFLOW_EXPORT Response {

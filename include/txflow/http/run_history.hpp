@@ -1,0 +1,72 @@
+#pragma once
+// A Listener that keeps, per job, a bounded ring of its recent runs, and a
+// per-minute count of finished and failed runs over the last hour: what the
+// dashboard shows without touching the scheduler core.
+//
+//   auto history = std::make_shared<txflow::http::RunHistory>(50);
+//   txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "txflow/core/export.hpp"
+#include "txflow/observe/events.hpp"
+
+namespace txflow::http {
+
+/// One attempt of one run, as the listener saw it.
+struct TXFLOW_EXPORT RunRecord {
+    std::string job;                        ///< the job's name
+    WallTime fire_time{};                   ///< the instant the run was scheduled for
+    WallTime started{};                     ///< when the attempt started (wall clock)
+    std::uint32_t attempt = 1;              ///< 1, then 2.. for retries
+    std::chrono::milliseconds duration{0};  ///< zero while running
+    std::chrono::milliseconds lateness{0};  ///< started - fire_time
+    Outcome outcome = Outcome::none;        ///< none: still running
+    std::string error;                      ///< the failure's text
+};
+
+/// Per-minute figures of the last hour (index 0: the oldest minute).
+struct TXFLOW_EXPORT MinuteCounts {
+    std::int64_t minute = 0;     ///< minutes since the epoch
+    std::uint64_t finished = 0;  ///< attempts that ended in that minute
+    std::uint64_t failed = 0;    ///< of which failed or timed out
+};
+
+/// The listener: thread-safe, bounded (per_job runs per job, 60 minutes).
+class TXFLOW_EXPORT RunHistory : public Listener {
+public:
+    /// Keeps at most `per_job` runs of each job; `clock` (default: the real
+    /// wall clock) stamps the starts and ends.
+    explicit RunHistory(std::size_t per_job = 50, const Clock* clock = nullptr);
+    void on_event(const Event& event) override;
+
+    /// The job's runs, newest first (at most `limit`).
+    [[nodiscard]] std::vector<RunRecord> runs(std::string_view job, std::size_t limit = 1000) const;
+    /// Every job's runs that started at or after `since`, oldest first.
+    [[nodiscard]] std::vector<RunRecord> recent(WallTime since) const;
+    /// The last 60 minutes, oldest first, ending with the current minute.
+    [[nodiscard]] std::vector<MinuteCounts> last_hour() const;
+    /// Names of the breakers seen changing state.
+    [[nodiscard]] std::vector<std::string> breakers() const;
+    /// Forgets a job's runs (e.g. when it was removed).
+    void forget(std::string_view job);
+
+private:
+    [[nodiscard]] WallTime now() const;
+    void count_finished(WallTime at, Outcome outcome);
+    std::size_t per_job_;
+    const Clock* clock_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::deque<RunRecord>, std::less<>> runs_;
+    std::deque<MinuteCounts> minutes_;
+    std::set<std::string, std::less<>> breakers_;
+};
+
+}  // namespace txflow::http

@@ -1,0 +1,72 @@
+// POST /api/v1/jobs/{name}/pause|resume|trigger, /dead-letters/{id}/retry,
+// /sagas/{id}/retry-compensation and /sagas/{id}/cancel. The body, when
+// present, must be a JSON object ({"reason": "..."} for cancel).
+
+#include "internal.hpp"
+
+namespace txflow::http::dash {
+namespace {
+
+json parse_body(const Request& r) {
+    if (r.body.empty()) return json::object();
+    json body = json::parse(r.body, nullptr, false);
+    if (body.is_discarded()) throw BadRequest{400, "the request body is not valid JSON"};
+    if (!body.is_object()) throw BadRequest{400, "the request body must be a JSON object"};
+    return body;
+}
+
+Response done(std::string_view what, std::string_view target) {
+    return json_response(json{{"ok", true}, {"action", what}, {"target", target}});
+}
+
+Response job_action(Dashboard::Impl& d, const std::string& name, const std::string& verb) {
+    auto handle = d.scheduler.find(name);
+    if (!handle) return error(404, "no job named '" + name + "'");
+    bool ok = false;
+    if (verb == "pause") ok = handle->pause();
+    else if (verb == "resume") ok = handle->resume();
+    else if (verb == "trigger") ok = handle->trigger_now();
+    else return error(404, "no job action '" + verb + "' (pause, resume or trigger)");
+    if (!ok) return error(409, "job '" + name + "' refused " + verb);
+    return done(verb, name);
+}
+
+Response dead_letter_retry(Dashboard::Impl& d, const std::string& id_text) {
+    if (id_text.empty() || id_text.size() > 19 || id_text.find_first_not_of("0123456789") != std::string::npos)
+        return error(400, "dead letter id '" + id_text + "' is not a number");
+    const std::uint64_t id = std::stoull(id_text);
+    if (!d.scheduler.rerun_dead_letter(id)) return error(404, "no dead letter " + id_text + " (or its job is gone)");
+    return done("retry", id_text);
+}
+
+Response saga_action(Dashboard::Impl& d, const std::string& id, const std::string& verb, const json& body) {
+    const std::optional<saga::Info> info = d.scheduler.saga(id);
+    if (!info) return error(404, "no saga with id '" + id + "'");
+    if (verb == "retry-compensation") {
+        if (!d.scheduler.retry_compensation(id))
+            return error(
+                409, "saga '" + id + "' is " + std::string(saga::to_string(info->state)) + ", not compensation_failed");
+        return done(verb, id);
+    }
+    if (verb == "cancel") {
+        const json reason = body.value("reason", json("cancelled from the dashboard"));
+        if (!reason.is_string()) return error(400, "\"reason\" must be a string");
+        if (!d.scheduler.cancel_saga(id, reason.get<std::string>()))
+            return error(
+                409, "saga '" + id + "' is " + std::string(saga::to_string(info->state)) + " and cannot be cancelled");
+        return done(verb, id);
+    }
+    return error(404, "no saga action '" + verb + "' (retry-compensation or cancel)");
+}
+
+}  // namespace
+
+Response action(Dashboard::Impl& d, const std::vector<std::string>& seg, const Request& r) {
+    const json body = parse_body(r);
+    if (seg.size() == 3 && seg[0] == "jobs") return job_action(d, seg[1], seg[2]);
+    if (seg.size() == 3 && seg[0] == "dead-letters" && seg[2] == "retry") return dead_letter_retry(d, seg[1]);
+    if (seg.size() == 3 && seg[0] == "sagas") return saga_action(d, seg[1], seg[2], body);
+    return error(404, "no such action: POST " + r.path);
+}
+
+}  // namespace txflow::http::dash
