@@ -82,7 +82,11 @@ void Scheduler::Impl::submit(std::vector<PendingRun>& runs, SubmitScratch& scrat
     if (runs.empty()) return;
     {
         const std::lock_guard lock(mutex);
-        for (const auto& r : runs) scratch.slots.push_back(run_pool.take(r));
+        for (const auto& r : runs) {
+            scratch.slots.push_back(run_pool.take(r));
+            note_waiting(r);
+        }
+        preempt_check();  // a run of higher priority may now wait behind preemptible ones
     }
     runs.clear();
     const bool may_drop = options.executor_.overflow == OverflowPolicy::drop_oldest;

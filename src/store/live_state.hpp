@@ -68,6 +68,7 @@ struct LiveState {
     std::map<std::uint64_t, RetryArmed> retries;
     std::map<std::uint64_t, DeadLetterAdded> dead_letters;
     std::map<std::string, LiveAtomic, std::less<>> atomics;
+    std::map<std::string, std::string, std::less<>> checkpoints;  // job -> its saved progress
 
     // Folds one record in. A record that does not decode, or names a saga
     // that does not exist, is an error (the message says which).
