@@ -103,7 +103,8 @@ int main() {
     }
     std::sort(latencies.begin(), latencies.end());
     const auto at = [&](double q) {
-        return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(q * static_cast<double>(latencies.size())))];
+        return latencies[std::min(latencies.size() - 1,
+                                  static_cast<std::size_t>(q * static_cast<double>(latencies.size())))];
     };
     std::printf("preempt_start_latency_us %.0f\n", at(0.99));
     std::printf("preempt_start_latency_p50_us %.0f\n", at(0.5));

@@ -32,20 +32,22 @@ TEST_CASE("a checkpoint survives a scheduler restart on the WAL store", "[schedu
     {
         auto wal = open_wal(dir.path());
         auto events = std::make_shared<txflow::testing::EventLog>();
-        auto sched = std::make_unique<Scheduler>(
-            SchedulerOptions{}.workers(1).clock(clock).logger(quiet_logger()).store(wal).listener(events).stop_grace(
-                50ms));
+        auto sched = std::make_unique<Scheduler>(SchedulerOptions{}
+                                                     .workers(1)
+                                                     .clock(clock)
+                                                     .logger(quiet_logger())
+                                                     .store(wal)
+                                                     .listener(events)
+                                                     .stop_grace(50ms));
         Gate gate;
         txflow::test::RunLog work;
         std::atomic<int> urgent_runs{0};
         sched->job("work").after(0ms).priority(Priority::low).preemptible().run(txflow::test::polite_worker(work));
-        auto urgent = sched->job("urgent")
-                          .after(1h)
-                          .priority(Priority::critical)
-                          .run([&, opened = gate.opened](JobContext&) {
-                              ++urgent_runs;
-                              opened.wait();  // holds the only worker: "work" stays queued
-                          });
+        auto urgent =
+            sched->job("urgent").after(1h).priority(Priority::critical).run([&, opened = gate.opened](JobContext&) {
+                ++urgent_runs;
+                opened.wait();  // holds the only worker: "work" stays queued
+            });
         sched->start();
         REQUIRE(eventually([&] { return work.started == 1; }));
         urgent.trigger_now();

@@ -21,27 +21,19 @@ TEST_CASE("a victim ignoring the request past the grace keeps running; a worker 
           "[scheduler][preempt]") {
     txflow::ManualClock clock(txflow::WallTime{std::chrono::hours{24 * 365 * 56}});
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(SchedulerOptions{}
-                        .workers(1)
-                        .clock(clock)
-                        .listener(events)
-                        .logger(quiet_logger())
-                        .preempt_grace(500ms));
+    Scheduler sched(
+        SchedulerOptions{}.workers(1).clock(clock).listener(events).logger(quiet_logger()).preempt_grace(500ms));
     Gate gate;
     std::atomic<bool> stubborn_running{false};
     std::atomic<int> stubborn_runs{0};
     std::atomic<bool> urgent_saw_stubborn{false};
     std::atomic<int> urgent_runs{0};
-    sched.job("stubborn")
-        .after(0ms)
-        .priority(Priority::low)
-        .preemptible()
-        .run([&, opened = gate.opened](JobContext&) {
-            ++stubborn_runs;
-            stubborn_running = true;
-            opened.wait();  // never looks at its stop token
-            stubborn_running = false;
-        });
+    sched.job("stubborn").after(0ms).priority(Priority::low).preemptible().run([&, opened = gate.opened](JobContext&) {
+        ++stubborn_runs;
+        stubborn_running = true;
+        opened.wait();  // never looks at its stop token
+        stubborn_running = false;
+    });
     auto urgent = sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) {
         urgent_saw_stubborn = stubborn_running.load();
         ++urgent_runs;
@@ -79,17 +71,12 @@ TEST_CASE("a victim ignoring the request past the grace keeps running; a worker 
 TEST_CASE("a victim that yields within the grace gets no lent worker", "[scheduler][preempt]") {
     txflow::ManualClock clock(txflow::WallTime{std::chrono::hours{24 * 365 * 56}});
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(SchedulerOptions{}
-                        .workers(1)
-                        .clock(clock)
-                        .listener(events)
-                        .logger(quiet_logger())
-                        .preempt_grace(500ms));
+    Scheduler sched(
+        SchedulerOptions{}.workers(1).clock(clock).listener(events).logger(quiet_logger()).preempt_grace(500ms));
     txflow::test::RunLog low;
     std::atomic<int> urgent_runs{0};
     sched.job("low").after(0ms).priority(Priority::low).preemptible().run(txflow::test::polite_worker(low));
-    auto urgent =
-        sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) { ++urgent_runs; });
+    auto urgent = sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) { ++urgent_runs; });
     sched.start();
     REQUIRE(eventually([&] { return low.started == 1; }));
     urgent.trigger_now();

@@ -19,8 +19,7 @@ TEST_CASE("preemption under load: every run ends once, yielded runs resume", "[s
     constexpr int kJobs = 24;
     constexpr int kRounds = 6;
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(
-        SchedulerOptions{}.workers(3).listener(events).logger(quiet_logger()).preempt_grace(50ms).seed(7));
+    Scheduler sched(SchedulerOptions{}.workers(3).listener(events).logger(quiet_logger()).preempt_grace(50ms).seed(7));
     std::array<std::atomic<int>, kJobs> ended{};
     std::array<std::atomic<int>, kJobs> resumed_with_checkpoint{};
     std::vector<txflow::JobHandle> handles;

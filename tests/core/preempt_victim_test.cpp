@@ -38,10 +38,14 @@ TEST_CASE("preemption asks the lowest-priority run to yield, and it resumes from
     RunLog low;
     RunLog normal;
     std::atomic<int> urgent_runs{0};
-    sched.job("low").after(0ms).priority(Priority::low).preemptible().retry(txflow::retry::Policy{}.attempts(3)).run(polite_worker(low));
+    sched.job("low")
+        .after(0ms)
+        .priority(Priority::low)
+        .preemptible()
+        .retry(txflow::retry::Policy{}.attempts(3))
+        .run(polite_worker(low));
     sched.job("normal").after(0ms).priority(Priority::normal).preemptible().run(polite_worker(normal));
-    auto urgent =
-        sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) { ++urgent_runs; });
+    auto urgent = sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) { ++urgent_runs; });
     sched.start();
     REQUIRE(eventually([&] { return low.started == 1 && normal.started == 1; }));
 
@@ -133,8 +137,7 @@ TEST_CASE("a run preempted as often as the starvation cap finishes its next atte
         }
         ++low.ended;
     });
-    auto urgent =
-        sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) { ++urgent_runs; });
+    auto urgent = sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) { ++urgent_runs; });
     sched.start();
     REQUIRE(eventually([&] { return low.started == 1; }));
     urgent.trigger_now();
