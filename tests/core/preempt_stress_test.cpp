@@ -19,9 +19,10 @@ TEST_CASE("preemption under load: every run ends once, yielded runs resume", "[s
     constexpr int kJobs = 24;
     constexpr int kRounds = 6;
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(SchedulerOptions{}.workers(3).listener(events).logger(quiet_logger()).preempt_grace(50ms).seed(7));
+    Scheduler sched(SchedulerOptions{}.workers(3).listener(events).logger(quiet_logger()).preempt_grace(200ms).seed(7));
     std::array<std::atomic<int>, kJobs> ended{};
     std::array<std::atomic<int>, kJobs> resumed_with_checkpoint{};
+    std::atomic<int> started{0};
     std::vector<txflow::JobHandle> handles;
     for (int i = 0; i < kJobs; ++i) {
         const auto priority = static_cast<Priority>(i % txflow::kPriorityLevels);
@@ -30,8 +31,12 @@ TEST_CASE("preemption under load: every run ends once, yielded runs resume", "[s
         auto b = sched.job("job-" + std::to_string(i)).after(1h).priority(priority);
         if (preemptible) b.preemptible();
         handles.push_back(b.run([&, i, stubborn](JobContext& ctx) {
-            if (ctx.checkpoint()) ++resumed_with_checkpoint[static_cast<std::size_t>(i)];
-            const auto until = std::chrono::steady_clock::now() + (stubborn ? 80ms : 5ms);
+            ++started;
+            if (const auto& saved = ctx.checkpoint()) {
+                ++resumed_with_checkpoint[static_cast<std::size_t>(i)];
+                if (*saved == "done") return;  // finished as it was asked to yield (docs/preemption.md)
+            }
+            const auto until = std::chrono::steady_clock::now() + (stubborn ? 250ms : 5ms);
             while (std::chrono::steady_clock::now() < until) {
                 if (!stubborn && ctx.preempted()) {
                     ctx.checkpoint("at-" + std::to_string(i));
@@ -40,16 +45,25 @@ TEST_CASE("preemption under load: every run ends once, yielded runs resume", "[s
                 std::this_thread::sleep_for(1ms);
             }
             ++ended[static_cast<std::size_t>(i)];
+            if (!stubborn) ctx.checkpoint("done");
         }));
     }
     sched.start();
     std::mt19937 rng(42);
     for (int round = 0; round < kRounds; ++round) {
-        std::vector<int> order(kJobs);
-        for (int i = 0; i < kJobs; ++i) order[static_cast<std::size_t>(i)] = i;
-        std::shuffle(order.begin(), order.end(), rng);
-        for (int i : order) handles[static_cast<std::size_t>(i)].trigger_now();
-        sched.wait_idle();  // bounded: every run ends within its own 80 ms of work
+        // The lowest priority first (all preemptible), so that the workers are busy with them when
+        // the higher ones arrive (the executor would otherwise just run the
+        // higher ones first, and nothing would need preempting).
+        std::vector<int> low;
+        std::vector<int> high;
+        for (int i = 0; i < kJobs; ++i) (i % txflow::kPriorityLevels == 0 ? low : high).push_back(i);
+        std::shuffle(low.begin(), low.end(), rng);
+        std::shuffle(high.begin(), high.end(), rng);
+        const int before = started.load();
+        for (int i : low) handles[static_cast<std::size_t>(i)].trigger_now();
+        REQUIRE(txflow::test::eventually([&] { return started.load() >= before + 3; }));
+        for (int i : high) handles[static_cast<std::size_t>(i)].trigger_now();
+        sched.wait_idle();  // bounded: every run ends within its own 250 ms of work
     }
     int yielded = 0;
     for (const auto& e : events->of(txflow::EventKind::preempted))

@@ -42,7 +42,7 @@ TEST_CASE("preemption asks the lowest-priority run to yield, and it resumes from
         .after(0ms)
         .priority(Priority::low)
         .preemptible()
-        .retry(txflow::retry::Policy{}.attempts(3))
+        .retry(txflow::retry::fixed(10ms).attempts(3))
         .run(polite_worker(low));
     sched.job("normal").after(0ms).priority(Priority::normal).preemptible().run(polite_worker(normal));
     auto urgent = sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) { ++urgent_runs; });
