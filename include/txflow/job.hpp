@@ -3,6 +3,7 @@
 // it, and the settings users pass when they define one (Priority, Misfire).
 // Below the scheduler and the policies, so both may include it.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -85,6 +86,29 @@ public:
     void report_failure(std::string error) { failure_ = std::move(error); }
     void report_skipped(std::string reason) { skipped_ = std::move(reason); }
 
+    // ---- preemption (docs/preemption.md)
+    // True once the scheduler asked this run to yield its worker to a run of
+    // higher priority (its stop token is then stopped too). Save progress
+    // with checkpoint(bytes) and return: the run is queued again at once,
+    // with the same attempt number, and reads the bytes back.
+    [[nodiscard]] bool preempted() const { return preempt_ != nullptr && preempt_->load(std::memory_order_acquire); }
+    // Why the stop token was stopped: "preempted", "stopped" (stop(),
+    // deadline, removal), or "" while it was not.
+    [[nodiscard]] std::string_view stop_reason() const {
+        if (preempted()) return "preempted";
+        return stop_.stop_requested() ? "stopped" : "";
+    }
+    // Saves the run's progress through the scheduler's store (it survives a
+    // crash); the job's next run reads it with checkpoint(). Kept until a
+    // run of the job ends other than by preemption or a retry.
+    void checkpoint(std::string bytes) {
+        if (on_checkpoint_) on_checkpoint_(bytes);
+        checkpoint_ = std::move(bytes);
+    }
+    // The progress saved by this run or an earlier one (preempted, or before
+    // a restart); nullopt when there is none.
+    [[nodiscard]] const std::optional<std::string>& checkpoint() const { return checkpoint_; }
+
     [[nodiscard]] const std::optional<std::chrono::milliseconds>& retry_requested() const { return retry_delay_; }
     [[nodiscard]] const std::optional<std::string>& dead_letter_requested() const { return dead_letter_; }
     [[nodiscard]] const std::optional<std::string>& failure_reported() const { return failure_; }
@@ -108,6 +132,9 @@ private:
     std::optional<std::string> failure_;
     std::optional<std::string> skipped_;
     std::function<void(SteadyTime)> on_deadline_;
+    const std::atomic<bool>* preempt_ = nullptr;  // the scheduler's flag for this attempt
+    std::optional<std::string> checkpoint_;
+    std::function<void(const std::string&)> on_checkpoint_;
 };
 
 }  // namespace txflow

@@ -161,6 +161,19 @@ public:
         saga_recovery_workers_ = n;
         return *this;
     }
+    /// Preemption (docs/preemption.md): how long a preemptible run asked to
+    /// yield may take before the scheduler lends one extra worker to the
+    /// waiting run instead (the victim keeps running). Default 1 s.
+    SchedulerOptions& preempt_grace(std::chrono::milliseconds g) {
+        preempt_grace_ = g;
+        return *this;
+    }
+    /// A run asked to yield this many times is not preemptible for its next
+    /// attempt (no starvation). Default 3.
+    SchedulerOptions& preempt_starvation_cap(std::uint32_t n) {
+        preempt_cap_ = n;
+        return *this;
+    }
 
 private:
     friend class Scheduler;
@@ -187,6 +200,8 @@ private:
     std::shared_ptr<store::Store> store_;
     std::chrono::milliseconds saga_retention_{std::chrono::hours(24)};
     std::size_t saga_recovery_workers_ = 0;
+    std::chrono::milliseconds preempt_grace_{1000};
+    std::uint32_t preempt_cap_ = 3;
     std::uint64_t snapshot_every_ = std::uint64_t{16} << 20;
 };
 
@@ -202,6 +217,10 @@ struct TXFLOW_EXPORT JobInfo {
     std::uint64_t misfire_count = 0;  // fires missed or skipped by the misfire policy
     bool paused = false;
     bool running = false;
+    bool preemptible = false;           // JobBuilder::preemptible()
+    std::uint64_t preemption_count = 0;  // runs of this job asked to yield to a higher priority
+    std::string last_victim;             // the job whose run last yielded to one of this job's
+    std::string last_preemptor;          // the job a run of this one last yielded to
 };
 
 // What stop(d) found. At the deadline d the jobs still running are asked to
@@ -294,6 +313,11 @@ public:
     // reported `skipped` (detail "coalesced"). Keeps a fixed-rate job feeding
     // a busy queue from building an unbounded backlog.
     JobBuilder& coalesce();
+    /// Lets a waiting run of higher priority take this job's worker: the run
+    /// is asked to stop (JobContext::preempted()), may save progress with
+    /// JobContext::checkpoint(bytes), and is queued again without spending a
+    /// retry attempt (docs/preemption.md).
+    JobBuilder& preemptible();
 
     // Policies, outermost first (see txflow/policy/policy.hpp).
     JobBuilder& recover();

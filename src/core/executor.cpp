@@ -251,6 +251,37 @@ struct Executor::Impl {
     std::mutex join_mutex;  // serialises shutdown() callers
     std::vector<std::thread> threads;
     std::size_t worker_count = 0;
+    std::vector<std::thread> lent;  // lend_worker()'s, guarded by `mutex`
+    std::size_t lent_total = 0;     // guarded by `mutex`
+    std::size_t lent_busy = 0;      // lent threads running a task, guarded by `mutex`
+
+    // A lent thread: one task at most, then it exits.
+    void lent_run() {
+        std::unique_lock lock(mutex);
+        drain();
+        std::size_t l = 0;
+        int p = 0;
+        if (!pick(l, p)) return;
+        std::function<void()> run = lanes[l].fifo[p].pop(pool, nullptr);
+        --lanes[l].size;
+        --queued;
+        ++lanes[l].running;
+        ++running;
+        ++lent_busy;
+        if (space_waiters != 0) space_cv.notify_one();
+        lock.unlock();
+        call_quietly(run);
+        run = nullptr;
+        lock.lock();
+        Lane& done = lanes[l];
+        const bool was_saturated = done.saturated();
+        --done.running;
+        --running;
+        --lent_busy;
+        if (was_saturated && done.size != 0) signal(false);
+        if (running == 0 && queued == 0 && idle_waiters != 0 && inbox_count.load(std::memory_order_relaxed) == 0)
+            idle_cv.notify_all();
+    }
 
     // An event that may make a task eligible: wakes one sleeper (or all).
     // Caller may hold `mutex`, not inbox_mutex.
@@ -377,7 +408,7 @@ struct Executor::Impl {
         const std::size_t s = sleepers.load(std::memory_order_relaxed);
         const std::size_t w = wakes_pending.load(std::memory_order_relaxed);
         if (s <= w) return;
-        const std::size_t free_workers = worker_count - s - running + w;
+        const std::size_t free_workers = worker_count + lent_busy + w - s - running;
         if (free_workers >= queued) return;
         signal(false);
     }
@@ -620,6 +651,12 @@ void Executor::shutdown() {
         if (t.joinable()) t.join();
     }
     im.threads.clear();
+    std::vector<std::thread> lent;
+    {
+        const std::lock_guard lock(im.mutex);
+        lent.swap(im.lent);
+    }
+    for (auto& t : lent) t.join();
 }
 
 std::size_t Executor::queued() const {
@@ -656,6 +693,20 @@ std::vector<QueueStats> Executor::queue_stats() const {
 
 std::size_t Executor::workers() const {
     return impl_->worker_count;
+}
+
+bool Executor::lend_worker() {
+    Impl& im = *impl_;
+    const std::lock_guard lock(im.mutex);
+    if (im.stopping) return false;
+    ++im.lent_total;
+    im.lent.emplace_back([impl = impl_.get()] { impl->lent_run(); });
+    return true;
+}
+
+std::size_t Executor::workers_lent() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->lent_total;
 }
 
 }  // namespace txflow

@@ -14,7 +14,8 @@ namespace {
 
 const std::vector<std::string_view> kJobKeys{"name",     "description", "cron",  "every",       "at",
                                              "zone",     "priority",    "queue", "jitter",      "misfire",
-                                             "policies", "command",     "saga",  "transaction", "input"};
+                                             "policies", "command",     "saga",  "transaction", "input",
+                                             "preemptible"};
 
 }  // namespace
 
@@ -119,6 +120,10 @@ void Checker::job(const json& v, const std::string& pointer) {
     }
     if (const json* q = member(v, "queue")) {
         if (auto s = queue(*q, field("queue"))) job.queue = *s;
+        else ok = false;
+    }
+    if (const json* p = member(v, "preemptible")) {
+        if (auto b = boolean(*p, field("preemptible"))) job.preemptible = *b;
         else ok = false;
     }
     if (const json* j = member(v, "jitter")) {

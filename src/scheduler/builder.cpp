@@ -80,6 +80,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     if (misfire.mode == Misfire::Mode::fire_all) j->extra_state().misfire_cap = misfire.cap;
     j->skip_overlap = b.def_->skip_if_running_;
     j->coalesce = b.def_->coalesce_;
+    j->preemptible = b.def_->preemptible_;
     if (b.def_->coalesce_) (void)j->extra_state();
 
     if (impl_->metrics) j->set_metrics(impl_->metrics->job(b.def_->name_, b.def_->queue_));
@@ -93,6 +94,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     impl_->by_name.insert(j.get());
     j.release();  // owned by the index now
     impl_->restore(record);
+    if (record.preemptible) ++impl_->preemptible_jobs;
     impl_->arm(record, clock_->steady_now(), clock_->wall_now());
     return JobHandle(this, b.def_->name_);
 }
@@ -123,6 +125,11 @@ JobBuilder& JobBuilder::misfire(Misfire m) {
     def_->misfire_ = m;
     return *this;
 }
+JobBuilder& JobBuilder::preemptible() {
+    def_->preemptible_ = true;
+    return *this;
+}
+
 JobBuilder& JobBuilder::coalesce() {
     def_->coalesce_ = true;
     return *this;

@@ -80,9 +80,14 @@ JobState* Scheduler::Impl::release_run(JobState& j) {
 // scratch buffers have grown to the largest batch.
 void Scheduler::Impl::submit(std::vector<PendingRun>& runs, SubmitScratch& scratch) {
     if (runs.empty()) return;
+    bool preempting = false;
     {
         const std::lock_guard lock(mutex);
-        for (const auto& r : runs) scratch.slots.push_back(run_pool.take(r));
+        preempting = preemptible_jobs != 0;
+        for (const auto& r : runs) {
+            scratch.slots.push_back(run_pool.take(r));
+            note_waiting(r);
+        }
     }
     runs.clear();
     const bool may_drop = options.executor_.overflow == OverflowPolicy::drop_oldest;
@@ -102,6 +107,12 @@ void Scheduler::Impl::submit(std::vector<PendingRun>& runs, SubmitScratch& scrat
     }
     scratch.results.resize(scratch.tasks.size());
     const std::size_t accepted = executor.submit_batch(scratch.tasks, scratch.results);
+    if (preempting) {
+        // Once the runs are in the executor: a victim's freed worker then
+        // takes the waiting run, not whatever was queued before it.
+        const std::lock_guard lock(mutex);
+        preempt_check();
+    }
     if (accepted != scratch.tasks.size()) {
         for (std::size_t i = 0; i < scratch.slots.size(); ++i) {
             const SubmitResult result = scratch.results[i];

@@ -60,6 +60,7 @@ Scheduler::Impl::Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOption
         recovered_retries[r.job].push_back(r);
         next_retry_id = std::max(next_retry_id, id + 1);
     }
+    for (const auto& [job, data] : state.checkpoints) recovered_checkpoints[job] = data;
     for (const auto& [id, d] : state.dead_letters) {
         dead_letters.push_back(DeadLetter{d.id, d.job, from_ms(d.fire_ms), d.attempts, d.error, from_ms(d.failed_ms)});
         next_dead_letter = std::max(next_dead_letter, id + 1);
@@ -115,6 +116,10 @@ void Scheduler::Impl::restore(JobState& j) {
         }
         recovered_retries.erase(it);
     }
+    if (auto it = recovered_checkpoints.find(name); it != recovered_checkpoints.end()) {
+        j.extra_state().checkpoint = std::move(it->second);
+        recovered_checkpoints.erase(it);
+    }
 }
 
 // The jobs (once each) with a run in progress, removed ones aside (they
@@ -156,8 +161,12 @@ JobInfo Scheduler::Impl::info_of(const JobState& j) const {
         info.misfire_count = j.extra->misfire_count;
         info.attempt_count += j.extra->retries;
         info.skip_count = j.extra->skips;
+        info.preemption_count = j.extra->preemptions;
+        info.last_victim = j.extra->last_victim;
+        info.last_preemptor = j.extra->last_preemptor;
     }
     info.paused = j.paused;
+    info.preemptible = j.preemptible;
     info.running = has_active_run(j);
     return info;
 }

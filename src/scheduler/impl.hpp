@@ -14,6 +14,7 @@
 #include "store/journal.hpp"
 #include "txflow/scheduler.hpp"
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -84,6 +85,7 @@ struct Scheduler::Impl {
     // What the store remembers of jobs, until each job is registered again.
     std::unordered_map<std::string, WallTime> recovered_fires;
     std::unordered_map<std::string, std::vector<store::RetryArmed>> recovered_retries;
+    std::unordered_map<std::string, std::string> recovered_checkpoints;
     std::uint64_t next_retry_id = 1;
     saga::Engine engine{saga_host, journal};
     atomic::Coordinator atomics{saga_host, journal};  // after engine: destroyed first
@@ -166,6 +168,7 @@ struct Scheduler::Impl {
     void finish_unstarted(PendingRun* slot, bool reported = true);
     void leave_queue(JobState& j) {
         --queued_runs;
+        --waiting[static_cast<std::size_t>(j.priority())];
         if (j.coalesce) --j.extra->queued;
     }
     [[nodiscard]] JobState* release_run(JobState& j);
@@ -190,6 +193,25 @@ struct Scheduler::Impl {
     Ended call_job(JobState& j, JobContext& ctx, const std::stop_source& stop);
     void end_run(const PendingRun& r, ActiveRun& active, JobContext* ctx, Outcome outcome, std::string error,
                  std::chrono::steady_clock::duration duration);
+
+    // preemption.cpp (docs/preemption.md)
+    std::size_t preemptible_jobs = 0;  // registered; 0: no run is ever asked to yield
+    std::array<std::size_t, kPriorityLevels> waiting{};  // runs handed to the executor, not started
+    std::array<std::string, kPriorityLevels> last_waiting;  // the job of the latest such run, per level
+    std::size_t preempt_requested = 0;  // victims asked to yield that have neither ended nor expired
+    std::uint64_t next_start_seq = 0;
+    void note_waiting(const PendingRun& r);
+    void start_preemptible(ActiveRun& run, const PendingRun& r);
+    void preempt_check();
+    ActiveRun* pick_victim(Priority waiting_priority);
+    void request_preemption(ActiveRun& victim, Priority waiting_priority);
+    void on_preempt_grace(ActiveRun& run);
+    // In end_run: true when the attempt yielded and was queued again (runs receives it).
+    bool requeue_if_yielded(const PendingRun& r, ActiveRun& active, Outcome outcome, std::vector<PendingRun>& runs);
+    void end_preemption(ActiveRun& active);
+    bool end_yielded(const PendingRun& r, ActiveRun& active, Outcome outcome);
+    void save_checkpoint(JobState& j, const std::string& bytes);
+    void clear_checkpoint(JobState& j);
 
     // timer_loop.cpp
     void timer_loop(const std::stop_token& token);

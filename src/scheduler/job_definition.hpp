@@ -35,6 +35,7 @@ struct JobBuilder::Definition {
     std::optional<Misfire> misfire_;
     bool coalesce_ = false;
     bool skip_if_running_ = false;
+    bool preemptible_ = false;
     struct Step {
         Wrapper wrapper;  // empty for timeout: built at run()
         bool is_retry = false;
@@ -54,6 +55,12 @@ struct JobContextAccess {
         ctx.previous_delay_ = previous_delay;
         ctx.seed_ = seed;
         ctx.on_deadline_ = std::move(on_deadline);
+    }
+    static void prepare_preemption(JobContext& ctx, const std::atomic<bool>* flag, std::optional<std::string> saved,
+                                   std::function<void(const std::string&)> on_checkpoint) {
+        ctx.preempt_ = flag;
+        ctx.checkpoint_ = std::move(saved);
+        ctx.on_checkpoint_ = std::move(on_checkpoint);
     }
 };
 

@@ -58,6 +58,11 @@ public:
         std::vector<std::int64_t> open_fires;
         std::int64_t recorded_fire = kNoTime;
         const JobMetrics* metrics = nullptr;  // with SchedulerOptions::metrics: this job's cells
+        // Preemption (src/scheduler/preemption.cpp): the saved progress, and the job table's figures.
+        std::optional<std::string> checkpoint;
+        std::uint64_t preemptions = 0;  // runs of this job asked to yield
+        std::string last_victim;        // the run this job's waiting run last displaced
+        std::string last_preemptor;     // the job a run of this one last yielded to
     };
     static constexpr std::int64_t kNoTime = INT64_MIN;
     static constexpr std::uint8_t kLongName = 0xFF;  // the tail starts with a uint32 length
@@ -163,6 +168,7 @@ public:
     bool done : 1 = false;          // one-shot job that has fired
     bool skip_overlap : 1 = false;  // skip_if_running(): fixed at registration
     bool coalesce : 1 = false;      // fixed at registration
+    bool preemptible : 1 = false;   // fixed at registration
 
 private:
     static constexpr std::uint8_t kPriorityMask = 0x3;

@@ -79,6 +79,7 @@ void Scheduler::Impl::on_aux_timer(AuxTimer& t, std::vector<PendingRun>& runs) {
             ++inflight;  // until the callback has run
             return;
         }
+        case AuxTimer::Kind::preempt_grace: on_preempt_grace(*t.run); return;
         case AuxTimer::Kind::stuck_check: {
             t.run->stuck = true;
             ++stuck;

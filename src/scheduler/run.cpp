@@ -42,9 +42,11 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
     ActiveRun active{&j, &stop, nullptr};
     active.deadline.run = &active;
     active.stuck_check.run = &active;
+    active.preempt_grace.run = &active;
     std::uint64_t run_number = 0;
     std::uint64_t seed = 0;
     bool overlapping = false;
+    std::optional<std::string> saved;  // the job's checkpoint
     {
         std::unique_lock lock(mutex);
         run_pool.give(slot);
@@ -57,13 +59,17 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
             JobState::destroy(dead);
             return;
         }
-        if (r.attempt == 1) ++j.run_count;
-        else ++j.extra_state().retries;
+        if (r.preemptions == 0) {  // a run that yielded and came back is the same run
+            if (r.attempt == 1) ++j.run_count;
+            else ++j.extra_state().retries;
+        }
         run_number = j.run_count;
         seed = rng();
         overlapping = j.skip_overlap && has_active_run(j);
+        if (j.extra && j.extra->checkpoint) saved = j.extra->checkpoint;
         active.next = active_runs;
         active_runs = &active;
+        if (preemptible_jobs != 0) start_preemptible(active, r);
     }
     if (overlapping) {
         end_run(r, active, nullptr, Outcome::skipped, "previous run still running", {});
@@ -75,10 +81,12 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
                                                   const std::lock_guard lock(mutex);
                                                   arm_aux(active.deadline, deadline);
                                               });
+    detail::JobContextAccess::prepare_preemption(ctx, &active.preempted, std::move(saved),
+                                                 [this, &j](const std::string& bytes) { save_checkpoint(j, bytes); });
     Event start_event = event(EventKind::started, j.name(), scheduled);
     start_event.attempt = r.attempt;
     emit(start_event);
-    if (const JobMetrics* m = j.metrics(); m != nullptr && r.attempt == 1)
+    if (const JobMetrics* m = j.metrics(); m != nullptr && r.attempt == 1 && r.preemptions == 0)
         m->lateness->observe(
             std::max(std::chrono::nanoseconds(clock.wall_now() - scheduled), std::chrono::nanoseconds(0)));
     auto [outcome, error, duration] = call_job(j, ctx, stop);
@@ -118,6 +126,7 @@ Scheduler::Impl::Ended Scheduler::Impl::call_job(JobState& j, JobContext& ctx, c
 // The attempt r ended (ctx is null when it never ran: an overlap skip).
 void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext* ctx, Outcome outcome,
                               std::string error, std::chrono::steady_clock::duration duration) {
+    if (active.preempted.load(std::memory_order_acquire) && end_yielded(r, active, outcome)) return;
     JobState& j = *r.job;
     const WallTime scheduled = r.scheduled;
     if (outcome == Outcome::failed || outcome == Outcome::timed_out)
@@ -147,6 +156,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
         disarm_aux(active.deadline);
         disarm_aux(active.stuck_check);
         if (active.stuck) --stuck;
+        if (active.preempt != ActiveRun::Preempt::no) end_preemption(active);
         j.last_outcome = outcome;
         if (outcome == Outcome::skipped) ++j.extra_state().skips;
         if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = error;
@@ -171,6 +181,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
             defer(e);
             if (const JobMetrics* m = j.metrics()) m->dead_letters->inc();
         }
+        if (!retry_delay && j.extra && j.extra->checkpoint) clear_checkpoint(j);  // the run is over
         // After the retry record: once the fire counts as done, its retry is in the store.
         if (r.fire && r.attempt == 1) fire_seq = fire_done(j, scheduled);
         if (!retry_delay && j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {

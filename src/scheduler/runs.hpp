@@ -6,6 +6,7 @@
 #include "core/intrusive_heap.hpp"
 #include "scheduler/job_state.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,12 +24,13 @@ struct PendingRun {
     SteadyTime run_started{};                     // retries: when attempt 1 started
     std::chrono::milliseconds previous_delay{0};  // retries: the wait before this attempt
     bool fire = false;                            // a cron/at fire, tracked in Extra::open_fires until done
+    std::uint8_t preemptions = 0;                 // times this run yielded its worker (0: a fresh start)
 };
 
 // What an aux timer (retries, deadlines, callbacks) stands for: an element of
 // Impl::aux_timers, so it must not move while armed.
 struct AuxTimer {
-    enum class Kind : std::uint8_t { retry, deadline, stuck_check, callback };
+    enum class Kind : std::uint8_t { retry, deadline, stuck_check, callback, preempt_grace };
     Kind kind = Kind::retry;
     struct ActiveRun* run = nullptr;           // deadline, stuck_check
     struct PendingRetry* retry = nullptr;      // retry
@@ -55,12 +57,18 @@ struct PendingRetry {
 
 // One attempt in progress; lives on the worker's stack, linked into Impl::active_runs.
 struct ActiveRun {
+    enum class Preempt : std::uint8_t { no, candidate, requested, grace_expired };
     JobState* job;
     std::stop_source* stop;
     ActiveRun* next;
     AuxTimer deadline{AuxTimer::Kind::deadline};
     AuxTimer stuck_check{AuxTimer::Kind::stuck_check};
     bool stuck = false;
+    // Preemption: whether this run may be asked to yield, and how far it got.
+    Preempt preempt = Preempt::no;
+    std::uint64_t start_seq = 0;       // higher: started later
+    std::atomic<bool> preempted{false};  // JobContext::preempted() reads it unlocked
+    AuxTimer preempt_grace{AuxTimer::Kind::preempt_grace};
 };
 
 inline Event event(EventKind kind, std::string_view job, WallTime fire_time) {

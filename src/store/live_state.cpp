@@ -12,7 +12,7 @@ using codec::Reader;
 using codec::Writer;
 
 // 2 added the atomic transactions at the end; 1 is still read (none).
-constexpr std::uint8_t kSnapshotVersion = 2;
+constexpr std::uint8_t kSnapshotVersion = 3;
 
 saga::State read_state(Reader& in, bool& valid) {
     const auto v = in.u8();
@@ -259,6 +259,18 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             a->updated_ms = r.at_ms;
             return true;
         }
+        case RecordType::job_checkpoint: {
+            JobCheckpoint r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            checkpoints[r.job] = std::move(r.data);
+            return true;
+        }
+        case RecordType::job_checkpoint_cleared: {
+            JobCheckpointCleared r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            checkpoints.erase(r.job);
+            return true;
+        }
         case RecordType::atomic_ack: {
             AtomicAck r;
             if (!decode_or_explain(payload, r, error)) return false;
@@ -316,13 +328,18 @@ std::string LiveState::encode() const {
     for (const auto& [id, d] : dead_letters) w.str(store::encode(d));
     w.varint(atomics.size());
     for (const auto& [id, a] : atomics) encode_atomic(w, a);
+    w.varint(checkpoints.size());
+    for (const auto& [job, data] : checkpoints) {
+        w.str(job);
+        w.str(data);
+    }
     return out;
 }
 
 std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
     Reader in(snapshot);
     const auto version = in.u8();
-    if (version != 1 && version != kSnapshotVersion) return std::nullopt;
+    if (version < 1 || version > kSnapshotVersion) return std::nullopt;
     LiveState state;
     bool valid = true;
     const auto bound = snapshot.size();  // every element takes at least one byte
@@ -383,6 +400,14 @@ std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
             if (!decode_atomic(in, bound, a)) return std::nullopt;
             auto id = a.id;
             state.atomics.emplace(std::move(id), std::move(a));
+        }
+    }
+    if (version >= 3) {
+        const auto checkpoints = in.varint();
+        if (checkpoints > bound) return std::nullopt;
+        for (std::uint64_t i = 0; i < checkpoints && in.ok(); ++i) {
+            std::string job(in.str());
+            state.checkpoints[std::move(job)] = std::string(in.str());
         }
     }
     if (!valid || !in.ok() || !in.done()) return std::nullopt;

@@ -69,6 +69,7 @@ struct TXFLOW_EXPORT LiveState {
     std::map<std::uint64_t, RetryArmed> retries;
     std::map<std::uint64_t, DeadLetterAdded> dead_letters;
     std::map<std::string, LiveAtomic, std::less<>> atomics;
+    std::map<std::string, std::string, std::less<>> checkpoints;  // job -> its saved progress
 
     // Folds one record in. A record that does not decode, or names a saga
     // that does not exist, is an error (the message says which).

@@ -287,6 +287,29 @@ struct TXFLOW_EXPORT AtomicAck {
     }
 };
 
+// A job's saved progress (JobContext::checkpoint): its next run reads it back.
+struct JobCheckpoint {
+    static constexpr RecordType type = RecordType::job_checkpoint;
+    std::string job;
+    std::string data;  // the job's bytes, opaque
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("job", r.job);
+        f("data", r.data, Show::hidden);  // bytes, maybe not text
+    }
+};
+
+struct JobCheckpointCleared {
+    static constexpr RecordType type = RecordType::job_checkpoint_cleared;
+    std::string job;
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("job", r.job);
+    }
+};
+
 // A record payload: it names its type and lists its fields.
 template <class R>
 concept RecordPayload = requires(R& r) {
@@ -314,6 +337,8 @@ bool visit_record_type(RecordType type, Fn&& fn) {
         case RecordType::atomic_vote: return fn.template operator()<AtomicVote>();
         case RecordType::atomic_decision: return fn.template operator()<AtomicDecision>();
         case RecordType::atomic_ack: return fn.template operator()<AtomicAck>();
+        case RecordType::job_checkpoint: return fn.template operator()<JobCheckpoint>();
+        case RecordType::job_checkpoint_cleared: return fn.template operator()<JobCheckpointCleared>();
     }
     return false;
 }

@@ -30,6 +30,8 @@ std::string_view to_string(RecordType type) {
         case RecordType::atomic_vote: return "atomic_vote";
         case RecordType::atomic_decision: return "atomic_decision";
         case RecordType::atomic_ack: return "atomic_ack";
+        case RecordType::job_checkpoint: return "job_checkpoint";
+        case RecordType::job_checkpoint_cleared: return "job_checkpoint_cleared";
     }
     return "unknown";
 }

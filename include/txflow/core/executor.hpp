@@ -106,6 +106,13 @@ public:
     [[nodiscard]] std::vector<QueueStats> queue_stats() const;
     // The number of worker threads started (unchanged by shutdown()).
     [[nodiscard]] std::size_t workers() const;
+    // Starts one extra thread that runs the best eligible queued task, if
+    // any, and exits: the pool is one larger for that task only (the
+    // scheduler lends it to urgent work stuck behind a task that will not
+    // yield). False after shutdown() began. shutdown() joins it.
+    bool lend_worker();
+    // Lent threads started so far (for tests and metrics).
+    [[nodiscard]] std::size_t workers_lent() const;
 
 private:
     struct Impl;

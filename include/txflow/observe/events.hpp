@@ -27,6 +27,8 @@ enum class EventKind : std::uint8_t {
     saga,           // a saga or step changed state (job: the saga id; detail: "running->failed" or
                     // "step credit: running->failed"; error: why)
     alert,          // needs an operator (job: the saga id; detail: compensation_failed, or stalled: the store failed)
+    preempted,      // a run was asked to yield to a higher-priority one (docs/preemption.md); detail: "requested",
+                    // "yielded" (re-queued), "grace_expired" (it ignored the request; a worker was lent)
 };
 
 enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled, timed_out, skipped };
@@ -65,6 +67,7 @@ public:
         case EventKind::breaker: return "breaker";
         case EventKind::saga: return "saga";
         case EventKind::alert: return "alert";
+        case EventKind::preempted: return "preempted";
     }
     return "unknown";
 }

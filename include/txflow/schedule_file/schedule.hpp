@@ -154,6 +154,7 @@ struct TXFLOW_EXPORT JobSpec {
     std::string queue;  // empty: the default queue
     std::chrono::milliseconds jitter{0};
     std::optional<MisfireSpec> misfire;  // empty: the scheduler's default (fire_once)
+    bool preemptible = false;            // "preemptible": true (docs/preemption.md)
 
     // policies
     std::optional<std::chrono::milliseconds> timeout;  // per attempt

@@ -28,6 +28,8 @@ enum class RecordType : std::uint16_t {
     atomic_vote = 21,      // a participant's vote (not waited on: the decision is what counts)
     atomic_decision = 22,  // commit or abort, durable before any participant hears it
     atomic_ack = 23,       // a participant acknowledged the decided phase
+    job_checkpoint = 24,   // a job's saved progress (JobContext::checkpoint), for its next run
+    job_checkpoint_cleared = 25,  // that progress was used up: the run it belonged to ended
 };
 
 [[nodiscard]] TXFLOW_EXPORT std::string_view to_string(RecordType type);
