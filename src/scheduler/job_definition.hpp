@@ -55,6 +55,7 @@ struct JobContextAccess {
         ctx.seed_ = seed;
         ctx.on_deadline_ = std::move(on_deadline);
     }
+    static void set_trace(JobContext& ctx, const observe::TraceContext* trace) { ctx.trace_ = trace; }
 };
 
 }  // namespace detail

@@ -22,6 +22,7 @@ public:
     bool has_listeners() const override;
     void emit(const Event& event) override;
     std::uint64_t seed() override;
+    observe::Tracer* tracer() override;
     std::size_t recovery_concurrency() override;
 
 private:

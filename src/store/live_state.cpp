@@ -12,7 +12,7 @@ using codec::Reader;
 using codec::Writer;
 
 // 2 added the atomic transactions at the end; 1 is still read (none).
-constexpr std::uint8_t kSnapshotVersion = 2;
+constexpr std::uint8_t kSnapshotVersion = 3;  // 3: saga traces after the atomics
 
 saga::State read_state(Reader& in, bool& valid) {
     const auto v = in.u8();
@@ -181,6 +181,16 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             sagas.erase(it);
             return true;
         }
+        case RecordType::saga_trace: {
+            SagaTrace r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            auto it = sagas.find(r.id);
+            if (it == sagas.end()) return no_saga(r.id, type, error);
+            it->second.traceparent = std::move(r.traceparent);
+            it->second.tracestate = std::move(r.tracestate);
+            it->second.trace_parent_span = std::move(r.parent_span);
+            return true;
+        }
         case RecordType::saga_data: {
             SagaData r;
             if (!decode_or_explain(payload, r, error)) return false;
@@ -316,13 +326,19 @@ std::string LiveState::encode() const {
     for (const auto& [id, d] : dead_letters) w.str(store::encode(d));
     w.varint(atomics.size());
     for (const auto& [id, a] : atomics) encode_atomic(w, a);
+    std::vector<const LiveSaga*> traced;
+    for (const auto& [id, s] : sagas)
+        if (!s.traceparent.empty()) traced.push_back(&s);
+    w.varint(traced.size());
+    for (const LiveSaga* s : traced)
+        w.str(store::encode(SagaTrace{s->id, s->traceparent, s->tracestate, s->trace_parent_span}));
     return out;
 }
 
 std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
     Reader in(snapshot);
     const auto version = in.u8();
-    if (version != 1 && version != kSnapshotVersion) return std::nullopt;
+    if (version < 1 || version > kSnapshotVersion) return std::nullopt;
     LiveState state;
     bool valid = true;
     const auto bound = snapshot.size();  // every element takes at least one byte
@@ -384,6 +400,12 @@ std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
             auto id = a.id;
             state.atomics.emplace(std::move(id), std::move(a));
         }
+    }
+    if (version >= 3) {
+        const auto traced = in.varint();
+        if (traced > bound) return std::nullopt;
+        for (std::uint64_t i = 0; i < traced && in.ok(); ++i)
+            if (!state.apply(static_cast<std::uint16_t>(RecordType::saga_trace), in.str())) return std::nullopt;
     }
     if (!valid || !in.ok() || !in.done()) return std::nullopt;
     return state;

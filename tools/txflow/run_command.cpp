@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -41,6 +42,7 @@
 #include "txflow/daemon/daemon.hpp"
 #include "txflow/daemon/safety.hpp"
 #include "txflow/http/server.hpp"
+#include "txflow/observe/exporters.hpp"
 #include "txflow/observe/metrics.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 #include "validate_command.hpp"
@@ -57,6 +59,7 @@ struct RunOptions {
     std::string drain = "30s";
     std::string kill_grace = "5s";
     std::string http;  // HOST:PORT for /metrics; empty: no server
+    std::string otlp;  // collector URL for spans; empty: OTEL_EXPORTER_OTLP_ENDPOINT, if set
 };
 
 milliseconds duration_option(const std::string& flag, const std::string& text) {
@@ -80,6 +83,15 @@ int run_daemon(const RunOptions& o, Context& ctx) {
         if (!parsed) throw Failure(kExitUsage, "--http: " + parsed.error());
         listen = *parsed;
         options.metrics = std::make_shared<observe::Registry>();
+    }
+    // Spans go to a collector: --otlp, else OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_SERVICE_NAME names the service).
+    std::shared_ptr<observe::BatchExporter> spans;
+    if (auto otlp = observe::OtlpOptions::from_env(); !o.otlp.empty() || std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) {
+        if (!o.otlp.empty()) otlp.endpoint = o.otlp;
+        if (otlp.endpoint.rfind("http://", 0) != 0 && otlp.endpoint.rfind("https://", 0) != 0)
+            throw Failure(kExitUsage, "--otlp: '" + otlp.endpoint + "' is not an http:// or https:// URL");
+        spans = observe::make_otlp_exporter(otlp);
+        options.tracer = std::make_shared<observe::Tracer>(spans);
     }
 
     // Before any thread exists, so that every thread inherits the mask and
@@ -136,6 +148,8 @@ int run_daemon(const RunOptions& o, Context& ctx) {
         break;
     }
     daemon.stop(drain);
+    if (spans && !spans->flush(std::chrono::seconds(5)))
+        ctx.err << "--otlp: some spans were not exported before the timeout\n";
     return kExitOk;
 }
 
@@ -162,6 +176,10 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     run->add_option("--http", options->http,
                     "Serve GET /metrics (Prometheus text format) on this address, e.g. 127.0.0.1:9464")
         ->type_name("HOST:PORT");
+    run->add_option("--otlp", options->otlp,
+                    "Export a span per run to this OpenTelemetry collector (OTLP/HTTP JSON, POST /v1/traces), "
+                    "e.g. http://127.0.0.1:4318; default: OTEL_EXPORTER_OTLP_ENDPOINT if set")
+        ->type_name("URL");
     run->footer(
         "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads FILE (an invalid file is logged and ignored).\n"
         "Logs go to stdout. Exit status: 0 stopped, 1 invalid file or state directory, 2 bad command line.");

@@ -80,6 +80,8 @@ struct DaemonOptions {
     // The scheduler's metrics go here (SchedulerOptions::metrics); `txflow run
     // --http` serves it at /metrics.
     std::shared_ptr<observe::Registry> metrics;
+    // Runs are traced with it (SchedulerOptions::tracer); `txflow run --otlp`.
+    std::shared_ptr<observe::Tracer> tracer;
 };
 
 // What a reload did, by job name.
