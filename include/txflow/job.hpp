@@ -16,6 +16,7 @@
 
 #include "txflow/core/clock.hpp"
 #include "txflow/core/priority.hpp"
+#include "txflow/observe/trace.hpp"
 
 namespace txflow {
 
@@ -68,6 +69,9 @@ public:
     [[nodiscard]] std::chrono::milliseconds previous_delay() const { return previous_delay_; }
     // Per-run random numbers (jitter), seeded from the scheduler's seed.
     [[nodiscard]] std::uint64_t random_seed() const { return seed_; }
+    // This attempt's span (SchedulerOptions::tracer), to pass on to outgoing
+    // calls as `traceparent`; null when tracing is off.
+    [[nodiscard]] const observe::TraceContext* trace() const { return trace_; }
 
     // ---- requests from policies
     // Run this fire again as attempt() + 1 after `delay`, through the timer.
@@ -126,6 +130,7 @@ private:
     SteadyTime attempt_started_;
     std::chrono::milliseconds previous_delay_{0};
     std::uint64_t seed_ = 0;
+    const observe::TraceContext* trace_ = nullptr;
     std::optional<std::chrono::milliseconds> retry_delay_;
     std::optional<std::string> dead_letter_;
     std::optional<SteadyTime> deadline_;

@@ -33,6 +33,7 @@
 #include "txflow/job.hpp"
 #include "txflow/observe/events.hpp"
 #include "txflow/observe/metrics.hpp"
+#include "txflow/observe/trace.hpp"
 #include "txflow/policy/circuit_breaker.hpp"
 #include "txflow/policy/rate_limit.hpp"
 #include "txflow/policy/retry.hpp"
@@ -96,6 +97,13 @@ public:
     // (it becomes the store's observer). Serve it with txflow/http/server.hpp.
     SchedulerOptions& metrics(std::shared_ptr<observe::Registry> registry) {
         metrics_ = std::move(registry);
+        return *this;
+    }
+    // Traces every job attempt, saga, saga step and compensation as a span
+    // (docs/observability.md, "Tracing"); JobContext::trace() and
+    // saga::StepContext::trace() give user code the context to propagate.
+    SchedulerOptions& tracer(std::shared_ptr<observe::Tracer> t) {
+        tracer_ = std::move(t);
         return *this;
     }
     SchedulerOptions& misfire(Misfire m) {
@@ -190,6 +198,7 @@ private:
     std::shared_ptr<spdlog::logger> logger_;
     std::vector<std::shared_ptr<Listener>> listeners_;
     std::shared_ptr<observe::Registry> metrics_;
+    std::shared_ptr<observe::Tracer> tracer_;
     Misfire misfire_{};
     std::chrono::milliseconds misfire_grace_{1000};
     std::chrono::milliseconds wall_check_{1000};
@@ -406,7 +415,10 @@ public:
     // Starts an instance, or, when an instance with this idempotency key
     // exists (in any state), returns it and runs nothing. Empty key: a fresh
     // id. Steps run on the worker pool once start() has been called.
-    SagaHandle start_saga(const SagaRef& saga, nlohmann::json input, std::string idempotency_key = {});
+    // With `parent` (a parsed traceparent), the saga's span continues that
+    // trace; it is recorded with the saga, so a recovered saga continues it too.
+    SagaHandle start_saga(const SagaRef& saga, nlohmann::json input, std::string idempotency_key = {},
+                          const observe::TraceContext* parent = nullptr);
     // Definitions to resume by name after a crash (start_saga and
     // job().run(saga) register theirs).
     void register_saga(const SagaRef& saga);

@@ -17,6 +17,7 @@ TXFLOW_BASE_PACKAGES=(
     libpq-dev postgresql
     python3
     pkg-config libcpp-httplib-dev  # the embeddable HTTP server (src/http/)
+    libcurl4-openssl-dev           # the OTLP span exporter (src/observe/otlp_exporter.cpp)
     prometheus curl                # promtool and a scraper for tests/cli/metrics_cli_test.sh
     libsystemd-dev                 # sd_notify for txflow run under Type=notify (src/daemon/sd_notify.cpp)
     help2man                       # the txflow.1 man page (tools/CMakeLists.txt)

@@ -161,6 +161,7 @@ Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, Daem
     so.store(d.store_);
     if (d.options_.metrics) so.metrics(d.options_.metrics);
     for (const auto& l : d.options_.listeners) so.listener(l);
+    if (d.options_.tracer) so.tracer(d.options_.tracer);
     // A command asked to stop gets SIGTERM, then SIGKILL after kill_grace:
     // stop() waits that long for it before reporting it still running.
     so.stop_grace(d.options_.kill_grace + std::chrono::seconds(1));

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "txflow/daemon/daemon.hpp"
+#include "txflow/observe/trace.hpp"
 
 namespace txflow::daemon {
 namespace detail {
@@ -109,6 +110,10 @@ public:
         field("step", f.step);
         if (f.compensating) append(dest, R"(,"compensating":true)");
         field("stream", f.stream);
+        if (const observe::TraceContext* t = observe::current_trace()) {  // inside a traced run
+            field("trace_id", t->trace_id_hex());
+            field("span_id", t->span_id_hex());
+        }
         append(dest, "}\n");
     }
     [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override {

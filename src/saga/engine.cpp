@@ -9,6 +9,7 @@
 
 #include "common/wall_ms.hpp"
 #include "saga/instance.hpp"
+#include "saga/saga_trace.hpp"
 #include "saga/pivot.hpp"
 
 namespace txflow::saga {
@@ -66,7 +67,8 @@ std::string Engine::new_id(std::string_view definition) {
     }
 }
 
-Engine::Started Engine::start(const DefinitionPtr& def, nlohmann::json input, std::string key) {
+Engine::Started Engine::start(const DefinitionPtr& def, nlohmann::json input, std::string key,
+                              const observe::TraceContext* parent) {
     if (!def) throw std::invalid_argument("start_saga: no saga definition");
     register_definition(def);
     std::unique_lock lock(mutex_);
@@ -84,10 +86,12 @@ Engine::Started Engine::start(const DefinitionPtr& def, nlohmann::json input, st
     in.steps.resize(def->steps().size());
     in.step_names.reserve(def->steps().size());
     for (const auto& s : def->steps()) in.step_names.push_back(s.name);
+    begin_trace(in, host_.tracer(), parent);
 
     store::SagaCreated record{in.id, in.definition, in.step_names, in.committed, to_ms(in.created)};
     auto seq = journal_.submit(record);
     if (!seq) throw std::runtime_error(fmt::format("saga '{}': the store refused it: {}", in.id, seq.error().message));
+    if (auto trace = trace_record(in)) seq = journal_.submit(*trace);  // a refusal shows at the sync below
     const std::string id = in.id;
     instances_.emplace(id, std::move(owned));
     if (host_.has_listeners()) events_.push_back({EventKind::saga, id, "created->pending", {}});
@@ -126,6 +130,8 @@ void Engine::recover(const store::LiveState& state) {
         in.created = from_ms(s.created_ms);
         in.updated = from_ms(s.updated_ms);
         in.step_names = s.step_names;
+        if (!recover_trace(in, s))
+            host_.log().warn("saga '{}': its recorded trace context is unreadable; it goes on untraced", in.id);
         in.steps.resize(s.steps.size());
         for (std::size_t i = 0; i < s.steps.size(); ++i) {
             const auto& from = s.steps[i];
@@ -218,6 +224,7 @@ std::uint64_t Engine::saga_to(Instance& in, State to, std::string error) {
     }
     in.state = next;
     in.updated = now;
+    end_saga_span(host_.tracer(), in, to, now);
     if (from == State::compensation_failed && to == State::compensated) in.resolution = error;
     else if (!error.empty()) in.error = std::move(error);
     if (host_.has_listeners()) {

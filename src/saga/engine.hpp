@@ -16,6 +16,7 @@
 #include "saga/recovery_gate.hpp"
 #include "store/journal.hpp"
 #include "txflow/observe/events.hpp"
+#include "txflow/observe/trace.hpp"
 #include "txflow/saga/saga.hpp"
 
 namespace spdlog {
@@ -38,6 +39,7 @@ public:
     virtual bool has_listeners() const = 0;
     virtual void emit(const Event& event) = 0;  // called without engine locks
     virtual std::uint64_t seed() = 0;
+    virtual observe::Tracer* tracer() = 0;  // null: tracing off
     // How many tasks of recovered sagas may be queued or running at once.
     virtual std::size_t recovery_concurrency() = 0;
 };
@@ -58,7 +60,9 @@ public:
         bool created = false;
     };
     // Throws std::runtime_error when the store cannot record the new saga.
-    Started start(const DefinitionPtr& def, nlohmann::json input, std::string key);
+    // parent: a trace the saga's span continues (else a new one, when tracing).
+    Started start(const DefinitionPtr& def, nlohmann::json input, std::string key,
+                  const observe::TraceContext* parent = nullptr);
 
     // Rebuilds instances from the journal's state (once, before on_start).
     void recover(const store::LiveState& state);

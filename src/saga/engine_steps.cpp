@@ -11,6 +11,7 @@
 #include "common/wall_ms.hpp"
 #include "saga/instance.hpp"
 #include "saga/pivot.hpp"
+#include "saga/saga_trace.hpp"
 
 namespace txflow::saga {
 
@@ -107,7 +108,9 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     lock.unlock();
 
     const std::uint64_t deadline = limit ? host_.call_at(now_s + *limit, [stop] { stop->request_stop(); }) : 0;
+    StepTrace trace(host_.tracer(), in);
     StepContext ctx(data, in.id, def.name, stop->get_token(), attempt, compensation, saga_error);
+    ctx.trace_ = trace.context();
     std::exception_ptr failure;
     std::string error;
     const SteadyTime began = host_.clock().steady_now();
@@ -129,6 +132,7 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
     if (deadline != 0) host_.cancel_call(deadline);
     if (failure && limit && stop->stop_requested() && error.find("timed out") == std::string::npos)
         error = fmt::format("timed out after {} ({})", txflow::detail::format_duration(*limit), error);
+    trace.end(in, def.name, attempt, compensation, error);
 
     lock.lock();
     st.stop.reset();

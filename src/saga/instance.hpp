@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "txflow/core/clock.hpp"
+#include "txflow/observe/trace.hpp"
 #include "txflow/saga/saga.hpp"
 
 namespace txflow::saga {
@@ -66,6 +67,10 @@ struct Instance {
     State visible = State::pending;
     bool recovered = false;
     bool stalled = false;  // the store failed: nothing more happens until a restart
+    // Tracing (saga/saga_trace.hpp): the saga's span, set before it is driven, then read-only.
+    std::optional<observe::TraceContext> trace;
+    observe::SpanId trace_parent{};  // the span it continues (zero: a root)
+    bool trace_ended = false;        // its span was exported (under Engine::mutex_)
 };
 
 }  // namespace txflow::saga

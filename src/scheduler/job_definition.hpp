@@ -62,6 +62,7 @@ struct JobContextAccess {
         ctx.checkpoint_ = std::move(saved);
         ctx.on_checkpoint_ = std::move(on_checkpoint);
     }
+    static void set_trace(JobContext& ctx, const observe::TraceContext* trace) { ctx.trace_ = trace; }
 };
 
 }  // namespace detail

@@ -2,6 +2,7 @@
 
 #include "scheduler/impl.hpp"
 #include "scheduler/job_definition.hpp"
+#include "scheduler/job_trace.hpp"
 #include "txflow/policy/policy.hpp"
 
 #include <fmt/format.h>
@@ -89,7 +90,9 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
     if (const JobMetrics* m = j.metrics(); m != nullptr && r.attempt == 1 && r.preemptions == 0)
         m->lateness->observe(
             std::max(std::chrono::nanoseconds(clock.wall_now() - scheduled), std::chrono::nanoseconds(0)));
+    JobTrace trace(options.tracer_.get(), ctx);
     auto [outcome, error, duration] = call_job(j, ctx, stop);
+    trace.end(ctx, outcome, error);
     end_run(r, active, &ctx, outcome, std::move(error), duration);
 }
 

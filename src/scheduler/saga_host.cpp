@@ -84,6 +84,10 @@ void SagaHost::emit(const Event& event) {
     impl_.emit(e);
 }
 
+observe::Tracer* SagaHost::tracer() {
+    return impl_.options.tracer_.get();
+}
+
 std::uint64_t SagaHost::seed() {
     return impl_.options.seed_;
 }
@@ -118,8 +122,9 @@ void Scheduler::Impl::ensure_saga_purge() {
 }
 // ---------------------------------------------------------------- sagas
 
-SagaHandle Scheduler::start_saga(const SagaRef& saga, nlohmann::json input, std::string idempotency_key) {
-    auto started = impl_->engine.start(saga, std::move(input), std::move(idempotency_key));
+SagaHandle Scheduler::start_saga(const SagaRef& saga, nlohmann::json input, std::string idempotency_key,
+                                 const observe::TraceContext* parent) {
+    auto started = impl_->engine.start(saga, std::move(input), std::move(idempotency_key), parent);
     if (started.created) {
         bool running = false;
         {

@@ -24,6 +24,7 @@ public:
     bool has_listeners() const override;
     void emit(const Event& event) override;
     std::uint64_t seed() override;
+    observe::Tracer* tracer() override;
     std::size_t recovery_concurrency() override;
 
     // Read-only views for the dashboard (src/scheduler/introspect.hpp): this

@@ -11,8 +11,9 @@ namespace {
 using codec::Reader;
 using codec::Writer;
 
-// 2 added the atomic transactions at the end; 1 is still read (none).
-constexpr std::uint8_t kSnapshotVersion = 3;
+// 2 added the atomic transactions at the end; every older version is still read.
+// 3: job checkpoints after the atomics; 4: saga traces after the checkpoints.
+constexpr std::uint8_t kSnapshotVersion = 4;
 
 saga::State read_state(Reader& in, bool& valid) {
     const auto v = in.u8();
@@ -181,6 +182,16 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             sagas.erase(it);
             return true;
         }
+        case RecordType::saga_trace: {
+            SagaTrace r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            auto it = sagas.find(r.id);
+            if (it == sagas.end()) return no_saga(r.id, type, error);
+            it->second.traceparent = std::move(r.traceparent);
+            it->second.tracestate = std::move(r.tracestate);
+            it->second.trace_parent_span = std::move(r.parent_span);
+            return true;
+        }
         case RecordType::saga_data: {
             SagaData r;
             if (!decode_or_explain(payload, r, error)) return false;
@@ -333,6 +344,12 @@ std::string LiveState::encode() const {
         w.str(job);
         w.str(data);
     }
+    std::vector<const LiveSaga*> traced;
+    for (const auto& [id, s] : sagas)
+        if (!s.traceparent.empty()) traced.push_back(&s);
+    w.varint(traced.size());
+    for (const LiveSaga* s : traced)
+        w.str(store::encode(SagaTrace{s->id, s->traceparent, s->tracestate, s->trace_parent_span}));
     return out;
 }
 
@@ -409,6 +426,12 @@ std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
             std::string job(in.str());
             state.checkpoints[std::move(job)] = std::string(in.str());
         }
+    }
+    if (version >= 4) {
+        const auto traced = in.varint();
+        if (traced > bound) return std::nullopt;
+        for (std::uint64_t i = 0; i < traced && in.ok(); ++i)
+            if (!state.apply(static_cast<std::uint16_t>(RecordType::saga_trace), in.str())) return std::nullopt;
     }
     if (!valid || !in.ok() || !in.done()) return std::nullopt;
     return state;

@@ -38,6 +38,9 @@ struct TXFLOW_EXPORT LiveSaga {
     std::int64_t updated_ms = 0;
     std::vector<std::string> step_names;
     std::vector<LiveStep> steps;
+    std::string traceparent;  // saga_trace: the saga's span (empty: not traced)
+    std::string tracestate;
+    std::string trace_parent_span;
 };
 
 // An atomic transaction as its records leave it.

@@ -54,6 +54,23 @@ struct TXFLOW_EXPORT SagaCreated {
     }
 };
 
+// A traced saga's span: written after its saga_created (older logs have none).
+struct TXFLOW_EXPORT SagaTrace {
+    static constexpr RecordType type = RecordType::saga_trace;
+    std::string id;
+    std::string traceparent;  // the saga's own span
+    std::string tracestate;
+    std::string parent_span;  // 16 hex digits: the span it continues; empty: a root
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("saga", r.id);
+        f("traceparent", r.traceparent);
+        f("tracestate", r.tracestate, Show::unless_empty);
+        f("parent_span", r.parent_span, Show::unless_empty);
+    }
+};
+
 struct TXFLOW_EXPORT SagaStateChange {
     static constexpr RecordType type = RecordType::saga_state;
     std::string id;
@@ -328,6 +345,7 @@ bool visit_record_type(RecordType type, Fn&& fn) {
         case RecordType::step_attempt: return fn.template operator()<StepAttempt>();
         case RecordType::saga_data: return fn.template operator()<SagaData>();
         case RecordType::saga_removed: return fn.template operator()<SagaRemoved>();
+        case RecordType::saga_trace: return fn.template operator()<SagaTrace>();
         case RecordType::job_fired: return fn.template operator()<JobFired>();
         case RecordType::retry_armed: return fn.template operator()<RetryArmed>();
         case RecordType::retry_done: return fn.template operator()<RetryDone>();

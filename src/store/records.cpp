@@ -21,6 +21,7 @@ std::string_view to_string(RecordType type) {
         case RecordType::step_attempt: return "step_attempt";
         case RecordType::saga_data: return "saga_data";
         case RecordType::saga_removed: return "saga_removed";
+        case RecordType::saga_trace: return "saga_trace";
         case RecordType::job_fired: return "job_fired";
         case RecordType::retry_armed: return "retry_armed";
         case RecordType::retry_done: return "retry_done";

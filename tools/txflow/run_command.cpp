@@ -48,6 +48,7 @@
 #include "txflow/daemon/safety.hpp"
 #include "txflow/http/dashboard.hpp"
 #include "txflow/http/server.hpp"
+#include "txflow/observe/exporters.hpp"
 #include "txflow/observe/metrics.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 #include "validate_command.hpp"
@@ -66,6 +67,7 @@ struct RunOptions {
     std::string http;        // HOST:PORT for /metrics and the dashboard; empty: no server
     std::string http_token;  // --http-token, else $TXFLOW_HTTP_TOKEN
     bool read_only = false;
+    std::string otlp;  // collector URL for spans; empty: OTEL_EXPORTER_OTLP_ENDPOINT, if set
 };
 
 milliseconds duration_option(const std::string& flag, const std::string& text) {
@@ -109,6 +111,15 @@ int run_daemon(const RunOptions& o, Context& ctx) {
         listen = *parsed;
         options.metrics = std::make_shared<observe::Registry>();
         options.listeners.push_back(history);
+    }
+    // Spans go to a collector: --otlp, else OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_SERVICE_NAME names the service).
+    std::shared_ptr<observe::BatchExporter> spans;
+    if (auto otlp = observe::OtlpOptions::from_env(); !o.otlp.empty() || std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) {
+        if (!o.otlp.empty()) otlp.endpoint = o.otlp;
+        if (otlp.endpoint.rfind("http://", 0) != 0 && otlp.endpoint.rfind("https://", 0) != 0)
+            throw Failure(kExitUsage, "--otlp: '" + otlp.endpoint + "' is not an http:// or https:// URL");
+        spans = observe::make_otlp_exporter(otlp);
+        options.tracer = std::make_shared<observe::Tracer>(spans);
     }
 
     // Before any thread exists, so that every thread inherits the mask and
@@ -175,6 +186,8 @@ int run_daemon(const RunOptions& o, Context& ctx) {
         break;
     }
     daemon.stop(drain);
+    if (spans && !spans->flush(std::chrono::seconds(5)))
+        ctx.err << "--otlp: some spans were not exported before the timeout\n";
     return kExitOk;
 }
 
@@ -209,6 +222,10 @@ void add_run_commands(CLI::App& app, Context& ctx) {
         ->type_name("TOKEN");
     run->add_flag("--read-only", options->read_only,
                   "Dashboard: hide and refuse the actions (pause, trigger, retry...)");
+    run->add_option("--otlp", options->otlp,
+                    "Export a span per run to this OpenTelemetry collector (OTLP/HTTP JSON, POST /v1/traces), "
+                    "e.g. http://127.0.0.1:4318; default: OTEL_EXPORTER_OTLP_ENDPOINT if set")
+        ->type_name("URL");
     run->footer(
         "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads FILE (an invalid file is logged and ignored).\n"
         "Logs go to stdout. Exit status: 0 stopped, 1 invalid file or state directory, 2 bad command line.");

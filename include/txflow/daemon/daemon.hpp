@@ -85,6 +85,8 @@ struct TXFLOW_EXPORT DaemonOptions {
     // More listeners of the scheduler's events (SchedulerOptions::listener),
     // e.g. the dashboard's http::RunHistory.
     std::vector<std::shared_ptr<Listener>> listeners;
+    // Runs are traced with it (SchedulerOptions::tracer); `txflow run --otlp`.
+    std::shared_ptr<observe::Tracer> tracer;
 };
 
 // What a reload did, by job name.

@@ -38,6 +38,7 @@
 
 #include "txflow/core/clock.hpp"
 #include "txflow/core/priority.hpp"
+#include "txflow/observe/trace.hpp"
 #include "txflow/policy/retry.hpp"
 #include "txflow/result.hpp"
 #include "txflow/saga/state.hpp"
@@ -80,6 +81,9 @@ public:
     [[nodiscard]] std::string_view saga_error() const { return saga_error_; }
     // Ends the attempt as failed without throwing (throwing does the same).
     void fail(std::string reason) { failure_ = std::move(reason); }
+    // This attempt's span, a child of the saga's (SchedulerOptions::tracer),
+    // to pass on as `traceparent`; null when tracing is off.
+    [[nodiscard]] const observe::TraceContext* trace() const { return trace_; }
 
 private:
     friend class Engine;
@@ -101,6 +105,7 @@ private:
     bool compensating_;
     std::string_view saga_error_;
     std::optional<std::string> failure_;
+    const observe::TraceContext* trace_ = nullptr;
 };
 
 using StepFunction = std::function<void(StepContext&)>;

@@ -19,6 +19,7 @@ enum class RecordType : std::uint16_t {
     step_attempt = 4,  // attempt n >= 2 of an action or compensation begins
     saga_data = 5,     // the saga's data after a parallel group merged its copies
     saga_removed = 6,  // a finished saga was forgotten (retention): its key may be used again
+    saga_trace = 7,    // the saga's span (traceparent, tracestate, its parent span): follows saga_created when traced
     job_fired = 10,    // a cron/at job ran a fire (the last fire, for misfires after a crash)
     retry_armed = 11,  // a failed run waits for its next attempt
     retry_done = 12,   // that retry ran or was dropped

@@ -1,0 +1,38 @@
+#pragma once
+// A job attempt's span (SchedulerOptions::tracer): begun before the job is
+// called, made the thread's current trace while it runs, handed to the
+// tracer when the attempt ends. Without a tracer it is one null check.
+
+#include <optional>
+#include <string_view>
+
+#include "txflow/job.hpp"
+#include "txflow/observe/events.hpp"
+#include "txflow/observe/trace.hpp"
+
+namespace txflow {
+
+class JobTrace {
+public:
+    JobTrace(observe::Tracer* tracer, JobContext& ctx) : tracer_(tracer) {
+        if (tracer_ != nullptr) begin(ctx);
+    }
+    JobTrace(const JobTrace&) = delete;
+    JobTrace& operator=(const JobTrace&) = delete;
+    ~JobTrace() = default;
+
+    void end(const JobContext& ctx, Outcome outcome, std::string_view error) {
+        if (tracer_ != nullptr) finish(ctx, outcome, error);
+    }
+
+private:
+    void begin(JobContext& ctx);
+    void finish(const JobContext& ctx, Outcome outcome, std::string_view error);
+
+    observe::Tracer* tracer_;
+    std::optional<observe::TraceContext> context_;
+    std::optional<observe::ScopedTrace> current_;
+    std::int64_t start_ns_ = 0;
+};
+
+}  // namespace txflow
