@@ -226,7 +226,7 @@ struct TXFLOW_EXPORT JobInfo {
     std::uint64_t misfire_count = 0;  // fires missed or skipped by the misfire policy
     bool paused = false;
     bool running = false;
-    bool preemptible = false;           // JobBuilder::preemptible()
+    bool preemptible = false;            // JobBuilder::preemptible()
     std::uint64_t preemption_count = 0;  // runs of this job asked to yield to a higher priority
     std::string last_victim;             // the job whose run last yielded to one of this job's
     std::string last_preemptor;          // the job a run of this one last yielded to

@@ -9,8 +9,8 @@
 
 #include "common/wall_ms.hpp"
 #include "saga/instance.hpp"
-#include "saga/saga_trace.hpp"
 #include "saga/pivot.hpp"
+#include "saga/saga_trace.hpp"
 
 namespace txflow::saga {
 

@@ -12,10 +12,9 @@
 namespace txflow::schedule_file::detail {
 namespace {
 
-const std::vector<std::string_view> kJobKeys{"name",     "description", "cron",  "every",       "at",
-                                             "zone",     "priority",    "queue", "jitter",      "misfire",
-                                             "policies", "command",     "saga",  "transaction", "input",
-                                             "preemptible"};
+const std::vector<std::string_view> kJobKeys{"name",     "description", "cron",   "every",      "at",       "zone",
+                                             "priority", "queue",       "jitter", "misfire",    "policies", "command",
+                                             "saga",     "transaction", "input",  "preemptible"};
 
 }  // namespace
 

@@ -195,8 +195,8 @@ struct Scheduler::Impl {
                  std::chrono::steady_clock::duration duration);
 
     // preemption.cpp (docs/preemption.md)
-    std::size_t preemptible_jobs = 0;  // registered; 0: no run is ever asked to yield
-    std::array<std::size_t, kPriorityLevels> waiting{};  // runs handed to the executor, not started
+    std::size_t preemptible_jobs = 0;                       // registered; 0: no run is ever asked to yield
+    std::array<std::size_t, kPriorityLevels> waiting{};     // runs handed to the executor, not started
     std::array<std::string, kPriorityLevels> last_waiting;  // the job of the latest such run, per level
     std::size_t preempt_requested = 0;  // victims asked to yield that have neither ended nor expired
     std::uint64_t next_start_seq = 0;

@@ -66,7 +66,7 @@ struct ActiveRun {
     bool stuck = false;
     // Preemption: whether this run may be asked to yield, and how far it got.
     Preempt preempt = Preempt::no;
-    std::uint64_t start_seq = 0;       // higher: started later
+    std::uint64_t start_seq = 0;         // higher: started later
     std::atomic<bool> preempted{false};  // JobContext::preempted() reads it unlocked
     AuxTimer preempt_grace{AuxTimer::Kind::preempt_grace};
 };

@@ -48,6 +48,10 @@ struct Receiver {
         port = server.bind_to_any_port("127.0.0.1");
         // Bound already: connections wait in the backlog until listen_after_bind() accepts them.
         thread = std::thread([this] { server.listen_after_bind(); });
+        // httplib's stop() does nothing before the loop runs: a receiver torn
+        // down at once would leave its thread listening (and the join hanging).
+        for (int i = 0; i < 500 && !server.is_running(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ~Receiver() {
         server.stop();
@@ -185,4 +189,32 @@ TEST_CASE("the JSON-lines exporter appends one span a line", "[observe][trace]")
     CHECK(lines[0]["attributes"][0]["value"]["intValue"] == "7");
     CHECK_THROWS_WITH(txflow::observe::make_jsonl_exporter(dir.path() / "no" / "such" / "dir.jsonl"),
                       Catch::Contains("cannot open"));
+}
+
+TEST_CASE("OTLP/HTTP JSON: with the collector down, spans are dropped and counted, nothing blocks",
+          "[observe][trace][otlp]") {
+    int port = 0;
+    {
+        Receiver gone;  // a port that nothing listens on any more
+        port = gone.port;
+    }
+    OtlpOptions options;
+    options.endpoint = "http://127.0.0.1:" + std::to_string(port);
+    options.timeout = 2s;
+    options.batch.max_attempts = 3;
+    options.batch.first_backoff = 10ms;
+    options.batch.max_queue = 4;
+    auto exporter = txflow::observe::make_otlp_exporter(options);
+    const auto span = [] {
+        txflow::observe::Span s;
+        s.name = "job lost";
+        s.start_unix_ns = s.end_unix_ns = txflow::observe::Span::now_unix_ns();
+        return s;
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i) exporter->export_span(span());  // never waits: 4 queued at most
+    CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+    REQUIRE(exporter->flush(10s));  // every batch tried 3 times, then dropped
+    CHECK(exporter->exported() == 0);
+    CHECK(exporter->dropped() == 10);
 }
