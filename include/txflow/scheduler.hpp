@@ -409,6 +409,10 @@ public:
     // Named breakers and rate limiters, created on first use and shared.
     std::shared_ptr<CircuitBreaker> breaker(std::string_view name, const BreakerOptions& options);
     [[nodiscard]] std::shared_ptr<CircuitBreaker> breaker(std::string_view name) const;  // nullptr if none
+    // The names of the named breakers, sorted.
+    [[nodiscard]] std::vector<std::string> breaker_names() const;
+    // Each queue's limit, running, waiting and oldest wait (the executor's figures).
+    [[nodiscard]] std::vector<QueueStats> queue_stats() const;
     std::shared_ptr<TokenBucket> rate_limiter(std::string_view name, double per_second, double burst);
 
     // ---- sagas (txflow/saga/saga.hpp)

@@ -27,12 +27,6 @@ public:
     observe::Tracer* tracer() override;
     std::size_t recovery_concurrency() override;
 
-    // Read-only views for the dashboard (src/scheduler/introspect.hpp): this
-    // class is already the scheduler's friend, so scheduler.hpp, which every
-    // file includes, need not change for them.
-    static std::vector<QueueStats> queue_stats(const Scheduler& s);
-    static std::vector<std::string> breaker_names(const Scheduler& s);
-
 private:
     void done();
     Scheduler::Impl& impl_;

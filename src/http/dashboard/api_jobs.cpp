@@ -5,7 +5,6 @@
 #include <cctype>
 
 #include "internal.hpp"
-#include "scheduler/introspect.hpp"
 #include "txflow/cron/schedule.hpp"
 
 namespace txflow::http::dash {
@@ -145,7 +144,7 @@ Response overview(const Dashboard::Impl& d) {
     // Runs per minute: the last complete minute (the current one is still filling).
     const json& last_full = minutes.at(minutes.size() - 2);
     json queues = json::array();
-    for (const QueueStats& q : detail::queue_stats(d.scheduler))
+    for (const QueueStats& q : d.scheduler.queue_stats())
         queues.push_back({{"name", q.name}, {"queued", q.queued}, {"running", q.running}});
     json saga_states = json::object();
     for (const saga::Info& s : d.scheduler.sagas()) {

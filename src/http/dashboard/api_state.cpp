@@ -3,13 +3,12 @@
 #include <set>
 
 #include "internal.hpp"
-#include "scheduler/introspect.hpp"
 
 namespace txflow::http::dash {
 
 Response queues(const Dashboard::Impl& d) {
     json items = json::array();
-    for (const QueueStats& q : detail::queue_stats(d.scheduler))
+    for (const QueueStats& q : d.scheduler.queue_stats())
         items.push_back(
             {{"name", q.name},
              {"limit", q.limit},
@@ -21,7 +20,7 @@ Response queues(const Dashboard::Impl& d) {
 
 Response breakers(const Dashboard::Impl& d) {
     std::set<std::string> names;
-    for (std::string& n : detail::breaker_names(d.scheduler)) names.insert(std::move(n));
+    for (std::string& n : d.scheduler.breaker_names()) names.insert(std::move(n));
     for (std::string& n : d.history->breakers()) names.insert(std::move(n));
     for (const std::string& n : d.options.breakers) names.insert(n);
     json items = json::array();
