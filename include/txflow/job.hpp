@@ -1,7 +1,8 @@
 #pragma once
-// What a job is: a function of its JobContext, the policies (wrappers) around
-// it, and the settings users pass when they define one (Priority, Misfire).
-// Below the scheduler and the policies, so both may include it.
+/// @file
+/// What a job is: a function of its JobContext, the policies (wrappers) around
+/// it, and the settings users pass when they define one (Priority, Misfire).
+/// Below the scheduler and the policies, so both may include it.
 
 #include <chrono>
 #include <cstdint>
@@ -19,29 +20,29 @@
 namespace txflow {
 
 namespace detail {
-struct JobContextAccess;  // the scheduler's way in (src/scheduler/job_definition.hpp)
+struct JobContextAccess;  ///< the scheduler's way in (src/scheduler/job_definition.hpp)
 }
 
 class JobContext;
 using JobFunction = std::function<void(JobContext&)>;
-// A policy: a job in, a job out (see txflow/policy/policy.hpp).
+/// A policy: a job in, a job out (see txflow/policy/policy.hpp).
 using Wrapper = std::function<JobFunction(JobFunction)>;
 
-// What to do with cron/at fires that were missed (clock jumped forward, the
-// job was paused, the process was down).
+/// What to do with cron/at fires that were missed (clock jumped forward, the
+/// job was paused, the process was down).
 struct TXFLOW_EXPORT Misfire {
     enum class Mode : std::uint8_t { fire_once, skip, fire_all };
     Mode mode = Mode::fire_once;
-    std::uint32_t cap = 0;  // fire_all: at most this many catch-up runs
+    std::uint32_t cap = 0;  ///< fire_all: at most this many catch-up runs
 
     static constexpr Misfire fire_once() { return {Mode::fire_once, 0}; }
     static constexpr Misfire skip() { return {Mode::skip, 0}; }
     static constexpr Misfire fire_all(std::uint32_t cap) { return {Mode::fire_all, cap}; }
 };
 
-// What a running job (and each policy around it) sees of its run. Policies
-// talk back to the scheduler through it: the requests below are read by the
-// scheduler when the attempt ends.
+/// What a running job (and each policy around it) sees of its run. Policies
+/// talk back to the scheduler through it: the requests below are read by the
+/// scheduler when the attempt ends.
 class TXFLOW_EXPORT JobContext {
 public:
     JobContext(std::string_view name, WallTime scheduled, std::stop_token stop, std::uint64_t run_number,
@@ -60,28 +61,28 @@ public:
     [[nodiscard]] std::uint64_t run_number() const { return run_number_; }
     [[nodiscard]] Clock& clock() const { return *clock_; }
 
-    // Retries: attempt 1 is the first; each retry is a new attempt of the same run.
+    /// Retries: attempt 1 is the first; each retry is a new attempt of the same run.
     [[nodiscard]] std::uint32_t attempt() const { return attempt_; }
     [[nodiscard]] SteadyTime run_started() const { return run_started_; }
     [[nodiscard]] SteadyTime attempt_started() const { return attempt_started_; }
     [[nodiscard]] std::chrono::milliseconds previous_delay() const { return previous_delay_; }
-    // Per-run random numbers (jitter), seeded from the scheduler's seed.
+    /// Per-run random numbers (jitter), seeded from the scheduler's seed.
     [[nodiscard]] std::uint64_t random_seed() const { return seed_; }
 
     // ---- requests from policies
-    // Run this fire again as attempt() + 1 after `delay`, through the timer.
+    /// Run this fire again as attempt() + 1 after `delay`, through the timer.
     void retry_after(std::chrono::milliseconds delay) { retry_delay_ = delay; }
-    // Give up: record the run in the scheduler's dead-letter list.
+    /// Give up: record the run in the scheduler's dead-letter list.
     void dead_letter(std::string reason) { dead_letter_ = std::move(reason); }
-    // Ask the scheduler to request stop at `deadline`; a job still running
-    // after it counts as stuck.
+    /// Ask the scheduler to request stop at `deadline`; a job still running
+    /// after it counts as stuck.
     void set_deadline(SteadyTime deadline) {
         if (!deadline_ || deadline < *deadline_) deadline_ = deadline;
         if (on_deadline_) on_deadline_(*deadline_);
     }
     [[nodiscard]] std::optional<SteadyTime> deadline() const { return deadline_; }
     [[nodiscard]] bool deadline_passed() const { return deadline_ && clock_->steady_now() >= *deadline_; }
-    // End the attempt as failed, or as skipped, without throwing.
+    /// End the attempt as failed, or as skipped, without throwing.
     void report_failure(std::string error) { failure_ = std::move(error); }
     void report_skipped(std::string reason) { skipped_ = std::move(reason); }
 

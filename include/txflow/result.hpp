@@ -1,7 +1,8 @@
 #pragma once
-// A small std::expected stand-in: clang 14 (our fuzzer compiler) cannot use
-// libstdc++'s <expected>, and the cron parser needs a result type that works
-// inside constant evaluation.
+/// @file
+/// A small std::expected stand-in: clang 14 (our fuzzer compiler) cannot use
+/// libstdc++'s `<expected>`, and the cron parser needs a result type that works
+/// inside constant evaluation.
 
 #include <memory>
 #include <type_traits>

@@ -1,7 +1,8 @@
 #pragma once
-// Time as the scheduler sees it: a monotonic clock for deadlines and a wall
-// clock for computing cron fires. Injectable, so tests move time by hand
-// instead of sleeping.
+/// @file
+/// Time as the scheduler sees it: a monotonic clock for deadlines and a wall
+/// clock for computing cron fires. Injectable, so tests move time by hand
+/// instead of sleeping.
 
 #include <atomic>
 #include <chrono>
@@ -22,13 +23,13 @@ public:
     virtual ~Clock() = default;
     [[nodiscard]] virtual SteadyTime steady_now() const = 0;
     [[nodiscard]] virtual WallTime wall_now() const = 0;
-    // Manual clocks never pass time by themselves: waiters sleep until told
-    // the clock moved (see on_change) instead of until a real deadline.
+    /// Manual clocks never pass time by themselves: waiters sleep until told
+    /// the clock moved (see on_change) instead of until a real deadline.
     [[nodiscard]] virtual bool is_manual() const { return false; }
-    // Bumped on every manual change; waiters use it to know they are current.
+    /// Bumped on every manual change; waiters use it to know they are current.
     [[nodiscard]] virtual std::uint64_t generation() const { return 0; }
-    // `callback` runs after each manual change (real clocks never call it)
-    // until unsubscribe(id) returns.
+    /// `callback` runs after each manual change (real clocks never call it)
+    /// until unsubscribe(id) returns.
     virtual std::uint64_t subscribe(std::function<void()> /*callback*/) { return 0; }
     virtual void unsubscribe(std::uint64_t /*id*/) {}
 };
@@ -45,8 +46,8 @@ public:
     }
 };
 
-// A clock for tests: advance() moves both clocks; jump_wall() moves the wall
-// clock alone, as an NTP step or a suspend/resume would.
+/// A clock for tests: advance() moves both clocks; jump_wall() moves the wall
+/// clock alone, as an NTP step or a suspend/resume would.
 class TXFLOW_EXPORT ManualClock final : public Clock {
 public:
     explicit ManualClock(WallTime wall_start, SteadyTime steady_start = SteadyTime{std::chrono::hours{1}})

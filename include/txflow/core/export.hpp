@@ -1,8 +1,9 @@
 #pragma once
-// TXFLOW_EXPORT marks a class or function as public API. A shared build
-// (BUILD_SHARED_LIBS=ON) compiles with -fvisibility=hidden, so only names
-// marked here are exported from libtxflow.so; a static build exports
-// everything anyway, and the mark costs nothing there.
+/// @file
+/// TXFLOW_EXPORT marks a class or function as public API. A shared build
+/// (BUILD_SHARED_LIBS=ON) compiles with -fvisibility=hidden, so only names
+/// marked here are exported from libtxflow.so; a static build exports
+/// everything anyway, and the mark costs nothing there.
 #if defined(_WIN32)
 #define TXFLOW_EXPORT
 #else

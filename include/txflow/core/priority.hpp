@@ -1,5 +1,6 @@
 #pragma once
-// A task's priority: the executor orders by it, jobs and saga steps carry it.
+/// @file
+/// A task's priority: the executor orders by it, jobs and saga steps carry it.
 
 #include <cstdint>
 

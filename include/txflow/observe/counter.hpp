@@ -1,8 +1,9 @@
 #pragma once
-// A monotonic counter cell: one relaxed atomic add per increment, no lock.
-// Obtain one from a Family<Counter> (txflow/observe/family.hpp) once and keep
-// the reference: the lookup by label values takes the family's lock, the
-// increment does not.
+/// @file
+/// A monotonic counter cell: one relaxed atomic add per increment, no lock.
+/// Obtain one from a Family<Counter> (txflow/observe/family.hpp) once and keep
+/// the reference: the lookup by label values takes the family's lock, the
+/// increment does not.
 
 #include <atomic>
 #include <cstdint>

@@ -1,15 +1,16 @@
 #pragma once
-// A metric family: one name, one help text, fixed label names, and one cell
-// per distinct tuple of label values (a "series").
-//
-//   auto& runs = registry.counter("txflow_job_runs_total", "Runs that ended", {"job", "queue", "outcome"});
-//   observe::Counter& ok = runs.with({"report", "default", "succeeded"});  // once: takes the family's lock
-//   ok.inc();                                                             // hot path: one atomic add
-//
-// Cardinality is bounded: past FamilyOptions::max_series series, a new tuple
-// is folded into one whose `overflow_label` value is "other" (the other values
-// are kept), and txflow_metrics_series_dropped_total{family} counts the fold.
-// The remaining labels must have a small fixed set of values (queue, outcome).
+/// @file
+/// A metric family: one name, one help text, fixed label names, and one cell
+/// per distinct tuple of label values (a "series").
+///
+///   auto& runs = registry.counter("txflow_job_runs_total", "Runs that ended", {"job", "queue", "outcome"});
+///   observe::Counter& ok = runs.with({"report", "default", "succeeded"});  // once: takes the family's lock
+///   ok.inc();                                                             // hot path: one atomic add
+///
+/// Cardinality is bounded: past FamilyOptions::max_series series, a new tuple
+/// is folded into one whose `overflow_label` value is "other" (the other values
+/// are kept), and txflow_metrics_series_dropped_total{family} counts the fold.
+/// The remaining labels must have a small fixed set of values (queue, outcome).
 
 #include <cstddef>
 #include <cstdint>
@@ -32,8 +33,8 @@ namespace txflow::observe {
 enum class MetricType : std::uint8_t { counter, gauge, histogram };
 
 struct TXFLOW_EXPORT FamilyOptions {
-    std::size_t max_series = 0;      // 0: the registry's default (RegistryOptions, 1,000)
-    std::size_t overflow_label = 0;  // index of the label whose value folds to "other"
+    std::size_t max_series = 0;      ///< 0: the registry's default (RegistryOptions, 1,000)
+    std::size_t overflow_label = 0;  ///< index of the label whose value folds to "other"
 };
 
 inline constexpr std::string_view kOverflowValue = "other";
@@ -52,19 +53,19 @@ public:
     [[nodiscard]] const std::vector<std::string>& label_names() const noexcept { return label_names_; }
     [[nodiscard]] std::size_t series() const;
 
-    // Appends the family in the text exposition format 0.0.4 to `out`.
+    /// Appends the family in the text exposition format 0.0.4 to `out`.
     void expose(std::string& out) const;
 
 protected:
-    // The cell for these label values, created on first use (under the lock).
-    // Throws std::invalid_argument when the number of values is not the number of labels.
+    /// The cell for these label values, created on first use (under the lock).
+    /// Throws std::invalid_argument when the number of values is not the number of labels.
     void* find_or_add(std::span<const std::string_view> values);
-    virtual void* new_cell() = 0;  // called with the lock held
+    virtual void* new_cell() = 0;  ///< called with the lock held
     virtual void write_cell(std::string& out, std::string_view labels, const void* cell) const = 0;
 
 private:
     struct Series {
-        std::string labels;  // rendered: job="a",queue="b"
+        std::string labels;  ///< rendered: job="a",queue="b"
         void* cell;
     };
     void* add_locked(std::string key, std::span<const std::string_view> values);
@@ -88,7 +89,7 @@ public:
         : FamilyBase(std::move(name), std::move(help), type, std::move(label_names), options, dropped),
           config_(std::move(config)) {}
 
-    // Keep the reference: it stays valid as long as the registry.
+    /// Keep the reference: it stays valid as long as the registry.
     Cell& with(std::initializer_list<std::string_view> values) {
         return with(std::span<const std::string_view>(values.begin(), values.size()));
     }
@@ -102,7 +103,7 @@ private:
     std::vector<std::unique_ptr<Cell>> cells_;
 };
 
-// Exposition of one series of each cell type (src/observe/exposition.cpp).
+/// Exposition of one series of each cell type (src/observe/exposition.cpp).
 TXFLOW_EXPORT void write_series(std::string& out, std::string_view name, std::string_view labels, const Counter& cell);
 TXFLOW_EXPORT void write_series(std::string& out, std::string_view name, std::string_view labels, const Gauge& cell);
 TXFLOW_EXPORT void write_series(std::string& out, std::string_view name, std::string_view labels,

@@ -1,6 +1,7 @@
 #pragma once
-// A gauge cell: a value that goes up and down (queue depth, state). Lock-free;
-// set() is a store, add() a compare-and-swap loop.
+/// @file
+/// A gauge cell: a value that goes up and down (queue depth, state). Lock-free;
+/// set() is a store, add() a compare-and-swap loop.
 
 #include <atomic>
 #include "txflow/core/export.hpp"

@@ -1,8 +1,9 @@
 #pragma once
-// A histogram cell with fixed bucket upper bounds (base units: seconds for
-// durations). observe() is a binary search over the bounds plus two relaxed
-// atomic adds: no lock. The count is the sum of the buckets, so _count and the
-// +Inf bucket always agree.
+/// @file
+/// A histogram cell with fixed bucket upper bounds (base units: seconds for
+/// durations). observe() is a binary search over the bounds plus two relaxed
+/// atomic adds: no lock. The count is the sum of the buckets, so _count and the
+/// +Inf bucket always agree.
 
 #include <algorithm>
 #include <atomic>
@@ -18,7 +19,7 @@ namespace txflow::observe {
 
 class TXFLOW_EXPORT Histogram {
 public:
-    // Strictly increasing finite upper bounds; +Inf is implicit.
+    /// Strictly increasing finite upper bounds; +Inf is implicit.
     struct Config {
         std::shared_ptr<const std::vector<double>> bounds;
     };
@@ -38,7 +39,7 @@ public:
     void observe(std::chrono::nanoseconds d) noexcept { observe(static_cast<double>(d.count()) * 1e-9); }
 
     [[nodiscard]] std::span<const double> bounds() const noexcept { return *bounds_; }
-    // Per bucket, not cumulative; index bounds().size() is the +Inf bucket.
+    /// Per bucket, not cumulative; index bounds().size() is the +Inf bucket.
     [[nodiscard]] std::uint64_t bucket(std::size_t i) const noexcept {
         return counts_[i].load(std::memory_order_relaxed);
     }
@@ -55,17 +56,17 @@ private:
     std::atomic<double> sum_{0.0};
 };
 
-// Common bucket layouts, in seconds.
+/// Common bucket layouts, in seconds.
 namespace buckets {
-// 1 ms .. 5 min: job run durations.
+/// 1 ms .. 5 min: job run durations.
 inline std::vector<double> durations() {
     return {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 }
-// 100 us .. 1 min: fire lateness, store syncs.
+/// 100 us .. 1 min: fire lateness, store syncs.
 inline std::vector<double> latencies() {
     return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 60};
 }
-// 1 .. 4096 by powers of two: batch sizes.
+/// 1 .. 4096 by powers of two: batch sizes.
 inline std::vector<double> exponential(double start, double factor, std::size_t count) {
     std::vector<double> out;
     double v = start;

@@ -1,19 +1,20 @@
 #pragma once
-// Atomic transactions: a two-phase coordinator (prepare / commit / abort)
-// beside sagas. Every participant is asked to prepare; the decision (commit
-// if every one voted yes, else abort) is made durable before any participant
-// hears it; then commit or abort is sent to each, again and again with
-// backoff, until each acknowledges. See docs/atomic.md.
-//
-//   auto transfer = txflow::Atomic("transfer")
-//       .participant("bank-a").prepare(reserve_a).commit(confirm_a).abort(cancel_a)
-//       .participant("bank-b").prepare(reserve_b).commit(confirm_b).abort(cancel_b)
-//       .prepare_timeout(2s)
-//       .build();                                   // throws AtomicDefinitionError
-//   auto id = sched.start_atomic(transfer, {{"amount", 10}}, "order-42");  // idempotency key
-//
-// The builder is a typestate: a participant needs all three of prepare,
-// commit and abort, in that order, or the program does not compile.
+/// @file
+/// Atomic transactions: a two-phase coordinator (prepare / commit / abort)
+/// beside sagas. Every participant is asked to prepare; the decision (commit
+/// if every one voted yes, else abort) is made durable before any participant
+/// hears it; then commit or abort is sent to each, again and again with
+/// backoff, until each acknowledges. See docs/atomic.md.
+///
+///   auto transfer = txflow::Atomic("transfer")
+///       .participant("bank-a").prepare(reserve_a).commit(confirm_a).abort(cancel_a)
+///       .participant("bank-b").prepare(reserve_b).commit(confirm_b).abort(cancel_b)
+///       .prepare_timeout(2s)
+///       .build();                                   // throws AtomicDefinitionError
+///   auto id = sched.start_atomic(transfer, {{"amount", 10}}, "order-42");  // idempotency key
+///
+/// The builder is a typestate: a participant needs all three of prepare,
+/// commit and abort, in that order, or the program does not compile.
 
 #include <chrono>
 #include <cstdint>
@@ -48,8 +49,8 @@ enum class Phase : std::uint8_t { prepare, commit, abort };
     return "unknown";
 }
 
-// A transaction's state. committed and aborted are final; commit_stalled is
-// committing with a participant that keeps failing (still retried).
+/// A transaction's state. committed and aborted are final; commit_stalled is
+/// committing with a participant that keeps failing (still retried).
 enum class State : std::uint8_t { preparing, committing, aborting, committed, aborted, commit_stalled };
 inline constexpr std::size_t kStateCount = 6;
 
@@ -79,15 +80,15 @@ inline constexpr std::size_t kStateCount = 6;
     return s == State::committed || s == State::aborted;
 }
 
-// A participant's answer to prepare. Throwing from prepare is a no too.
+/// A participant's answer to prepare. Throwing from prepare is a no too.
 struct TXFLOW_EXPORT Vote {
     bool yes = false;
-    std::string reason;  // a no's why
+    std::string reason;  ///< a no's why
     [[nodiscard]] static Vote commit() { return {true, {}}; }
     [[nodiscard]] static Vote refuse(std::string why) { return {false, std::move(why)}; }
 };
 
-// What a participant's prepare, commit or abort sees.
+/// What a participant's prepare, commit or abort sees.
 class TXFLOW_EXPORT Context {
 public:
     Context(std::string_view txn, std::string_view participant, Phase phase, std::uint32_t attempt,
@@ -101,8 +102,8 @@ public:
     [[nodiscard]] std::string_view txn_id() const { return txn_; }
     [[nodiscard]] std::string_view participant() const { return participant_; }
     [[nodiscard]] Phase phase() const { return phase_; }
-    // "<txn-id>/<participant>/<phase>": the same on every attempt and after a
-    // crash, so the participant can drop a duplicate commit or abort.
+    /// "<txn-id>/<participant>/<phase>": the same on every attempt and after a
+    /// crash, so the participant can drop a duplicate commit or abort.
     [[nodiscard]] std::string idempotency_key() const {
         std::string key;
         key.reserve(txn_.size() + participant_.size() + 10);
@@ -111,7 +112,7 @@ public:
     }
     [[nodiscard]] std::uint32_t attempt() const { return attempt_; }
     [[nodiscard]] const nlohmann::json& data() const { return *data_; }
-    // prepare: requested at its timeout, or when the transaction aborts meanwhile.
+    /// prepare: requested at its timeout, or when the transaction aborts meanwhile.
     [[nodiscard]] std::stop_token stop_token() const { return stop_; }
 
 private:
@@ -124,8 +125,8 @@ private:
 };
 
 using PrepareFunction = std::function<Vote(Context&)>;
-// Returns normally to acknowledge; throws to be called again (with backoff).
-// Both must be idempotent: abort may come without a prepare, or twice.
+/// Returns normally to acknowledge; throws to be called again (with backoff).
+/// Both must be idempotent: abort may come without a prepare, or twice.
 using PhaseFunction = std::function<void(Context&)>;
 
 struct TXFLOW_EXPORT Participant {
@@ -136,20 +137,20 @@ struct TXFLOW_EXPORT Participant {
 };
 
 struct TXFLOW_EXPORT Options {
-    std::chrono::milliseconds prepare_timeout{std::chrono::seconds(30)};  // no answer by then: a no
-    // The wait between commit (or abort) attempts: base_delay(n) of this
-    // policy; its attempt limit is ignored (a decided phase is never dropped).
+    std::chrono::milliseconds prepare_timeout{std::chrono::seconds(30)};  ///< no answer by then: a no
+    /// The wait between commit (or abort) attempts: base_delay(n) of this
+    /// policy; its attempt limit is ignored (a decided phase is never dropped).
     retry::Policy phase_retry = retry::exponential(std::chrono::milliseconds(100), 2.0, std::chrono::seconds(30));
-    // A participant whose commit failed this many times (or for this long,
-    // when set) shows as commit_stalled and raises an alert.
+    /// A participant whose commit failed this many times (or for this long,
+    /// when set) shows as commit_stalled and raises an alert.
     std::uint32_t stall_after_attempts = 5;
     std::optional<std::chrono::milliseconds> stall_after;
 };
 
 struct TXFLOW_EXPORT DefinitionError {
-    std::string participant;  // empty: about the definition as a whole
+    std::string participant;  ///< empty: about the definition as a whole
     std::string message;
-    [[nodiscard]] std::string to_string(std::string_view name) const;  // "atomic 'x', participant 'y': ..."
+    [[nodiscard]] std::string to_string(std::string_view name) const;  ///< "atomic 'x', participant 'y': ..."
 };
 
 class Definition;
@@ -157,8 +158,8 @@ using DefinitionPtr = std::shared_ptr<const Definition>;
 
 class TXFLOW_EXPORT Definition {
 public:
-    // Checks: a name; at least one participant; unique non-empty names; all
-    // three callables; prepare_timeout > 0; stall_after_attempts >= 1.
+    /// Checks: a name; at least one participant; unique non-empty names; all
+    /// three callables; prepare_timeout > 0; stall_after_attempts >= 1.
     static Result<DefinitionPtr, DefinitionError> create(std::string name, std::vector<Participant> participants,
                                                          Options options = {});
     [[nodiscard]] const std::string& name() const { return name_; }
@@ -176,14 +177,14 @@ private:
 };
 
 enum class ParticipantState : std::uint8_t {
-    preparing,       // asked to prepare, no vote yet
-    prepared,        // voted yes, waits for the decision
-    refused,         // voted no (or timed out), waits for the decision
-    committing,      // commit sent, no acknowledgement yet
-    aborting,        // abort sent, no acknowledgement yet
-    committed,       // acknowledged its commit
-    aborted,         // acknowledged its abort
-    commit_stalled,  // its commit keeps failing (still retried)
+    preparing,       ///< asked to prepare, no vote yet
+    prepared,        ///< voted yes, waits for the decision
+    refused,         ///< voted no (or timed out), waits for the decision
+    committing,      ///< commit sent, no acknowledgement yet
+    aborting,        ///< abort sent, no acknowledgement yet
+    committed,       ///< acknowledged its commit
+    aborted,         ///< acknowledged its abort
+    commit_stalled,  ///< its commit keeps failing (still retried)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(ParticipantState s) {
@@ -203,21 +204,21 @@ enum class ParticipantState : std::uint8_t {
 struct TXFLOW_EXPORT ParticipantInfo {
     std::string name;
     ParticipantState state = ParticipantState::preparing;
-    std::string reason;          // a no vote's why
-    std::uint32_t attempts = 0;  // commit or abort attempts started (this process)
-    std::string last_error;      // of the last failed commit or abort
+    std::string reason;          ///< a no vote's why
+    std::uint32_t attempts = 0;  ///< commit or abort attempts started (this process)
+    std::string last_error;      ///< of the last failed commit or abort
 };
 
 struct TXFLOW_EXPORT Info {
     std::string id;
     std::string definition;
     State state = State::preparing;
-    std::string reason;  // why it aborted
+    std::string reason;  ///< why it aborted
     nlohmann::json data;
     WallTime created{};
     WallTime updated{};
     std::vector<ParticipantInfo> participants;
-    bool stalled = false;  // the store failed under it (as for sagas)
+    bool stalled = false;  ///< the store failed under it (as for sagas)
 };
 
 }  // namespace atomic
@@ -236,7 +237,7 @@ inline constexpr bool always_false = false;
 
 class Atomic;
 
-// The states of a participant being built: each accepts only the next callable.
+/// The states of a participant being built: each accepts only the next callable.
 class TXFLOW_EXPORT AtomicNeedsAbort {
 public:
     [[nodiscard]] Atomic abort(atomic::PhaseFunction fn) &&;
@@ -321,7 +322,7 @@ private:
     atomic::Participant p_;
 };
 
-// The fluent, compile-time checked builder. Chain it from a temporary.
+/// The fluent, compile-time checked builder. Chain it from a temporary.
 class TXFLOW_EXPORT Atomic {
 public:
     explicit Atomic(std::string name) : name_(std::move(name)) {}
@@ -343,7 +344,7 @@ public:
         options_.stall_after = duration;
         return std::move(*this);
     }
-    // Throws AtomicDefinitionError ("atomic 'transfer', participant 'a': ...").
+    /// Throws AtomicDefinitionError ("atomic 'transfer', participant 'a': ...").
     [[nodiscard]] AtomicRef build() &&;
 
 private:

@@ -1,25 +1,26 @@
 #pragma once
-// SAGA transactional tasks: steps that either all complete or are undone.
-//
-//   auto transfer = txflow::Saga("transfer")
-//       .step("debit", debit, undo_debit)          // action, compensation
-//       .step("credit", credit, undo_credit).timeout(2s).retry(txflow::retry::fixed(100ms).attempts(3))
-//       .step("notify", notify).no_compensation()  // must be said explicitly
-//       .build();                                  // throws SagaDefinitionError naming the step
-//   auto order = sched.start_saga(transfer, {{"amount", 10}}, "order-42");  // idempotency key
-//
-// Steps run in order; when one fails (after its own retries) the steps that
-// completed are compensated in reverse order, each compensation with its own
-// retry policy. A no_compensation step is a pivot: once it may have acted the
-// saga is never compensated past it (a later failure parks the saga in
-// compensation_failed for an operator), so the steps after it should retry. A parallel group runs its steps at once; if
-// any fails, the others are asked to stop and every one that completed is compensated.
-//
-// The builder is a typestate: a step added without a compensation must be
-// followed by .compensate(fn) or .no_compensation() before anything else, or
-// the program does not compile. Definitions made at run time (from JSON, say)
-// use saga::Definition::create(), which checks the same rules and returns an
-// error instead.
+/// @file
+/// SAGA transactional tasks: steps that either all complete or are undone.
+///
+///   auto transfer = txflow::Saga("transfer")
+///       .step("debit", debit, undo_debit)          // action, compensation
+///       .step("credit", credit, undo_credit).timeout(2s).retry(txflow::retry::fixed(100ms).attempts(3))
+///       .step("notify", notify).no_compensation()  // must be said explicitly
+///       .build();                                  // throws SagaDefinitionError naming the step
+///   auto order = sched.start_saga(transfer, {{"amount", 10}}, "order-42");  // idempotency key
+///
+/// Steps run in order; when one fails (after its own retries) the steps that
+/// completed are compensated in reverse order, each compensation with its own
+/// retry policy. A no_compensation step is a pivot: once it may have acted the
+/// saga is never compensated past it (a later failure parks the saga in
+/// compensation_failed for an operator), so the steps after it should retry. A parallel group runs its steps at once;
+/// if any fails, the others are asked to stop and every one that completed is compensated.
+///
+/// The builder is a typestate: a step added without a compensation must be
+/// followed by .compensate(fn) or .no_compensation() before anything else, or
+/// the program does not compile. Definitions made at run time (from JSON, say)
+/// use saga::Definition::create(), which checks the same rules and returns an
+/// error instead.
 
 #include <chrono>
 #include <cstdint>
@@ -50,19 +51,19 @@ namespace saga {
 
 class Engine;
 
-// What a step (or its compensation) sees of its saga.
+/// What a step (or its compensation) sees of its saga.
 class TXFLOW_EXPORT StepContext {
 public:
-    // The saga's data: the input, plus whatever earlier steps wrote. Writes
-    // are kept for later steps (in a parallel group each step writes to its
-    // own copy; the copies are merged in step order when the group ends).
+    /// The saga's data: the input, plus whatever earlier steps wrote. Writes
+    /// are kept for later steps (in a parallel group each step writes to its
+    /// own copy; the copies are merged in step order when the group ends).
     [[nodiscard]] nlohmann::json& data() { return *data_; }
     [[nodiscard]] const nlohmann::json& data() const { return *data_; }
     [[nodiscard]] std::string_view saga_id() const { return saga_id_; }
     [[nodiscard]] std::string_view step_name() const { return step_name_; }
-    // "<saga id>/<step>" (compensation: "<saga id>/<step>/compensate"): the
-    // same on every attempt and after a crash, so a downstream service can
-    // drop duplicates.
+    /// "<saga id>/<step>" (compensation: "<saga id>/<step>/compensate"): the
+    /// same on every attempt and after a crash, so a downstream service can
+    /// drop duplicates.
     [[nodiscard]] std::string_view idempotency_key() const {
         if (key_.empty()) {  // made on first use: most steps never ask
             key_.reserve(saga_id_.size() + step_name_.size() + 12);
@@ -71,14 +72,14 @@ public:
         }
         return key_;
     }
-    // Requested at the step's timeout, when the saga is cancelled, or when a
-    // sibling in a parallel group fails.
+    /// Requested at the step's timeout, when the saga is cancelled, or when a
+    /// sibling in a parallel group fails.
     [[nodiscard]] std::stop_token stop_token() const { return stop_; }
     [[nodiscard]] std::uint32_t attempt() const { return attempt_; }
     [[nodiscard]] bool compensating() const { return compensating_; }
-    // While compensating: why the saga failed.
+    /// While compensating: why the saga failed.
     [[nodiscard]] std::string_view saga_error() const { return saga_error_; }
-    // Ends the attempt as failed without throwing (throwing does the same).
+    /// Ends the attempt as failed without throwing (throwing does the same).
     void fail(std::string reason) { failure_ = std::move(reason); }
 
 private:
@@ -105,28 +106,28 @@ private:
 
 using StepFunction = std::function<void(StepContext&)>;
 
-// One step of a definition. Made by txflow::step() / Saga::step(), or filled
-// in directly for saga::Definition::create().
+/// One step of a definition. Made by txflow::step() / Saga::step(), or filled
+/// in directly for saga::Definition::create().
 struct TXFLOW_EXPORT Step {
     std::string name;
     StepFunction action;
-    StepFunction compensation;  // empty only with no_compensation
-    // Nothing undoes it, said explicitly. Such a step is a pivot: once it may
-    // have acted, the saga only goes forward (see "Pivots" in docs/sagas.md).
+    StepFunction compensation;  ///< empty only with no_compensation
+    /// Nothing undoes it, said explicitly. Such a step is a pivot: once it may
+    /// have acted, the saga only goes forward (see "Pivots" in docs/sagas.md).
     bool no_compensation = false;
-    std::optional<std::chrono::milliseconds> timeout;  // per attempt
-    std::optional<retry::Policy> retry;                // default: one attempt
+    std::optional<std::chrono::milliseconds> timeout;  ///< per attempt
+    std::optional<retry::Policy> retry;                ///< default: one attempt
     std::optional<std::chrono::milliseconds> compensation_timeout;
-    std::optional<retry::Policy> compensation_retry;  // default: Options::compensation_retry
-    std::uint32_t group = 0;                          // > 0: adjacent steps with the same group run in parallel
+    std::optional<retry::Policy> compensation_retry;  ///< default: Options::compensation_retry
+    std::uint32_t group = 0;                          ///< > 0: adjacent steps with the same group run in parallel
 
     [[nodiscard]] bool has_compensation() const { return static_cast<bool>(compensation); }
 };
 
-// After a crash, what to do with a saga that was running forward.
+/// After a crash, what to do with a saga that was running forward.
 enum class Recovery : std::uint8_t {
-    resume,      // run the interrupted step again (same idempotency key), then go on
-    compensate,  // undo what completed
+    resume,      ///< run the interrupted step again (same idempotency key), then go on
+    compensate,  ///< undo what completed
 };
 
 struct TXFLOW_EXPORT Options {
@@ -134,31 +135,31 @@ struct TXFLOW_EXPORT Options {
     retry::Policy compensation_retry =
         retry::exponential(std::chrono::milliseconds(100), 2.0, std::chrono::seconds(10)).attempts(5);
     Priority priority = Priority::normal;
-    std::string queue;  // a queue registered with SchedulerOptions::queue; empty: default
+    std::string queue;  ///< a queue registered with SchedulerOptions::queue; empty: default
 };
 
 struct TXFLOW_EXPORT DefinitionError {
-    std::string step;  // empty: about the saga as a whole
+    std::string step;  ///< empty: about the saga as a whole
     std::string message;
-    [[nodiscard]] std::string to_string(std::string_view saga) const;  // "saga 'x', step 'y': ..."
+    [[nodiscard]] std::string to_string(std::string_view saga) const;  ///< "saga 'x', step 'y': ..."
 };
 
 class Definition;
 using DefinitionPtr = std::shared_ptr<const Definition>;
 
-// An immutable, validated saga definition; shared by every instance.
+/// An immutable, validated saga definition; shared by every instance.
 class TXFLOW_EXPORT Definition {
 public:
-    // Checks: a name; at least one step; unique, non-empty step names; each
-    // step has an action and a compensation or no_compensation (not both);
-    // a parallel group's steps are adjacent; timeouts > 0.
+    /// Checks: a name; at least one step; unique, non-empty step names; each
+    /// step has an action and a compensation or no_compensation (not both);
+    /// a parallel group's steps are adjacent; timeouts > 0.
     static Result<DefinitionPtr, DefinitionError> create(std::string name, std::vector<Step> steps,
                                                          Options options = {});
 
-    // Legal but risky: a step after a pivot (a no_compensation step with a
-    // compensable step before it) without a retry policy. If it fails, the
-    // saga cannot be compensated past the pivot and waits for an operator.
-    // The scheduler logs these when the definition is registered.
+    /// Legal but risky: a step after a pivot (a no_compensation step with a
+    /// compensable step before it) without a retry policy. If it fails, the
+    /// saga cannot be compensated past the pivot and waits for an operator.
+    /// The scheduler logs these when the definition is registered.
     [[nodiscard]] std::vector<DefinitionError> warnings() const;
 
     [[nodiscard]] const std::string& name() const { return name_; }
@@ -166,7 +167,7 @@ public:
     [[nodiscard]] const Options& options() const { return options_; }
     [[nodiscard]] std::optional<std::size_t> find_step(std::string_view name) const;
 
-    struct Private;  // a constructor key: only create() makes one
+    struct Private;  ///< a constructor key: only create() makes one
     Definition(const Private&, std::string name, std::vector<Step> steps, Options options)
         : name_(std::move(name)), steps_(std::move(steps)), options_(std::move(options)) {}
 
@@ -179,11 +180,11 @@ private:
 struct TXFLOW_EXPORT StepInfo {
     std::string name;
     State state = State::pending;
-    std::uint32_t attempts = 0;               // action attempts started
-    std::uint32_t compensation_attempts = 0;  // compensation attempts started
-    std::optional<WallTime> started;          // first attempt
-    std::optional<WallTime> finished;         // last state change out of running/compensating
-    std::chrono::nanoseconds duration{0};     // time spent in the action's attempts
+    std::uint32_t attempts = 0;               ///< action attempts started
+    std::uint32_t compensation_attempts = 0;  ///< compensation attempts started
+    std::optional<WallTime> started;          ///< first attempt
+    std::optional<WallTime> finished;         ///< last state change out of running/compensating
+    std::chrono::nanoseconds duration{0};     ///< time spent in the action's attempts
     std::string last_error;
 };
 
@@ -192,13 +193,13 @@ struct TXFLOW_EXPORT Info {
     std::string definition;
     State state = State::pending;
     nlohmann::json data;
-    std::string error;  // why it failed, or why compensation failed
+    std::string error;  ///< why it failed, or why compensation failed
     WallTime created{};
     WallTime updated{};
     std::vector<StepInfo> steps;
-    std::string resolution;  // an operator's note from resolve_compensation()
-    // The store failed under it: it stopped where it was and goes on only
-    // after a restart with a working store (an alert event said so).
+    std::string resolution;  ///< an operator's note from resolve_compensation()
+    /// The store failed under it: it stopped where it was and goes on only
+    /// after a restart with a working store (an alert event said so).
     bool stalled = false;
 };
 
@@ -218,7 +219,7 @@ inline constexpr bool always_false = false;
 
 class StepNeedsCompensation;
 
-// A complete step for Saga::parallel(), with its policies.
+/// A complete step for Saga::parallel(), with its policies.
 class TXFLOW_EXPORT SagaStep {
 public:
     SagaStep(std::string name, saga::StepFunction action, saga::StepFunction compensation) {
@@ -250,7 +251,7 @@ private:
     saga::Step step_;
 };
 
-// A step added without a compensation: say what undoes it, or that nothing does.
+/// A step added without a compensation: say what undoes it, or that nothing does.
 class TXFLOW_EXPORT StepNeedsCompensation {
 public:
     StepNeedsCompensation(std::string name, saga::StepFunction action)
@@ -280,8 +281,8 @@ private:
 
 class Saga;
 
-// Saga::step(name, action) returns this: only .compensate() or
-// .no_compensation() lead back to the builder.
+/// Saga::step(name, action) returns this: only .compensate() or
+/// .no_compensation() lead back to the builder.
 class TXFLOW_EXPORT SagaPendingStep {
 public:
     [[nodiscard]] Saga compensate(saga::StepFunction compensation) &&;
@@ -318,7 +319,7 @@ private:
     saga::StepFunction action_;
 };
 
-// The fluent, compile-time checked builder. Chain it from a temporary.
+/// The fluent, compile-time checked builder. Chain it from a temporary.
 class TXFLOW_EXPORT Saga {
 public:
     explicit Saga(std::string name) : name_(std::move(name)) {}
@@ -330,7 +331,7 @@ public:
     [[nodiscard]] SagaPendingStep step(std::string name, saga::StepFunction action) && {
         return SagaPendingStep(std::move(*this), std::move(name), std::move(action));
     }
-    // Complete steps (txflow::step(...)) that run at the same time.
+    /// Complete steps (txflow::step(...)) that run at the same time.
     template <class... S>
     [[nodiscard]] Saga parallel(S&&... steps) && {
         static_assert((std::is_same_v<std::decay_t<S>, SagaStep> && ...),
@@ -377,7 +378,7 @@ public:
         return std::move(*this);
     }
 
-    // Throws SagaDefinitionError ("saga 'transfer', step 'credit': ...").
+    /// Throws SagaDefinitionError ("saga 'transfer', step 'credit': ...").
     [[nodiscard]] SagaRef build() &&;
 
 private:

@@ -1,25 +1,26 @@
 #pragma once
-// The saga state machines: one for a saga instance, one for each of its steps,
-// over the same seven states. Every change of state goes through transition(),
-// which refuses what the tables below do not list.
-//
-//   saga:  pending -> running -> succeeded
-//                     running -> failed -> compensating -> compensated
-//                                          compensating -> compensation_failed
-//          compensation_failed -> compensating   (an operator retries)
-//          compensation_failed -> compensated    (an operator marks it resolved)
-//
-//   step:  pending -> running -> succeeded -> compensating -> compensated
-//                     running -> failed        compensating -> compensation_failed
-//                     running -> compensating  (an attempt cut short by a crash or by its
-//                                               timeout may have acted: with Recovery::compensate,
-//                                               or when the step's later attempts fail too)
-//          compensation_failed -> compensating | compensated   (as for the saga)
-//
-// A saga goes through `failed` on its way to compensating even when nothing
-// needs undoing, so the log always says why compensation began. A step that
-// failed is not compensated (it did not complete); a step marked
-// no_compensation() stays succeeded.
+/// @file
+/// The saga state machines: one for a saga instance, one for each of its steps,
+/// over the same seven states. Every change of state goes through transition(),
+/// which refuses what the tables below do not list.
+///
+///   saga:  pending -> running -> succeeded
+///                     running -> failed -> compensating -> compensated
+///                                          compensating -> compensation_failed
+///          compensation_failed -> compensating   (an operator retries)
+///          compensation_failed -> compensated    (an operator marks it resolved)
+///
+///   step:  pending -> running -> succeeded -> compensating -> compensated
+///                     running -> failed        compensating -> compensation_failed
+///                     running -> compensating  (an attempt cut short by a crash or by its
+///                                               timeout may have acted: with Recovery::compensate,
+///                                               or when the step's later attempts fail too)
+///          compensation_failed -> compensating | compensated   (as for the saga)
+///
+/// A saga goes through `failed` on its way to compensating even when nothing
+/// needs undoing, so the log always says why compensation began. A step that
+/// failed is not compensated (it did not complete); a step marked
+/// no_compensation() stays succeeded.
 
 #include <array>
 #include <cstdint>
@@ -77,16 +78,16 @@ inline constexpr std::array<Transition, 9> kStepTransitions{{
     return false;
 }
 
-// The one gate every change of state goes through: applies `to` and returns
-// true if the machine's table allows from -> to; otherwise leaves `state` as
-// it is and returns false.
+/// The one gate every change of state goes through: applies `to` and returns
+/// true if the machine's table allows from -> to; otherwise leaves `state` as
+/// it is and returns false.
 [[nodiscard]] constexpr bool transition(Machine machine, State& state, State to) {
     if (!is_legal(machine, state, to)) return false;
     state = to;
     return true;
 }
 
-// Finished for good: nothing will run for it again.
+/// Finished for good: nothing will run for it again.
 [[nodiscard]] constexpr bool is_terminal(State s) {
     return s == State::succeeded || s == State::compensated;
 }

@@ -1,8 +1,9 @@
 #pragma once
-// A read-only look at a WalStore state directory: the state a scheduler
-// would recover from it (its snapshot, then every record after it), without
-// opening the store, so nothing in the directory changes and a running
-// daemon is not disturbed. What `txflow status` and `txflow sagas` print.
+/// @file
+/// A read-only look at a WalStore state directory: the state a scheduler
+/// would recover from it (its snapshot, then every record after it), without
+/// opening the store, so nothing in the directory changes and a running
+/// daemon is not disturbed. What `txflow status` and `txflow sagas` print.
 
 #include <cstdint>
 #include <filesystem>
@@ -24,40 +25,40 @@ struct TXFLOW_EXPORT SagaSummary {
     std::string id;
     std::string definition;
     saga::State state = saga::State::pending;
-    std::size_t steps_done = 0;  // steps whose action completed (undone since or not)
+    std::size_t steps_done = 0;  ///< steps whose action completed (undone since or not)
     std::size_t steps = 0;
-    std::string last_error;  // the saga's, else its latest step's; empty when none
+    std::string last_error;  ///< the saga's, else its latest step's; empty when none
     WallTime updated{};
 };
 
 struct TXFLOW_EXPORT TransactionSummary {
     std::string id;
     std::string definition;
-    std::string state;      // atomic::State's name as the log leaves it (commit_stalled needs a live coordinator)
-    std::size_t acked = 0;  // participants that acknowledged the decision
+    std::string state;      ///< atomic::State's name as the log leaves it (commit_stalled needs a live coordinator)
+    std::size_t acked = 0;  ///< participants that acknowledged the decision
     std::size_t participants = 0;
-    std::string reason;  // why it aborted
+    std::string reason;  ///< why it aborted
     WallTime updated{};
 };
 
 struct TXFLOW_EXPORT PendingRetry {
     std::string job;
-    WallTime scheduled{};       // the fire it retries
-    std::uint32_t attempt = 0;  // the attempt that will run
+    WallTime scheduled{};       ///< the fire it retries
+    std::uint32_t attempt = 0;  ///< the attempt that will run
     WallTime due{};
 };
 
 struct TXFLOW_EXPORT StateDirView {
-    RecoveryReport log;                            // what WalStore::inspect() found
-    std::vector<SagaSummary> sagas;                // by id
-    std::vector<TransactionSummary> transactions;  // atomic transactions, by id
-    std::vector<DeadLetter> dead_letters;          // oldest first
-    std::map<std::string, WallTime> last_fire;     // job -> its last recorded fire
-    std::vector<PendingRetry> retries;             // in the order they were armed
+    RecoveryReport log;                            ///< what WalStore::inspect() found
+    std::vector<SagaSummary> sagas;                ///< by id
+    std::vector<TransactionSummary> transactions;  ///< atomic transactions, by id
+    std::vector<DeadLetter> dead_letters;          ///< oldest first
+    std::map<std::string, WallTime> last_fire;     ///< job -> its last recorded fire
+    std::vector<PendingRetry> retries;             ///< in the order they were armed
 };
 
-// Fails (Code::corrupt) on a damaged log or snapshot, or a record that does
-// not fold; a torn last write is left out, as open() would truncate it.
+/// Fails (Code::corrupt) on a damaged log or snapshot, or a record that does
+/// not fold; a torn last write is left out, as open() would truncate it.
 [[nodiscard]] TXFLOW_EXPORT StoreResult<StateDirView> read_state_dir(const std::filesystem::path& dir);
 
 }  // namespace txflow::store

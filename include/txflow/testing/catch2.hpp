@@ -1,11 +1,12 @@
 #pragma once
-// Catch2 v2 support for the test kit: wall times print as UTC text, and
-// matchers whose failures say what was expected in the test's own terms.
-//
-//   CHECK_THAT(fires_of("report"), FiresAt({"2026-01-30T09:00:00Z", "2026-02-27T09:00:00Z"}));
-//   CHECK_THAT(script, Ran({"reserve", "charge!", "~reserve"}));
-//   CHECK_THAT(run_saga(order), Compensated());
-//   CHECK_THAT(script, Compensated({"charge", "reserve"}));
+/// @file
+/// Catch2 v2 support for the test kit: wall times print as UTC text, and
+/// matchers whose failures say what was expected in the test's own terms.
+///
+///   CHECK_THAT(fires_of("report"), FiresAt({"2026-01-30T09:00:00Z", "2026-02-27T09:00:00Z"}));
+///   CHECK_THAT(script, Ran({"reserve", "charge!", "~reserve"}));
+///   CHECK_THAT(run_saga(order), Compensated());
+///   CHECK_THAT(script, Compensated({"charge", "reserve"}));
 
 #include <catch2/catch.hpp>
 
@@ -41,7 +42,7 @@ struct StringMaker<txflow::saga::Info> {
 
 namespace txflow::testing {
 
-// The scheduled instants, exactly these and in this order (RFC 3339 text, read with wall_time()).
+/// The scheduled instants, exactly these and in this order (RFC 3339 text, read with wall_time()).
 class FiresAtMatcher final : public Catch::MatcherBase<std::vector<WallTime>> {
 public:
     explicit FiresAtMatcher(const std::vector<std::string>& expected) {
@@ -62,7 +63,7 @@ inline FiresAtMatcher FiresAt(const std::vector<std::string>& expected) {
     return FiresAtMatcher(expected);
 }
 
-// One of a SagaScript's lists, exactly these entries and in this order.
+/// One of a SagaScript's lists, exactly these entries and in this order.
 class ScriptListMatcher final : public Catch::MatcherBase<SagaScript> {
 public:
     using List = std::vector<std::string> (SagaScript::*)() const;
@@ -79,16 +80,16 @@ private:
     std::vector<std::string> expected_;
 };
 
-// The script's calls: "step", "step!" (failed), "~step" (its compensation).
+/// The script's calls: "step", "step!" (failed), "~step" (its compensation).
 inline ScriptListMatcher Ran(std::vector<std::string> calls) {
     return {&SagaScript::calls, "ran", std::move(calls)};
 }
-// The steps whose compensation completed: Compensated({"charge", "reserve"}).
+/// The steps whose compensation completed: Compensated({"charge", "reserve"}).
 inline ScriptListMatcher Compensated(std::vector<std::string> steps) {
     return {&SagaScript::compensated, "compensated", std::move(steps)};
 }
 
-// A saga in a given end state.
+/// A saga in a given end state.
 class SagaStateMatcher final : public Catch::MatcherBase<saga::Info> {
 public:
     explicit SagaStateMatcher(saga::State state) : state_(state) {}

@@ -1,7 +1,8 @@
 #pragma once
-// Every event a scheduler emits, kept in delivery order with its text owned
-// (an Event's strings are views, valid only during on_event). Thread-safe:
-// listeners run on the scheduler's threads while the test reads.
+/// @file
+/// Every event a scheduler emits, kept in delivery order with its text owned
+/// (an Event's strings are views, valid only during on_event). Thread-safe:
+/// listeners run on the scheduler's threads while the test reads.
 
 #include <chrono>
 #include <cstdint>
@@ -18,7 +19,7 @@ namespace txflow::testing {
 
 struct TXFLOW_EXPORT RecordedEvent {
     EventKind kind{};
-    std::string job;  // or the saga id, the breaker's name (see EventKind)
+    std::string job;  ///< or the saga id, the breaker's name (see EventKind)
     WallTime fire_time{};
     Outcome outcome = Outcome::none;
     std::chrono::nanoseconds duration{0};
@@ -29,7 +30,7 @@ struct TXFLOW_EXPORT RecordedEvent {
     std::string detail;
 };
 
-// "finished report 2026-01-31T09:00:00Z attempt 1: failed (disk full)": for failure messages.
+/// "finished report 2026-01-31T09:00:00Z attempt 1: failed (disk full)": for failure messages.
 [[nodiscard]] TXFLOW_EXPORT std::string describe(const RecordedEvent& event);
 
 class TXFLOW_EXPORT EventLog final : public Listener {
@@ -37,9 +38,9 @@ public:
     void on_event(const Event& event) override;
 
     [[nodiscard]] std::vector<RecordedEvent> all() const;
-    // The events of one kind (of `job` only, unless empty).
+    /// The events of one kind (of `job` only, unless empty).
     [[nodiscard]] std::vector<RecordedEvent> of(EventKind kind, std::string_view job = {}) const;
-    // The sum of Event::count over the events of `kind` (of `job` only, unless empty).
+    /// The sum of Event::count over the events of `kind` (of `job` only, unless empty).
     [[nodiscard]] std::uint64_t count(EventKind kind, std::string_view job = {}) const;
     void clear();
 

@@ -1,6 +1,7 @@
 #pragma once
-// A scratch directory for a test: created fresh, removed with everything in
-// it at the end of the scope.
+/// @file
+/// A scratch directory for a test: created fresh, removed with everything in
+/// it at the end of the scope.
 
 #include <filesystem>
 #include <string>
@@ -11,7 +12,7 @@ namespace txflow::testing {
 
 class TXFLOW_EXPORT TempDir {
 public:
-    // <system temp dir>/txflow-<tag>-XXXXXX. Throws std::filesystem::filesystem_error on failure.
+    /// `<system temp dir>/txflow-<tag>-XXXXXX`. Throws std::filesystem::filesystem_error on failure.
     explicit TempDir(std::string_view tag = "test");
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
