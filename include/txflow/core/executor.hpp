@@ -24,47 +24,54 @@
 
 namespace txflow {
 
+/// What submit() does when the backlog is full (ExecutorOptions::max_backlog).
 enum class OverflowPolicy : std::uint8_t {
     block,        ///< submit() waits for room
     reject,       ///< submit() refuses the new task
     drop_oldest,  ///< the oldest queued task is dropped to make room
 };
 
+/// Identifies a named queue of an Executor (see Executor::queue()).
 using QueueId = std::uint32_t;
 inline constexpr QueueId kDefaultQueue = 0;  ///< no concurrency limit
 
+/// How an Executor is sized and how it behaves when full.
 struct TXFLOW_EXPORT ExecutorOptions {
-    std::size_t workers = 0;      ///< 0: std::thread::hardware_concurrency()
-    std::size_t max_backlog = 0;  ///< queued (not running) tasks; 0: unbounded
-    OverflowPolicy overflow = OverflowPolicy::block;
+    std::size_t workers = 0;                          ///< 0: std::thread::hardware_concurrency()
+    std::size_t max_backlog = 0;                      ///< queued (not running) tasks; 0: unbounded
+    OverflowPolicy overflow = OverflowPolicy::block;  ///< what submit() does when max_backlog tasks are queued
     /// A queued task gains one priority level per aging_step waited
     /// (effective = base + waited / aging_step, uncapped; ties: older first).
     /// Must be positive.
     std::chrono::milliseconds aging_step{1000};
 };
 
+/// A unit of work for the Executor, with its priority and queue.
 struct TXFLOW_EXPORT Task {
-    /// The `{}` initialisers keep Task{fn} and Task{.run = fn} free of
-    /// -Wmissing-field-initializers.
-    std::function<void()> run{};
-    std::function<void()> dropped{};  ///< instead of run, when drop_oldest evicts it (may be empty)
-    Priority priority = Priority::normal;
-    QueueId queue = kDefaultQueue;
+    // The `{}` initialisers keep Task{fn} and Task{.run = fn} free of
+    // -Wmissing-field-initializers.
+    std::function<void()> run{};           ///< the work itself
+    std::function<void()> dropped{};       ///< instead of run, when drop_oldest evicts it (may be empty)
+    Priority priority = Priority::normal;  ///< higher runs first (with aging, see ExecutorOptions::aging_step)
+    QueueId queue = kDefaultQueue;         ///< a queue id from Executor::queue(); kDefaultQueue: no limit
 };
 
 /// One queue's figures at one instant (Executor::queue_stats()).
 struct TXFLOW_EXPORT QueueStats {
-    std::string name;       ///< "default" for kDefaultQueue
-    std::size_t limit = 0;  ///< max concurrency; 0: none
-    std::size_t queued = 0;
-    std::size_t running = 0;
+    std::string name;                         ///< "default" for kDefaultQueue
+    std::size_t limit = 0;                    ///< max concurrency; 0: none
+    std::size_t queued = 0;                   ///< tasks waiting to run
+    std::size_t running = 0;                  ///< tasks running now
     std::chrono::nanoseconds oldest_wait{0};  ///< how long the oldest queued task has waited; 0 when none
 };
 
+/// The result of Executor::submit() for one task.
 enum class SubmitResult : std::uint8_t { accepted, rejected, stopped };
 
+/// A thread pool with priorities, named queues with concurrency limits and a bounded backlog.
 class TXFLOW_EXPORT Executor {
 public:
+    /// Starts `options.workers` worker threads.
     explicit Executor(ExecutorOptions options = {});
     Executor(const Executor&) = delete;
     Executor& operator=(const Executor&) = delete;
@@ -100,7 +107,9 @@ public:
     /// leave a hung task behind (shutdown() or the destructor joins it later).
     void request_shutdown();
 
+    /// Tasks waiting to run, in every queue.
     [[nodiscard]] std::size_t queued() const;
+    /// Tasks running now.
     [[nodiscard]] std::size_t running() const;
     /// Every queue, by id (index 0: the default queue). Takes the lock once;
     /// meant for a metrics scrape, not a hot path.

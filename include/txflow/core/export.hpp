@@ -7,5 +7,6 @@
 #if defined(_WIN32)
 #define TXFLOW_EXPORT
 #else
+/// Marks a class or function as exported from a shared libtxflow.
 #define TXFLOW_EXPORT __attribute__((visibility("default")))
 #endif

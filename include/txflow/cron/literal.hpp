@@ -41,6 +41,7 @@ void invalid_cron_literal() {}
 
 namespace txflow::literals {
 
+/// `"..."_cron`: the Spec of a cron literal, parsed and checked at compile time.
 template <cron::detail::LiteralText text>
 consteval cron::Spec operator""_cron() {
     constexpr auto parsed = cron::parse_spec(text.view());

@@ -11,8 +11,10 @@
 
 namespace txflow::cron {
 
+/// The cron field an error is about (none: the expression as a whole).
 enum class Field : std::uint8_t { none, second, minute, hour, day_of_month, month, day_of_week, year };
 
+/// Why a cron expression was rejected.
 enum class ErrorCode : std::uint8_t {
     empty_expression,
     wrong_field_count,  ///< value = fields seen, lo/hi = accepted counts
@@ -37,15 +39,16 @@ enum class ErrorCode : std::uint8_t {
     zone_prefix_case,  ///< "cron_tz=": token holds the prefix as written
 };
 
+/// A rejected cron expression: the code, the field and column, and the offending value or text.
 struct TXFLOW_EXPORT ParseError {
-    ErrorCode code{};
-    Field field = Field::none;
+    ErrorCode code{};               ///< why
+    Field field = Field::none;      ///< which field; Field::none for the expression as a whole
     std::uint8_t field_number = 0;  ///< 1-based position among the fields as written; 0 = none
     std::uint16_t column = 0;       ///< 1-based column in the text; 0 = none
-    int value = 0;
-    int lo = 0;
-    int hi = 0;
-    char token[48]{};  ///< the offending name or text, truncated
+    int value = 0;                  ///< the offending number (see ErrorCode for which codes set it)
+    int lo = 0;                     ///< lower bound of the accepted range, when the code has one
+    int hi = 0;                     ///< upper bound of the accepted range, when the code has one
+    char token[48]{};               ///< the offending name or text, truncated
 
     /// "hour (field 3, col 5): 25 is out of range 0-23"
     [[nodiscard]] std::string message() const;
@@ -55,6 +58,7 @@ struct TXFLOW_EXPORT ParseError {
     [[nodiscard]] static constexpr std::string_view describe(ErrorCode code);
 };
 
+/// The field's name in messages: "hour", "day-of-month", ...; "expression" for Field::none.
 [[nodiscard]] constexpr std::string_view field_name(Field f) {
     switch (f) {
         case Field::second: return "second";

@@ -12,6 +12,7 @@
 
 namespace txflow::cron {
 
+/// Parses `text` in `format`; the error names the field, column and reason. Usable in constant evaluation.
 [[nodiscard]] constexpr Result<Spec, ParseError> parse_spec(std::string_view text, Format format = Format::any);
 
 }  // namespace txflow::cron

@@ -33,26 +33,33 @@ namespace txflow::cron {
 /// Fires are searched up to the end of this year; later ones are "no fire".
 inline constexpr int kLastSupportedYear = 9999;
 
+/// A cron schedule (Spec) bound to a zone: computes fire instants.
 class TXFLOW_EXPORT Schedule {
 public:
     /// Zone: the CRON_TZ prefix's if the spec has one and zone is not given,
     /// else zone, else UTC.
     explicit Schedule(const Spec& spec, const Zone* zone = nullptr);
 
+    /// The first fire strictly after `after`; nullopt when there is none (up to kLastSupportedYear).
     [[nodiscard]] std::optional<Instant> next(Instant after) const;
+    /// The last fire strictly before `before`; nullopt when there is none.
     [[nodiscard]] std::optional<Instant> prev(Instant before) const;
 
     /// The same schedule evaluated in another zone, unless it names its own
     /// zone with a prefix (the prefix wins, as in robfig/cron).
     [[nodiscard]] Schedule in_zone(const Zone& zone) const;
 
+    /// The parsed fields.
     [[nodiscard]] const Spec& spec() const { return spec_; }
+    /// The zone fires are computed in.
     [[nodiscard]] const Zone& zone() const { return *zone_; }
+    /// True when fires keep their wall time across DST (see Spec::wall_clock_fixed()).
     [[nodiscard]] bool wall_clock_fixed() const { return spec_.wall_clock_fixed(); }
 
     /// Canonical text; parse(to_string()) gives an equal schedule.
     [[nodiscard]] std::string to_string() const;
 
+    /// Same fields and same zone.
     friend bool operator==(const Schedule& a, const Schedule& b) { return a.spec_ == b.spec_ && a.zone_ == b.zone_; }
 
 private:

@@ -32,8 +32,10 @@
 
 namespace txflow {
 
+/// A circuit breaker's state (see the diagram in the file's notes).
 enum class BreakerState : std::uint8_t { closed, open, half_open };
 
+/// "closed", "open" or "half_open".
 [[nodiscard]] constexpr std::string_view to_string(BreakerState state) noexcept {
     switch (state) {
         case BreakerState::closed: return "closed";
@@ -43,6 +45,7 @@ enum class BreakerState : std::uint8_t { closed, open, half_open };
     return "unknown";
 }
 
+/// When a CircuitBreaker opens and how it probes for recovery; see validate() for the limits.
 struct TXFLOW_EXPORT BreakerOptions {
     std::size_t window = 20;     ///< rolling window: the last N calls (count-based)
     std::size_t min_calls = 10;  ///< no decision on failure rate / latency before this many calls in the window
@@ -53,6 +56,7 @@ struct TXFLOW_EXPORT BreakerOptions {
     std::size_t half_open_probes = 3;            ///< calls let through in half-open; all succeed (none slow) -> closed,
                                                  ///< any failure or slow probe -> open again
 
+    /// Field-by-field equality (a registry refuses a name asked for with other options).
     bool operator==(const BreakerOptions&) const = default;
 };
 
@@ -63,17 +67,19 @@ TXFLOW_EXPORT void validate(const BreakerOptions& options);
 
 /// A snapshot for tests and observability.
 struct TXFLOW_EXPORT BreakerStats {
-    BreakerState state = BreakerState::closed;
-    std::size_t calls = 0;       ///< outcomes in the window (at most options.window)
-    std::size_t failures = 0;    ///< failed outcomes in the window
-    std::size_t slow_calls = 0;  ///< outcomes in the window slower than slow_call (0 without the rule)
-    double failure_rate = 0.0;   ///< failures / calls; 0 with no calls
+    BreakerState state = BreakerState::closed;  ///< the state at the time of the snapshot
+    std::size_t calls = 0;                      ///< outcomes in the window (at most options.window)
+    std::size_t failures = 0;                   ///< failed outcomes in the window
+    std::size_t slow_calls = 0;                 ///< outcomes in the window slower than slow_call (0 without the rule)
+    double failure_rate = 0.0;                  ///< failures / calls; 0 with no calls
     std::chrono::nanoseconds latency_percentile{0};  ///< slow_percentile of the window's latencies; 0 with no calls
     std::size_t probes_in_flight = 0;                ///< half-open probes let through and not yet reported
 };
 
+/// One breaker in front of one dependency: closed, open or half-open over a rolling window of calls.
 class TXFLOW_EXPORT CircuitBreaker {
 public:
+    /// Called with (name, from, to) on every state change; see on_state_change().
     using StateCallback = std::function<void(std::string_view name, BreakerState from, BreakerState to)>;
 
     /// Throws std::invalid_argument if the options are invalid (see validate()).
@@ -90,13 +96,17 @@ public:
     /// arrive while open, or in half-open when no probe is outstanding (calls let
     /// through before the breaker opened), are ignored.
     void record_success(std::chrono::nanoseconds latency);
+    /// Report a failed call and how long it took (see record_success()).
     void record_failure(std::chrono::nanoseconds latency);
 
     /// open -> half_open happens lazily here and in try_acquire()/stats() once
     /// open_for has passed.
     [[nodiscard]] BreakerState state() const;
+    /// A snapshot of the window and the state (the lazy open -> half_open included).
     [[nodiscard]] BreakerStats stats() const;
+    /// The name given at construction (the registry's key).
     [[nodiscard]] std::string_view name() const noexcept { return name_; }
+    /// The options it was built with.
     [[nodiscard]] const BreakerOptions& options() const noexcept { return options_; }
 
     /// Called on every state change with (name, from, to), outside the breaker's
@@ -154,6 +164,7 @@ private:
 /// Named breakers shared by the jobs that call one dependency. Thread-safe.
 class TXFLOW_EXPORT BreakerRegistry {
 public:
+    /// Breakers created here read time from `clock`, which must outlive the registry.
     explicit BreakerRegistry(Clock& clock) : clock_(clock) {}
 
     /// The breaker called `name`, created with `options` on first use. A later

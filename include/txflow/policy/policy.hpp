@@ -52,6 +52,7 @@ public:
 
 namespace policies {
 
+/// What a timeout() bounds: each attempt, or the whole run across its retries.
 enum class TimeoutScope : std::uint8_t { attempt, run };
 
 /// Catches every exception, logs it with the job name, and reports the run as
@@ -66,6 +67,7 @@ TXFLOW_EXPORT Wrapper timeout(std::chrono::milliseconds limit, TimeoutScope scop
 /// Overlap control: a fire while the previous run is still going is skipped,
 /// or remembered and run once more right after it.
 TXFLOW_EXPORT Wrapper skip_if_running();
+/// A fire while the previous run is still going waits, and runs once right after it.
 TXFLOW_EXPORT Wrapper delay_if_running();
 /// Fails fast (CircuitOpenError) or runs the fallback while the breaker is open.
 TXFLOW_EXPORT Wrapper circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback = {});

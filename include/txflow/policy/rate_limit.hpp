@@ -12,6 +12,7 @@
 
 namespace txflow {
 
+/// A token bucket rate limiter on an injectable Clock. Thread-safe.
 class TXFLOW_EXPORT TokenBucket {
 public:
     /// Throws std::invalid_argument unless both are finite and > 0.
@@ -31,7 +32,9 @@ public:
     /// rules as try_take().
     [[nodiscard]] std::chrono::nanoseconds time_until(double tokens = 1) const;
 
+    /// Tokens added per second.
     [[nodiscard]] double rate() const noexcept { return rate_; }
+    /// The bucket's capacity (and its contents at construction).
     [[nodiscard]] double burst() const noexcept { return burst_; }
 
 private:

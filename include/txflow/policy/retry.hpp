@@ -37,11 +37,15 @@
 
 namespace txflow::retry {
 
+/// How the delay is randomised (see the formulas in the file's notes).
 enum class Jitter : std::uint8_t { none, full, equal, decorrelated };
+/// How the un-jittered delay grows: the same each time, or exponentially up to a cap.
 enum class Backoff : std::uint8_t { fixed, exponential };
 
+/// How often and after which delays a failed attempt is retried: a value, copied freely.
 class TXFLOW_EXPORT Policy {
 public:
+    /// Decides whether a failure (the exception thrown) is worth retrying.
     using Predicate = std::function<bool(const std::exception_ptr&)>;
 
     /// Without attempts(): this many attempts in total (the first and 2 retries).
@@ -53,10 +57,15 @@ public:
     /// Give up when the next attempt would start after first_start + limit
     /// (starting exactly at the limit is allowed). limit >= 0.
     Policy& max_elapsed(std::chrono::milliseconds limit);
+    /// Sets how the delay is randomised.
     Policy& jitter(Jitter mode) noexcept;
+    /// No jitter: the base delay exactly.
     Policy& jitter_none() noexcept { return jitter(Jitter::none); }
+    /// Uniform in [0, base].
     Policy& jitter_full() noexcept { return jitter(Jitter::full); }
+    /// Uniform in [base/2, base].
     Policy& jitter_equal() noexcept { return jitter(Jitter::equal); }
+    /// Grows from the previous delay, uniform in [initial, previous * 3], capped.
     Policy& jitter_decorrelated() noexcept { return jitter(Jitter::decorrelated); }
     /// Which failures are worth retrying; default: every failure. The predicate
     /// is called by retryable() on the scheduler's thread; it should not throw
@@ -79,16 +88,25 @@ public:
     /// treated as 1): min(cap, initial * multiplier^(n-1)). Never overflows.
     [[nodiscard]] std::chrono::milliseconds base_delay(std::uint32_t failed_attempt) const noexcept;
 
+    /// False when the predicate (retry_if()) says the failure is not worth retrying.
     [[nodiscard]] bool retryable(const std::exception_ptr& failure) const;
 
     // ---- accessors
+    /// Fixed or exponential.
     [[nodiscard]] Backoff backoff() const noexcept { return backoff_; }
+    /// The first delay (fixed: every delay).
     [[nodiscard]] std::chrono::milliseconds initial() const noexcept { return initial_; }
+    /// Growth factor per attempt (exponential only; 1 for fixed).
     [[nodiscard]] double multiplier() const noexcept { return multiplier_; }
+    /// The longest base delay.
     [[nodiscard]] std::chrono::milliseconds cap() const noexcept { return cap_; }
+    /// Total attempts allowed, the first included.
     [[nodiscard]] std::uint32_t max_attempts() const noexcept { return max_attempts_; }
+    /// The elapsed-time limit, if one was set with max_elapsed().
     [[nodiscard]] std::optional<std::chrono::milliseconds> max_elapsed() const noexcept { return max_elapsed_; }
+    /// The jitter mode.
     [[nodiscard]] Jitter jitter() const noexcept { return jitter_; }
+    /// True when retry_if() was given a predicate.
     [[nodiscard]] bool has_predicate() const noexcept { return static_cast<bool>(predicate_); }
 
     /// e.g. "exponential(1s, x2, cap 1m), 5 attempts, full jitter, max elapsed 30s"

@@ -11,6 +11,7 @@
 
 namespace txflow::store {
 
+/// A Store in memory: the contract without durability; nothing survives the process.
 class TXFLOW_EXPORT MemoryStore final : public Store {
 public:
     [[nodiscard]] std::string_view name() const noexcept override { return "memory"; }

@@ -11,10 +11,12 @@
 /// libpq's connection type, declared here so that public headers need not
 /// include <libpq-fe.h> (transactional enqueue takes the caller's PGconn*).
 struct pg_conn;
+/// libpq's connection handle (see pg_conn).
 using PGconn = pg_conn;
 
 namespace txflow::store {
 
+/// How to reach PostgreSQL and which schema holds txflow's tables.
 struct TXFLOW_EXPORT PgOptions {
     /// "postgresql://user@host:port/db?..." or "host=... dbname=...": anything
     /// libpq's PQconnectdb accepts. Settings in it win over the ones below.

@@ -31,9 +31,10 @@
 
 namespace txflow::store {
 
+/// Where and when an enqueued job runs, and how often it may be tried.
 struct TXFLOW_EXPORT EnqueueOptions {
-    std::string queue = "default";
-    std::int16_t priority = 0;  ///< lower runs first
+    std::string queue = "default";  ///< the queue workers claim it from
+    std::int16_t priority = 0;      ///< lower runs first
     /// When the job may run first; unset: now (the database's clock).
     std::optional<std::chrono::system_clock::time_point> run_at;
     std::int32_t max_attempts = 25;  ///< claims before a failure discards the job
@@ -42,38 +43,44 @@ struct TXFLOW_EXPORT EnqueueOptions {
     std::optional<std::string> unique_key;
 };
 
+/// One job for PgQueue::enqueue_batch().
 struct TXFLOW_EXPORT NewJob {
-    std::string kind;
-    std::string payload;  ///< bytes, the caller's encoding
-    EnqueueOptions options;
+    std::string kind;        ///< what the job is; workers pick a handler by it
+    std::string payload;     ///< bytes, the caller's encoding
+    EnqueueOptions options;  ///< queue, priority, run_at, attempts, unique key
 };
 
+/// What an enqueue did.
 struct TXFLOW_EXPORT Enqueued {
-    std::int64_t id = 0;
+    std::int64_t id = 0;    ///< the job's id (the existing job's, when not inserted)
     bool inserted = false;  ///< false: a job with the same unique key already existed
 };
 
+/// A job a claim took: now running under `attempt` with a lease.
 struct TXFLOW_EXPORT ClaimedJob {
-    std::int64_t id = 0;
-    std::string kind;
-    std::string queue;
-    std::string payload;
-    std::int16_t priority = 0;
-    std::int32_t attempt = 0;  ///< the fencing token: pass it back to complete(), fail(), ...
-    std::int32_t max_attempts = 0;
+    std::int64_t id = 0;            ///< the job's row id
+    std::string kind;               ///< what the job is, as enqueued
+    std::string queue;              ///< the queue it was claimed from
+    std::string payload;            ///< the bytes enqueued
+    std::int16_t priority = 0;      ///< lower runs first
+    std::int32_t attempt = 0;       ///< the fencing token: pass it back to complete(), fail(), ...
+    std::int32_t max_attempts = 0;  ///< claims allowed before a failure discards it
 };
 
+/// What PgQueue::fail() did with a failed attempt.
 enum class FailOutcome : std::uint8_t {
     not_taken,  ///< fenced off: the job is no longer running under this attempt
     retried,    ///< back to available at now + delay
     discarded,  ///< that was its last attempt
 };
 
+/// What one PgQueue::rescue_expired() call did.
 struct TXFLOW_EXPORT RescueCounts {
-    std::uint64_t requeued = 0;
-    std::uint64_t discarded = 0;
+    std::uint64_t requeued = 0;   ///< expired jobs put back to available
+    std::uint64_t discarded = 0;  ///< expired jobs that had used their attempts
 };
 
+/// A durable job queue in PostgreSQL with leases and fencing by attempt number (see the file's notes).
 class TXFLOW_EXPORT PgQueue {
 public:
     /// Connects; the schema must be migrated to this build's version (open
@@ -83,6 +90,7 @@ public:
     PgQueue(const PgQueue&) = delete;
     PgQueue& operator=(const PgQueue&) = delete;
 
+    /// Inserts one job in a transaction of its own.
     StoreResult<Enqueued> enqueue(std::string_view kind, std::string_view payload, const EnqueueOptions& options = {});
     /// One transaction; ids in the order of `jobs`.
     StoreResult<std::vector<Enqueued>> enqueue_batch(std::span<const NewJob> jobs);
@@ -100,6 +108,7 @@ public:
 
     /// Each returns false when fenced off (another attempt owns the job now, or it ended).
     StoreResult<bool> heartbeat(std::int64_t id, std::int32_t attempt, std::chrono::milliseconds lease);
+    /// Marks the job done (see heartbeat() for the return value).
     StoreResult<bool> complete(std::int64_t id, std::int32_t attempt);
     /// A failed attempt: retried after `delay` while attempts remain, else discarded.
     StoreResult<FailOutcome> fail(std::int64_t id, std::int32_t attempt, std::string_view error,
@@ -112,6 +121,7 @@ public:
     /// or to discarded when they have used max_attempts. At most `limit` per call.
     StoreResult<RescueCounts> rescue_expired(int limit = 1000);
 
+    /// The schema the queue's tables live in.
     [[nodiscard]] const std::string& schema() const;
 
     struct Impl;

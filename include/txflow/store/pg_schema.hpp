@@ -24,12 +24,15 @@ namespace txflow::store {
 /// The newest migration this build knows.
 [[nodiscard]] TXFLOW_EXPORT std::uint32_t pg_schema_latest() noexcept;
 
+/// The migration state of a schema (pg_schema_status()).
 struct TXFLOW_EXPORT PgSchemaStatus {
-    bool schema_exists = false;
+    bool schema_exists = false;          ///< false: nothing created yet (every migration pending)
     std::uint32_t version = 0;           ///< the highest applied migration (0: none)
     std::uint32_t latest = 0;            ///< pg_schema_latest()
     std::vector<std::uint32_t> pending;  ///< known migrations not applied yet, in order
+    /// The schema was migrated by a newer txflow: this build must not touch it.
     [[nodiscard]] bool newer_than_this_build() const { return version > latest; }
+    /// Every migration this build knows is applied.
     [[nodiscard]] bool up_to_date() const { return version == latest; }
 };
 

@@ -22,6 +22,7 @@
 
 namespace txflow::store {
 
+/// A Store in PostgreSQL: the log and snapshot in a schema's tables, one owner at a time.
 class TXFLOW_EXPORT PgStore final : public Store {
 public:
     /// Connects, applies pending migrations (pg_migrate) and loads the log's

@@ -13,6 +13,7 @@
 
 namespace txflow::store {
 
+/// The record types txflow's scheduler and saga engine write (Record::type).
 enum class RecordType : std::uint16_t {
     saga_created = 1,  ///< id, definition, step names, input data: the saga is pending
     saga_state = 2,    ///< a saga transition (and why)
@@ -31,6 +32,7 @@ enum class RecordType : std::uint16_t {
     atomic_ack = 23,       ///< a participant acknowledged the decided phase
 };
 
+/// The type's name ("saga_created", ...), or "unknown".
 [[nodiscard]] TXFLOW_EXPORT std::string_view to_string(RecordType type);
 
 /// One JSON object for a record, for `txflow wal dump` and logs:

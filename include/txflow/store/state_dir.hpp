@@ -21,33 +21,37 @@
 
 namespace txflow::store {
 
+/// A saga as the state directory records it.
 struct TXFLOW_EXPORT SagaSummary {
-    std::string id;
-    std::string definition;
-    saga::State state = saga::State::pending;
-    std::size_t steps_done = 0;  ///< steps whose action completed (undone since or not)
-    std::size_t steps = 0;
-    std::string last_error;  ///< the saga's, else its latest step's; empty when none
-    WallTime updated{};
+    std::string id;                            ///< the instance id
+    std::string definition;                    ///< the saga definition's name
+    saga::State state = saga::State::pending;  ///< its state after the last record
+    std::size_t steps_done = 0;                ///< steps whose action completed (undone since or not)
+    std::size_t steps = 0;                     ///< steps in the definition
+    std::string last_error;                    ///< the saga's, else its latest step's; empty when none
+    WallTime updated{};                        ///< time of its last record
 };
 
+/// An atomic transaction as the state directory records it.
 struct TXFLOW_EXPORT TransactionSummary {
-    std::string id;
-    std::string definition;
-    std::string state;      ///< atomic::State's name as the log leaves it (commit_stalled needs a live coordinator)
-    std::size_t acked = 0;  ///< participants that acknowledged the decision
-    std::size_t participants = 0;
-    std::string reason;  ///< why it aborted
-    WallTime updated{};
+    std::string id;          ///< the transaction id
+    std::string definition;  ///< the transaction definition's name
+    std::string state;       ///< atomic::State's name as the log leaves it (commit_stalled needs a live coordinator)
+    std::size_t acked = 0;   ///< participants that acknowledged the decision
+    std::size_t participants = 0;  ///< participants in the definition
+    std::string reason;            ///< why it aborted
+    WallTime updated{};            ///< time of its last record
 };
 
+/// A failed run waiting for its next attempt.
 struct TXFLOW_EXPORT PendingRetry {
-    std::string job;
+    std::string job;            ///< the job's name
     WallTime scheduled{};       ///< the fire it retries
     std::uint32_t attempt = 0;  ///< the attempt that will run
-    WallTime due{};
+    WallTime due{};             ///< when the attempt is due
 };
 
+/// What read_state_dir() found: the state a scheduler would recover.
 struct TXFLOW_EXPORT StateDirView {
     RecoveryReport log;                            ///< what WalStore::inspect() found
     std::vector<SagaSummary> sagas;                ///< by id

@@ -40,29 +40,35 @@
 
 namespace txflow::store {
 
+/// One log entry as read back: its sequence number, the writer's type and the bytes.
 struct TXFLOW_EXPORT Record {
-    std::uint64_t seq = 0;
-    std::uint16_t type = 0;
-    std::string payload;
+    std::uint64_t seq = 0;   ///< 1, 2, 3 ... in submission order
+    std::uint16_t type = 0;  ///< the writer's record type (see RecordType)
+    std::string payload;     ///< the bytes as submitted
 };
 
+/// A saved state that stands for every record up to `seq`.
 struct TXFLOW_EXPORT Snapshot {
     std::uint64_t seq = 0;  ///< the snapshot folds in every record with seq <= this
-    std::string state;
+    std::string state;      ///< the bytes as written by write_snapshot()
 };
 
+/// Why a store call failed.
 struct TXFLOW_EXPORT StoreError {
+    /// The kind of failure.
     enum class Code : std::uint8_t {
         io,       ///< the operating system refused (message has errno's text)
         corrupt,  ///< a record failed its checks (message names the file and offset)
         closed,   ///< the store was closed or failed earlier
         invalid,  ///< a bad argument (a snapshot seq beyond the log, ...)
     };
-    Code code = Code::io;
-    std::string message;
+    Code code = Code::io;  ///< the kind of failure
+    std::string message;   ///< for people: what failed and why
 };
 
+/// The value of a StoreResult that carries nothing but success.
 using Ok = std::monostate;
+/// What every store call returns: a value or a StoreError.
 template <class T>
 using StoreResult = Result<T, StoreError>;
 
@@ -82,9 +88,11 @@ struct TXFLOW_EXPORT FlushStats {
 class TXFLOW_EXPORT StoreObserver {
 public:
     virtual ~StoreObserver() = default;
+    /// Called after each flush of records.
     virtual void on_flush(const FlushStats& /*flush*/) noexcept {}
 };
 
+/// An ordered, durable log of records plus snapshots (see the contract in the file's notes).
 class TXFLOW_EXPORT Store {
 public:
     virtual ~Store() = default;
@@ -98,8 +106,11 @@ public:
     /// Code::closed. Idempotent; the default does nothing. Destructors close too.
     virtual StoreResult<Ok> close() { return Ok{}; }
 
+    /// Queues a record and returns its sequence number; does not wait for the disk.
     virtual StoreResult<std::uint64_t> submit(std::uint16_t type, std::string_view payload) = 0;
+    /// Returns once every record up to `seq` is durable under the store's policy.
     virtual StoreResult<Ok> sync(std::uint64_t seq) = 0;
+    /// submit() then sync(): the record is durable when this returns.
     StoreResult<std::uint64_t> append(std::uint16_t type, std::string_view payload) {
         auto seq = submit(type, payload);
         if (!seq) return seq;
@@ -110,9 +121,12 @@ public:
 
     /// visit returns false to stop early.
     virtual StoreResult<Ok> read(std::uint64_t after, const std::function<bool(const Record&)>& visit) = 0;
+    /// The latest snapshot, or nullopt when none was written.
     virtual StoreResult<std::optional<Snapshot>> load_snapshot() = 0;
+    /// Saves `state` as folding in every record up to `seq`; covered records may then be dropped.
     virtual StoreResult<Ok> write_snapshot(std::uint64_t seq, std::string_view state) = 0;
 
+    /// The sequence number of the last record submitted (0 when none).
     [[nodiscard]] virtual std::uint64_t last_seq() const = 0;
     /// Payload bytes submitted since the last snapshot: the owner's cue to take one.
     [[nodiscard]] virtual std::uint64_t bytes_since_snapshot() const = 0;

@@ -24,17 +24,24 @@
 
 namespace txflow::store {
 
+/// When a WalStore's sync() returns, and what a power loss may take (docs/durability.md).
 class TXFLOW_EXPORT Durability {
 public:
+    /// The three policies.
     enum class Kind : std::uint8_t { every_record, interval, none };
 
+    /// sync() returns after an fdatasync covering the record (shared by concurrent writers).
     static constexpr Durability every_record() noexcept { return Durability{Kind::every_record, {}}; }
+    /// sync() returns once written to the OS; a background fdatasync follows within `period`.
     static constexpr Durability interval(std::chrono::nanoseconds period) noexcept {
         return Durability{Kind::interval, period};
     }
+    /// sync() returns once written to the OS; no fdatasync (the OS writes back when it likes).
     static constexpr Durability none() noexcept { return Durability{Kind::none, {}}; }
 
+    /// Which policy.
     [[nodiscard]] constexpr Kind kind() const noexcept { return kind_; }
+    /// The interval's period (Kind::interval only).
     [[nodiscard]] constexpr std::chrono::nanoseconds period() const noexcept { return period_; }  // interval only
 
 private:
@@ -43,9 +50,10 @@ private:
     std::chrono::nanoseconds period_;
 };
 
+/// Where a WalStore keeps its log and how it makes it durable.
 struct TXFLOW_EXPORT WalOptions {
-    std::filesystem::path dir;  ///< created (with parents) if missing
-    Durability durability = Durability::every_record();
+    std::filesystem::path dir;                           ///< created (with parents) if missing
+    Durability durability = Durability::every_record();  ///< when records become durable
     /// A segment is closed and a new one begun before a record would take it
     /// past this size (a larger record gets a segment of its own). >= 64.
     std::uint64_t segment_bytes = std::uint64_t{64} << 20;
@@ -63,13 +71,13 @@ struct TXFLOW_EXPORT WalCut {
 
 /// What open() found and did; for WalStore::inspect(), what it would find and do.
 struct TXFLOW_EXPORT RecoveryReport {
-    std::size_t segments = 0;     ///< segment files kept
-    std::uint64_t records = 0;    ///< valid records in them (snapshot-covered ones included)
-    std::uint64_t first_seq = 0;  ///< of those records; 0 when there are none
-    std::uint64_t last_seq = 0;
-    std::uint64_t bytes = 0;  ///< bytes of valid data in the segment files (headers included)
-    std::optional<std::uint64_t> snapshot_seq;
-    std::uint64_t snapshot_bytes = 0;  ///< the snapshot's state size
+    std::size_t segments = 0;                   ///< segment files kept
+    std::uint64_t records = 0;                  ///< valid records in them (snapshot-covered ones included)
+    std::uint64_t first_seq = 0;                ///< of those records; 0 when there are none
+    std::uint64_t last_seq = 0;                 ///< of those records; 0 when there are none
+    std::uint64_t bytes = 0;                    ///< bytes of valid data in the segment files (headers included)
+    std::optional<std::uint64_t> snapshot_seq;  ///< the snapshot's seq, when there is a snapshot
+    std::uint64_t snapshot_bytes = 0;           ///< the snapshot's state size
     /// A torn write at the end of the last segment: truncated (normal after a crash).
     std::optional<WalCut> torn_tail;
     /// WalOptions::repair only: the first bad record, where the log was cut.
@@ -81,20 +89,23 @@ struct TXFLOW_EXPORT RecoveryReport {
 
 /// Counts since open(), for monitoring (and for tests of group commit).
 struct TXFLOW_EXPORT WalStats {
-    std::uint64_t records_submitted = 0;
-    std::uint64_t fdatasyncs = 0;  ///< of segment files: fewer than records when appends share them
-    std::uint64_t bytes_written = 0;
-    std::uint64_t segments_created = 0;
+    std::uint64_t records_submitted = 0;  ///< submit() calls accepted
+    std::uint64_t fdatasyncs = 0;         ///< of segment files: fewer than records when appends share them
+    std::uint64_t bytes_written = 0;      ///< bytes written to segment files (framing included)
+    std::uint64_t segments_created = 0;   ///< segment files begun
 };
 
+/// What WalStore::inspect() found in a directory.
 struct TXFLOW_EXPORT WalInspection {
     RecoveryReport report;  ///< counts stop at the corruption, if any
     /// Where open() would fail with Code::corrupt (and repair would cut).
     std::optional<WalCut> corruption;
 };
 
+/// The embedded default Store: a segmented write-ahead log with group commit and snapshots in a directory.
 class TXFLOW_EXPORT WalStore final : public Store {
 public:
+    /// Opens (creating if needed) and locks `options.dir`, recovering the log; a torn tail is truncated.
     static StoreResult<std::unique_ptr<WalStore>> open(WalOptions options);
 
     /// Checks a WAL directory without changing anything in it (no truncation,
@@ -142,8 +153,11 @@ public:
     /// Afterwards every call fails with Code::closed. Idempotent.
     StoreResult<Ok> close() override;
 
+    /// What open() found and did.
     [[nodiscard]] const RecoveryReport& recovery_report() const noexcept;
+    /// Counts since open().
     [[nodiscard]] WalStats stats() const;
+    /// The options it was opened with.
     [[nodiscard]] const WalOptions& options() const noexcept;
 
     /// Largest payload submit() accepts.
