@@ -36,11 +36,12 @@
 
 namespace txflow {
 
-/// Thrown by policies; the scheduler maps them to outcomes.
+/// Thrown by the timeout policy when an attempt (or run) outlives its limit; the run ends timed_out.
 class TXFLOW_EXPORT TimeoutError : public std::runtime_error {  // Outcome::timed_out
 public:
     using std::runtime_error::runtime_error;
 };
+/// Thrown by the circuit_breaker policy while the breaker is open and there is no fallback; the run fails.
 class TXFLOW_EXPORT CircuitOpenError : public std::runtime_error {  // Outcome::failed, fast
 public:
     using std::runtime_error::runtime_error;

@@ -29,6 +29,7 @@
 
 namespace txflow::saga {
 
+/// The seven states a saga or a step can be in (see the machines in the file's notes).
 enum class State : std::uint8_t {
     pending,
     running,
@@ -38,12 +39,16 @@ enum class State : std::uint8_t {
     compensated,
     compensation_failed,
 };
+/// The number of States.
 inline constexpr std::size_t kStateCount = 7;
 
+/// Which state machine a transition is checked against: a saga's or a step's.
 enum class Machine : std::uint8_t { saga, step };
 
+/// A change of state: (from, to).
 using Transition = std::pair<State, State>;
 
+/// Every change of state a saga may make.
 inline constexpr std::array<Transition, 8> kSagaTransitions{{
     {State::pending, State::running},
     {State::running, State::succeeded},
@@ -55,6 +60,7 @@ inline constexpr std::array<Transition, 8> kSagaTransitions{{
     {State::compensation_failed, State::compensated},
 }};
 
+/// Every change of state a step may make.
 inline constexpr std::array<Transition, 9> kStepTransitions{{
     {State::pending, State::running},
     {State::running, State::compensating},  // recovery: the step may have acted before the crash
@@ -67,6 +73,7 @@ inline constexpr std::array<Transition, 9> kStepTransitions{{
     {State::compensation_failed, State::compensated},
 }};
 
+/// Whether `machine` allows from -> to.
 [[nodiscard]] constexpr bool is_legal(Machine machine, State from, State to) {
     if (machine == Machine::saga) {
         for (const auto& [f, t] : kSagaTransitions)
@@ -92,6 +99,7 @@ inline constexpr std::array<Transition, 9> kStepTransitions{{
     return s == State::succeeded || s == State::compensated;
 }
 
+/// The state's name: "pending", ..., "compensation_failed".
 [[nodiscard]] constexpr std::string_view to_string(State s) {
     switch (s) {
         case State::pending: return "pending";
@@ -105,6 +113,7 @@ inline constexpr std::array<Transition, 9> kStepTransitions{{
     return "unknown";
 }
 
+/// Sets `out` to the state named `text` (as to_string() writes it); false for an unknown name.
 [[nodiscard]] constexpr bool parse_state(std::string_view text, State& out) {
     for (std::size_t i = 0; i < kStateCount; ++i) {
         const auto s = static_cast<State>(i);
