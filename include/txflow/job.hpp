@@ -24,6 +24,7 @@ struct JobContextAccess;  ///< the scheduler's way in (src/scheduler/job_definit
 }
 
 class JobContext;
+/// A job: what runs on each fire, given its JobContext. Throwing fails the attempt.
 using JobFunction = std::function<void(JobContext&)>;
 /// A policy: a job in, a job out (see txflow/policy/policy.hpp).
 using Wrapper = std::function<JobFunction(JobFunction)>;
@@ -31,12 +32,17 @@ using Wrapper = std::function<JobFunction(JobFunction)>;
 /// What to do with cron/at fires that were missed (clock jumped forward, the
 /// job was paused, the process was down).
 struct TXFLOW_EXPORT Misfire {
+    /// The three ways of handling missed fires.
     enum class Mode : std::uint8_t { fire_once, skip, fire_all };
+    /// fire_once: one run for all that were missed; skip: none; fire_all: each, up to cap
     Mode mode = Mode::fire_once;
     std::uint32_t cap = 0;  ///< fire_all: at most this many catch-up runs
 
+    /// One catch-up run for any number of missed fires (the default).
     static constexpr Misfire fire_once() { return {Mode::fire_once, 0}; }
+    /// No catch-up: missed fires are reported misfired and dropped.
     static constexpr Misfire skip() { return {Mode::skip, 0}; }
+    /// A run for each missed fire, at most `cap` of them.
     static constexpr Misfire fire_all(std::uint32_t cap) { return {Mode::fire_all, cap}; }
 };
 
@@ -45,6 +51,7 @@ struct TXFLOW_EXPORT Misfire {
 /// scheduler when the attempt ends.
 class TXFLOW_EXPORT JobContext {
 public:
+    /// Made by the scheduler for each run; tests may build one to call a job or policy directly.
     JobContext(std::string_view name, WallTime scheduled, std::stop_token stop, std::uint64_t run_number,
                Clock& clock = RealClock::instance())
         : name_(name),
@@ -55,16 +62,24 @@ public:
           run_started_(clock.steady_now()),
           attempt_started_(run_started_) {}
 
+    /// Requested on stop(), on removal, or at a timeout: a long job should check it.
     [[nodiscard]] std::stop_token stop_token() const { return stop_; }
+    /// The job's name.
     [[nodiscard]] std::string_view job_name() const { return name_; }
+    /// The wall time this run was scheduled for (its fire time).
     [[nodiscard]] WallTime scheduled_time() const { return scheduled_; }
+    /// 1 for the job's first run, +1 per run (a retried run keeps its number).
     [[nodiscard]] std::uint64_t run_number() const { return run_number_; }
+    /// The scheduler's clock.
     [[nodiscard]] Clock& clock() const { return *clock_; }
 
     /// Retries: attempt 1 is the first; each retry is a new attempt of the same run.
     [[nodiscard]] std::uint32_t attempt() const { return attempt_; }
+    /// When the run's first attempt started (monotonic).
     [[nodiscard]] SteadyTime run_started() const { return run_started_; }
+    /// When this attempt started (monotonic).
     [[nodiscard]] SteadyTime attempt_started() const { return attempt_started_; }
+    /// The delay before this attempt (0 for the first): decorrelated jitter grows from it.
     [[nodiscard]] std::chrono::milliseconds previous_delay() const { return previous_delay_; }
     /// Per-run random numbers (jitter), seeded from the scheduler's seed.
     [[nodiscard]] std::uint64_t random_seed() const { return seed_; }
@@ -80,15 +95,22 @@ public:
         if (!deadline_ || deadline < *deadline_) deadline_ = deadline;
         if (on_deadline_) on_deadline_(*deadline_);
     }
+    /// The earliest deadline set by set_deadline(), if any.
     [[nodiscard]] std::optional<SteadyTime> deadline() const { return deadline_; }
+    /// True once the deadline has passed on the job's clock.
     [[nodiscard]] bool deadline_passed() const { return deadline_ && clock_->steady_now() >= *deadline_; }
     /// End the attempt as failed, or as skipped, without throwing.
     void report_failure(std::string error) { failure_ = std::move(error); }
+    /// See report_failure(): ends the attempt as skipped, with the reason.
     void report_skipped(std::string reason) { skipped_ = std::move(reason); }
 
+    /// The delay asked by retry_after(), read by the scheduler when the attempt ends.
     [[nodiscard]] const std::optional<std::chrono::milliseconds>& retry_requested() const { return retry_delay_; }
+    /// The reason given to dead_letter(), read by the scheduler when the attempt ends.
     [[nodiscard]] const std::optional<std::string>& dead_letter_requested() const { return dead_letter_; }
+    /// The error given to report_failure(), read by the scheduler when the attempt ends.
     [[nodiscard]] const std::optional<std::string>& failure_reported() const { return failure_; }
+    /// The reason given to report_skipped(), read by the scheduler when the attempt ends.
     [[nodiscard]] const std::optional<std::string>& skip_reported() const { return skipped_; }
 
 private:

@@ -54,21 +54,26 @@ public:
     using std::invalid_argument::invalid_argument;
 };
 
+/// How a Scheduler is built: workers, queues, clock, store, observers and defaults. Fluent.
 class TXFLOW_EXPORT SchedulerOptions {
 public:
+    /// Worker threads (default: one per CPU).
     SchedulerOptions& workers(std::size_t n) {
         executor_.workers = n;
         return *this;
     }
+    /// Bounds the runs waiting for a worker; `policy` says what a full backlog does.
     SchedulerOptions& max_backlog(std::size_t n, OverflowPolicy policy) {
         executor_.max_backlog = n;
         executor_.overflow = policy;
         return *this;
     }
+    /// A waiting run gains one priority level per `step` waited, so low priority cannot starve.
     SchedulerOptions& aging_step(std::chrono::milliseconds step) {
         executor_.aging_step = step;
         return *this;
     }
+    /// A named queue whose runs use at most `max_concurrency` workers at once.
     SchedulerOptions& queue(std::string name, std::size_t max_concurrency) {
         queues_.emplace_back(std::move(name), max_concurrency);
         return *this;
@@ -83,10 +88,12 @@ public:
         clock_ = &c;
         return *this;
     }
+    /// Where the scheduler logs (default: a "txflow" logger on stderr at info level).
     SchedulerOptions& logger(std::shared_ptr<spdlog::logger> l) {
         logger_ = std::move(l);
         return *this;
     }
+    /// Adds a listener of the scheduler's events (txflow/observe/events.hpp).
     SchedulerOptions& listener(std::shared_ptr<Listener> l) {
         listeners_.push_back(std::move(l));
         return *this;
@@ -99,6 +106,7 @@ public:
         metrics_ = std::move(registry);
         return *this;
     }
+    /// The default misfire handling for cron/at jobs (default: Misfire::fire_once()).
     SchedulerOptions& misfire(Misfire m) {
         misfire_ = m;
         return *this;
@@ -113,6 +121,7 @@ public:
         wall_check_ = d;
         return *this;
     }
+    /// Seeds the jitter random numbers, for reproducible tests (0, the default: random).
     SchedulerOptions& seed(std::uint64_t s) {
         seed_ = s;
         return *this;
@@ -191,18 +200,19 @@ private:
     std::uint64_t snapshot_every_ = std::uint64_t{16} << 20;
 };
 
+/// A job's state and counters as seen from outside (Scheduler::jobs(), JobHandle::info()).
 struct TXFLOW_EXPORT JobInfo {
-    std::string name;
-    std::string schedule;  ///< "cron 0 */5 * * * *", "every 30s", "after 10s", "at ..."
-    std::optional<WallTime> next_fire;
-    Outcome last_outcome = Outcome::none;
-    std::string last_error;
-    std::uint64_t run_count = 0;      ///< runs (fires and triggers); a retried run counts once
-    std::uint64_t attempt_count = 0;  ///< attempts: run_count plus every retry
-    std::uint64_t skip_count = 0;     ///< runs that ended skipped (overlap, rate limit, ...)
-    std::uint64_t misfire_count = 0;  ///< fires missed or skipped by the misfire policy
-    bool paused = false;
-    bool running = false;
+    std::string name;                      ///< the job's name
+    std::string schedule;                  ///< "cron 0 */5 * * * *", "every 30s", "after 10s", "at ..."
+    std::optional<WallTime> next_fire;     ///< the next fire; nullopt when paused or nothing is left to fire
+    Outcome last_outcome = Outcome::none;  ///< how the last run ended
+    std::string last_error;                ///< the last failed run's error
+    std::uint64_t run_count = 0;           ///< runs (fires and triggers); a retried run counts once
+    std::uint64_t attempt_count = 0;       ///< attempts: run_count plus every retry
+    std::uint64_t skip_count = 0;          ///< runs that ended skipped (overlap, rate limit, ...)
+    std::uint64_t misfire_count = 0;       ///< fires missed or skipped by the misfire policy
+    bool paused = false;                   ///< paused with JobHandle::pause()
+    bool running = false;                  ///< a run is in progress now
 };
 
 /// What stop(d) found. At the deadline d the jobs still running are asked to
@@ -221,12 +231,12 @@ struct TXFLOW_EXPORT StopReport {
 /// A run that gave up: retries exhausted, or a failure the retry policy does
 /// not retry. Listed until re-run or cleared.
 struct TXFLOW_EXPORT DeadLetter {
-    std::uint64_t id = 0;
-    std::string job;
-    WallTime scheduled{};
-    std::uint32_t attempts = 0;
-    std::string error;
-    WallTime failed_at{};
+    std::uint64_t id = 0;        ///< identifies the entry for rerun_dead_letter()
+    std::string job;             ///< the job's name
+    WallTime scheduled{};        ///< the fire the run was for
+    std::uint32_t attempts = 0;  ///< attempts made
+    std::string error;           ///< the last attempt's error
+    WallTime failed_at{};        ///< when it gave up
 };
 
 class Scheduler;
@@ -236,9 +246,11 @@ class JobState;
 class TXFLOW_EXPORT SagaHandle {
 public:
     SagaHandle() = default;
+    /// The saga instance's id.
     [[nodiscard]] const std::string& id() const { return id_; }
     /// False when the idempotency key named an instance that already existed.
     [[nodiscard]] bool created() const { return created_; }
+    /// The instance's state now; nullopt once it is forgotten (retention).
     [[nodiscard]] std::optional<saga::Info> info() const;
     /// Blocks until the saga is succeeded, compensated or compensation_failed,
     /// or the timeout passes; returns its info then.
@@ -257,13 +269,21 @@ private:
 class TXFLOW_EXPORT JobHandle {
 public:
     JobHandle() = default;
+    /// Stops firing (missed fires are not caught up on resume()).
     bool pause();
+    /// Fires again, counting from now.
     bool resume();
+    /// Removes the job and asks a running instance to stop.
     bool remove();
+    /// Runs the job once now, outside its schedule.
     bool trigger_now();
+    /// Replaces the trigger with a cron expression; throws ScheduleError when it is invalid.
     bool reschedule_cron(std::string_view expression);
+    /// Replaces the trigger with a fixed rate; throws ScheduleError unless the period is positive.
     bool reschedule_every(std::chrono::milliseconds period);
+    /// The job's state now; nullopt once removed.
     [[nodiscard]] std::optional<JobInfo> info() const;
+    /// The job's name.
     [[nodiscard]] std::string_view name() const { return name_; }
 
 private:
@@ -274,21 +294,30 @@ private:
     std::string name_;
 };
 
+/// Defines a job, fluently: its trigger, settings and policies, then run() registers it.
 class TXFLOW_EXPORT JobBuilder {
 public:
+    /// Fires on a cron expression (parse errors surface as ScheduleError at run()).
     JobBuilder& cron(std::string_view expression, cron::Format format = cron::Format::any);
+    /// Fires on a parsed cron schedule.
     JobBuilder& cron(const cron::Schedule& schedule);
     /// A compile-time checked "..."_cron literal (txflow/cron/literal.hpp).
     JobBuilder& cron(const cron::Spec& spec);
     JobBuilder& every(std::chrono::milliseconds period);             ///< fixed rate
     JobBuilder& every_fixed_delay(std::chrono::milliseconds delay);  ///< delay counted from each run's end
+    /// Fires once, `delay` after it is armed (at start(), or at run() on a started scheduler).
     JobBuilder& after(std::chrono::milliseconds delay);
+    /// Fires once, at the wall time `when`.
     JobBuilder& at(WallTime when);
+    /// The IANA zone a cron expression is read in (default: UTC, or its CRON_TZ= prefix).
     JobBuilder& in_zone(std::string_view zone);
+    /// The runs' priority on the worker pool.
     JobBuilder& priority(Priority p);
+    /// The queue the runs go to (registered with SchedulerOptions::queue).
     JobBuilder& queue(std::string_view name);
     /// A random delay in [0, max] added to every fire (thundering-herd protection).
     JobBuilder& jitter(std::chrono::milliseconds max);
+    /// How missed fires are handled for this job (default: the scheduler's).
     JobBuilder& misfire(Misfire m);
     /// At most one run of this job waits in the queue: a fire that finds one
     /// already waiting (a saturated queue, a slow job) is not queued but
@@ -297,14 +326,18 @@ public:
     JobBuilder& coalesce();
 
     // Policies, outermost first (see txflow/policy/policy.hpp).
+    /// Catches every exception and reports the run failed (see policies::recover()).
     JobBuilder& recover();
+    /// Retries failed attempts by `policy`, through the timer (see policies::retry()).
     JobBuilder& retry(retry::Policy policy);
     /// Per attempt when placed inside retry (after it), the whole run when outside (before it).
     JobBuilder& timeout(std::chrono::milliseconds limit);
     /// A fire that finds a run of this job still going ends `skipped` at once,
     /// without a `started` event ("previous run still running").
     JobBuilder& skip_if_running();
+    /// A fire that finds a run still going waits, and runs once right after it.
     JobBuilder& delay_if_running();
+    /// Fails fast, or runs `fallback`, while `breaker` is open.
     JobBuilder& circuit_breaker(std::shared_ptr<CircuitBreaker> breaker, JobFunction fallback = {});
     /// A breaker from the scheduler's registry, shared by every job naming it.
     JobBuilder& circuit_breaker(std::string_view name, const BreakerOptions& options = {}, JobFunction fallback = {});
@@ -321,7 +354,9 @@ public:
     /// on by itself.
     JobHandle run(const SagaRef& saga, nlohmann::json input = nlohmann::json::object());
 
+    /// Copies the definition so far.
     JobBuilder(const JobBuilder& other);
+    /// Moves the definition so far.
     JobBuilder(JobBuilder&& other) noexcept;
     ~JobBuilder();
 
@@ -333,8 +368,11 @@ private:
     std::unique_ptr<Definition> def_;
 };
 
+/// The scheduler: a job registry, a timer thread and a worker pool (see the file's notes).
 class TXFLOW_EXPORT Scheduler {
 public:
+    /// Builds the scheduler and recovers its state from the store (std::runtime_error if it cannot); nothing fires
+    /// before start().
     explicit Scheduler(SchedulerOptions options = {});
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
@@ -342,9 +380,12 @@ public:
     /// stop token keeps the destructor waiting (never stop() itself).
     ~Scheduler();
 
+    /// Starts a job definition called `name`; it is registered by JobBuilder::run().
     [[nodiscard]] JobBuilder job(std::string name) { return JobBuilder(*this, std::move(name)); }
+    /// The job called `name`, or nullopt.
     [[nodiscard]] std::optional<JobHandle> find(std::string_view name);
 
+    /// Starts the timer thread and the workers: jobs fire from now on, recovered sagas resume.
     void start();
     /// Stops firing, lets queued and running runs finish until drain_deadline,
     /// then cancels the queued ones and requests stop on the running ones'
@@ -354,6 +395,7 @@ public:
     /// background (StopReport::still_running); the destructor joins them.
     StopReport stop(std::chrono::milliseconds drain_deadline);
 
+    /// Every job's state now.
     [[nodiscard]] std::vector<JobInfo> jobs() const;
 
     /// Blocks until the timer thread has caught up with the clock and no run
@@ -371,12 +413,14 @@ public:
     [[nodiscard]] std::vector<DeadLetter> dead_letters() const;
     /// Runs the job again for the same fire (attempt 1); false if the entry or the job is gone.
     bool rerun_dead_letter(std::uint64_t id);
+    /// Empties the dead-letter list; returns how many entries it had.
     std::size_t clear_dead_letters();
     /// Attempts still running past their deadline after a stop request.
     [[nodiscard]] std::size_t stuck_workers() const;
     /// Named breakers and rate limiters, created on first use and shared.
     std::shared_ptr<CircuitBreaker> breaker(std::string_view name, const BreakerOptions& options);
     [[nodiscard]] std::shared_ptr<CircuitBreaker> breaker(std::string_view name) const;  ///< nullptr if none
+    /// The rate limiter called `name`, created with these settings on first use.
     std::shared_ptr<TokenBucket> rate_limiter(std::string_view name, double per_second, double burst);
 
     // ---- sagas (txflow/saga/saga.hpp)
@@ -387,14 +431,18 @@ public:
     /// Definitions to resume by name after a crash (start_saga and
     /// job().run(saga) register theirs).
     void register_saga(const SagaRef& saga);
+    /// A saga instance's state; nullopt when unknown (or forgotten).
     [[nodiscard]] std::optional<saga::Info> saga(std::string_view id) const;
+    /// Every known saga instance, or those in `state`.
     [[nodiscard]] std::vector<saga::Info> sagas(std::optional<saga::State> state = std::nullopt) const;
     /// Operators, for a saga in compensation_failed: run the failed
     /// compensations again, or declare the saga compensated by hand.
     bool retry_compensation(std::string_view id);
+    /// Declares a saga in compensation_failed compensated, with an operator's `note`.
     bool resolve_compensation(std::string_view id, std::string note);
     /// Asks a running saga to stop and compensate.
     bool cancel_saga(std::string_view id, std::string reason = "cancelled");
+    /// Blocks until the saga is finished (succeeded, compensated or compensation_failed) or `timeout` passes.
     std::optional<saga::Info> wait_saga(std::string_view id, std::chrono::milliseconds timeout) const;
     /// Forgets finished sagas older than the retention now (also done every
     /// minute while started); returns how many.
@@ -409,12 +457,16 @@ public:
                              std::string idempotency_key = {});
     /// Definitions to finish by name after a crash (start_atomic registers its own).
     void register_atomic(const AtomicRef& txn);
+    /// A transaction's state; nullopt when unknown.
     [[nodiscard]] std::optional<atomic::Info> transaction(std::string_view id) const;
+    /// Every known transaction, or those in `state`.
     [[nodiscard]] std::vector<atomic::Info> transactions(std::optional<atomic::State> state = std::nullopt) const;
     /// Until committed, aborted or commit_stalled (or the timeout).
     std::optional<atomic::Info> wait_transaction(std::string_view id, std::chrono::milliseconds timeout) const;
 
+    /// The clock the scheduler runs on.
     [[nodiscard]] Clock& clock() const { return *clock_; }
+    /// The scheduler's logger.
     [[nodiscard]] spdlog::logger& logger() const { return *logger_; }
 
 private:
