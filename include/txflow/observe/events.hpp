@@ -13,6 +13,7 @@
 
 namespace txflow {
 
+/// What happened: the kind of an Event.
 enum class EventKind : std::uint8_t {
     scheduled,  ///< next fire computed (fire_time holds it)
     started,
@@ -30,27 +31,32 @@ enum class EventKind : std::uint8_t {
     alert,          ///< needs an operator (job: the saga id; detail: compensation_failed, or stalled: the store failed)
 };
 
+/// How a run (or an attempt) ended.
 enum class Outcome : std::uint8_t { none, succeeded, failed, cancelled, timed_out, skipped };
 
+/// One thing that happened to a job, a saga or a breaker; the views it holds are valid during the call only.
 struct TXFLOW_EXPORT Event {
-    EventKind kind{};
-    std::string_view job;
-    WallTime fire_time{};  ///< the wall instant the run was scheduled for
-    Outcome outcome = Outcome::none;
-    std::chrono::nanoseconds duration{0};
-    std::string_view error;              ///< failed: the exception's what()
-    std::uint64_t count = 1;             ///< misfired/skipped: how many fires
-    std::uint32_t attempt = 1;           ///< started/finished/retrying: the attempt number
-    std::chrono::milliseconds delay{0};  ///< retrying: the wait before the next attempt
-    std::string_view detail;             ///< skipped/breaker: why, or which transition
+    EventKind kind{};                      ///< what happened
+    std::string_view job;                  ///< the job's name (saga, breaker and alert events: see EventKind)
+    WallTime fire_time{};                  ///< the wall instant the run was scheduled for
+    Outcome outcome = Outcome::none;       ///< finished: how the attempt ended
+    std::chrono::nanoseconds duration{0};  ///< finished: how long the attempt ran
+    std::string_view error;                ///< failed: the exception's what()
+    std::uint64_t count = 1;               ///< misfired/skipped: how many fires
+    std::uint32_t attempt = 1;             ///< started/finished/retrying: the attempt number
+    std::chrono::milliseconds delay{0};    ///< retrying: the wait before the next attempt
+    std::string_view detail;               ///< skipped/breaker: why, or which transition
 };
 
+/// Receives the scheduler's events (SchedulerOptions::listener()), on the thread where each happens.
 class TXFLOW_EXPORT Listener {
 public:
     virtual ~Listener() = default;
+    /// Called for each event; keep it short and do not throw.
     virtual void on_event(const Event& event) = 0;
 };
 
+/// The kind's name: "scheduled", "started", ...
 [[nodiscard]] constexpr std::string_view to_string(EventKind kind) {
     switch (kind) {
         case EventKind::scheduled: return "scheduled";
@@ -70,6 +76,7 @@ public:
     return "unknown";
 }
 
+/// The outcome's name: "none", "succeeded", ...
 [[nodiscard]] constexpr std::string_view to_string(Outcome outcome) {
     switch (outcome) {
         case Outcome::none: return "none";
