@@ -36,19 +36,22 @@ namespace txflow::daemon {
 
 using schedule_file::Command;  ///< what to run, as a schedule file says it
 
+/// Which output stream a line came from.
 enum class Stream : std::uint8_t { out, err };
+/// "stdout" or "stderr".
 [[nodiscard]] constexpr std::string_view to_string(Stream s) {
     return s == Stream::out ? "stdout" : "stderr";
 }
 
+/// How run_command() runs a command: cancellation, output and environment.
 struct TXFLOW_EXPORT RunOptions {
-    std::stop_token stop;
+    std::stop_token stop;  ///< on request: SIGTERM to the process group, then SIGKILL after kill_grace
     std::chrono::milliseconds kill_grace{5000};  ///< SIGTERM, then SIGKILL after this
     /// Called with each line of output (without its newline; a trailing CR
     /// is dropped), on the calling thread. A line longer than max_line is
     /// passed on in pieces.
     std::function<void(Stream, std::string_view)> on_line;
-    std::size_t max_line = 64 * 1024;
+    std::size_t max_line = 64 * 1024;  ///< longer lines reach on_line in pieces of this size
     /// Variables set on top of the command's own env (TXFLOW_JOB, ...).
     std::map<std::string, std::string> extra_env;
     /// The daemon's environment is the base the command's env adds to; false
@@ -57,20 +60,23 @@ struct TXFLOW_EXPORT RunOptions {
     bool inherit_env = true;
 };
 
+/// How a command ended.
 struct TXFLOW_EXPORT CommandResult {
+    /// Whether it exited, was killed by a signal, or never started.
     enum class Status : std::uint8_t {
         exited,          ///< exit_code set
         signaled,        ///< signal set
         failed_to_start  ///< error set (no such program, bad cwd, ...)
     };
-    Status status = Status::failed_to_start;
-    int exit_code = -1;
-    int signal = 0;
-    std::string error;
-    bool stop_requested = false;  ///< the stop token fired while it ran
-    bool killed = false;          ///< it outlived kill_grace and got SIGKILL
-    std::chrono::nanoseconds duration{0};
+    Status status = Status::failed_to_start;  ///< how it ended
+    int exit_code = -1;                       ///< exited: its exit code
+    int signal = 0;                           ///< signaled: the signal number
+    std::string error;                        ///< failed_to_start: why
+    bool stop_requested = false;              ///< the stop token fired while it ran
+    bool killed = false;                      ///< it outlived kill_grace and got SIGKILL
+    std::chrono::nanoseconds duration{0};     ///< from start to reaping
 
+    /// True for exit code 0.
     [[nodiscard]] bool ok() const { return status == Status::exited && exit_code == 0; }
     /// "exit code 3", "killed by signal 15 (SIGTERM)", "cannot run \"foo\": not found in PATH"
     [[nodiscard]] std::string describe() const;

@@ -67,6 +67,7 @@ using schedule_file::ScheduleFile;
 [[nodiscard]] TXFLOW_EXPORT std::shared_ptr<spdlog::logger> make_logger(
     LogFormat format, std::string_view level, std::shared_ptr<spdlog::sinks::sink> sink = nullptr);
 
+/// What a Daemon needs besides the file: logging, store, clock, metrics and listeners.
 struct TXFLOW_EXPORT DaemonOptions {
     /// SIGTERM to a command's process group on a stop request (timeout,
     /// shutdown, removal), then SIGKILL after this.
@@ -90,10 +91,10 @@ struct TXFLOW_EXPORT DaemonOptions {
 
 /// What a reload did, by job name.
 struct TXFLOW_EXPORT ReloadReport {
-    std::vector<std::string> added;
-    std::vector<std::string> removed;
-    std::vector<std::string> replaced;
-    std::vector<std::string> unchanged;
+    std::vector<std::string> added;                 ///< jobs new in the file
+    std::vector<std::string> removed;               ///< jobs no longer in the file
+    std::vector<std::string> replaced;              ///< jobs whose definition changed (their state starts over)
+    std::vector<std::string> unchanged;             ///< jobs kept as they were, with their state
     std::vector<std::string> sagas_changed;         ///< added or redefined
     std::vector<std::string> transactions_changed;  ///< added or redefined
     /// Settings that only a restart applies (workers, queues, state_dir, log format).
@@ -112,6 +113,7 @@ struct TXFLOW_EXPORT ReloadReport {
 [[nodiscard]] TXFLOW_EXPORT Problems saga_warnings(const saga::Definition& definition, const SagaSpec& spec,
                                                    std::size_t index);
 
+/// The schedule-file daemon as a library (see the file's notes).
 class TXFLOW_EXPORT Daemon {
 public:
     /// Builds the scheduler and registers every job and saga (nothing fires
@@ -123,6 +125,7 @@ public:
     Daemon& operator=(const Daemon&) = delete;
     ~Daemon();  ///< stop(0s) if still running
 
+    /// Starts the scheduler: recovered state resumes, jobs fire from now on.
     void start();
     /// Re-reads and validates `path`: on problems logs each one and keeps the
     /// running schedule (returns them); otherwise applies the new file: jobs
@@ -130,14 +133,18 @@ public:
     /// running instance of a removed or replaced job is asked to stop);
     /// unchanged jobs keep their state (next fire, run count, breaker).
     Result<ReloadReport, Problems> reload(const std::filesystem::path& path);
+    /// Applies an already loaded file, as reload() does after reading it.
     Result<ReloadReport, Problems> apply(ScheduleFile next);
     /// Stops firing, lets runs finish until `drain`, then asks the rest to stop.
     StopReport stop(std::chrono::milliseconds drain);
 
+    /// The scheduler the daemon drives.
     [[nodiscard]] Scheduler& scheduler() { return *scheduler_; }
+    /// The daemon's logger.
     [[nodiscard]] spdlog::logger& logger() { return *logger_; }
     /// An info line in the daemon's log (for hosts without spdlog's headers).
     void log(std::string_view message);
+    /// The schedule file now running (the last one applied).
     [[nodiscard]] const ScheduleFile& file() const { return file_; }
 
 private:
@@ -147,6 +154,7 @@ private:
     };
 
 public:
+    /// Only create() can call this: Private is its key.
     Daemon(Private, ScheduleFile file, DaemonOptions options);
 
 private:

@@ -110,8 +110,7 @@ struct TXFLOW_EXPORT RetrySpec {
     double multiplier = 2.0;                                   ///< exponential only
     std::chrono::milliseconds max{60'000};                     ///< exponential only: the cap
     retry::Jitter jitter = retry::Jitter::none;                ///< how delays are randomised
-    /// give up past this time since the first attempt; empty: no limit
-    std::optional<std::chrono::milliseconds> max_elapsed;
+    std::optional<std::chrono::milliseconds> max_elapsed;  ///< give up past this since the first attempt; empty: never
 
     /// Field-by-field equality.
     bool operator==(const RetrySpec&) const = default;
@@ -122,15 +121,14 @@ enum class Overlap : std::uint8_t { allow, skip, delay };
 
 /// txflow::BreakerOptions as plain data, with the same defaults.
 struct TXFLOW_EXPORT BreakerSettings {
-    std::size_t window = 20;                     ///< see BreakerOptions::window
-    std::size_t min_calls = 10;                  ///< see BreakerOptions::min_calls
-    double failure_rate = 0.5;                   ///< see BreakerOptions::failure_rate
-    std::chrono::milliseconds slow_call{0};      ///< see BreakerOptions::slow_call
-    double slow_percentile = 0.95;               ///< see BreakerOptions::slow_percentile
-    std::chrono::milliseconds open_for{30'000};  ///< see BreakerOptions::open_for
-    std::size_t half_open_probes = 3;            ///< see BreakerOptions::half_open_probes
-    /// Field-by-field equality.
-    bool operator==(const BreakerSettings&) const = default;
+    std::size_t window = 20;                                  ///< see BreakerOptions::window
+    std::size_t min_calls = 10;                               ///< see BreakerOptions::min_calls
+    double failure_rate = 0.5;                                ///< see BreakerOptions::failure_rate
+    std::chrono::milliseconds slow_call{0};                   ///< see BreakerOptions::slow_call
+    double slow_percentile = 0.95;                            ///< see BreakerOptions::slow_percentile
+    std::chrono::milliseconds open_for{30'000};               ///< see BreakerOptions::open_for
+    std::size_t half_open_probes = 3;                         ///< see BreakerOptions::half_open_probes
+    bool operator==(const BreakerSettings&) const = default;  ///< field-by-field equality
 };
 
 /// A job's circuit breaker: a name (shared by the jobs that give it) and its settings.
