@@ -25,8 +25,10 @@
 
 namespace txflow::testing {
 
+/// Scripted saga steps for tests: which steps and compensations fail, and what ran (see the file's notes).
 class TXFLOW_EXPORT SagaScript {
 public:
+    /// `times` value for "fails on every attempt".
     static constexpr int kAlways = std::numeric_limits<int>::max();
 
     /// The action of step `name` fails its next `times` attempts.

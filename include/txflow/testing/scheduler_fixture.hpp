@@ -34,38 +34,48 @@
 
 namespace txflow::testing {
 
+/// The store a SchedulerFixture gives its scheduler.
 enum class StoreKind : std::uint8_t {
     memory,  ///< a MemoryStore, kept across restart()
     wal,     ///< a WalStore in a scratch directory, reopened by restart()
 };
 
+/// How a SchedulerFixture sets up its clock, store and scheduler.
 struct TXFLOW_EXPORT FixtureOptions {
     std::string start = "2026-01-01T00:00:00Z";  ///< the clock's first wall time (see wall_time())
     std::string zone = "UTC";                    ///< the zone `start` is read in when it has no offset
-    StoreKind store = StoreKind::memory;
-    std::uint64_t seed = 7;  ///< jitter and retry backoff draw from it: the same every run
+    StoreKind store = StoreKind::memory;         ///< which store the scheduler records to
+    std::uint64_t seed = 7;                      ///< jitter and retry backoff draw from it: the same every run
     /// The rest of the scheduler's options (workers, queues, misfire, ...).
     /// The fixture sets the clock, store, seed and a listener on top, and a
     /// logger: `logger` if set, else stderr if log_to_stderr, else a quiet one.
     SchedulerOptions scheduler = SchedulerOptions{}.workers(2);
-    bool log_to_stderr = false;
+    bool log_to_stderr = false;                ///< log to stderr (when `logger` is not set)
     std::shared_ptr<spdlog::logger> logger{};  ///< e.g. a ringbuffer sink's, to assert on log lines
 };
 
+/// A scheduler on a ManualClock with a recorded event log: tests move time, not sleep.
 class TXFLOW_EXPORT SchedulerFixture {
 public:
+    /// Registers jobs and sagas on a scheduler (see setup()).
     using Registration = std::function<void(Scheduler&)>;
 
     SchedulerFixture();
+    /// A fixture with these options (the default constructor uses FixtureOptions{}).
     explicit SchedulerFixture(FixtureOptions options);
     SchedulerFixture(const SchedulerFixture&) = delete;
     SchedulerFixture& operator=(const SchedulerFixture&) = delete;
     virtual ~SchedulerFixture();
 
+    /// The scheduler under test (a new one after restart()).
     [[nodiscard]] Scheduler& scheduler() { return *scheduler_; }
+    /// The manual clock the scheduler runs on.
     [[nodiscard]] ManualClock& clock() { return clock_; }
+    /// The recorded events of every scheduler life.
     [[nodiscard]] EventLog& event_log() { return *events_; }
+    /// The store, shared across restart().
     [[nodiscard]] const std::shared_ptr<store::Store>& store() const { return store_; }
+    /// The clock's wall time now.
     [[nodiscard]] WallTime now() const { return clock_.wall_now(); }
 
     /// Registers jobs and sagas: runs `registration` on the scheduler now, and
@@ -79,7 +89,9 @@ public:
     /// saga timers) and waiting there until the scheduler is idle: every run
     /// due by the end has ended, in order, when it returns.
     void advance(std::chrono::milliseconds d);
+    /// See advance(): moves the clock to `when`.
     void advance_to(WallTime when);
+    /// See advance(): moves the clock to a wall time given as text, read in `zone` when it has no offset.
     void advance_to(std::string_view text, std::string_view zone = "UTC");
     /// Waits until the scheduler is idle without moving the clock.
     void settle();
@@ -99,7 +111,9 @@ public:
     [[nodiscard]] std::vector<WallTime> fires_of(std::string_view job) const;
     /// How the last run of `job` that finished ended (Outcome::none: none has).
     [[nodiscard]] Outcome last_outcome(std::string_view job) const;
+    /// Every event recorded, in order.
     [[nodiscard]] std::vector<RecordedEvent> events() const { return events_->all(); }
+    /// The events of one kind (of `job` only, unless empty).
     [[nodiscard]] std::vector<RecordedEvent> events(EventKind kind, std::string_view job = {}) const {
         return events_->of(kind, job);
     }

@@ -10,6 +10,7 @@
 
 namespace txflow::testing {
 
+/// A scratch directory, removed with its contents by the destructor.
 class TXFLOW_EXPORT TempDir {
 public:
     /// `<system temp dir>/txflow-<tag>-XXXXXX`. Throws std::filesystem::filesystem_error on failure.
@@ -18,7 +19,9 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     ~TempDir();
 
+    /// The directory.
     [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+    /// A path inside the directory.
     [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
 private:
