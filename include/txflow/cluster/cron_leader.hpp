@@ -45,21 +45,23 @@ namespace txflow::cluster {
 /// the leader (the key is "cron:<schedule>:<fire_at>", the job is due at
 /// once): add() refuses a template that sets them.
 struct TXFLOW_EXPORT CronJob {
-    std::string kind;
-    std::string payload;
-    store::EnqueueOptions options;
+    std::string kind;               ///< the job's kind (see store::NewJob)
+    std::string payload;            ///< the job's payload
+    store::EnqueueOptions options;  ///< queue, priority, attempts (not unique_key or run_at)
 };
 
+/// One schedule the leader fires: a cron expression, its zone and misfire policy, and the job it enqueues.
 struct TXFLOW_EXPORT CronSchedule {
     std::string name;        ///< unique in the schema; the fires' `schedule` column
     std::string expression;  ///< any cron format txflow parses ("0 30 2 * * *", "@every 10s", "CRON_TZ=...")
     std::string zone;        ///< IANA name; empty: the expression's CRON_TZ prefix, else UTC
-    Misfire misfire = Misfire::fire_once();
-    CronJob job;
+    Misfire misfire = Misfire::fire_once();  ///< fires missed while no node led, counted from the last recorded fire
+    CronJob job;                             ///< what each fire enqueues
 };
 
+/// How a CronLeader connects, identifies itself and times its lease.
 struct TXFLOW_EXPORT CronLeaderOptions {
-    store::PgOptions pg;
+    store::PgOptions pg;            ///< the database and schema (the workers')
     std::string election = "cron";  ///< the lease row's name: one leader per name and schema
     /// Unique per process (it decides whose lease a row is); empty: "<host>-<pid>-<random>".
     std::string node;
@@ -82,6 +84,7 @@ struct TXFLOW_EXPORT CronTick {
     std::uint64_t misfired = 0;   ///< fires not run, per the misfire policies
 };
 
+/// Cron across the nodes of a cluster: one leased leader inserts each fire once (see the file's notes).
 class TXFLOW_EXPORT CronLeader {
 public:
     /// Connects and checks (or, with pg.migrate, migrates) the schema; fails
@@ -104,13 +107,16 @@ public:
     /// `timeout` for a statement in flight (then cancels it), gives the lease
     /// up so another node takes over at once, and says whether it stopped in time.
     void start();
+    /// See start(): stops the thread within `timeout`; false when it did not.
     bool stop(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
     /// Gives the lease up now (another node may take over); a later tick may take it again.
     store::StoreResult<store::Ok> resign();
 
+    /// True while this node holds the lease (as of the last tick).
     [[nodiscard]] bool is_leader() const;
     [[nodiscard]] std::int64_t epoch() const;  ///< of the current or last term; 0: never led
+    /// This node's name (CronLeaderOptions::node, or the generated one).
     [[nodiscard]] const std::string& node() const;
 
     /// Tests only: act as leader without a lease (two leaders at once, as

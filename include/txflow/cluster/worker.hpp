@@ -53,14 +53,20 @@ using store::StoreResult;
 /// What a handler sees of the job it runs.
 class TXFLOW_EXPORT Job {
 public:
+    /// Made by the worker for each claimed job; tests may build one to call a handler directly.
     Job(store::ClaimedJob row, std::stop_token stop) : row_(std::move(row)), stop_(std::move(stop)) {}
 
+    /// The job's row id.
     [[nodiscard]] std::int64_t id() const { return row_.id; }
+    /// What the job is: the handler is chosen by it.
     [[nodiscard]] const std::string& kind() const { return row_.kind; }
+    /// The queue it was claimed from.
     [[nodiscard]] const std::string& queue() const { return row_.queue; }
+    /// The bytes enqueued with it.
     [[nodiscard]] const std::string& payload() const { return row_.payload; }
     /// 1 on the first run; the fencing token of this run.
     [[nodiscard]] std::int32_t attempt() const { return row_.attempt; }
+    /// Claims allowed before a failure discards the job.
     [[nodiscard]] std::int32_t max_attempts() const { return row_.max_attempts; }
     /// Requested when the worker stops past its deadline, or when the worker
     /// lost this job (its lease could not be extended: another node may run
@@ -70,6 +76,7 @@ public:
     /// "Not now": the job goes back to the queue to run again after `delay`,
     /// as a new attempt, without counting as a failure (a handler's snooze).
     void retry_after(std::chrono::milliseconds delay) { retry_after_ = delay; }
+    /// The delay asked by retry_after(), read by the worker when the handler returns.
     [[nodiscard]] std::optional<std::chrono::milliseconds> retry_requested() const { return retry_after_; }
 
 private:
@@ -84,14 +91,16 @@ using Handler = std::function<void(Job&)>;
 
 /// How long finished rows stay in the jobs table (nullopt: forever).
 struct TXFLOW_EXPORT Retention {
-    std::optional<std::chrono::seconds> completed = std::chrono::hours(24);
+    std::optional<std::chrono::seconds> completed = std::chrono::hours(24);  ///< completed jobs
+    /// jobs discarded after their last attempt
     std::optional<std::chrono::seconds> discarded = std::chrono::hours(24 * 7);
-    std::optional<std::chrono::seconds> cancelled = std::chrono::hours(24);
+    std::optional<std::chrono::seconds> cancelled = std::chrono::hours(24);  ///< cancelled jobs
 };
 
+/// How a Worker connects, which queues it serves, and its timings.
 struct TXFLOW_EXPORT WorkerOptions {
-    store::PgOptions pg;
-    std::vector<std::string> queues{"default"};
+    store::PgOptions pg;                         ///< the database and schema
+    std::vector<std::string> queues{"default"};  ///< the queues it claims from
     /// The node row's name; empty: "<host>:<pid>".
     std::string name;
     /// Handler threads.
@@ -111,7 +120,8 @@ struct TXFLOW_EXPORT WorkerOptions {
     std::optional<std::chrono::milliseconds> rescue_interval;
     /// A node row whose heartbeat is older than this is deleted; unset: 10 x lease.
     std::optional<std::chrono::milliseconds> node_expiry;
-    Retention retention;
+    Retention retention;  ///< how long finished rows are kept
+    /// how often the cleaner deletes expired rows
     std::chrono::milliseconds retention_interval{std::chrono::minutes(1)};
     int delete_batch = 1000;  ///< rows per DELETE statement
     /// Delay before a failed job's next attempt, by its attempt number (the
@@ -126,8 +136,9 @@ struct TXFLOW_EXPORT WorkerOptions {
     std::shared_ptr<spdlog::logger> logger;
 };
 
+/// Counts since start(), for monitoring.
 struct TXFLOW_EXPORT WorkerStats {
-    std::uint64_t claimed = 0;
+    std::uint64_t claimed = 0;     ///< jobs claimed
     std::uint64_t completed = 0;   ///< completions the database took
     std::uint64_t failed = 0;      ///< failed attempts recorded (retried or discarded)
     std::uint64_t snoozed = 0;     ///< retry_after() and jobs released at stop
@@ -138,13 +149,16 @@ struct TXFLOW_EXPORT WorkerStats {
     std::uint64_t wakeups = 0;     ///< notifications received
 };
 
+/// What Worker::stop() found.
 struct TXFLOW_EXPORT StopReport {
     bool drained = true;              ///< every handler returned before the deadline
     std::uint64_t still_running = 0;  ///< handlers asked to stop at the deadline, still running
 };
 
+/// A cluster worker: runs PgQueue jobs with handlers by kind (see the file's notes).
 class TXFLOW_EXPORT Worker {
 public:
+    /// Takes the options; start() checks them and connects.
     explicit Worker(WorkerOptions options);
     ~Worker();  ///< stop(0s) if running; waits for handler threads to return
     Worker(const Worker&) = delete;
@@ -165,9 +179,11 @@ public:
     /// re-queues them), writes the results it has and removes the node row.
     /// Never waits past the deadline for a handler.
     StopReport stop(std::chrono::steady_clock::time_point deadline);
+    /// stop() with a deadline `grace` from now.
     StopReport stop(std::chrono::milliseconds grace) { return stop(std::chrono::steady_clock::now() + grace); }
 
     [[nodiscard]] std::int64_t node_id() const;  ///< 0 before start()
+    /// Counts since start().
     [[nodiscard]] WorkerStats stats() const;
 
     struct Impl;

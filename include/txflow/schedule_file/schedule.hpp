@@ -279,16 +279,16 @@ using LoadResult = Result<ScheduleFile, Problems>;
 /// bounded by this limit rather than by the input.
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
-/// Limits on the rest of a schedule file, each refused with its position.
-inline constexpr std::size_t kMaxFileBytes = std::size_t{4} << 20;  ///< the text
+// Limits on the rest of a schedule file, each refused with its position.
+inline constexpr std::size_t kMaxFileBytes = std::size_t{4} << 20;  ///< bytes of the file's text, at most
 /// Jobs in a file, at most.
 inline constexpr std::size_t kMaxJobs = 10'000;
 /// Sagas in a file, at most.
 inline constexpr std::size_t kMaxSagas = 1'000;
-inline constexpr std::size_t kMaxSteps = 100;  ///< per saga
+inline constexpr std::size_t kMaxSteps = 100;  ///< steps per saga, at most
 /// Atomic transactions in a file, at most.
 inline constexpr std::size_t kMaxTransactions = 1'000;
-inline constexpr std::size_t kMaxParticipants = 100;  ///< per transaction
+inline constexpr std::size_t kMaxParticipants = 100;  ///< participants per transaction, at most
 /// A saga's data (its input, each TXFLOW_DATA line, the data after a merge) as
 /// compact JSON: it reaches every step as TXFLOW_SAGA_DATA, and Linux refuses
 /// an environment string over 128 KiB at exec.
