@@ -3,13 +3,13 @@
 /// The scheduler: a job registry, one timer thread on the monotonic clock and
 /// a worker pool, driven through a fluent API.
 ///
-///   txflow::Scheduler sched{txflow::SchedulerOptions{}.workers(4).queue("reports", 1)};
-///   auto report = sched.job("report").cron("0 */5 * * * *").in_zone("Europe/Berlin")
-///                     .priority(txflow::Priority::high).queue("reports")
-///                     .run([](txflow::JobContext& ctx) { ... });
-///   sched.start();
-///   ...
-///   auto report = sched.stop(5s);  // drain, then ask the stragglers to stop
+///     txflow::Scheduler sched{txflow::SchedulerOptions{}.workers(4).queue("reports", 1)};
+///     auto report = sched.job("report").cron("0 */5 * * * *").in_zone("Europe/Berlin")
+///                       .priority(txflow::Priority::high).queue("reports")
+///                       .run([](txflow::JobContext& ctx) { ... });
+///     sched.start();
+///     ...
+///     auto report = sched.stop(5s);  // drain, then ask the stragglers to stop
 ///
 /// Wall time is used only to compute the next cron/at fire; waiting is on
 /// steady_clock, and the wall clock is re-read on every wake so a jump (NTP

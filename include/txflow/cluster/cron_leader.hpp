@@ -14,12 +14,12 @@
 /// led (or the whole cluster was down) are handled by the schedule's misfire
 /// policy, counted from the last fire recorded in the database.
 ///
-///   cluster::CronLeaderOptions o;
-///   o.pg = pg_options;                      // the same schema as the PgQueue workers
-///   auto leader = cluster::CronLeader::open(o);
-///   (*leader)->add({.name = "nightly", .expression = "0 30 2 * * *", .zone = "Europe/Berlin",
-///                   .job = {.kind = "report"}});
-///   (*leader)->start();                     // ... (*leader)->stop(5s);
+///     cluster::CronLeaderOptions o;
+///     o.pg = pg_options;                      // the same schema as the PgQueue workers
+///     auto leader = cluster::CronLeader::open(o);
+///     (*leader)->add({.name = "nightly", .expression = "0 30 2 * * *", .zone = "Europe/Berlin",
+///                     .job = {.kind = "report"}});
+///     (*leader)->start();                     // ... (*leader)->stop(5s);
 ///
 /// See docs/cluster.md, "Cron across nodes".
 

@@ -3,14 +3,14 @@
 /// A cluster worker: the part of a service that runs PgQueue jobs, many
 /// processes sharing one PostgreSQL database (docs/cluster.md).
 ///
-///   txflow::cluster::WorkerOptions options;
-///   options.pg.url = "postgresql://app@db/app";
-///   options.queues = {"default", "email"};
-///   txflow::cluster::Worker worker(options);
-///   worker.handle("send_mail", [](txflow::cluster::Job& job) { send(job.payload()); });
-///   if (auto started = worker.start(); !started) { report(started.error().message); }
-///   ...
-///   worker.stop(std::chrono::seconds(10));   // drain, bounded by the deadline
+///     txflow::cluster::WorkerOptions options;
+///     options.pg.url = "postgresql://app@db/app";
+///     options.queues = {"default", "email"};
+///     txflow::cluster::Worker worker(options);
+///     worker.handle("send_mail", [](txflow::cluster::Job& job) { send(job.payload()); });
+///     if (auto started = worker.start(); !started) { report(started.error().message); }
+///     ...
+///     worker.stop(std::chrono::seconds(10));   // drain, bounded by the deadline
 ///
 /// A worker registers a node row and runs a few services, each on its own
 /// connection and thread (src/cluster/, one service per file): the producer

@@ -2,9 +2,9 @@
 /// @file
 /// Cron expressions checked by the compiler:
 ///
-///   using namespace txflow::literals;
-///   constexpr auto every_five = "0 */5 * * * *"_cron;   // a txflow::cron::Spec
-///   constexpr auto bad = "0 0 25 * * *"_cron;            // does not compile
+///     using namespace txflow::literals;
+///     constexpr auto every_five = "0 */5 * * * *"_cron;   // a txflow::cron::Spec
+///     constexpr auto bad = "0 0 25 * * *"_cron;            // does not compile
 ///
 /// The literal runs the run-time parser (parse_spec) during constant
 /// evaluation. A malformed literal fails to compile with an error that names

@@ -2,9 +2,9 @@
 /// @file
 /// A cron schedule as an immutable value: parse once, ask for fires forever.
 ///
-///   auto s = txflow::cron::parse("CRON_TZ=Europe/Berlin 0 30 2 * * MON-FRI");
-///   if (!s) std::cerr << s.error().message();
-///   std::optional<Instant> fire = s->next(now);
+///     auto s = txflow::cron::parse("CRON_TZ=Europe/Berlin 0 30 2 * * MON-FRI");
+///     if (!s) std::cerr << s.error().message();
+///     std::optional<Instant> fire = s->next(now);
 ///
 /// next()/prev() are pure functions of (schedule, instant): no locks, no
 /// allocation, safe to call from any thread.

@@ -4,11 +4,11 @@
 /// directory, no shell, output read line by line, cancellable through a
 /// std::stop_token.
 ///
-///   txflow::daemon::RunOptions opts;
-///   opts.stop = ctx.stop_token();                         // a job's timeout requests it
-///   opts.on_line = [](Stream s, std::string_view line) { ... };
-///   auto result = txflow::daemon::run_command(cmd, opts);
-///   if (!result.ok()) throw std::runtime_error(result.describe());  // "exit code 3"
+///     txflow::daemon::RunOptions opts;
+///     opts.stop = ctx.stop_token();                         // a job's timeout requests it
+///     opts.on_line = [](Stream s, std::string_view line) { ... };
+///     auto result = txflow::daemon::run_command(cmd, opts);
+///     if (!result.ok()) throw std::runtime_error(result.describe());  // "exit code 3"
 ///
 /// The child runs in a process group of its own with stdin from /dev/null,
 /// default signal dispositions and an empty signal mask (whatever the daemon

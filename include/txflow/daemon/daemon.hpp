@@ -5,12 +5,12 @@
 /// JSON lines, and applies a changed file to the running scheduler. The
 /// `txflow run` command adds signals and the command line around it.
 ///
-///   auto file = txflow::daemon::load_file(path);            // validated
-///   auto daemon = txflow::daemon::Daemon::create(std::move(*file), {});
-///   if (!daemon) { ... daemon.error() ... }                  // e.g. the state directory is locked
-///   (*daemon)->start();                                      // recovers from the WAL, then fires
-///   (*daemon)->reload(path);                                 // on SIGHUP
-///   (*daemon)->stop(10s);                                    // on SIGTERM
+///     auto file = txflow::daemon::load_file(path);            // validated
+///     auto daemon = txflow::daemon::Daemon::create(std::move(*file), {});
+///     if (!daemon) { ... daemon.error() ... }                  // e.g. the state directory is locked
+///     (*daemon)->start();                                      // recovers from the WAL, then fires
+///     (*daemon)->reload(path);                                 // on SIGHUP
+///     (*daemon)->stop(10s);                                    // on SIGTERM
 ///
 /// Log lines a command writes carry the job (or saga id and step) and the
 /// stream: text "… info  [backup] stdout: copied 3 files"; JSON

@@ -2,8 +2,8 @@
 /// @file
 /// The file rules of the daemon (docs/daemon.md), each refusal naming the fix:
 ///
-///   if (auto why = txflow::daemon::unsafe_schedule_file(path)) fail(*why);
-///   auto secret = txflow::daemon::read_secret("/run/credentials/pg");   // or the reason
+///     if (auto why = txflow::daemon::unsafe_schedule_file(path)) fail(*why);
+///     auto secret = txflow::daemon::read_secret("/run/credentials/pg");   // or the reason
 ///
 /// - A daemon running as root runs a schedule file only when root owns it and
 ///   neither group nor others may write it (cron's rule for crontabs): whoever

@@ -4,12 +4,12 @@
 /// CSS and JavaScript compiled into the library) mounted on an http::Server
 /// next to /metrics. docs/dashboard.md has the API reference.
 ///
-///   auto history = std::make_shared<txflow::http::RunHistory>();
-///   txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
-///   txflow::http::Server server{{.host = "127.0.0.1", .port = 8080}};
-///   txflow::http::Dashboard dashboard{sched, history, {}};
-///   dashboard.mount(server);  // GET /, /app.js, /app.css, /api/v1/...
-///   server.start();
+///     auto history = std::make_shared<txflow::http::RunHistory>();
+///     txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
+///     txflow::http::Server server{{.host = "127.0.0.1", .port = 8080}};
+///     txflow::http::Dashboard dashboard{sched, history, {}};
+///     dashboard.mount(server);  // GET /, /app.js, /app.css, /api/v1/...
+///     server.start();
 ///
 /// Actions (POST) need the CSRF token of GET /api/v1/session in the
 /// X-CSRF-Token header, and are refused (403) in read-only mode. With a bearer

@@ -4,8 +4,8 @@
 /// per-minute count of finished and failed runs over the last hour: what the
 /// dashboard shows without touching the scheduler core.
 ///
-///   auto history = std::make_shared<txflow::http::RunHistory>(50);
-///   txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
+///     auto history = std::make_shared<txflow::http::RunHistory>(50);
+///     txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
 
 #include <chrono>
 #include <cstdint>

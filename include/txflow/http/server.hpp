@@ -4,10 +4,10 @@
 /// GET /metrics for a metrics registry today, and the routes a later dashboard
 /// adds (/api/v1/..., static assets) through route().
 ///
-///   auto registry = std::make_shared<txflow::observe::Registry>();
-///   txflow::Scheduler sched{txflow::SchedulerOptions{}.metrics(registry)};
-///   auto server = txflow::http::serve_metrics(registry);  // http://127.0.0.1:9464/metrics
-///   if (!server) { ... server.error() ... }               // e.g. the port is taken
+///     auto registry = std::make_shared<txflow::observe::Registry>();
+///     txflow::Scheduler sched{txflow::SchedulerOptions{}.metrics(registry)};
+///     auto server = txflow::http::serve_metrics(registry);  // http://127.0.0.1:9464/metrics
+///     if (!server) { ... server.error() ... }               // e.g. the port is taken
 ///
 /// Loopback by default: pass host "0.0.0.0" to be reachable from elsewhere
 /// (there is no authentication). A path with no route gets 404, a route asked

@@ -3,9 +3,9 @@
 /// A metric family: one name, one help text, fixed label names, and one cell
 /// per distinct tuple of label values (a "series").
 ///
-///   auto& runs = registry.counter("txflow_job_runs_total", "Runs that ended", {"job", "queue", "outcome"});
-///   observe::Counter& ok = runs.with({"report", "default", "succeeded"});  // once: takes the family's lock
-///   ok.inc();                                                             // hot path: one atomic add
+///     auto& runs = registry.counter("txflow_job_runs_total", "Runs that ended", {"job", "queue", "outcome"});
+///     observe::Counter& ok = runs.with({"report", "default", "succeeded"});  // once: takes the family's lock
+///     ok.inc();                                                             // hot path: one atomic add
 ///
 /// Cardinality is bounded: past FamilyOptions::max_series series, a new tuple
 /// is folded into one whose `overflow_label` value is "other" (the other values

@@ -3,11 +3,11 @@
 /// The metrics registry: counters, gauges and histograms with labels, exposed
 /// in the Prometheus text format 0.0.4.
 ///
-///   auto registry = std::make_shared<txflow::observe::Registry>();
-///   auto& runs = registry->counter("app_runs_total", "Runs", {"outcome"});
-///   auto& ok = runs.with({"succeeded"});  // resolve once, keep the reference
-///   ok.inc();                             // lock-free
-///   std::string text = registry->expose();
+///     auto registry = std::make_shared<txflow::observe::Registry>();
+///     auto& runs = registry->counter("app_runs_total", "Runs", {"outcome"});
+///     auto& ok = runs.with({"succeeded"});  // resolve once, keep the reference
+///     ok.inc();                             // lock-free
+///     std::string text = registry->expose();
 ///
 /// A scheduler feeds one with SchedulerOptions::metrics(registry); the
 /// embeddable HTTP server (txflow/http/server.hpp) serves it at /metrics.

@@ -3,10 +3,10 @@
 /// Circuit breaker: stop calling a dependency that is failing or slow, then let
 /// a few probe calls through to find out whether it has recovered.
 ///
-///   closed    --(failure rate or slow-call percentile over its limit)--> open
-///   open      --(open_for has passed; noticed lazily)-----------------> half_open
-///   half_open --(every probe succeeds, none slow)--------------------> closed (window cleared)
-///   half_open --(any probe fails or is slow)--------------------------> open
+///     closed    --(failure rate or slow-call percentile over its limit)--> open
+///     open      --(open_for has passed; noticed lazily)-----------------> half_open
+///     half_open --(every probe succeeds, none slow)--------------------> closed (window cleared)
+///     half_open --(any probe fails or is slow)--------------------------> open
 ///
 /// The breaker runs nothing itself: a caller asks try_acquire() before a call and
 /// reports how it went with record_success() / record_failure(). The policy

@@ -3,12 +3,12 @@
 /// Policies: wrappers around a job, composed like middleware (robfig/cron's
 /// Chain). A wrapper takes the job function and returns a new one:
 ///
-///   txflow::Wrapper log_calls = [](txflow::JobFunction next) {
-///       return [next](txflow::JobContext& ctx) {
-///           spdlog::info("{} attempt {}", ctx.job_name(), ctx.attempt());
-///           next(ctx);
-///       };
-///   };
+///     txflow::Wrapper log_calls = [](txflow::JobFunction next) {
+///         return [next](txflow::JobContext& ctx) {
+///             spdlog::info("{} attempt {}", ctx.job_name(), ctx.attempt());
+///             next(ctx);
+///         };
+///     };
 ///
 /// Composition order: the first policy named is the outermost. Each attempt
 /// of a run goes through the whole chain; a retry is a new attempt armed on

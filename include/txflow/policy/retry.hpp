@@ -19,8 +19,8 @@
 /// output is implementation-defined), so a seed gives the same schedule on
 /// every standard library.
 ///
-///   using namespace std::chrono_literals;
-///   auto p = txflow::retry::exponential(1s, 2.0, 1min).attempts(5).jitter_full();
+///     using namespace std::chrono_literals;
+///     auto p = txflow::retry::exponential(1s, 2.0, 1min).attempts(5).jitter_full();
 ///
 /// Invalid arguments (initial <= 0, multiplier < 1, cap < initial, attempts 0,
 /// negative limits, an empty predicate) are programming errors in a job

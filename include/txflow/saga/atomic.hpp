@@ -6,12 +6,12 @@
 /// hears it; then commit or abort is sent to each, again and again with
 /// backoff, until each acknowledges. See docs/atomic.md.
 ///
-///   auto transfer = txflow::Atomic("transfer")
-///       .participant("bank-a").prepare(reserve_a).commit(confirm_a).abort(cancel_a)
-///       .participant("bank-b").prepare(reserve_b).commit(confirm_b).abort(cancel_b)
-///       .prepare_timeout(2s)
-///       .build();                                   // throws AtomicDefinitionError
-///   auto id = sched.start_atomic(transfer, {{"amount", 10}}, "order-42");  // idempotency key
+///     auto transfer = txflow::Atomic("transfer")
+///         .participant("bank-a").prepare(reserve_a).commit(confirm_a).abort(cancel_a)
+///         .participant("bank-b").prepare(reserve_b).commit(confirm_b).abort(cancel_b)
+///         .prepare_timeout(2s)
+///         .build();                                   // throws AtomicDefinitionError
+///     auto id = sched.start_atomic(transfer, {{"amount", 10}}, "order-42");  // idempotency key
 ///
 /// The builder is a typestate: a participant needs all three of prepare,
 /// commit and abort, in that order, or the program does not compile.

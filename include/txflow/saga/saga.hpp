@@ -2,12 +2,12 @@
 /// @file
 /// SAGA transactional tasks: steps that either all complete or are undone.
 ///
-///   auto transfer = txflow::Saga("transfer")
-///       .step("debit", debit, undo_debit)          // action, compensation
-///       .step("credit", credit, undo_credit).timeout(2s).retry(txflow::retry::fixed(100ms).attempts(3))
-///       .step("notify", notify).no_compensation()  // must be said explicitly
-///       .build();                                  // throws SagaDefinitionError naming the step
-///   auto order = sched.start_saga(transfer, {{"amount", 10}}, "order-42");  // idempotency key
+///     auto transfer = txflow::Saga("transfer")
+///         .step("debit", debit, undo_debit)          // action, compensation
+///         .step("credit", credit, undo_credit).timeout(2s).retry(txflow::retry::fixed(100ms).attempts(3))
+///         .step("notify", notify).no_compensation()  // must be said explicitly
+///         .build();                                  // throws SagaDefinitionError naming the step
+///     auto order = sched.start_saga(transfer, {{"amount", 10}}, "order-42");  // idempotency key
 ///
 /// Steps run in order; when one fails (after its own retries) the steps that
 /// completed are compensated in reverse order, each compensation with its own

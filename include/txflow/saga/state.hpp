@@ -4,18 +4,18 @@
 /// over the same seven states. Every change of state goes through transition(),
 /// which refuses what the tables below do not list.
 ///
-///   saga:  pending -> running -> succeeded
-///                     running -> failed -> compensating -> compensated
-///                                          compensating -> compensation_failed
-///          compensation_failed -> compensating   (an operator retries)
-///          compensation_failed -> compensated    (an operator marks it resolved)
+///     saga:  pending -> running -> succeeded
+///                       running -> failed -> compensating -> compensated
+///                                            compensating -> compensation_failed
+///            compensation_failed -> compensating   (an operator retries)
+///            compensation_failed -> compensated    (an operator marks it resolved)
 ///
-///   step:  pending -> running -> succeeded -> compensating -> compensated
-///                     running -> failed        compensating -> compensation_failed
-///                     running -> compensating  (an attempt cut short by a crash or by its
-///                                               timeout may have acted: with Recovery::compensate,
-///                                               or when the step's later attempts fail too)
-///          compensation_failed -> compensating | compensated   (as for the saga)
+///     step:  pending -> running -> succeeded -> compensating -> compensated
+///                       running -> failed        compensating -> compensation_failed
+///                       running -> compensating  (an attempt cut short by a crash or by its
+///                                                 timeout may have acted: with Recovery::compensate,
+///                                                 or when the step's later attempts fail too)
+///            compensation_failed -> compensating | compensated   (as for the saga)
 ///
 /// A saga goes through `failed` on its way to compensating even when nothing
 /// needs undoing, so the log always says why compensation began. A step that

@@ -3,12 +3,12 @@
 /// JSON schedule files: the model, the loader and the validator behind
 /// `txflow validate|run|jobs` (format reference: docs/schedule-format.md).
 ///
-///   auto file = txflow::schedule_file::load_file("schedule.json");
-///   if (!file) {
-///       for (const auto& p : file.error()) std::cerr << p.to_string() << '\n';  // "/jobs/3/cron: ..."
-///       return 1;
-///   }
-///   for (const auto& job : file->jobs) ...
+///     auto file = txflow::schedule_file::load_file("schedule.json");
+///     if (!file) {
+///         for (const auto& p : file.error()) std::cerr << p.to_string() << '\n';  // "/jobs/3/cron: ..."
+///         return 1;
+///     }
+///     for (const auto& job : file->jobs) ...
 ///
 /// Validation reports every problem it finds, not just the first, each with
 /// the RFC 6901 JSON pointer of the offending value and the reason. The

@@ -11,7 +11,7 @@
 /// libpq's connection type, declared here so that public headers need not
 /// include <libpq-fe.h> (transactional enqueue takes the caller's PGconn*).
 struct pg_conn;
-/// libpq's connection handle (see pg_conn).
+/// libpq's connection handle: the caller's connection that PgQueue::enqueue_in() writes with.
 using PGconn = pg_conn;
 
 namespace txflow::store {

@@ -10,9 +10,9 @@
 /// process holds it. A failed flush is sticky (Code::closed afterwards), as
 /// with WalStore: nothing is acted on whose record was refused.
 ///
-///   auto store = txflow::store::PgStore::open({.url = url, .schema = "billing"});
-///   if (!store) { ... store.error().message ... }
-///   txflow::SchedulerOptions().store(std::move(*store));
+///     auto store = txflow::store::PgStore::open({.url = url, .schema = "billing"});
+///     if (!store) { ... store.error().message ... }
+///     txflow::SchedulerOptions().store(std::move(*store));
 
 #include <memory>
 #include "txflow/core/export.hpp"

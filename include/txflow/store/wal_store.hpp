@@ -4,9 +4,9 @@
 /// log of segment files and at most one snapshot. No server; one process at a
 /// time (open() takes an flock on the directory).
 ///
-///   auto wal = txflow::store::WalStore::open({.dir = "/var/lib/app/txflow"});
-///   if (!wal) return fail(wal.error().message);
-///   if (auto& r = (*wal)->recovery_report(); r.torn_tail) log("dropped a torn write: ", r.torn_tail->reason);
+///     auto wal = txflow::store::WalStore::open({.dir = "/var/lib/app/txflow"});
+///     if (!wal) return fail(wal.error().message);
+///     if (auto& r = (*wal)->recovery_report(); r.torn_tail) log("dropped a torn write: ", r.torn_tail->reason);
 ///
 /// Durability policies, recovery and the byte layout on disk: docs/wal-format.md.
 

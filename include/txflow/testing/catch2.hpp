@@ -3,10 +3,10 @@
 /// Catch2 v2 support for the test kit: wall times print as UTC text, and
 /// matchers whose failures say what was expected in the test's own terms.
 ///
-///   CHECK_THAT(fires_of("report"), FiresAt({"2026-01-30T09:00:00Z", "2026-02-27T09:00:00Z"}));
-///   CHECK_THAT(script, Ran({"reserve", "charge!", "~reserve"}));
-///   CHECK_THAT(run_saga(order), Compensated());
-///   CHECK_THAT(script, Compensated({"charge", "reserve"}));
+///     CHECK_THAT(fires_of("report"), FiresAt({"2026-01-30T09:00:00Z", "2026-02-27T09:00:00Z"}));
+///     CHECK_THAT(script, Ran({"reserve", "charge!", "~reserve"}));
+///     CHECK_THAT(run_saga(order), Compensated());
+///     CHECK_THAT(script, Compensated({"charge", "reserve"}));
 
 #include <catch2/catch.hpp>
 

@@ -4,14 +4,14 @@
 /// records its call and fails on cue, so a test says "charge fails" or "the
 /// refund fails twice" and then asserts the order of what ran.
 ///
-///   txflow::testing::SagaScript script;
-///   script.fail_step("charge");
-///   auto order = txflow::Saga("order")
-///       .step("reserve", script.action("reserve"), script.compensation("reserve"))
-///       .step("charge", script.action("charge"), script.compensation("charge"))
-///       .build();
-///   ... run it ...
-///   script.calls() == {"reserve", "charge!", "~reserve"}
+///     txflow::testing::SagaScript script;
+///     script.fail_step("charge");
+///     auto order = txflow::Saga("order")
+///         .step("reserve", script.action("reserve"), script.compensation("reserve"))
+///         .step("charge", script.action("charge"), script.compensation("charge"))
+///         .build();
+///     ... run it ...
+///     script.calls() == {"reserve", "charge!", "~reserve"}
 
 #include <limits>
 #include <map>

@@ -5,15 +5,15 @@
 /// recorded. Time moves only when the test says, and skips from one due fire
 /// to the next, so a month of hourly fires takes milliseconds.
 ///
-///   struct Reports : txflow::testing::SchedulerFixture {
-///       Reports() : SchedulerFixture({.start = "2026-01-01T00:00:00Z"}) {
-///           setup([](txflow::Scheduler& s) { s.job("report").cron("0 0 9 * * *").run(post_report); });
-///       }
-///   };
-///   TEST_CASE_METHOD(Reports, "a report every morning") {
-///       advance(std::chrono::days{3});
-///       CHECK(fired("report") == 3);
-///   }
+///     struct Reports : txflow::testing::SchedulerFixture {
+///         Reports() : SchedulerFixture({.start = "2026-01-01T00:00:00Z"}) {
+///             setup([](txflow::Scheduler& s) { s.job("report").cron("0 0 9 * * *").run(post_report); });
+///         }
+///     };
+///     TEST_CASE_METHOD(Reports, "a report every morning") {
+///         advance(std::chrono::days{3});
+///         CHECK(fired("report") == 3);
+///     }
 ///
 /// Not thread-safe: drive a fixture from the test's thread.
 
