@@ -1,7 +1,8 @@
 #pragma once
-// The test kit: fixtures and helpers to test scheduled code on a manual clock,
-// independent of the test framework. Link txflow::testing. Catch2 v2 matchers
-// are in txflow/testing/catch2.hpp; docs/testing.md is the manual.
+/// @file
+/// The test kit: fixtures and helpers to test scheduled code on a manual clock,
+/// independent of the test framework. Link txflow::testing. Catch2 v2 matchers
+/// are in txflow/testing/catch2.hpp; docs/testing.md is the manual.
 
 #include "txflow/testing/event_log.hpp"
 #include "txflow/testing/saga_script.hpp"

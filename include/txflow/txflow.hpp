@@ -1,5 +1,6 @@
 #pragma once
-// Everything txflow offers, in one include.
+/// @file
+/// Everything txflow offers, in one include.
 
 #include "txflow/core/clock.hpp"
 #include "txflow/core/executor.hpp"

@@ -1,15 +1,16 @@
 #pragma once
-// Cron expressions checked by the compiler:
-//
-//   using namespace txflow::literals;
-//   constexpr auto every_five = "0 */5 * * * *"_cron;   // a txflow::cron::Spec
-//   constexpr auto bad = "0 0 25 * * *"_cron;            // does not compile
-//
-// The literal runs the run-time parser (parse_spec) during constant
-// evaluation. A malformed literal fails to compile with an error that names
-// invalid_cron_literal<Field::hour, ErrorCode::out_of_range, column, value>.
-// Zone prefixes are checked for syntax here; whether the zone exists is
-// checked when a Schedule is made from the Spec at run time.
+/// @file
+/// Cron expressions checked by the compiler:
+///
+///     using namespace txflow::literals;
+///     constexpr auto every_five = "0 */5 * * * *"_cron;   // a txflow::cron::Spec
+///     constexpr auto bad = "0 0 25 * * *"_cron;            // does not compile
+///
+/// The literal runs the run-time parser (parse_spec) during constant
+/// evaluation. A malformed literal fails to compile with an error that names
+/// invalid_cron_literal<Field::hour, ErrorCode::out_of_range, column, value>.
+/// Zone prefixes are checked for syntax here; whether the zone exists is
+/// checked when a Schedule is made from the Spec at run time.
 
 #include <algorithm>
 #include <cstddef>
@@ -31,8 +32,8 @@ struct LiteralText {
 
 }  // namespace detail
 
-// Deliberately not constexpr: calling it during constant evaluation is the
-// compile error, and its template arguments are the message.
+/// Deliberately not constexpr: calling it during constant evaluation is the
+/// compile error, and its template arguments are the message.
 template <Field field, ErrorCode reason, int column, int value>
 void invalid_cron_literal() {}
 
@@ -40,6 +41,7 @@ void invalid_cron_literal() {}
 
 namespace txflow::literals {
 
+/// `"..."_cron`: the Spec of a cron literal, parsed and checked at compile time.
 template <cron::detail::LiteralText text>
 consteval cron::Spec operator""_cron() {
     constexpr auto parsed = cron::parse_spec(text.view());

@@ -1,7 +1,8 @@
 #pragma once
-// Why a cron expression was rejected: which field, where, and the reason.
-// Plain data (no std::string) so the same parser can report it during
-// constant evaluation; message() renders it for people.
+/// @file
+/// Why a cron expression was rejected: which field, where, and the reason.
+/// Plain data (no std::string) so the same parser can report it during
+/// constant evaluation; message() renders it for people.
 
 #include <cstdint>
 #include <string>
@@ -10,50 +11,54 @@
 
 namespace txflow::cron {
 
+/// The cron field an error is about (none: the expression as a whole).
 enum class Field : std::uint8_t { none, second, minute, hour, day_of_month, month, day_of_week, year };
 
+/// Why a cron expression was rejected.
 enum class ErrorCode : std::uint8_t {
     empty_expression,
-    wrong_field_count,  // value = fields seen, lo/hi = accepted counts
-    out_of_range,       // value, lo, hi
-    reversed_range,     // value = start, hi = end
+    wrong_field_count,  ///< value = fields seen, lo/hi = accepted counts
+    out_of_range,       ///< value, lo, hi
+    reversed_range,     ///< value = start, hi = end
     zero_step,
-    empty_item,            // ",," or a leading/trailing comma
-    unexpected_character,  // token holds the character
-    unknown_name,          // token holds the name
-    unknown_descriptor,    // token holds "@name"
+    empty_item,            ///< ",," or a leading/trailing comma
+    unexpected_character,  ///< token holds the character
+    unknown_name,          ///< token holds the name
+    unknown_descriptor,    ///< token holds "@name"
     question_mark_not_allowed,
-    special_not_allowed,  // L, W or # where the field does not take it
-    bad_nth,              // "#n" with n outside 1-5: value
-    ambiguous_last,       // a bare "L" in day-of-week
-    bad_duration,         // @every: token holds the offending part
+    special_not_allowed,  ///< L, W or # where the field does not take it
+    bad_nth,              ///< "#n" with n outside 1-5: value
+    ambiguous_last,       ///< a bare "L" in day-of-week
+    bad_duration,         ///< `@every`: token holds the offending part
     duration_not_positive,
     duration_sub_millisecond,
-    missing_expression,  // "CRON_TZ=Zone" with nothing after it
-    bad_zone_name,       // token holds the name
-    unknown_zone,        // token holds the name
+    missing_expression,  ///< "CRON_TZ=Zone" with nothing after it
+    bad_zone_name,       ///< token holds the name
+    unknown_zone,        ///< token holds the name
     number_too_large,
-    zone_prefix_case,  // "cron_tz=": token holds the prefix as written
+    zone_prefix_case,  ///< "cron_tz=": token holds the prefix as written
 };
 
+/// A rejected cron expression: the code, the field and column, and the offending value or text.
 struct TXFLOW_EXPORT ParseError {
-    ErrorCode code{};
-    Field field = Field::none;
-    std::uint8_t field_number = 0;  // 1-based position among the fields as written; 0 = none
-    std::uint16_t column = 0;       // 1-based column in the text; 0 = none
-    int value = 0;
-    int lo = 0;
-    int hi = 0;
-    char token[48]{};  // the offending name or text, truncated
+    ErrorCode code{};               ///< why
+    Field field = Field::none;      ///< which field; Field::none for the expression as a whole
+    std::uint8_t field_number = 0;  ///< 1-based position among the fields as written; 0 = none
+    std::uint16_t column = 0;       ///< 1-based column in the text; 0 = none
+    int value = 0;                  ///< the offending number (see ErrorCode for which codes set it)
+    int lo = 0;                     ///< lower bound of the accepted range, when the code has one
+    int hi = 0;                     ///< upper bound of the accepted range, when the code has one
+    char token[48]{};               ///< the offending name or text, truncated
 
-    // "hour (field 3, col 5): 25 is out of range 0-23"
+    /// "hour (field 3, col 5): 25 is out of range 0-23"
     [[nodiscard]] std::string message() const;
-    // The reason alone: "25 is out of range 0-23"
+    /// The reason alone: "25 is out of range 0-23"
     [[nodiscard]] std::string reason() const;
-    // A fixed description of the code, usable at compile time.
+    /// A fixed description of the code, usable at compile time.
     [[nodiscard]] static constexpr std::string_view describe(ErrorCode code);
 };
 
+/// The field's name in messages: "hour", "day-of-month", ...; "expression" for Field::none.
 [[nodiscard]] constexpr std::string_view field_name(Field f) {
     switch (f) {
         case Field::second: return "second";

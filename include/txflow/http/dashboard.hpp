@@ -1,19 +1,20 @@
 #pragma once
-// The web dashboard: a JSON API under /api/v1/ and a single-page UI (HTML,
-// CSS and JavaScript compiled into the library) mounted on an http::Server
-// next to /metrics. docs/dashboard.md has the API reference.
-//
-//   auto history = std::make_shared<txflow::http::RunHistory>();
-//   txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
-//   txflow::http::Server server{{.host = "127.0.0.1", .port = 8080}};
-//   txflow::http::Dashboard dashboard{sched, history, {}};
-//   dashboard.mount(server);  // GET /, /app.js, /app.css, /api/v1/...
-//   server.start();
-//
-// Actions (POST) need the CSRF token of GET /api/v1/session in the
-// X-CSRF-Token header, and are refused (403) in read-only mode. With a bearer
-// token or basic-auth credentials every request needs them (401 otherwise);
-// mount() refuses a non-loopback server without either.
+/// @file
+/// The web dashboard: a JSON API under /api/v1/ and a single-page UI (HTML,
+/// CSS and JavaScript compiled into the library) mounted on an http::Server
+/// next to /metrics. docs/dashboard.md has the API reference.
+///
+///     auto history = std::make_shared<txflow::http::RunHistory>();
+///     txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
+///     txflow::http::Server server{{.host = "127.0.0.1", .port = 8080}};
+///     txflow::http::Dashboard dashboard{sched, history, {}};
+///     dashboard.mount(server);  // GET /, /app.js, /app.css, /api/v1/...
+///     server.start();
+///
+/// Actions (POST) need the CSRF token of GET /api/v1/session in the
+/// X-CSRF-Token header, and are refused (403) in read-only mode. With a bearer
+/// token or basic-auth credentials every request needs them (401 otherwise);
+/// mount() refuses a non-loopback server without either.
 
 #include <cstddef>
 #include <functional>
@@ -31,8 +32,8 @@ namespace txflow::http {
 
 /// How the dashboard is protected and what it shows.
 struct TXFLOW_EXPORT DashboardOptions {
-    /// Non-empty: requests need "Authorization: Bearer <token>" (or the
-    /// txflow_token cookie, set by opening the page once with ?token=<token>).
+    /// Non-empty: requests need `Authorization: Bearer <token>` (or the
+    /// txflow_token cookie, set by opening the page once with `?token=<token>`).
     std::string bearer_token;
     /// Non-empty user: requests may authenticate with HTTP basic auth.
     std::string basic_user;

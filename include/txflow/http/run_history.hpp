@@ -1,10 +1,11 @@
 #pragma once
-// A Listener that keeps, per job, a bounded ring of its recent runs, and a
-// per-minute count of finished and failed runs over the last hour: what the
-// dashboard shows without touching the scheduler core.
-//
-//   auto history = std::make_shared<txflow::http::RunHistory>(50);
-//   txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
+/// @file
+/// A Listener that keeps, per job, a bounded ring of its recent runs, and a
+/// per-minute count of finished and failed runs over the last hour: what the
+/// dashboard shows without touching the scheduler core.
+///
+///     auto history = std::make_shared<txflow::http::RunHistory>(50);
+///     txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
 
 #include <chrono>
 #include <cstdint>

@@ -1,6 +1,7 @@
 #pragma once
-// A Store in memory: the contract without the disk. Useful in tests and for
-// processes that want sagas' bookkeeping but not durability.
+/// @file
+/// A Store in memory: the contract without the disk. Useful in tests and for
+/// processes that want sagas' bookkeeping but not durability.
 
 #include <deque>
 #include <mutex>
@@ -10,6 +11,7 @@
 
 namespace txflow::store {
 
+/// A Store in memory: the contract without durability; nothing survives the process.
 class TXFLOW_EXPORT MemoryStore final : public Store {
 public:
     [[nodiscard]] std::string_view name() const noexcept override { return "memory"; }
@@ -21,7 +23,7 @@ public:
     [[nodiscard]] std::uint64_t last_seq() const override;
     [[nodiscard]] std::uint64_t bytes_since_snapshot() const override;
 
-    [[nodiscard]] std::size_t record_count() const;  // records still held (not covered by a snapshot)
+    [[nodiscard]] std::size_t record_count() const;  ///< records still held (not covered by a snapshot)
 
 private:
     mutable std::mutex mutex_;

@@ -1,17 +1,18 @@
 #pragma once
-// The Store contract (txflow/store/store.hpp) in PostgreSQL: records in
-// <schema>.txflow_records, the snapshot in <schema>.txflow_snapshot.
-//
-// submit() assigns the next seq in memory and queues the record; sync()
-// writes everything queued in one transaction (a group commit: one COMMIT per
-// flush, shared by every thread waiting in sync()). One PgStore owns a schema's
-// log at a time: open() takes a session advisory lock and fails while another
-// process holds it. A failed flush is sticky (Code::closed afterwards), as
-// with WalStore: nothing is acted on whose record was refused.
-//
-//   auto store = txflow::store::PgStore::open({.url = url, .schema = "billing"});
-//   if (!store) { ... store.error().message ... }
-//   txflow::SchedulerOptions().store(std::move(*store));
+/// @file
+/// The Store contract (txflow/store/store.hpp) in PostgreSQL: records in
+/// `<schema>.txflow_records`, the snapshot in `<schema>.txflow_snapshot`.
+///
+/// submit() assigns the next seq in memory and queues the record; sync()
+/// writes everything queued in one transaction (a group commit: one COMMIT per
+/// flush, shared by every thread waiting in sync()). One PgStore owns a schema's
+/// log at a time: open() takes a session advisory lock and fails while another
+/// process holds it. A failed flush is sticky (Code::closed afterwards), as
+/// with WalStore: nothing is acted on whose record was refused.
+///
+///     auto store = txflow::store::PgStore::open({.url = url, .schema = "billing"});
+///     if (!store) { ... store.error().message ... }
+///     txflow::SchedulerOptions().store(std::move(*store));
 
 #include <memory>
 #include "txflow/core/export.hpp"
@@ -21,10 +22,11 @@
 
 namespace txflow::store {
 
+/// A Store in PostgreSQL: the log and snapshot in a schema's tables, one owner at a time.
 class TXFLOW_EXPORT PgStore final : public Store {
 public:
-    // Connects, applies pending migrations (pg_migrate) and loads the log's
-    // position. Fails with a message naming the server or the schema.
+    /// Connects, applies pending migrations (pg_migrate) and loads the log's
+    /// position. Fails with a message naming the server or the schema.
     static StoreResult<std::unique_ptr<PgStore>> open(const PgOptions& options);
     ~PgStore() override;
     PgStore(const PgStore&) = delete;

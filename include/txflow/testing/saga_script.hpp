@@ -1,16 +1,17 @@
 #pragma once
-// Scripted saga steps for tests: each action and compensation made here
-// records its call and fails on cue, so a test says "charge fails" or "the
-// refund fails twice" and then asserts the order of what ran.
-//
-//   txflow::testing::SagaScript script;
-//   script.fail_step("charge");
-//   auto order = txflow::Saga("order")
-//       .step("reserve", script.action("reserve"), script.compensation("reserve"))
-//       .step("charge", script.action("charge"), script.compensation("charge"))
-//       .build();
-//   ... run it ...
-//   script.calls() == {"reserve", "charge!", "~reserve"}
+/// @file
+/// Scripted saga steps for tests: each action and compensation made here
+/// records its call and fails on cue, so a test says "charge fails" or "the
+/// refund fails twice" and then asserts the order of what ran.
+///
+///     txflow::testing::SagaScript script;
+///     script.fail_step("charge");
+///     auto order = txflow::Saga("order")
+///         .step("reserve", script.action("reserve"), script.compensation("reserve"))
+///         .step("charge", script.action("charge"), script.compensation("charge"))
+///         .build();
+///     ... run it ...
+///     script.calls() == {"reserve", "charge!", "~reserve"}
 
 #include <limits>
 #include <map>
@@ -24,26 +25,28 @@
 
 namespace txflow::testing {
 
+/// Scripted saga steps for tests: which steps and compensations fail, and what ran (see the file's notes).
 class TXFLOW_EXPORT SagaScript {
 public:
+    /// `times` value for "fails on every attempt".
     static constexpr int kAlways = std::numeric_limits<int>::max();
 
-    // The action of step `name` fails its next `times` attempts.
+    /// The action of step `name` fails its next `times` attempts.
     SagaScript& fail_step(std::string_view name, int times = kAlways);
-    // The compensation of step `name` fails its next `times` attempts.
+    /// The compensation of step `name` fails its next `times` attempts.
     SagaScript& fail_compensation(std::string_view name, int times = kAlways);
 
-    // An action that records "name" (or "name!" when it fails on cue), then
-    // calls `body` if given. The script must outlive the saga's runs.
+    /// An action that records "name" (or "name!" when it fails on cue), then
+    /// calls `body` if given. The script must outlive the saga's runs.
     [[nodiscard]] saga::StepFunction action(std::string name, saga::StepFunction body = {});
-    // A compensation that records "~name" (or "~name!"), then calls `body`.
+    /// A compensation that records "~name" (or "~name!"), then calls `body`.
     [[nodiscard]] saga::StepFunction compensation(std::string name, saga::StepFunction body = {});
 
-    // Every call in the order made: "reserve", "charge!", "~reserve".
+    /// Every call in the order made: "reserve", "charge!", "~reserve".
     [[nodiscard]] std::vector<std::string> calls() const;
-    // The actions that completed, in order.
+    /// The actions that completed, in order.
     [[nodiscard]] std::vector<std::string> completed() const;
-    // The steps whose compensation completed, in the order compensated.
+    /// The steps whose compensation completed, in the order compensated.
     [[nodiscard]] std::vector<std::string> compensated() const;
 
 private:
