@@ -186,7 +186,14 @@ Result<std::string, std::string> find_program(const std::string& name, const std
     return unexpected(fmt::format("cannot run \"{}\": not found in PATH", name));
 }
 
-// The daemon's environment (all of it, or only the allowed names), then the
+// systemd's messages to the service itself (sd_notify, the watchdog): a
+// command that inherited them could report READY or STOPPING for the daemon.
+bool systemd_only(std::string_view name) {
+    return name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID";
+}
+
+// The daemon's environment (all of it, or only the allowed names, never
+// systemd's NOTIFY_SOCKET / WATCHDOG_* unless a command allows them), then the
 // user's HOME, USER and LOGNAME when it runs as another user, the command's
 // env, and the caller's extra variables: later ones win.
 std::map<std::string, std::string> build_env(const Command& command, const RunOptions& options,
@@ -203,6 +210,7 @@ std::map<std::string, std::string> build_env(const Command& command, const RunOp
             if (eq == std::string_view::npos || eq == 0) continue;
             std::string name(entry.substr(0, eq));
             if (!inherit && !allowed(name)) continue;
+            if (systemd_only(name) && !allowed(name)) continue;
             env.emplace(std::move(name), std::string(entry.substr(eq + 1)));
         }
     }

@@ -68,7 +68,8 @@ mkdir -p "$tmp/state"
 chmod 700 "$tmp/state"
 cat >"$tmp/notify.json" <<JSON
 {"version": 1, "state_dir": "$tmp/state", "jobs": [
-  {"name": "tick", "cron": "* * * * * *", "command": {"argv": ["true"]}}]}
+  {"name": "tick", "cron": "* * * * * *",
+   "command": {"argv": ["sh", "-c", "echo \"\${NOTIFY_SOCKET-unset} \${WATCHDOG_USEC-unset}\" > $tmp/child-env"]}}]}
 JSON
 # WATCHDOG_USEC=400000 and no WATCHDOG_PID: pings every 200 ms.
 NOTIFY_SOCKET="$sock" WATCHDOG_USEC=400000 \
@@ -83,6 +84,17 @@ else
 fi
 grep -q '^READY=1|STATUS=running 1 job(s), 0 saga(s)$' "$tmp/messages" ||
     fail "READY=1 without its STATUS line" "$tmp/messages"
+
+# The commands do not get systemd's socket: they could speak for the daemon.
+if wait_for "$tmp/child-env" '.'; then
+    if grep -qx 'unset unset' "$tmp/child-env"; then
+        pass "commands run without NOTIFY_SOCKET and WATCHDOG_USEC"
+    else
+        fail "a command inherited systemd's variables: $(cat "$tmp/child-env")"
+    fi
+else
+    fail "the tick job did not run" "$tmp/daemon.log"
+fi
 
 kill -HUP "$pid"
 if wait_for "$tmp/messages" '^RELOADING=1$' && wait_for "$tmp/daemon.log" 'reloaded'; then
