@@ -142,8 +142,10 @@ int run_daemon(const RunOptions& o, Context& ctx) {
         throw Failure(kExitNoResult, o.path + ": cannot start");
     }
     daemon::Daemon& daemon = **created;
-    std::unique_ptr<http::Server> server;
+    // The dashboard before the server: destroyed after it, so no request the
+    // server still serves reaches a dashboard that is gone.
     std::unique_ptr<http::Dashboard> dashboard;
+    std::unique_ptr<http::Server> server;
     if (listen) {
         server = std::make_unique<http::Server>(*listen);
         server->metrics(registry);

@@ -60,6 +60,8 @@ public:
 
     /// Adds the UI at / and the API at /api/v1/. Throws std::invalid_argument
     /// when the server listens beyond loopback and no authentication is set.
+    /// The routes call this dashboard: stop() the server before destroying it
+    /// (declare the dashboard before the server).
     void mount(Server& server);
     /// Answers one request (what the mounted routes call); never throws.
     [[nodiscard]] Response handle(const Request& request) const;
