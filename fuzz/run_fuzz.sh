@@ -20,7 +20,8 @@ shift || true
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" \
     -DTXFLOW_BUILD_FUZZ=ON -DTXFLOW_BUILD_TESTS=OFF \
     -DTXFLOW_BUILD_TOOLS=OFF -DTXFLOW_BUILD_EXAMPLES=OFF -DTXFLOW_BUILD_BENCH=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    -DTXFLOW_UNITY_BUILD=ON >/dev/null
 
 mkdir -p "$build/artifacts"
 scratch=()
