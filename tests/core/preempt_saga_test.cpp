@@ -31,21 +31,23 @@ struct Trace {
     }
 };
 
+// One worker on a ManualClock; `trace` outlives the scheduler's workers.
+struct OneWorker {
+    txflow::ManualClock clock{kPreemptEpoch};
+    std::shared_ptr<txflow::testing::EventLog> events = std::make_shared<txflow::testing::EventLog>();
+    Trace trace;
+    txflow::Scheduler sched{preempt_options(clock, events, 1)};
+};
+
 }  // namespace
 
-TEST_CASE("a saga-backed preemptible job yields between steps and resumes at the next step",
-          "[scheduler][preempt][saga]") {
-    txflow::ManualClock clock(kPreemptEpoch);
-    auto events = std::make_shared<txflow::testing::EventLog>();
-    txflow::Scheduler sched(preempt_options(clock, events, 1));
-    Trace trace;
+TEST_CASE_METHOD(OneWorker, "a saga-backed preemptible job yields between steps and resumes at the next step",
+                 "[scheduler][preempt][saga]") {
     Gate step1_gate;
     std::atomic<bool> step1_running{false};
     std::atomic<bool> step1_stop_seen{false};
-    const auto step = [&trace](std::string name) { return [&trace, name](StepContext&) { trace.add(name); }; };
-    const auto undo = [&trace](std::string name) {
-        return [&trace, name](StepContext&) { trace.add("undo " + name); };
-    };
+    const auto step = [this](std::string name) { return [this, name](StepContext&) { trace.add(name); }; };
+    const auto undo = [this](std::string name) { return [this, name](StepContext&) { trace.add("undo " + name); }; };
     auto saga = Saga("report")
                     .step(
                         "s1",
@@ -88,12 +90,8 @@ TEST_CASE("a saga-backed preemptible job yields between steps and resumes at the
     CHECK(n.last_preemptor == "urgent");
 }
 
-TEST_CASE("a saga-backed job that is not preemptible runs its saga on the saga's own tasks",
-          "[scheduler][preempt][saga]") {
-    txflow::ManualClock clock(kPreemptEpoch);
-    auto events = std::make_shared<txflow::testing::EventLog>();
-    txflow::Scheduler sched(preempt_options(clock, events, 1));
-    Trace trace;
+TEST_CASE_METHOD(OneWorker, "a saga-backed job that is not preemptible runs its saga on the saga's own tasks",
+                 "[scheduler][preempt][saga]") {
     auto saga = Saga("plain").step("only", [&](StepContext&) { trace.add("only"); }).no_compensation().build();
     sched.job("plain").after(0ms).priority(Priority::low).run(saga, {});
     sched.start();
