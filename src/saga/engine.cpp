@@ -127,10 +127,17 @@ Engine::Here Engine::run_here(const DefinitionPtr& def, nlohmann::json input, st
         in = find(s.id);
         if (in == nullptr) return Here::ended;  // purged: it ended long ago
         if (is_terminal(in->state) || in->state == State::compensation_failed) return Here::ended;
-        const bool queued = std::find(waiting_.begin(), waiting_.end(), in) != waiting_.end();
+        auto waits = std::find(waiting_.begin(), waiting_.end(), in);
+        // The scheduler's timer runs jobs just before it starts the engine: a
+        // saga this run created is this run's to drive, not on_start()'s.
+        if (waits != waiting_.end() && !started_ && !stopping_ && in->def && !in->recovered) {
+            waiting_.erase(waits);
+            waits = waiting_.end();
+        }
         // Someone else drives it (a task, a retry on the timer), or it waits for
         // the engine's start or its definition: leave it to them.
-        if (!in->def || in->busy != 0 || in->retry_armed || queued || !started_ || stopping_) return Here::elsewhere;
+        if (!in->def || in->busy != 0 || in->retry_armed || waits != waiting_.end() || stopping_)
+            return Here::elsewhere;
         ++in->busy;
     }
     const Here how = drive(*in, &should_yield);
