@@ -69,6 +69,11 @@ std::string Engine::new_id(std::string_view definition) {
 
 Engine::Started Engine::start(const DefinitionPtr& def, nlohmann::json input, std::string key,
                               const observe::TraceContext* parent) {
+    return start_instance(def, std::move(input), std::move(key), parent, true);
+}
+
+Engine::Started Engine::start_instance(const DefinitionPtr& def, nlohmann::json input, std::string key,
+                                       const observe::TraceContext* parent, bool drive_now) {
     if (!def) throw std::invalid_argument("start_saga: no saga definition");
     register_definition(def);
     std::unique_lock lock(mutex_);
@@ -106,9 +111,39 @@ Engine::Started Engine::start(const DefinitionPtr& def, nlohmann::json input, st
         throw std::runtime_error(fmt::format("saga '{}': the store failed: {}", id, synced.error().message));
     }
     flush_events();
-    if (run_now) schedule_drive(in);
+    if (run_now && drive_now) schedule_drive(in);
     journal_.maybe_snapshot();
     return {id, true};
+}
+
+// Preemption of a saga-backed job (docs/preemption.md): the job's worker
+// drives the saga itself, so yielding the worker happens between steps.
+Engine::Here Engine::run_here(const DefinitionPtr& def, nlohmann::json input, std::string key,
+                              const std::function<bool()>& should_yield) {
+    const Started s = start_instance(def, std::move(input), std::move(key), nullptr, false);
+    Instance* in = nullptr;
+    {
+        const std::lock_guard lock(mutex_);
+        in = find(s.id);
+        if (in == nullptr) return Here::ended;  // purged: it ended long ago
+        if (is_terminal(in->state) || in->state == State::compensation_failed) return Here::ended;
+        auto waits = std::find(waiting_.begin(), waiting_.end(), in);
+        // The scheduler's timer runs jobs just before it starts the engine: a
+        // saga this run created is this run's to drive, not on_start()'s.
+        if (waits != waiting_.end() && !started_ && !stopping_ && in->def && !in->recovered) {
+            waiting_.erase(waits);
+            waits = waiting_.end();
+        }
+        // Someone else drives it (a task, a retry on the timer), or it waits for
+        // the engine's start or its definition: leave it to them.
+        if (!in->def || in->busy != 0 || in->retry_armed || waits != waiting_.end() || stopping_)
+            return Here::elsewhere;
+        ++in->busy;
+    }
+    const Here how = drive(*in, &should_yield);
+    const std::lock_guard lock(mutex_);
+    --in->busy;
+    return how;
 }
 
 void Engine::recover(const store::LiveState& state) {
@@ -378,12 +413,16 @@ void Engine::park(Instance& in, std::unique_lock<std::mutex>& lock, const std::s
     events_.push_back({EventKind::alert, in.id, "compensation_failed", why});
 }
 
-void Engine::drive(Instance& in) {
+Engine::Here Engine::drive(Instance& in, const std::function<bool()>* should_yield) {
     std::vector<std::size_t> group_tasks;
+    Here how = Here::ended;
     std::unique_lock lock(mutex_);
     const std::size_t n = in.steps.size();
     for (;;) {
-        if (in.stalled || stopping_) break;
+        if (in.stalled || stopping_) {
+            how = Here::elsewhere;
+            break;
+        }
         if (in.state == State::pending) {
             if (!durable(in, lock, saga_to(in, State::running, {}))) break;
             continue;
@@ -411,6 +450,12 @@ void Engine::drive(Instance& in) {
                     in.cursor = end;
                     continue;
                 }
+                how = Here::elsewhere;
+                break;
+            }
+            // A step boundary: the step before is durable, the next not begun.
+            if (should_yield != nullptr && (*should_yield)()) {
+                how = Here::yielded;
                 break;
             }
             const std::size_t step = in.cursor;
@@ -430,6 +475,7 @@ void Engine::drive(Instance& in) {
                 if (!durable(in, lock, saga_to(in, State::failed, why))) break;
                 continue;
             }
+            how = Here::elsewhere;
             break;  // a retry is armed, or the store failed
         }
         if (in.state == State::failed) {
@@ -456,7 +502,8 @@ void Engine::drive(Instance& in) {
                     default: break;
                 }
                 if (!undoable && st.state == State::running) {
-                    if (!durable(in, lock, step_to(in, i, State::failed, "interrupted by a restart", {}, {}))) return;
+                    if (!durable(in, lock, step_to(in, i, State::failed, "interrupted by a restart", {}, {})))
+                        return Here::elsewhere;
                 }
             }
             if (!next) {
@@ -475,6 +522,7 @@ void Engine::drive(Instance& in) {
                                  in.steps[step].last_error));
                 break;
             }
+            how = Here::elsewhere;
             break;
         }
         break;  // succeeded, compensated, compensation_failed: nothing to do
@@ -483,6 +531,7 @@ void Engine::drive(Instance& in) {
     flush_events();
     for (std::size_t i : group_tasks) schedule(in, [this, &in, i] { run_group_step(in, i); });
     journal_.maybe_snapshot();
+    return how;
 }
 
 }  // namespace txflow::saga

@@ -64,6 +64,19 @@ public:
     Started start(const DefinitionPtr& def, nlohmann::json input, std::string key,
                   const observe::TraceContext* parent = nullptr);
 
+    // How run_here() left the saga.
+    enum class Here : std::uint8_t {
+        ended,      // succeeded, compensated, or parked for an operator
+        yielded,    // should_yield() said so at a step boundary: the next step has not begun
+        elsewhere,  // driven by the engine's own tasks (a retry, a parallel group, another driver)
+    };
+    // Starts the saga (or finds it, by key) and drives it on the calling
+    // thread (a preemptible job's worker): between forward steps, never inside
+    // a step or a compensation, should_yield() may stop it; a later call with
+    // the same key goes on at the next step.
+    Here run_here(const DefinitionPtr& def, nlohmann::json input, std::string key,
+                  const std::function<bool()>& should_yield);
+
     // Rebuilds instances from the journal's state (once, before on_start).
     void recover(const store::LiveState& state);
     // The scheduler started: run what waits (new and recovered sagas).
@@ -85,7 +98,9 @@ public:
 private:
     enum class StepResult : std::uint8_t { succeeded, retry_scheduled, failed, stalled };
 
-    void drive(Instance& in);
+    Here drive(Instance& in, const std::function<bool()>* should_yield = nullptr);
+    Started start_instance(const DefinitionPtr& def, nlohmann::json input, std::string key,
+                           const observe::TraceContext* parent, bool drive_now);
     StepResult run_attempt(Instance& in, std::size_t step, bool compensation);
     std::vector<std::size_t> launch_group(Instance& in, std::size_t first, std::size_t end);
     void run_group_step(Instance& in, std::size_t step);

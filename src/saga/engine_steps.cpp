@@ -181,6 +181,7 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
                                    fmt::format("step {}: retry {} in {} ms", def.name, attempt + 1, delay->count()),
                                    error});
             }
+            in.retry_armed = true;
             lock.unlock();
             flush_events();
             Instance* target = &in;
@@ -188,6 +189,8 @@ Engine::StepResult Engine::run_attempt(Instance& in, std::size_t step, bool comp
                 if (grouped && !compensation)
                     schedule(*target, [this, target, step] { run_group_step(*target, step); });
                 else schedule_drive(*target);
+                const std::lock_guard relock(mutex_);  // after schedule() counted its task as busy
+                target->retry_armed = false;
             });
             return StepResult::retry_scheduled;
         }

@@ -60,8 +60,9 @@ struct Instance {
     std::size_t group_end = 0;
     std::size_t group_pending = 0;
     nlohmann::json group_base;
-    std::string fail_reason;  // set by cancel() or a failed group: stop going forward
-    std::uint32_t busy = 0;   // tasks queued or running for it (purge() waits for 0)
+    std::string fail_reason;   // set by cancel() or a failed group: stop going forward
+    std::uint32_t busy = 0;    // tasks queued or running for it (purge() waits for 0)
+    bool retry_armed = false;  // a step's retry waits on the timer: its task will drive the instance
     // The state as far as the store has made it durable: what queries and
     // waiters see, so no caller is told of a state a crash could undo.
     State visible = State::pending;

@@ -45,7 +45,8 @@ void Scheduler::Impl::flush_events() {
 }
 
 void Scheduler::Impl::emit(const Event& e) const {
-    if (metrics && (e.kind == EventKind::breaker || e.kind == EventKind::saga)) metrics->on_event(e);
+    if (metrics && (e.kind == EventKind::breaker || e.kind == EventKind::saga || e.kind == EventKind::preempted))
+        metrics->on_event(e);
     for (const auto& l : options.listeners_) l->on_event(e);
 }
 }  // namespace txflow

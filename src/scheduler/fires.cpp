@@ -110,8 +110,13 @@ void Scheduler::Impl::submit(std::vector<PendingRun>& runs, SubmitScratch& scrat
     if (preempting) {
         // Once the runs are in the executor: a victim's freed worker then
         // takes the waiting run, not whatever was queued before it.
-        const std::lock_guard lock(mutex);
-        preempt_check();
+        bool raised = false;
+        {
+            const std::lock_guard lock(mutex);
+            preempt_check();
+            raised = !deferred.empty();
+        }
+        if (raised) flush_events();  // "requested" now, not when a run next ends
     }
     if (accepted != scratch.tasks.size()) {
         for (std::size_t i = 0; i < scratch.slots.size(); ++i) {

@@ -65,7 +65,10 @@ Scheduler::Impl::Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOption
         dead_letters.push_back(DeadLetter{d.id, d.job, from_ms(d.fire_ms), d.attempts, d.error, from_ms(d.failed_ms)});
         next_dead_letter = std::max(next_dead_letter, id + 1);
     }
-    for (const auto& [name, limit] : options.queues_) queues[name] = executor.queue(name, limit);
+    for (const auto& [name, limit] : options.queues_) {
+        queues[name] = executor.queue(name, limit);
+        if (limit != 0) queue_limits[queues[name]] = limit;
+    }
     clock_subscription = clock.subscribe([this] {
         {
             const std::lock_guard lock(mutex);

@@ -170,6 +170,7 @@ struct Scheduler::Impl {
         --queued_runs;
         --waiting[static_cast<std::size_t>(j.priority())];
         if (j.coalesce) --j.extra->queued;
+        if (j.queue() != kDefaultQueue) leave_named_queue(j);
     }
     [[nodiscard]] JobState* release_run(JobState& j);
 
@@ -200,10 +201,18 @@ struct Scheduler::Impl {
     std::array<std::string, kPriorityLevels> last_waiting;  // the job of the latest such run, per level
     std::size_t preempt_requested = 0;  // victims asked to yield that have neither ended nor expired
     std::uint64_t next_start_seq = 0;
+    // Named queues with a concurrency limit: their limits, and their runs
+    // handed to the executor and not started, per priority.
+    using LevelCounts = std::array<std::size_t, kPriorityLevels>;
+    std::unordered_map<QueueId, std::size_t> queue_limits;
+    std::unordered_map<QueueId, LevelCounts> queue_waiting;
+    void leave_named_queue(const JobState& j);
     void note_waiting(const PendingRun& r);
     void start_preemptible(ActiveRun& run, const PendingRun& r);
     void preempt_check();
-    ActiveRun* pick_victim(Priority waiting_priority);
+    LevelCounts preempt_in_queues(std::size_t& claimed);
+    // only: a queue the victim must run in (null: any).
+    ActiveRun* pick_victim(Priority waiting_priority, const QueueId* only = nullptr);
     void request_preemption(ActiveRun& victim, Priority waiting_priority);
     void on_preempt_grace(ActiveRun& run);
     // In end_run: true when the attempt yielded and was queued again (runs receives it).
@@ -224,6 +233,7 @@ struct Scheduler::Impl {
     std::atomic<bool> saga_purge_armed{false};
     void arm_saga_purge();
     void ensure_saga_purge();  // arms it, unless armed already (or no saga exists)
+    void saga_started();       // ensure_saga_purge(), once the scheduler runs
 
     // metrics_collect.cpp: the scrape-time gauges (queues, breakers, sagas).
     void collect_metrics(SchedulerMetrics& m) const;

@@ -99,7 +99,11 @@ SchedulerMetrics::SchedulerMetrics(std::shared_ptr<Registry> registry, std::func
       saga_transitions_(
           registry_->counter("txflow_saga_transitions_total", "Saga instances entering a state", {"state"})),
       compensations_(registry_->counter("txflow_saga_compensations_total",
-                                        "Saga step compensations that ended, by result", {"result"})) {
+                                        "Saga step compensations that ended, by result", {"result"})),
+      preemptions_(registry_->counter("txflow_job_preemptions_total",
+                                      "Runs of a job asked to yield their worker to a higher priority, by result "
+                                      "(requested, yielded, grace_expired)",
+                                      {"job", "result"})) {
     collector_ = registry_->add_collector([this, collect = std::move(collector)] { collect(*this); });
     if (store) {
         store->set_observer(std::make_shared<FlushObserver>(registry_, store->name()));
@@ -140,6 +144,8 @@ void SchedulerMetrics::on_event(const Event& e) {
     std::string_view to;
     if (e.kind == EventKind::breaker) {
         if (split_transition(e.detail, from, to)) breaker_transitions_.with({e.job, from, to}).inc();
+    } else if (e.kind == EventKind::preempted) {
+        preemptions_.with({e.job, e.detail}).inc();  // rare: a run asked to yield, not every run
     } else if (e.kind == EventKind::saga) {
         if (!split_transition(e.detail, from, to)) return;
         if (e.detail.starts_with("step ")) {

@@ -51,7 +51,7 @@ public:
 
     // Stable for the life of this object; the same pair gives the same cells.
     const JobMetrics* job(std::string_view name, std::string_view queue);
-    // Breaker and saga events (others are counted through JobMetrics).
+    // Breaker, saga and preemption events (others are counted through JobMetrics).
     void on_event(const Event& e);
 
     // Gauges the collector sets.
@@ -79,6 +79,7 @@ private:
     observe::Family<observe::Counter>& breaker_transitions_;
     observe::Family<observe::Counter>& saga_transitions_;
     observe::Family<observe::Counter>& compensations_;
+    observe::Family<observe::Counter>& preemptions_;
 
     std::mutex mutex_;
     std::unordered_map<std::string, std::unique_ptr<JobMetrics>> jobs_;  // key: job '\0' queue

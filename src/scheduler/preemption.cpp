@@ -19,6 +19,12 @@ void Scheduler::Impl::note_waiting(const PendingRun& r) {
     const auto level = static_cast<std::size_t>(r.job->priority());
     ++waiting[level];
     if (preemptible_jobs != 0) last_waiting[level] = std::string(r.job->name());
+    if (const QueueId q = r.job->queue(); q != kDefaultQueue && queue_limits.count(q) != 0) ++queue_waiting[q][level];
+}
+
+void Scheduler::Impl::leave_named_queue(const JobState& j) {
+    if (auto it = queue_waiting.find(j.queue()); it != queue_waiting.end())
+        --it->second[static_cast<std::size_t>(j.priority())];
 }
 
 // A run just started on a worker (it is linked into active_runs).
@@ -30,16 +36,22 @@ void Scheduler::Impl::start_preemptible(ActiveRun& run, const PendingRun& r) {
 }
 
 // Matches waiting runs, highest priority first, with free workers, then with
-// victims already asked to yield, then with new victims.
+// victims already asked to yield, then with new victims. A run held back by
+// its queue's limit is matched within its queue first (preempt_in_queues).
 void Scheduler::Impl::preempt_check() {
     if (preemptible_jobs == 0) return;
+    std::size_t claimed = 0;  // victims asked to yield that the queue-bound runs count on
+    LevelCounts queue_bound{};
+    if (!queue_waiting.empty()) queue_bound = preempt_in_queues(claimed);
     std::size_t busy = 0;
     for (const ActiveRun* r = active_runs; r != nullptr; r = r->next)
         if (r->preempt != ActiveRun::Preempt::grace_expired) ++busy;  // a lent worker stands in for it
     const std::size_t workers = executor.workers();
     std::size_t slack = (workers > busy ? workers - busy : 0) + preempt_requested;
+    slack = slack > claimed ? slack - claimed : 0;
     for (int level = kPriorityLevels - 1; level > 0; --level) {
-        for (std::size_t k = 0; k < waiting[static_cast<std::size_t>(level)]; ++k) {
+        const auto l = static_cast<std::size_t>(level);
+        for (std::size_t k = queue_bound[l]; k < waiting[l]; ++k) {
             if (slack > 0) {
                 --slack;
                 continue;
@@ -51,12 +63,53 @@ void Scheduler::Impl::preempt_check() {
     }
 }
 
+// The runs waiting for a slot of a named queue at its limit: a worker freed
+// elsewhere would not start them, so their victims are runs of the same
+// queue. Returns, per priority, the waiting runs this settled (they need no
+// worker of their own: a victim's worker, or none can help them); `claimed`:
+// how many victims already asked to yield they count on.
+Scheduler::Impl::LevelCounts Scheduler::Impl::preempt_in_queues(std::size_t& claimed) {
+    LevelCounts bound{};
+    for (auto& [queue, waiting_here] : queue_waiting) {
+        std::size_t running = 0;
+        std::size_t requested = 0;
+        for (const ActiveRun* r = active_runs; r != nullptr; r = r->next) {
+            if (r->job->queue() != queue) continue;
+            ++running;
+            if (r->preempt == ActiveRun::Preempt::requested) ++requested;
+        }
+        const std::size_t limit = queue_limits[queue];
+        std::size_t free_slots = limit > running ? limit - running : 0;
+        for (int level = kPriorityLevels - 1; level >= 0; --level) {
+            const auto l = static_cast<std::size_t>(level);
+            for (std::size_t k = 0; k < waiting_here[l]; ++k) {
+                if (free_slots > 0) {  // it needs a worker, not a slot: the worker pass sees to it
+                    --free_slots;
+                    continue;
+                }
+                ++bound[l];
+                if (requested > 0) {
+                    --requested;
+                    ++claimed;
+                    continue;
+                }
+                ActiveRun* victim = level > 0 ? pick_victim(static_cast<Priority>(level), &queue) : nullptr;
+                if (victim == nullptr) continue;  // it waits for a slot, as without preemption
+                request_preemption(*victim, static_cast<Priority>(level));
+                ++claimed;
+            }
+        }
+    }
+    return bound;
+}
+
 // The candidate of strictly lower priority: lowest priority first, then the
 // most recently started (it has the least work to lose).
-ActiveRun* Scheduler::Impl::pick_victim(Priority waiting_priority) {
+ActiveRun* Scheduler::Impl::pick_victim(Priority waiting_priority, const QueueId* only) {
     ActiveRun* best = nullptr;
     for (ActiveRun* r = active_runs; r != nullptr; r = r->next) {
         if (r->preempt != ActiveRun::Preempt::candidate || r->job->priority() >= waiting_priority) continue;
+        if (only != nullptr && r->job->queue() != *only) continue;
         if (best == nullptr || r->job->priority() < best->job->priority() ||
             (r->job->priority() == best->job->priority() && r->start_seq > best->start_seq))
             best = r;

@@ -47,6 +47,7 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
     std::uint64_t run_number = 0;
     std::uint64_t seed = 0;
     bool overlapping = false;
+    bool preempting = false;
     std::optional<std::string> saved;  // the job's checkpoint
     {
         std::unique_lock lock(mutex);
@@ -70,8 +71,12 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
         if (j.extra && j.extra->checkpoint) saved = j.extra->checkpoint;
         active.next = active_runs;
         active_runs = &active;
-        if (preemptible_jobs != 0) start_preemptible(active, r);
+        if (preemptible_jobs != 0) {
+            start_preemptible(active, r);
+            preempting = !deferred.empty();
+        }
     }
+    if (preempting) flush_events();  // a victim asked to yield at this start hears of it now
     if (overlapping) {
         end_run(r, active, nullptr, Outcome::skipped, "previous run still running", {});
         return;

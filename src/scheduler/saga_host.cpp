@@ -120,19 +120,22 @@ void Scheduler::Impl::ensure_saga_purge() {
     if (engine.empty()) return;
     if (!saga_purge_armed.exchange(true)) arm_saga_purge();
 }
+// A saga was started: once the scheduler runs, finished sagas get purged.
+void Scheduler::Impl::saga_started() {
+    bool running = false;
+    {
+        const std::lock_guard lock(mutex);
+        running = started && !stopping;
+    }
+    if (running) ensure_saga_purge();
+}
+
 // ---------------------------------------------------------------- sagas
 
 SagaHandle Scheduler::start_saga(const SagaRef& saga, nlohmann::json input, std::string idempotency_key,
                                  const observe::TraceContext* parent) {
     auto started = impl_->engine.start(saga, std::move(input), std::move(idempotency_key), parent);
-    if (started.created) {
-        bool running = false;
-        {
-            const std::lock_guard lock(impl_->mutex);
-            running = impl_->started && !impl_->stopping;
-        }
-        if (running) impl_->ensure_saga_purge();
-    }
+    if (started.created) impl_->saga_started();
     return SagaHandle(this, std::move(started.id), started.created);
 }
 
@@ -199,14 +202,26 @@ std::optional<atomic::Info> Scheduler::wait_transaction(std::string_view id, mil
     return impl_->atomics.wait(id, timeout);
 }
 
+namespace {
+// One saga per fire: a retry or a resumed run finds the same instance.
+std::string saga_key(const JobContext& ctx) {
+    return fmt::format("{}@{}", ctx.job_name(), cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc()));
+}
+}  // namespace
+
 JobHandle JobBuilder::run(const SagaRef& saga, nlohmann::json input) {
     if (!saga) throw ScheduleError(fmt::format("job '{}': no saga definition", def_->name_));
     scheduler_.register_saga(saga);
     Scheduler* s = &scheduler_;
-    return run([s, saga, input = std::move(input)](JobContext& ctx) {
-        const auto key =
-            fmt::format("{}@{}", ctx.job_name(), cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc()));
-        s->start_saga(saga, input, key);
-    });
+    if (def_->preemptible_) {
+        // The run's worker drives the saga, so it can yield between steps
+        // (docs/preemption.md); the run that comes back goes on at the next step.
+        Scheduler::Impl* impl = s->impl_.get();
+        return run([impl, saga, input = std::move(input)](JobContext& ctx) {
+            (void)impl->engine.run_here(saga, input, saga_key(ctx), [&ctx] { return ctx.preempted(); });
+            impl->saga_started();
+        });
+    }
+    return run([s, saga, input = std::move(input)](JobContext& ctx) { s->start_saga(saga, input, saga_key(ctx)); });
 }
 }  // namespace txflow

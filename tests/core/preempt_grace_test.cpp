@@ -4,25 +4,27 @@
 #include <catch2/catch.hpp>
 
 #include "core/preempt_support.hpp"
+#include "txflow/observe/metrics.hpp"
 
 using namespace std::chrono_literals;
+using Catch::Matchers::Contains;
 using txflow::JobContext;
 using txflow::Priority;
 using txflow::Scheduler;
-using txflow::SchedulerOptions;
 using txflow::test::eventually;
 using txflow::test::Gate;
 using txflow::test::info;
+using txflow::test::kPreemptEpoch;
+using txflow::test::preempt_options;
 using txflow::test::preempted_jobs;
-using txflow::test::quiet_logger;
 using Strings = std::vector<std::string>;
 
 TEST_CASE("a victim ignoring the request past the grace keeps running; a worker is lent to the waiting run",
           "[scheduler][preempt]") {
-    txflow::ManualClock clock(txflow::WallTime{std::chrono::hours{24 * 365 * 56}});
+    txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(
-        SchedulerOptions{}.workers(1).clock(clock).listener(events).logger(quiet_logger()).preempt_grace(500ms));
+    auto registry = std::make_shared<txflow::observe::Registry>();
+    Scheduler sched(preempt_options(clock, events, 1).preempt_grace(500ms).metrics(registry));
     Gate gate;
     std::atomic<bool> stubborn_running{false};
     std::atomic<int> stubborn_runs{0};
@@ -52,6 +54,11 @@ TEST_CASE("a victim ignoring the request past the grace keeps running; a worker 
     REQUIRE(eventually([&] { return urgent_runs == 1; }));
     CHECK(urgent_saw_stubborn);  // it ran beside the stubborn run, on the lent worker
     CHECK(preempted_jobs(*events, "grace_expired") == Strings{"stubborn"});
+    // Reported as a metric too, beside the event.
+    const std::string exposed = registry->expose();
+    CHECK_THAT(exposed, Contains(R"(txflow_job_preemptions_total{job="stubborn",result="requested"} 1)"));
+    CHECK_THAT(exposed, Contains(R"(txflow_job_preemptions_total{job="stubborn",result="grace_expired"} 1)"));
+    CHECK_THAT(exposed, !Contains(R"(result="yielded")"));
 
     gate.open();
     sched.wait_idle();
@@ -69,10 +76,9 @@ TEST_CASE("a victim ignoring the request past the grace keeps running; a worker 
 }
 
 TEST_CASE("a victim that yields within the grace gets no lent worker", "[scheduler][preempt]") {
-    txflow::ManualClock clock(txflow::WallTime{std::chrono::hours{24 * 365 * 56}});
+    txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(
-        SchedulerOptions{}.workers(1).clock(clock).listener(events).logger(quiet_logger()).preempt_grace(500ms));
+    Scheduler sched(preempt_options(clock, events, 1).preempt_grace(500ms));
     txflow::test::RunLog low;
     std::atomic<int> urgent_runs{0};
     sched.job("low").after(0ms).priority(Priority::low).preemptible().run(txflow::test::polite_worker(low));

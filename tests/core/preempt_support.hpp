@@ -64,6 +64,15 @@ inline JobFunction polite_worker(RunLog& log) {
     };
 }
 
+// The tests' epoch (2026) on the ManualClock.
+inline const WallTime kPreemptEpoch{std::chrono::hours{24 * 365 * 56}};
+
+// A scheduler on `clock` with `workers` workers, reporting to `events`, quiet.
+inline SchedulerOptions preempt_options(ManualClock& clock, std::shared_ptr<testing::EventLog> events,
+                                        std::size_t workers) {
+    return SchedulerOptions{}.workers(workers).clock(clock).listener(std::move(events)).logger(quiet_logger());
+}
+
 inline std::vector<std::string> preempted_jobs(const testing::EventLog& events, std::string_view detail) {
     std::vector<std::string> out;
     for (const auto& e : events.of(EventKind::preempted))

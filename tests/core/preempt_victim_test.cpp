@@ -10,31 +10,20 @@ using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Priority;
 using txflow::Scheduler;
-using txflow::SchedulerOptions;
 using txflow::test::eventually;
 using txflow::test::info;
+using txflow::test::kPreemptEpoch;
 using txflow::test::polite_worker;
+using txflow::test::preempt_options;
 using txflow::test::preempted_jobs;
-using txflow::test::quiet_logger;
 using txflow::test::RunLog;
 using Strings = std::vector<std::string>;
 
-namespace {
-
-const txflow::WallTime kStart{std::chrono::hours{24 * 365 * 56}};
-
-SchedulerOptions options(txflow::ManualClock& clock, std::shared_ptr<txflow::testing::EventLog> events,
-                         std::size_t workers) {
-    return SchedulerOptions{}.workers(workers).clock(clock).listener(std::move(events)).logger(quiet_logger());
-}
-
-}  // namespace
-
 TEST_CASE("preemption asks the lowest-priority run to yield, and it resumes from its checkpoint",
           "[scheduler][preempt]") {
-    txflow::ManualClock clock(kStart);
+    txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(options(clock, events, 2));
+    Scheduler sched(preempt_options(clock, events, 2));
     RunLog low;
     RunLog normal;
     std::atomic<int> urgent_runs{0};
@@ -76,9 +65,9 @@ TEST_CASE("preemption asks the lowest-priority run to yield, and it resumes from
 }
 
 TEST_CASE("among runs of the same priority, the most recently started yields", "[scheduler][preempt]") {
-    txflow::ManualClock clock(kStart);
+    txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(options(clock, events, 2));
+    Scheduler sched(preempt_options(clock, events, 2));
     RunLog first;
     RunLog second;
     std::atomic<int> urgent_runs{0};
@@ -98,9 +87,9 @@ TEST_CASE("among runs of the same priority, the most recently started yields", "
 
 TEST_CASE("runs of equal or higher priority, and jobs that did not opt in, are never preempted",
           "[scheduler][preempt]") {
-    txflow::ManualClock clock(kStart);
+    txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(options(clock, events, 2));
+    Scheduler sched(preempt_options(clock, events, 2));
     RunLog plain;
     RunLog peer;
     std::atomic<int> urgent_runs{0};
@@ -121,9 +110,9 @@ TEST_CASE("runs of equal or higher priority, and jobs that did not opt in, are n
 }
 
 TEST_CASE("a run preempted as often as the starvation cap finishes its next attempt", "[scheduler][preempt]") {
-    txflow::ManualClock clock(kStart);
+    txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
-    Scheduler sched(options(clock, events, 1).preempt_starvation_cap(1));
+    Scheduler sched(preempt_options(clock, events, 1).preempt_starvation_cap(1));
     RunLog low;
     std::atomic<int> urgent_runs{0};
     std::atomic<bool> release{false};
