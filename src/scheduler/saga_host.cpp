@@ -206,7 +206,8 @@ JobHandle JobBuilder::run(const SagaRef& saga, nlohmann::json input) {
     return run([s, saga, input = std::move(input)](JobContext& ctx) {
         const auto key =
             fmt::format("{}@{}", ctx.job_name(), cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc()));
-        s->start_saga(saga, input, key);
+        // The saga continues the run's trace (a child of the attempt's span), recorded with it.
+        s->start_saga(saga, input, key, ctx.trace());
     });
 }
 }  // namespace txflow
