@@ -42,9 +42,11 @@ std::unique_ptr<Daemon> traced_daemon(const std::string& text, Log& log,
     return std::move(*d);
 }
 
-std::string job_file(const std::string& extra = {}) {
-    return std::string(R"({"version": 1, "jobs": [{"name": "env", "every": "1h", )") + extra +
-           R"("command": {"argv": [")" + kPrintEnv + R"(]}}]})";
+std::string job_file() {
+    std::string text = R"({"version": 1, "jobs": [{"name": "env", "every": "1h", "command": {"argv": [")";
+    text += kPrintEnv;
+    text += R"(]}}]})";
+    return text;
 }
 
 }  // namespace
@@ -83,12 +85,13 @@ TEST_CASE("daemon: TRACESTATE is passed on with a parent's tracestate", "[config
 TEST_CASE("daemon: a saga step command gets its step span's TRACEPARENT", "[config][daemon][trace]") {
     Log log(LogFormat::text);
     auto exporter = std::make_shared<CollectingExporter>();
-    auto d = traced_daemon(std::string(R"({"version": 1,
+    std::string text = R"({"version": 1,
       "jobs": [{"name": "order", "every": "1h", "saga": "checkout"}],
       "sagas": [{"name": "checkout", "steps": [{"name": "reserve", "no_compensation": true,
-        "command": {"argv": [")") +
-                               kPrintEnv + R"(]}}]}]})",
-                           log, exporter);
+        "command": {"argv": [")";
+    text += kPrintEnv;
+    text += R"(]}}]}]})";
+    auto d = traced_daemon(text, log, exporter);
     d->start();
     REQUIRE(d->scheduler().find("order")->trigger_now());
     REQUIRE(eventually([&] { return exporter->find("saga checkout").has_value(); }));

@@ -13,14 +13,19 @@ namespace {
 constexpr const char* kParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 std::string one_job(const std::string& extra) {
-    return R"({"version": 1, "jobs": [{"name": "a", "every": "1m", "command": {"argv": ["true"]})" + extra + "}]}";
+    std::string text = R"({"version": 1, "jobs": [{"name": "a", "every": "1m", "command": {"argv": ["true"]})";
+    text += extra;
+    text += "}]}";
+    return text;
 }
 
 }  // namespace
 
 TEST_CASE("schedule file: a job's \"traceparent\" and \"tracestate\" are loaded", "[config][trace]") {
-    auto f = parse_text(one_job(std::string(R"(, "traceparent": ")") + kParent + R"(", "tracestate": "congo=t61")"),
-                        "/srv/app");
+    std::string extra = R"(, "traceparent": ")";
+    extra += kParent;
+    extra += R"(", "tracestate": "congo=t61")";
+    auto f = parse_text(one_job(extra), "/srv/app");
     REQUIRE(f);
     CHECK(f->jobs.at(0).traceparent == kParent);
     CHECK(f->jobs.at(0).tracestate == "congo=t61");
