@@ -24,7 +24,7 @@ using txflow::test::daemon::Log;
 
 namespace {
 
-constexpr const char* kPrintEnv = R"(sh", "-c", "echo \"tp=${TRACEPARENT:-none} ts=${TRACESTATE:-none}\")";
+constexpr const char* kPrintEnv = R"(sh", "-c", "echo \"tp=${TRACEPARENT:-none} ts=${TRACESTATE:-none}\"")";
 
 std::unique_ptr<Daemon> traced_daemon(const std::string& text, Log& log,
                                       const std::shared_ptr<CollectingExporter>& exporter) {
