@@ -305,6 +305,9 @@ public:
     bool remove();
     /// Runs the job once now, outside its schedule.
     bool trigger_now();
+    /// Runs the job once now, its attempts spans of `parent`'s trace (children of that span),
+    /// e.g. the traceparent of the request that asked for it (TraceContext::parse).
+    bool trigger_now(const observe::TraceContext& parent);
     /// Replaces the trigger with a cron expression; throws ScheduleError when it is invalid.
     bool reschedule_cron(std::string_view expression);
     /// Replaces the trigger with a fixed rate; throws ScheduleError unless the period is positive.
@@ -317,6 +320,7 @@ public:
 private:
     friend class Scheduler;
     friend class JobBuilder;
+    bool trigger(std::shared_ptr<const observe::TraceContext> parent);
     JobHandle(Scheduler* s, std::string name) : scheduler_(s), name_(std::move(name)) {}
     Scheduler* scheduler_ = nullptr;
     std::string name_;
@@ -357,6 +361,10 @@ public:
     /// JobContext::checkpoint(bytes), and is queued again without spending a
     /// retry attempt (docs/preemption.md).
     JobBuilder& preemptible();
+    /// Every run of this job continues the trace of this W3C `traceparent` (its attempts are
+    /// child spans of it) instead of starting a new trace; `tracestate` is passed on. Checked at
+    /// run(): an invalid traceparent throws ScheduleError saying which part is wrong.
+    JobBuilder& trace_parent(std::string_view traceparent, std::string_view tracestate = {});
 
     // Policies, outermost first (see txflow/policy/policy.hpp).
     /// Catches every exception and reports the run failed (see policies::recover()).

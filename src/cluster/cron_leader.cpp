@@ -80,7 +80,9 @@ CronLeader::Impl::Impl(CronLeaderOptions o, Clock* c)
       log(options.logger ? options.logger : spdlog::default_logger()),
       lease(options.pg.schema, options.election, options.node, options.lease),
       fires(options.pg.schema),
-      backoff(options.reconnect_min) {}
+      backoff(options.reconnect_min) {
+    if (options.metrics) metrics = std::make_unique<LeaderMetrics>(*options.metrics, options.election);
+}
 
 StoreResult<std::unique_ptr<CronLeader>> CronLeader::open(CronLeaderOptions options) {
     if (auto ok = check_options(options); !ok) return unexpected(std::move(ok.error()));
@@ -188,12 +190,13 @@ void CronLeader::Impl::take_term(std::int64_t new_epoch, RealSteady::time_point 
     set_deadline(sent + options.lease);
     renew_at = sent + options.renew_every;
     for (auto& s : schedules) s.decided.reset();  // read again under the new term
-    leader.store(true);
+    if (!leader.exchange(true) && metrics) metrics->leading(true);
     log->info("cron leader: node {} leads \"{}\" (epoch {})", options.node, options.election, new_epoch);
 }
 
 void CronLeader::Impl::step_down(const char* why) {
     if (!leader.exchange(false)) return;
+    if (metrics) metrics->leading(false);
     set_deadline(RealSteady::time_point{});
     log->warn("cron leader: node {} no longer leads \"{}\" (epoch {}): {}", options.node, options.election,
               epoch.load(), why);

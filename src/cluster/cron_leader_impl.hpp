@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/cluster_metrics.hpp"
 #include "cluster/cron_fires.hpp"
 #include "cluster/leader_lease.hpp"
 #include "store/pg/connection.hpp"
@@ -36,6 +37,7 @@ struct CronLeader::Impl {
     CronLeaderOptions options;
     Clock* clock;
     std::shared_ptr<spdlog::logger> log;
+    std::unique_ptr<LeaderMetrics> metrics;  // CronLeaderOptions::metrics; null: none
     LeaderLease lease;
     CronFires fires;
 

@@ -1,6 +1,7 @@
 #include "cluster/producer.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace txflow::cluster {
 
@@ -45,8 +46,14 @@ Producer::Round Producer::claim_round() {
         const int want =
             static_cast<int>(std::min<std::size_t>(capacity - in_flight, static_cast<std::size_t>(o.claim_batch)));
         // Round robin: a busy first queue does not starve the others.
-        const auto& queue = o.queues[(next_queue_ + i) % o.queues.size()];
+        const std::size_t q = (next_queue_ + i) % o.queues.size();
+        const auto& queue = o.queues[q];
+        const auto t0 = std::chrono::steady_clock::now();
         auto jobs = claim(session_, shared_.tables, queue, want, o.lease, shared_.node_id.load());
+        if (jobs && shared_.metrics) {
+            shared_.metrics->claim_duration(q).observe(std::chrono::steady_clock::now() - t0);
+            shared_.metrics->claimed(q).inc(jobs->size());
+        }
         if (!jobs) {
             if (session_.connected()) {
                 shared_.log->error("txflow cluster producer: {}", jobs.error().message);

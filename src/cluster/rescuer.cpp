@@ -14,6 +14,10 @@ Millis Rescuer::tick(Session& session) {
         return *o.rescue_interval;
     }
     const auto n = counts->requeued + counts->discarded;
+    if (shared_.metrics) {
+        shared_.metrics->rescued_requeued.inc(counts->requeued);
+        shared_.metrics->rescued_discarded.inc(counts->discarded);
+    }
     if (n > 0) {
         shared_.counters.rescued.fetch_add(n, std::memory_order_relaxed);
         shared_.log->warn("txflow cluster rescuer: {} job(s) with an expired lease: {} back to available, {} discarded",

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cluster/cluster_metrics.hpp"
 #include "cluster/queries.hpp"
 #include "cluster/stop_flag.hpp"
 #include "txflow/cluster/worker.hpp"
@@ -63,7 +64,8 @@ struct Shared {
     StopFlag stop_claims;    // the producer and the notifier
     StopFlag stop_services;  // heartbeat, rescuer, cleaner, completer
     Wake producer_wake;
-    std::atomic<bool> maybe_more{false};  // the last claim was full: claim again when a slot frees
+    std::atomic<bool> maybe_more{false};     // the last claim was full: claim again when a slot frees
+    std::unique_ptr<WorkerMetrics> metrics;  // WorkerOptions::metrics; null: none (set before the services start)
 };
 
 }  // namespace txflow::cluster

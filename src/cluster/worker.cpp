@@ -96,6 +96,7 @@ StoreResult<Ok> Worker::start() {
     s.tables = {store::pg::table(s.options.pg.schema, "txflow_jobs"),
                 store::pg::table(s.options.pg.schema, "txflow_nodes")};
     s.channel = channel_of(s.options.pg.schema);
+    if (s.options.metrics) s.metrics = std::make_unique<WorkerMetrics>(*s.options.metrics, s.options.queues);
     s.host = host_name();
     s.pid = static_cast<int>(::getpid());
     s.name = s.options.name.empty() ? fmt::format("{}:{}", s.host, s.pid) : s.options.name;

@@ -33,6 +33,14 @@ void add_secrets(const Command& command, const RunSettings& settings, RunOptions
     }
 }
 
+// The attempt's span, for a command that continues the trace (W3C's environment-variable carrier:
+// TRACEPARENT, TRACESTATE); nothing when tracing is off.
+void add_trace_env(const observe::TraceContext* trace, RunOptions& run) {
+    if (trace == nullptr) return;
+    run.extra_env["TRACEPARENT"] = trace->traceparent();
+    if (!trace->tracestate.empty()) run.extra_env["TRACESTATE"] = trace->tracestate;
+}
+
 std::size_t json_size(const nlohmann::json& j) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
 }
@@ -74,6 +82,7 @@ JobFunction command_job(std::string name, Command command, const CommandContext&
                          {"TXFLOW_FIRE_TIME", cron::to_rfc3339(ctx.scheduled_time(), cron::Zone::utc())},
                          {"TXFLOW_RUN", std::to_string(ctx.run_number())},
                          {"TXFLOW_ATTEMPT", std::to_string(ctx.attempt())}};
+        add_trace_env(ctx.trace(), run);
         LogFields fields{};
         fields.job = name;
         const CommandResult result = run_logged(command, run, fields, context, *rate);
@@ -97,6 +106,7 @@ saga::StepFunction command_step(std::string saga_name, Command command, const Co
             {"TXFLOW_SAGA_DATA", ctx.data().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
             {"TXFLOW_COMPENSATING", ctx.compensating() ? "1" : "0"}};
         if (ctx.compensating()) run.extra_env["TXFLOW_SAGA_ERROR"] = std::string(ctx.saga_error());
+        add_trace_env(ctx.trace(), run);
         // A TXFLOW_DATA line is never longer than the data it may carry: a
         // longer one arrives cut at max_line, and is refused as too long.
         run.max_line = kMaxSagaDataBytes;

@@ -269,6 +269,7 @@ void Daemon::add_job(const JobSpec& job) {
     if (!job.queue.empty()) b.queue(job.queue);
     if (job.jitter.count() > 0) b.jitter(job.jitter);
     if (job.preemptible) b.preemptible();
+    if (!job.traceparent.empty()) b.trace_parent(job.traceparent, job.tracestate);
     if (job.misfire) b.misfire(schedule_file::to_misfire(*job.misfire));
     // Policies, outermost first: overlap, breaker, retry, then the timeout of
     // each attempt (docs/schedule-format.md).

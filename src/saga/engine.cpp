@@ -119,8 +119,8 @@ Engine::Started Engine::start_instance(const DefinitionPtr& def, nlohmann::json 
 // Preemption of a saga-backed job (docs/preemption.md): the job's worker
 // drives the saga itself, so yielding the worker happens between steps.
 Engine::Here Engine::run_here(const DefinitionPtr& def, nlohmann::json input, std::string key,
-                              const std::function<bool()>& should_yield) {
-    const Started s = start_instance(def, std::move(input), std::move(key), nullptr, false);
+                              const std::function<bool()>& should_yield, const observe::TraceContext* parent) {
+    const Started s = start_instance(def, std::move(input), std::move(key), parent, false);
     Instance* in = nullptr;
     {
         const std::lock_guard lock(mutex_);

@@ -75,7 +75,7 @@ public:
     // a step or a compensation, should_yield() may stop it; a later call with
     // the same key goes on at the next step.
     Here run_here(const DefinitionPtr& def, nlohmann::json input, std::string key,
-                  const std::function<bool()>& should_yield);
+                  const std::function<bool()>& should_yield, const observe::TraceContext* parent = nullptr);
 
     // Rebuilds instances from the journal's state (once, before on_start).
     void recover(const store::LiveState& state);

@@ -2,6 +2,8 @@
 
 #include "checker.hpp"
 
+#include "txflow/observe/trace.hpp"
+
 #include <date/tz.h>
 
 #include <algorithm>
@@ -12,9 +14,9 @@
 namespace txflow::schedule_file::detail {
 namespace {
 
-const std::vector<std::string_view> kJobKeys{"name",     "description", "cron",   "every",      "at",       "zone",
-                                             "priority", "queue",       "jitter", "misfire",    "policies", "command",
-                                             "saga",     "transaction", "input",  "preemptible"};
+const std::vector<std::string_view> kJobKeys{
+    "name",    "description", "cron",    "every", "at",          "zone",  "priority",    "queue",       "jitter",
+    "misfire", "policies",    "command", "saga",  "transaction", "input", "preemptible", "traceparent", "tracestate"};
 
 }  // namespace
 
@@ -32,6 +34,31 @@ const cron::Zone* Checker::zone(const std::string& name, const std::string& poin
     }
     add(pointer, fmt::format("unknown time zone \"{}\"{}", name, hint_text));
     return nullptr;
+}
+
+// "traceparent" (W3C, checked strictly) and "tracestate": the trace every run of the job continues.
+bool Checker::trace_parent(const json& v, const std::string& pointer, JobSpec& job) {
+    const json* tp = member(v, "traceparent");
+    const json* ts = member(v, "tracestate");
+    std::optional<std::string> state;
+    if (ts != nullptr) {
+        state = text(*ts, pointer + "/tracestate");
+        if (!state) return false;
+        if (tp == nullptr) {
+            add(pointer + "/tracestate", "needs a \"traceparent\" beside it");
+            return false;
+        }
+    }
+    if (tp == nullptr) return true;
+    auto parent_text = text(*tp, pointer + "/traceparent");
+    if (!parent_text) return false;
+    if (auto parsed = observe::TraceContext::parse(*parent_text, state.value_or("")); !parsed) {
+        add(pointer + "/traceparent", parsed.error());
+        return false;
+    }
+    job.traceparent = *parent_text;
+    job.tracestate = state.value_or("");
+    return true;
 }
 
 void Checker::job(const json& v, const std::string& pointer) {
@@ -129,6 +156,7 @@ void Checker::job(const json& v, const std::string& pointer) {
         if (auto d = duration(*j, field("jitter"), Sign::non_negative)) job.jitter = *d;
         else ok = false;
     }
+    if (!trace_parent(v, pointer, job)) ok = false;
     if (const json* m = member(v, "misfire")) {
         job.misfire = misfire(*m, field("misfire"));
         if (!job.misfire) ok = false;

@@ -105,6 +105,7 @@ private:
     // check_jobs.cpp
     const cron::Zone* zone(const std::string& name, const std::string& pointer);
     void job(const json& v, const std::string& pointer);
+    bool trace_parent(const json& v, const std::string& pointer, JobSpec& job);
 
     // check_sagas.cpp
     void saga(const json& v, const std::string& pointer);

@@ -192,6 +192,8 @@ nlohmann::json ScheduleFile::canonical(const JobSpec& job) const {
         case TriggerKind::at: out["at"] = job.at.time_since_epoch().count(); break;
     }
     if (job.preemptible) out["preemptible"] = true;  // only when set: older canonical forms stay as they were
+    if (!job.traceparent.empty()) out["traceparent"] = job.traceparent;
+    if (!job.tracestate.empty()) out["tracestate"] = job.tracestate;
     if (job.misfire) out["misfire"] = {{"mode", to_string(job.misfire->mode)}, {"cap", job.misfire->cap}};
     if (job.timeout) out["timeout"] = job.timeout->count();
     if (job.retry) out["retry"] = to_json(*job.retry);

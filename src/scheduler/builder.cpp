@@ -45,6 +45,13 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
         trigger.period <= milliseconds{0})
         throw ScheduleError(fmt::format("job '{}': every() needs a positive period", b.def_->name_));
 
+    std::shared_ptr<const observe::TraceContext> trace_parent;
+    if (b.def_->traceparent_) {
+        auto parent = observe::TraceContext::parse(*b.def_->traceparent_, b.def_->tracestate_);
+        if (!parent) throw ScheduleError(fmt::format("job '{}': {}", b.def_->name_, parent.error()));
+        trace_parent = std::make_shared<const observe::TraceContext>(std::move(*parent));
+    }
+
     struct Destroy {
         void operator()(JobState* j) const noexcept { JobState::destroy(j); }
     };
@@ -82,6 +89,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     j->coalesce = b.def_->coalesce_;
     j->preemptible = b.def_->preemptible_;
     if (b.def_->coalesce_) (void)j->extra_state();
+    if (trace_parent) j->extra_state().trace_parent = std::move(trace_parent);
 
     if (impl_->metrics) j->set_metrics(impl_->metrics->job(b.def_->name_, b.def_->queue_));
 
@@ -127,6 +135,12 @@ JobBuilder& JobBuilder::misfire(Misfire m) {
 }
 JobBuilder& JobBuilder::preemptible() {
     def_->preemptible_ = true;
+    return *this;
+}
+
+JobBuilder& JobBuilder::trace_parent(std::string_view traceparent, std::string_view tracestate) {
+    def_->traceparent_ = std::string(traceparent);
+    def_->tracestate_ = std::string(tracestate);
     return *this;
 }
 

@@ -14,7 +14,8 @@ using std::chrono::milliseconds;
 
 // fire: a cron/at fire, done (and recorded as such) once its first
 // attempt ends. False for trigger_now() and dead-letter re-runs.
-void Scheduler::Impl::queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs, bool fire) {
+void Scheduler::Impl::queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs, bool fire,
+                                std::shared_ptr<const observe::TraceContext> trace_parent) {
     if (j.coalesce) {
         auto& queued = j.extra_state().queued;
         if (queued > 0) {
@@ -34,7 +35,8 @@ void Scheduler::Impl::queue_run(JobState& j, WallTime scheduled, std::vector<Pen
     ++queued_runs;
     ++j.pending;
     if (fire && track_fires) j.extra_state().open_fires.push_back(to_ms(scheduled));
-    runs.push_back({&j, scheduled, 1, SteadyTime{}, milliseconds{0}, fire});
+    if (!trace_parent && j.extra) trace_parent = j.extra->trace_parent;
+    runs.push_back({&j, scheduled, 1, SteadyTime{}, milliseconds{0}, fire, 0, std::move(trace_parent)});
 }
 
 // ---- which fires are done (kill -9 safety)

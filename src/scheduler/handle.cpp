@@ -63,6 +63,14 @@ bool JobHandle::remove() {
 }
 
 bool JobHandle::trigger_now() {
+    return trigger(nullptr);
+}
+
+bool JobHandle::trigger_now(const observe::TraceContext& parent) {
+    return trigger(std::make_shared<const observe::TraceContext>(parent));
+}
+
+bool JobHandle::trigger(std::shared_ptr<const observe::TraceContext> parent) {
     if (scheduler_ == nullptr) return false;
     auto& impl = *scheduler_->impl_;
     std::vector<PendingRun> runs;
@@ -70,7 +78,7 @@ bool JobHandle::trigger_now() {
         const std::lock_guard lock(impl.mutex);
         auto j = impl.find(name_);
         if (!j || impl.stopping) return false;
-        impl.queue_run(*j, impl.clock.wall_now(), runs);
+        impl.queue_run(*j, impl.clock.wall_now(), runs, false, std::move(parent));
     }
     impl.submit(runs);
     return true;

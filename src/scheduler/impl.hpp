@@ -147,7 +147,9 @@ struct Scheduler::Impl {
     void rearm_wall_jobs(SteadyTime now_s, WallTime now_w);
 
     // fires.cpp: queueing runs, and which fires are done
-    void queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs, bool fire = false);
+    static std::shared_ptr<const observe::TraceContext> retry_trace_parent(const PendingRun& r, const JobContext& ctx);
+    void queue_run(JobState& j, WallTime scheduled, std::vector<PendingRun>& runs, bool fire = false,
+                   std::shared_ptr<const observe::TraceContext> trace_parent = nullptr);
     std::uint64_t fire_done(JobState& j, WallTime fire);
     std::uint64_t record_fires_done(JobState& j);
     static constexpr std::int64_t kNoFire = JobState::kNoTime;

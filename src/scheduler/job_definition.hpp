@@ -36,6 +36,8 @@ struct JobBuilder::Definition {
     bool coalesce_ = false;
     bool skip_if_running_ = false;
     bool preemptible_ = false;
+    std::optional<std::string> traceparent_;  // JobBuilder::trace_parent, parsed at run()
+    std::string tracestate_;
     struct Step {
         Wrapper wrapper;  // empty for timeout: built at run()
         bool is_retry = false;

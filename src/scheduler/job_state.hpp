@@ -63,6 +63,8 @@ public:
         std::uint64_t preemptions = 0;  // runs of this job asked to yield
         std::string last_victim;        // the run this job's waiting run last displaced
         std::string last_preemptor;     // the job a run of this one last yielded to
+        // JobBuilder::trace_parent: the span every run of this job continues (null: each run a new trace).
+        std::shared_ptr<const observe::TraceContext> trace_parent{};
     };
     static constexpr std::int64_t kNoTime = INT64_MIN;
     static constexpr std::uint8_t kLongName = 0xFF;  // the tail starts with a uint32 length

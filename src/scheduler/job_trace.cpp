@@ -9,8 +9,13 @@
 
 namespace txflow {
 
-void JobTrace::begin(JobContext& ctx) {
-    context_ = observe::TraceContext::new_root();
+void JobTrace::begin(JobContext& ctx, const observe::TraceContext* parent) {
+    if (parent != nullptr) {
+        context_ = parent->child();
+        parent_span_ = parent->span_id;
+    } else {
+        context_ = observe::TraceContext::new_root();
+    }
     current_.emplace(&*context_);
     detail::JobContextAccess::set_trace(ctx, &*context_);
     start_ns_ = observe::Span::now_unix_ns();
@@ -21,6 +26,7 @@ void JobTrace::finish(const JobContext& ctx, Outcome outcome, std::string_view e
     observe::Span span;
     span.name = "job " + std::string(ctx.job_name());
     span.context = *context_;
+    span.parent_span_id = parent_span_;
     span.kind = observe::Span::Kind::consumer;
     span.start_unix_ns = start_ns_;
     span.end_unix_ns = observe::Span::now_unix_ns();

@@ -14,8 +14,10 @@ namespace txflow {
 
 class JobTrace {
 public:
-    JobTrace(observe::Tracer* tracer, JobContext& ctx) : tracer_(tracer) {
-        if (tracer_ != nullptr) begin(ctx);
+    // parent: the span this attempt is a child of (a given traceparent, or the run's first
+    // attempt); null: the attempt starts a new trace.
+    JobTrace(observe::Tracer* tracer, JobContext& ctx, const observe::TraceContext* parent) : tracer_(tracer) {
+        if (tracer_ != nullptr) begin(ctx, parent);
     }
     JobTrace(const JobTrace&) = delete;
     JobTrace& operator=(const JobTrace&) = delete;
@@ -26,12 +28,13 @@ public:
     }
 
 private:
-    void begin(JobContext& ctx);
+    void begin(JobContext& ctx, const observe::TraceContext* parent);
     void finish(const JobContext& ctx, Outcome outcome, std::string_view error);
 
     observe::Tracer* tracer_;
     std::optional<observe::TraceContext> context_;
     std::optional<observe::ScopedTrace> current_;
+    observe::SpanId parent_span_{};
     std::int64_t start_ns_ = 0;
 };
 

@@ -95,7 +95,7 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
     if (const JobMetrics* m = j.metrics(); m != nullptr && r.attempt == 1 && r.preemptions == 0)
         m->lateness->observe(
             std::max(std::chrono::nanoseconds(clock.wall_now() - scheduled), std::chrono::nanoseconds(0)));
-    JobTrace trace(options.tracer_.get(), ctx);
+    JobTrace trace(options.tracer_.get(), ctx, r.trace_parent.get());
     auto [outcome, error, duration] = call_job(j, ctx, stop);
     trace.end(ctx, outcome, error);
     end_run(r, active, &ctx, outcome, std::move(error), duration);
@@ -129,6 +129,14 @@ Scheduler::Impl::Ended Scheduler::Impl::call_job(JobState& j, JobContext& ctx, c
     r.duration = std::chrono::steady_clock::now() - t0;
     if (r.outcome == Outcome::succeeded && stop.stop_requested()) r.outcome = Outcome::cancelled;
     return r;
+}
+
+// A retry is a span of the same trace: a sibling under the run's given parent, or, without one,
+// a child of the first attempt's span.
+std::shared_ptr<const observe::TraceContext> Scheduler::Impl::retry_trace_parent(const PendingRun& r,
+                                                                                 const JobContext& ctx) {
+    if (r.trace_parent || ctx.trace() == nullptr) return r.trace_parent;
+    return std::make_shared<const observe::TraceContext>(*ctx.trace());
 }
 
 // The attempt r ended (ctx is null when it never ran: an overlap skip).
@@ -170,7 +178,9 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
         if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = error;
         if (ctx != nullptr && failed && ctx->retry_requested() && !j.removed && !stopping) {
             retry_delay = *ctx->retry_requested();
-            schedule_retry(PendingRun{&j, scheduled, r.attempt + 1, ctx->run_started(), *retry_delay}, *retry_delay);
+            PendingRun next{&j, scheduled, r.attempt + 1, ctx->run_started(), *retry_delay};
+            next.trace_parent = retry_trace_parent(r, *ctx);
+            schedule_retry(next, *retry_delay);
             Event e = event(EventKind::retrying, j.name(), scheduled);
             e.attempt = r.attempt + 1;
             e.delay = *retry_delay;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string_view>
@@ -25,6 +26,9 @@ struct PendingRun {
     std::chrono::milliseconds previous_delay{0};  // retries: the wait before this attempt
     bool fire = false;                            // a cron/at fire, tracked in Extra::open_fires until done
     std::uint8_t preemptions = 0;                 // times this run yielded its worker (0: a fresh start)
+    // Tracing: the span every attempt of this run is a child of (a given traceparent, or for a
+    // retry without one the first attempt's span, so all attempts share one trace); null: a new root.
+    std::shared_ptr<const observe::TraceContext> trace_parent{};
 };
 
 // What an aux timer (retries, deadlines, callbacks) stands for: an element of

@@ -218,10 +218,13 @@ JobHandle JobBuilder::run(const SagaRef& saga, nlohmann::json input) {
         // (docs/preemption.md); the run that comes back goes on at the next step.
         Scheduler::Impl* impl = s->impl_.get();
         return run([impl, saga, input = std::move(input)](JobContext& ctx) {
-            (void)impl->engine.run_here(saga, input, saga_key(ctx), [&ctx] { return ctx.preempted(); });
+            (void)impl->engine.run_here(saga, input, saga_key(ctx), [&ctx] { return ctx.preempted(); }, ctx.trace());
             impl->saga_started();
         });
     }
-    return run([s, saga, input = std::move(input)](JobContext& ctx) { s->start_saga(saga, input, saga_key(ctx)); });
+    // The saga continues the run's trace (a child of the attempt's span), recorded with it.
+    return run([s, saga, input = std::move(input)](JobContext& ctx) {
+        s->start_saga(saga, input, saga_key(ctx), ctx.trace());
+    });
 }
 }  // namespace txflow

@@ -31,6 +31,7 @@
 
 #include "txflow/core/clock.hpp"
 #include "txflow/job.hpp"
+#include "txflow/observe/metrics.hpp"
 #include "txflow/store/pg_options.hpp"
 #include "txflow/store/pg_queue.hpp"
 #include "txflow/store/store.hpp"
@@ -74,6 +75,9 @@ struct TXFLOW_EXPORT CronLeaderOptions {
     std::chrono::milliseconds reconnect_max{10'000};  ///< ... up to this
     Clock* clock = nullptr;                           ///< the wall clock fires are computed on; nullptr: the real one
     std::shared_ptr<spdlog::logger> logger;           ///< start()'s thread logs here; nullptr: spdlog's default
+    /// Where `txflow_cluster_leader{election}` (1 while this node leads) and
+    /// `txflow_cluster_leader_changes_total{election,change}` go; nullptr: none.
+    std::shared_ptr<observe::Registry> metrics;
 };
 
 /// What one tick did.

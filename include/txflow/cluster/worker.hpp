@@ -35,6 +35,7 @@
 #include <vector>
 #include "txflow/core/export.hpp"
 
+#include "txflow/observe/metrics.hpp"
 #include "txflow/policy/retry.hpp"
 #include "txflow/store/pg_options.hpp"
 #include "txflow/store/pg_queue.hpp"
@@ -68,6 +69,11 @@ public:
     [[nodiscard]] std::int32_t attempt() const { return row_.attempt; }
     /// Claims allowed before a failure discards the job.
     [[nodiscard]] std::int32_t max_attempts() const { return row_.max_attempts; }
+    /// The W3C `traceparent` the job was enqueued with (EnqueueOptions::traceparent); empty: none.
+    /// Continue the caller's trace with observe::TraceContext::parse(traceparent(), tracestate()).
+    [[nodiscard]] const std::string& traceparent() const { return row_.traceparent; }
+    /// The `tracestate` enqueued with the traceparent; empty: none.
+    [[nodiscard]] const std::string& tracestate() const { return row_.tracestate; }
     /// Requested when the worker stops past its deadline, or when the worker
     /// lost this job (its lease could not be extended: another node may run
     /// it now). A long handler should check it.
@@ -134,6 +140,10 @@ struct TXFLOW_EXPORT WorkerOptions {
     int complete_batch = 1000;
     /// Unset: spdlog's default logger.
     std::shared_ptr<spdlog::logger> logger;
+    /// Where the worker's figures go: `txflow_cluster_claim_duration_seconds{queue}`,
+    /// `txflow_cluster_claimed_jobs_total{queue}`, `txflow_cluster_lease_rescues_total{outcome}`
+    /// (docs/observability.md); null: none.
+    std::shared_ptr<observe::Registry> metrics;
 };
 
 /// Counts since start(), for monitoring.

@@ -169,6 +169,8 @@ struct TXFLOW_EXPORT JobSpec {
     std::chrono::milliseconds jitter{0};      ///< a random delay up to this added to each fire
     std::optional<MisfireSpec> misfire;       ///< empty: the scheduler's default (fire_once)
     bool preemptible = false;                 ///< "preemptible": true (docs/preemption.md)
+    std::string traceparent;                  ///< W3C parent every run continues (empty: a new trace per run)
+    std::string tracestate;                   ///< passed on with `traceparent`
 
     // policies
     std::optional<std::chrono::milliseconds> timeout;  ///< per attempt

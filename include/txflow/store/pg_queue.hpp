@@ -41,6 +41,12 @@ struct TXFLOW_EXPORT EnqueueOptions {
     /// A second enqueue with the same key (while the first job's row exists,
     /// whatever its state) inserts nothing and returns the first job's id.
     std::optional<std::string> unique_key;
+    /// The W3C `traceparent` of the caller (e.g. the request that enqueued the job), stored with
+    /// the job and handed to the worker that claims it (ClaimedJob::traceparent). Empty: none; an
+    /// invalid one is stored as empty, with a warning (W3C: a receiver ignores a bad header).
+    std::string traceparent;
+    /// The `tracestate` that goes with `traceparent` (ignored without one).
+    std::string tracestate;
 };
 
 /// One job for PgQueue::enqueue_batch().
@@ -65,6 +71,8 @@ struct TXFLOW_EXPORT ClaimedJob {
     std::int16_t priority = 0;      ///< lower runs first
     std::int32_t attempt = 0;       ///< the fencing token: pass it back to complete(), fail(), ...
     std::int32_t max_attempts = 0;  ///< claims allowed before a failure discards it
+    std::string traceparent;        ///< as enqueued (EnqueueOptions::traceparent); empty: none
+    std::string tracestate;         ///< as enqueued, with the traceparent
 };
 
 /// What PgQueue::fail() did with a failed attempt.

@@ -4,6 +4,8 @@
 
 #include "internal.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace txflow::http::dash {
 namespace {
 
@@ -19,13 +21,24 @@ Response done(std::string_view what, std::string_view target) {
     return json_response(json{{"ok", true}, {"action", what}, {"target", target}});
 }
 
-Response job_action(Dashboard::Impl& d, const std::string& name, const std::string& verb) {
+// #18: a trigger carrying a W3C `traceparent` header (and `tracestate`) runs as part of the caller's
+// trace; an invalid one is ignored, as W3C says (a new trace), with a warning saying why.
+bool trigger_traced(Dashboard::Impl& d, JobHandle& handle, const Request& r) {
+    const std::string traceparent = r.header("traceparent");
+    if (traceparent.empty()) return handle.trigger_now();
+    auto parent = observe::TraceContext::parse(traceparent, r.header("tracestate"));
+    if (parent) return handle.trigger_now(*parent);
+    d.scheduler.logger().warn("trigger of job '{}': ignored the traceparent header: {}", handle.name(), parent.error());
+    return handle.trigger_now();
+}
+
+Response job_action(Dashboard::Impl& d, const std::string& name, const std::string& verb, const Request& r) {
     auto handle = d.scheduler.find(name);
     if (!handle) return error(404, "no job named '" + name + "'");
     bool ok = false;
     if (verb == "pause") ok = handle->pause();
     else if (verb == "resume") ok = handle->resume();
-    else if (verb == "trigger") ok = handle->trigger_now();
+    else if (verb == "trigger") ok = trigger_traced(d, *handle, r);
     else return error(404, "no job action '" + verb + "' (pause, resume or trigger)");
     if (!ok) return error(409, "job '" + name + "' refused " + verb);
     return done(verb, name);
@@ -63,7 +76,7 @@ Response saga_action(Dashboard::Impl& d, const std::string& id, const std::strin
 
 Response action(Dashboard::Impl& d, const std::vector<std::string>& seg, const Request& r) {
     const json body = parse_body(r);
-    if (seg.size() == 3 && seg[0] == "jobs") return job_action(d, seg[1], seg[2]);
+    if (seg.size() == 3 && seg[0] == "jobs") return job_action(d, seg[1], seg[2], r);
     if (seg.size() == 3 && seg[0] == "dead-letters" && seg[2] == "retry") return dead_letter_retry(d, seg[1]);
     if (seg.size() == 3 && seg[0] == "sagas") return saga_action(d, seg[1], seg[2], body);
     return error(404, "no such action: POST " + r.path);

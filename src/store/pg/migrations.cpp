@@ -13,7 +13,7 @@
 namespace txflow::store::pg {
 namespace {
 
-constexpr std::array<Migration, 4> kMigrations{{
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "record log and snapshot (PgStore)",
      R"sql(
 CREATE TABLE {schema}.txflow_records (
@@ -109,6 +109,11 @@ CREATE TABLE {schema}.txflow_cron_fires (
     PRIMARY KEY (schedule, fire_at)
 );
 CREATE INDEX txflow_cron_fires_inserted ON {schema}.txflow_cron_fires (inserted_at);
+)sql"},
+    // #18: the W3C trace context a job was enqueued with, handed to the worker that claims it.
+    {6, "trace context of enqueued jobs (EnqueueOptions::traceparent)",
+     R"sql(
+ALTER TABLE {schema}.txflow_jobs ADD COLUMN traceparent text, ADD COLUMN tracestate text;
 )sql"},
 }};
 

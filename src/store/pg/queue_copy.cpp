@@ -49,7 +49,7 @@ StoreError failed(std::string_view what, PGconn* conn) {
 bool copy_fits(std::span<const NewJob> batch) {
     if (batch.size() < kCopyThreshold) return false;
     for (const auto& job : batch) {
-        if (job.options.unique_key || job.options.run_at) return false;
+        if (job.options.unique_key || job.options.run_at || !job.options.traceparent.empty()) return false;
     }
     return true;
 }

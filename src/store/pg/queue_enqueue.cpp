@@ -7,6 +7,9 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "txflow/observe/trace.hpp"
 
 #include "store/pg/migrations.hpp"
 #include "store/pg/queue_copy.hpp"
@@ -18,8 +21,9 @@ using pg::Params;
 
 namespace {
 
-constexpr std::size_t kJobsPerInsert = 1000;  // 8 parameters a job, under libpq's 65535
-constexpr int kUniqueLookups = 3;             // insert-or-find rounds when the holder vanishes in between
+constexpr std::size_t kJobsPerInsert = 1000;  // 10 parameters a job, under libpq's 65535
+constexpr int kParamsPerJob = 10;
+constexpr int kUniqueLookups = 3;  // insert-or-find rounds when the holder vanishes in between
 
 // A run_at as seconds since the epoch for to_timestamp(); NULL: now().
 void add_run_at(Params& params, const EnqueueOptions& o) {
@@ -29,6 +33,23 @@ void add_run_at(Params& params, const EnqueueOptions& o) {
     }
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(o.run_at->time_since_epoch()).count();
     params.text(fmt::format("{}", static_cast<double>(us) / 1e6));
+}
+
+// The trace context to store: a valid traceparent (and its tracestate), else NULLs; an invalid
+// one is dropped with a warning, as a W3C receiver ignores a bad header.
+void add_trace(Params& params, const EnqueueOptions& o, std::string_view kind) {
+    if (o.traceparent.empty()) {
+        params.null().null();
+        return;
+    }
+    if (auto parsed = observe::TraceContext::parse(o.traceparent, o.tracestate); !parsed) {
+        spdlog::warn("enqueue of a '{}' job: ignored its traceparent: {}", kind, parsed.error());
+        params.null().null();
+        return;
+    }
+    params.text(o.traceparent);
+    if (o.tracestate.empty()) params.null();
+    else params.text(o.tracestate);
 }
 
 StoreResult<Ok> check_job(std::string_view kind, const EnqueueOptions& o) {
@@ -44,10 +65,11 @@ StoreResult<Ok> check_job(std::string_view kind, const EnqueueOptions& o) {
 StoreResult<Enqueued> insert_one(PGconn* conn, const std::string& jobs, std::string_view kind, std::string_view payload,
                                  const EnqueueOptions& o) {
     if (auto ok = check_job(kind, o); !ok) return unexpected(std::move(ok.error()));
-    const std::string sql = "INSERT INTO " + jobs +
-                            " (kind, queue, payload, priority, max_attempts, run_at, unique_key) "
-                            "VALUES ($1, $2, $3, $4, $5, coalesce(to_timestamp($6::float8), now()), $7) "
-                            "ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id";
+    const std::string sql =
+        "INSERT INTO " + jobs +
+        " (kind, queue, payload, priority, max_attempts, run_at, unique_key, traceparent, tracestate) "
+        "VALUES ($1, $2, $3, $4, $5, coalesce(to_timestamp($6::float8), now()), $7, $8, $9) "
+        "ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id";
     for (int round = 0; round < kUniqueLookups; ++round) {
         Params params;
         params.text(std::string(kind)).text(o.queue).binary(std::string(payload));
@@ -55,6 +77,7 @@ StoreResult<Enqueued> insert_one(PGconn* conn, const std::string& jobs, std::str
         add_run_at(params, o);
         if (o.unique_key) params.text(*o.unique_key);
         else params.null();
+        add_trace(params, o, kind);
         auto inserted = pg::exec(conn, "enqueueing a job", sql, params);
         if (!inserted) return unexpected(std::move(inserted.error()));
         if (inserted->size() == 1) return Enqueued{inserted->int64(0, 0), true};
@@ -124,18 +147,21 @@ StoreResult<std::vector<Enqueued>> PgQueue::enqueue_batch(std::span<const NewJob
         for (std::size_t first = 0; first < batch.size(); first += kJobsPerInsert) {
             const std::size_t end = std::min(batch.size(), first + kJobsPerInsert);
             std::string sql = "INSERT INTO " + impl_->jobs +
-                              " (id, kind, queue, payload, priority, max_attempts, run_at, unique_key) VALUES ";
+                              " (id, kind, queue, payload, priority, max_attempts, run_at, unique_key, traceparent, "
+                              "tracestate) VALUES ";
             Params params;
             for (std::size_t i = first; i < end; ++i) {
-                const int p = static_cast<int>((i - first) * 8);
-                sql += fmt::format("{}(${}, ${}, ${}, ${}, ${}, ${}, coalesce(to_timestamp(${}::float8), now()), ${})",
-                                   i == first ? "" : ", ", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8);
+                const int p = static_cast<int>(i - first) * kParamsPerJob;
+                sql += fmt::format(
+                    "{}(${}, ${}, ${}, ${}, ${}, ${}, coalesce(to_timestamp(${}::float8), now()), ${}, ${}, ${})",
+                    i == first ? "" : ", ", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9, p + 10);
                 const auto& job = batch[i];
                 params.text(std::to_string(out[i].id)).text(job.kind).text(job.options.queue).binary(job.payload);
                 params.text(std::to_string(job.options.priority)).text(std::to_string(job.options.max_attempts));
                 add_run_at(params, job.options);
                 if (job.options.unique_key) params.text(*job.options.unique_key);
                 else params.null();
+                add_trace(params, job.options, job.kind);
             }
             sql += " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id";
             auto inserted = conn.exec(what, sql, params);
