@@ -172,6 +172,14 @@ public:
         saga_retention_ = d;
         return *this;
     }
+    /// How long a finished atomic transaction (committed or aborted) is kept,
+    /// with its id (the idempotency key), before it is forgotten (an
+    /// atomic_removed record; snapshots stop carrying it). Transactions still
+    /// in flight, commit_stalled included, are never forgotten. Default 24 h.
+    SchedulerOptions& atomic_retention(std::chrono::milliseconds d) {
+        atomic_retention_ = d;
+        return *this;
+    }
     /// After a restart, at most this many tasks of recovered sagas are queued
     /// or running at once (the rest wait their turn), so due fires keep
     /// workers. 0, the default: max(1, workers / 2).
@@ -218,6 +226,7 @@ private:
     std::chrono::milliseconds stop_grace_{250};
     std::shared_ptr<store::Store> store_;
     std::chrono::milliseconds saga_retention_{std::chrono::hours(24)};
+    std::chrono::milliseconds atomic_retention_{std::chrono::hours(24)};
     std::size_t saga_recovery_workers_ = 0;
     std::chrono::milliseconds preempt_grace_{1000};
     std::uint32_t preempt_cap_ = 3;
@@ -505,7 +514,11 @@ public:
                              std::string idempotency_key = {});
     /// Definitions to finish by name after a crash (start_atomic registers its own).
     void register_atomic(const AtomicRef& txn);
-    /// A transaction's state; nullopt when unknown.
+    /// Forgets committed and aborted transactions older than the retention
+    /// (SchedulerOptions::atomic_retention) now (also done every minute while
+    /// started); returns how many.
+    std::size_t purge_transactions();
+    /// A transaction's state; nullopt when unknown (or forgotten by retention).
     [[nodiscard]] std::optional<atomic::Info> transaction(std::string_view id) const;
     /// Every known transaction, or those in `state`.
     [[nodiscard]] std::vector<atomic::Info> transactions(std::optional<atomic::State> state = std::nullopt) const;

@@ -11,6 +11,7 @@
 
 #include "common/wall_ms.hpp"
 #include "saga/instance.hpp"
+#include "txflow/observe/metrics.hpp"
 
 namespace txflow::atomic {
 
@@ -65,7 +66,7 @@ Coordinator::Started Coordinator::start(const DefinitionPtr& def, nlohmann::json
     register_definition(def);
     Lock lock(mutex_);
     if (!key.empty() && txns_.count(key) != 0) return {key, false};
-    auto owned = std::make_unique<Txn>();
+    auto owned = std::make_shared<Txn>();
     Txn& t = *owned;
     t.id = key.empty() ? new_id(def->name()) : std::move(key);
     t.definition = def->name();
@@ -74,13 +75,13 @@ Coordinator::Started Coordinator::start(const DefinitionPtr& def, nlohmann::json
     t.created = t.updated = host_.clock().wall_now();
     for (const auto& p : def->participants()) t.names.push_back(p.name);
     t.parts.resize(t.names.size());
-    store::AtomicBegin record{t.id, t.definition, t.names, saga::data_text(t.data), to_ms(t.created)};
+    const store::AtomicBegin record{t.id, t.definition, t.names, saga::data_text(t.data), to_ms(t.created)};
     auto seq = journal_.submit(record);
     if (!seq)
         throw std::runtime_error(fmt::format("transaction '{}': the store refused it: {}", t.id, seq.error().message));
     const std::string id = t.id;
     txns_.emplace(id, std::move(owned));
-    event(EventKind::saga, t, "preparing", {});
+    if (listening()) event(EventKind::saga, t, "preparing", {});
     lock.unlock();
     // Durable before any prepare: after a crash, recovery must know to abort
     // whatever a participant may have prepared.
@@ -102,7 +103,7 @@ Coordinator::Started Coordinator::start(const DefinitionPtr& def, nlohmann::json
 void Coordinator::recover(const store::LiveState& state) {
     const Lock lock(mutex_);
     for (const auto& [id, a] : state.atomics) {
-        auto t = std::make_unique<Txn>();
+        auto t = std::make_shared<Txn>();
         t->id = a.id;
         t->definition = a.definition;
         t->data = nlohmann::json::parse(a.data, nullptr, false);
@@ -128,6 +129,12 @@ void Coordinator::recover(const store::LiveState& state) {
                 p.acked = true;
                 p.state = *t->decision ? ParticipantState::committed : ParticipantState::aborted;
                 ++t->acks;
+            } else if (i < a.stalled_attempts.size() && a.stalled_attempts[i] != 0 && t->decision.value_or(false)) {
+                // Still commit_stalled (and still retried): the alert is raised again at launch.
+                p.state = ParticipantState::commit_stalled;
+                p.attempts = a.stalled_attempts[i];
+                p.last_error = a.last_errors[i];
+                p.alerted = true;
             }
         }
         t->last_state = state_of(*t);
@@ -161,7 +168,12 @@ void Coordinator::launch(Txn& t) {
     if (t.launched || t.stalled || is_final(state_of(t))) return;
     t.launched = true;
     if (t.decision) {
-        for (std::size_t i = 0; i < t.parts.size(); ++i) dispatch(t, i);
+        for (std::size_t i = 0; i < t.parts.size(); ++i) {
+            const Part& p = t.parts[i];
+            if (p.state == ParticipantState::commit_stalled && listening())
+                event(EventKind::alert, t, fmt::format("commit_stalled: participant {}", t.names[i]), p.last_error);
+            dispatch(t, i);
+        }
         note(t);
         return;
     }
@@ -171,13 +183,16 @@ void Coordinator::launch(Txn& t) {
             t, [this, &t] { decide(t, false, "no decision before the restart (presumed abort)"); }, nullptr);
         return;
     }
-    const auto timeout = t.def->options().prepare_timeout;
-    for (std::size_t i = 0; i < t.parts.size(); ++i) {
-        Part& p = t.parts[i];
-        p.timer = host_.call_at(host_.clock().steady_now() + timeout, [this, &t, i] { prepare_timed_out(t, i); });
+    // One timer for all participants: they share the deadline.
+    // It holds a weak reference: a cancel can lose the race with its firing,
+    // and by then the transaction may be decided, finished and purged.
+    t.timer = host_.call_at(host_.clock().steady_now() + t.def->options().prepare_timeout,
+                            [this, weak = std::weak_ptr<Txn>(txns_.at(t.id))] {
+                                if (auto held = weak.lock()) prepare_timed_out(*held);
+                            });
+    for (std::size_t i = 0; i < t.parts.size(); ++i)
         submit_task(
-            t, [this, &t, i] { prepare(t, i); }, &p.prepare_running);
-    }
+            t, [this, &t, i] { prepare(t, i); }, &t.parts[i].prepare_running);
 }
 
 void Coordinator::submit_task(Txn& t, std::function<void()> task, bool* flag) {
@@ -193,19 +208,23 @@ void Coordinator::note(Txn& t) {
     t.updated = host_.clock().wall_now();
     const State now = state_of(t);
     if (now != t.last_state) {
-        event(EventKind::saga, t, fmt::format("{}->{}", to_string(t.last_state), to_string(now)),
-              now == State::aborting || now == State::aborted ? t.reason : std::string{});
+        if (listening())
+            event(EventKind::saga, t, fmt::format("{}->{}", to_string(t.last_state), to_string(now)),
+                  now == State::aborting || now == State::aborted ? t.reason : std::string{});
+        if (now == State::committed && metrics_.committed) metrics_.committed->inc();
+        if (now == State::aborted && metrics_.aborted) metrics_.aborted->inc();
         t.last_state = now;
     }
     changed_.notify_all();
 }
 
 void Coordinator::event(EventKind kind, const Txn& t, std::string detail, std::string error) {
-    if (!host_.has_listeners()) return;
+    if (!listening()) return;
     events_.push_back({kind, t.id, std::move(detail), std::move(error)});
 }
 
 void Coordinator::flush_events() {
+    if (!listening()) return;  // nothing was queued
     const std::lock_guard delivering(delivery_);
     std::vector<PendingEvent> batch;
     {
@@ -220,6 +239,41 @@ void Coordinator::flush_events() {
         ev.error = e.error;
         host_.emit(ev);
     }
+}
+
+void Coordinator::set_metrics(Metrics m) {
+    const Lock lock(mutex_);
+    metrics_ = m;
+}
+
+std::array<std::size_t, kStateCount> Coordinator::count_by_state() const {
+    std::array<std::size_t, kStateCount> out{};
+    const Lock lock(mutex_);
+    for (const auto& [id, t] : txns_) ++out[static_cast<std::size_t>(state_of(*t))];
+    return out;
+}
+
+bool Coordinator::empty() const {
+    const Lock lock(mutex_);
+    return txns_.empty();
+}
+
+std::size_t Coordinator::purge(WallTime cutoff) {
+    std::vector<std::string> gone;
+    {
+        const Lock lock(mutex_);
+        for (const auto& [id, t] : txns_)
+            if (is_final(state_of(*t)) && t->updated < cutoff) gone.push_back(id);
+        std::erase_if(awaiting_definition_,
+                      [&](const Txn* t) { return std::find(gone.begin(), gone.end(), t->id) != gone.end(); });
+        for (const auto& id : gone) {
+            // Not synced: a lost removal only means it is forgotten again after a restart.
+            (void)journal_.submit(store::AtomicRemoved{id});
+            txns_.erase(id);
+        }
+    }
+    if (!gone.empty()) journal_.maybe_snapshot();
+    return gone.size();
 }
 
 Info Coordinator::info_of(const Txn& t) const {
@@ -259,7 +313,8 @@ std::optional<Info> Coordinator::wait(std::string_view id, std::chrono::millisec
     Lock lock(mutex_);
     auto it = txns_.find(std::string(id));
     if (it == txns_.end()) return std::nullopt;
-    const Txn& t = *it->second;
+    const std::shared_ptr<const Txn> held = it->second;  // purge() may forget it while we wait
+    const Txn& t = *held;
     changed_.wait_for(lock, timeout, [&] {
         const auto s = state_of(t);
         return is_final(s) || s == State::commit_stalled || t.stalled;

@@ -5,6 +5,7 @@
 // acknowledges. Runs on the scheduler's workers and timer through the saga
 // engine's host. Internal; the public face is Scheduler's transaction methods.
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -20,6 +21,10 @@
 #include "store/journal.hpp"
 #include "txflow/saga/atomic.hpp"
 
+namespace txflow::observe {
+class Counter;
+}
+
 namespace txflow::atomic {
 
 struct Part {
@@ -34,7 +39,6 @@ struct Part {
     bool alerted = false;  // commit_stalled was raised
     std::optional<WallTime> first_failure;
     std::stop_source stop;
-    std::uint64_t timer = 0;  // the prepare timeout's call_at id
 };
 
 struct Txn {
@@ -52,6 +56,7 @@ struct Txn {
     std::string reason;
     std::size_t votes = 0;
     std::size_t acks = 0;
+    std::uint64_t timer = 0;  // the prepare timeout's call_at id (one for all participants)
     WallTime created{};
     WallTime updated{};
     State last_state = State::preparing;
@@ -75,6 +80,20 @@ public:
     void on_start();
     void on_stop();
 
+    // Counted as transactions finish and phases are retried (SchedulerOptions::metrics).
+    struct Metrics {
+        observe::Counter* committed = nullptr;
+        observe::Counter* aborted = nullptr;
+        observe::Counter* retries = nullptr;  // commit or abort attempts that failed and are sent again
+    };
+    void set_metrics(Metrics m);  // before start
+    [[nodiscard]] std::array<std::size_t, kStateCount> count_by_state() const;
+
+    // Forgets committed and aborted transactions last changed before `cutoff`
+    // (an atomic_removed record each); returns how many.
+    std::size_t purge(WallTime cutoff);
+    [[nodiscard]] bool empty() const;
+
     [[nodiscard]] std::optional<Info> info(std::string_view id) const;
     [[nodiscard]] std::vector<Info> list(std::optional<State> state) const;
     // Until the transaction is committed, aborted or commit_stalled.
@@ -87,15 +106,17 @@ private:
     void note(Txn& t);    // under mutex_: a changed state becomes an event
     void event(EventKind kind, const Txn& t, std::string detail, std::string error);
     void flush_events();
+    [[nodiscard]] bool listening() const { return host_.has_listeners(); }
     Info info_of(const Txn& t) const;
     std::string new_id(std::string_view definition);
 
     // atomic_protocol.cpp
-    void prepare(Txn& t, std::size_t i);                               // on a worker
-    void prepare_timed_out(Txn& t, std::size_t i);                     // on the timer thread
-    bool vote(Txn& t, std::size_t i, bool yes, std::string reason);    // under mutex_; true: decide now
-    void decide(Txn& t, bool commit, std::string reason);              // on a worker
-    void dispatch(Txn& t, std::size_t i);                              // under mutex_
+    void prepare(Txn& t, std::size_t i);                             // on a worker
+    void prepare_timed_out(Txn& t);                                  // on the timer thread
+    bool vote(Txn& t, std::size_t i, bool yes, std::string reason);  // under mutex_; true: decide now
+    void decide(Txn& t, bool commit, std::string reason);            // on a worker
+    // under mutex_; `defer`: mark it sent but let the caller run it (run_phase) after unlocking
+    void dispatch(Txn& t, std::size_t i, bool defer = false);
     void run_phase(Txn& t, std::size_t i);                             // on a worker
     void retry_phase(Txn& t, std::size_t i);                           // under mutex_: after the backoff
     void submit_task(Txn& t, std::function<void()> task, bool* flag);  // under mutex_
@@ -104,7 +125,10 @@ private:
     store::Journal& journal_;
     mutable std::mutex mutex_;
     mutable std::condition_variable changed_;
-    std::unordered_map<std::string, std::unique_ptr<Txn>> txns_;  // never erased: tasks hold references
+    // Erased only by purge(), once final: no task or timer refers to it then
+    // (a waiter holds its own reference).
+    std::unordered_map<std::string, std::shared_ptr<Txn>> txns_;
+    Metrics metrics_;
     std::unordered_map<std::string, DefinitionPtr> definitions_;
     std::vector<Txn*> awaiting_definition_;  // recovered, their definition not registered yet
     bool started_ = false;

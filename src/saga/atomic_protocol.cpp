@@ -47,10 +47,6 @@ void Coordinator::prepare(Txn& t, std::size_t i) {
     lock.lock();
     p.prepare_running = false;
     if (stopping_) return;  // shutting down: undecided, so a restart aborts it
-    if (p.timer != 0) {
-        host_.cancel_call(p.timer);
-        p.timer = 0;
-    }
     bool decide_now = false;
     if (!p.voted) decide_now = vote(t, i, v.yes, std::move(v.reason));
     if (t.decision) dispatch(t, i);        // aborted meanwhile: its abort waited for its prepare to return
@@ -61,14 +57,17 @@ void Coordinator::prepare(Txn& t, std::size_t i) {
     if (decide_now) decide(t, commit, std::move(reason));
 }
 
-void Coordinator::prepare_timed_out(Txn& t, std::size_t i) {
+void Coordinator::prepare_timed_out(Txn& t) {
     Lock lock(mutex_);
-    Part& p = t.parts[i];
-    p.timer = 0;
-    if (p.voted) return;
-    p.stop.request_stop();
-    const bool decide_now =
-        vote(t, i, false, fmt::format("prepare timed out after {} ms", t.def->options().prepare_timeout.count()));
+    t.timer = 0;
+    bool decide_now = false;
+    for (std::size_t i = 0; i < t.parts.size(); ++i) {
+        Part& p = t.parts[i];
+        if (p.voted) continue;
+        p.stop.request_stop();
+        decide_now |=
+            vote(t, i, false, fmt::format("prepare timed out after {} ms", t.def->options().prepare_timeout.count()));
+    }
     std::string reason = t.reason;
     // Not here: the decision waits for the disk, and this is the timer thread.
     if (decide_now)
@@ -89,12 +88,17 @@ bool Coordinator::vote(Txn& t, std::size_t i, bool yes, std::string reason) {
     (void)journal_.submit(
         store::AtomicVote{t.id, static_cast<std::uint32_t>(i), yes, reason, to_ms(host_.clock().wall_now())});
     if (!yes) {
-        event(EventKind::saga, t, fmt::format("participant {}: preparing->refused", t.names[i]), reason);
+        if (listening())
+            event(EventKind::saga, t, fmt::format("participant {}: preparing->refused", t.names[i]), reason);
         if (t.reason.empty()) t.reason = fmt::format("participant '{}' voted no: {}", t.names[i], reason);
     }
     if (t.deciding) return false;
     if (!yes || t.votes == t.parts.size()) {
         t.deciding = true;
+        if (t.timer != 0) {  // decided: the deadline no longer matters
+            host_.cancel_call(t.timer);
+            t.timer = 0;
+        }
         if (!yes)  // the others need not finish preparing
             for (auto& other : t.parts)
                 if (other.prepare_running) other.stop.request_stop();
@@ -119,26 +123,38 @@ void Coordinator::decide(Txn& t, bool commit, std::string reason) {
         event(EventKind::alert, t, "stalled", "the store failed: " + synced.error().message);
         host_.log().error("transaction '{}': the decision could not be recorded: {}", t.id, synced.error().message);
         changed_.notify_all();
-    } else {
+    }
+    // One phase runs here, on this worker, after the others are handed out:
+    // one hand-off fewer per transaction.
+    std::optional<std::size_t> here;
+    if (synced) {
         t.decision = commit;
         for (std::size_t i = 0; i < t.parts.size(); ++i) {
             if (!commit && t.parts[i].prepare_running) {
                 t.parts[i].stop.request_stop();  // its abort follows when its prepare returns
                 continue;
             }
-            dispatch(t, i);
+            const bool defer = !here && !t.parts[i].acked && !t.parts[i].dispatched && t.def;
+            dispatch(t, i, defer);
+            if (defer) here = i;
         }
         note(t);
     }
     lock.unlock();
     flush_events();
     if (synced) journal_.maybe_snapshot();  // cheap unless the log has grown past the threshold; not under mutex_
+    if (here) run_phase(t, *here);
 }
 
-void Coordinator::dispatch(Txn& t, std::size_t i) {
+void Coordinator::dispatch(Txn& t, std::size_t i, bool defer) {
     Part& p = t.parts[i];
     if (p.acked || p.dispatched || !t.decision || !t.def) return;
-    p.state = *t.decision ? ParticipantState::committing : ParticipantState::aborting;
+    if (p.state != ParticipantState::commit_stalled)  // stays stalled (after a restart) until it acknowledges
+        p.state = *t.decision ? ParticipantState::committing : ParticipantState::aborting;
+    if (defer) {
+        p.dispatched = true;
+        return;
+    }
     submit_task(
         t, [this, &t, i] { run_phase(t, i); }, &p.dispatched);
 }
@@ -165,6 +181,7 @@ void Coordinator::run_phase(Txn& t, std::size_t i) {
 
     lock.lock();
     const auto now = host_.clock().wall_now();
+    std::optional<std::uint64_t> stall_seq;
     if (!error) {
         p.dispatched = false;
         p.acked = true;
@@ -173,8 +190,9 @@ void Coordinator::run_phase(Txn& t, std::size_t i) {
         p.state = commit ? ParticipantState::committed : ParticipantState::aborted;
         // Not synced: a lost ack only means the phase is sent once more after a crash.
         (void)journal_.submit(store::AtomicAck{t.id, static_cast<std::uint32_t>(i), attempt, to_ms(now)});
-        event(EventKind::saga, t,
-              fmt::format("participant {}: {}->{}", t.names[i], to_string(before), to_string(p.state)), {});
+        if (listening())
+            event(EventKind::saga, t,
+                  fmt::format("participant {}: {}->{}", t.names[i], to_string(before), to_string(p.state)), {});
     } else {
         p.last_error = std::move(*error);
         if (!p.first_failure) p.first_failure = now;
@@ -183,11 +201,16 @@ void Coordinator::run_phase(Txn& t, std::size_t i) {
         if (commit && !p.alerted && (attempt >= o.stall_after_attempts || too_long)) {
             p.alerted = true;
             p.state = ParticipantState::commit_stalled;
+            // Written so a restart still shows it stalled; synced below, outside the lock.
+            if (auto seq = journal_.submit(
+                    store::AtomicStalled{t.id, static_cast<std::uint32_t>(i), attempt, p.last_error, to_ms(now)}))
+                stall_seq = *seq;
             event(EventKind::alert, t, fmt::format("commit_stalled: participant {}", t.names[i]), p.last_error);
             host_.log().error(
                 "transaction '{}': participant '{}' failed its commit {} times (last: {}); still retrying", t.id,
                 t.names[i], attempt, p.last_error);
         }
+        if (metrics_.retries) metrics_.retries->inc();
         const auto delay = o.phase_retry.base_delay(attempt);
         host_.call_at(host_.clock().steady_now() + delay, [this, &t, i] {
             const Lock relock(mutex_);
@@ -197,6 +220,7 @@ void Coordinator::run_phase(Txn& t, std::size_t i) {
     note(t);
     lock.unlock();
     flush_events();
+    if (stall_seq) (void)journal_.sync(*stall_seq);
 }
 
 void Coordinator::retry_phase(Txn& t, std::size_t i) {

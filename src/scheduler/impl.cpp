@@ -79,6 +79,8 @@ Scheduler::Impl::Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOption
     if (options.metrics_) {
         metrics = std::make_unique<SchedulerMetrics>(
             options.metrics_, [this](SchedulerMetrics& m) { collect_metrics(m); }, options.store_);
+        atomics.set_metrics(
+            {&metrics->atomic_committed, &metrics->atomic_aborted, &metrics->atomic_participant_retries});
     }
 }
 

@@ -2,6 +2,8 @@
 
 #include "scheduler/metrics.hpp"
 
+#include "txflow/saga/state.hpp"
+
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ using observe::Gauge;
 using observe::Histogram;
 using observe::Registry;
 namespace buckets = observe::buckets;
+
+constexpr std::string_view kAtomicTotal = "txflow_atomic_transactions_total";
+constexpr std::string_view kAtomicTotalHelp = "Atomic transactions that finished, by outcome";
 
 // Turns a store's flushes into the group-commit figures.
 class FlushObserver final : public store::StoreObserver {
@@ -71,6 +76,16 @@ SchedulerMetrics::SchedulerMetrics(std::shared_ptr<Registry> registry, std::func
                                              "over its window",
                                              {"breaker"})),
       sagas(registry->gauge("txflow_saga_instances", "Saga instances held, by state", {"state"})),
+      atomic_transactions(registry->gauge("txflow_atomic_transactions",
+                                          "Atomic transactions in flight (not yet committed or aborted), by state",
+                                          {"state"})),
+      atomic_committed(registry->counter(kAtomicTotal, kAtomicTotalHelp, {"outcome"}).with({"committed"})),
+      atomic_aborted(registry->counter(kAtomicTotal, kAtomicTotalHelp, {"outcome"}).with({"aborted"})),
+      atomic_participant_retries(registry
+                                     ->counter("txflow_atomic_participant_retries_total",
+                                               "Commit or abort attempts of a participant that failed and are sent "
+                                               "again (after the backoff)")
+                                     .with(std::initializer_list<std::string_view>{})),
       registry_(std::move(registry)),
       runs_(registry_->counter("txflow_job_runs_total",
                                "Job attempts that ended, by outcome (a retried run counts each attempt)",
@@ -151,7 +166,8 @@ void SchedulerMetrics::on_event(const Event& e) {
         if (e.detail.starts_with("step ")) {
             // "step credit: compensating->compensated"
             if (to == "compensated" || to == "compensation_failed") compensations_.with({to}).inc();
-        } else {
+        } else if (saga::State state{}; saga::parse_state(to, state)) {
+            // Not an atomic transaction's ("preparing->committing"): those are counted by their coordinator.
             saga_transitions_.with({to}).inc();
         }
     }

@@ -64,6 +64,12 @@ public:
     observe::Family<observe::Gauge>& breaker_window_failure_ratio;
     observe::Family<observe::Gauge>& breaker_window_latency;
     observe::Family<observe::Gauge>& sagas;
+    observe::Family<observe::Gauge>& atomic_transactions;  // in flight, by state
+
+    // The coordinator's counters (atomic::Coordinator::Metrics).
+    observe::Counter& atomic_committed;
+    observe::Counter& atomic_aborted;
+    observe::Counter& atomic_participant_retries;
 
 private:
     std::shared_ptr<observe::Registry> registry_;

@@ -28,6 +28,11 @@ void Scheduler::Impl::collect_metrics(SchedulerMetrics& m) const {
     for (const saga::Info& info : engine.list(std::nullopt)) ++by_state[static_cast<std::size_t>(info.state)];
     for (std::size_t i = 0; i < by_state.size(); ++i)
         m.sagas.with({saga::to_string(static_cast<saga::State>(i))}).set(static_cast<double>(by_state[i]));
+    const auto transactions = atomics.count_by_state();
+    for (const atomic::State s :
+         {atomic::State::preparing, atomic::State::committing, atomic::State::aborting, atomic::State::commit_stalled})
+        m.atomic_transactions.with({atomic::to_string(s)})
+            .set(static_cast<double>(transactions[static_cast<std::size_t>(s)]));
 }
 
 }  // namespace txflow

@@ -106,9 +106,13 @@ void SagaHost::done() {
 // Finished sagas are forgotten after the retention, checked every minute
 // (or every retention, if shorter) on a worker, at low priority.
 void Scheduler::Impl::arm_saga_purge() {
-    const auto every = std::min<milliseconds>(options.saga_retention_, std::chrono::minutes(1));
+    const auto every =
+        std::min({options.saga_retention_, options.atomic_retention_, milliseconds(std::chrono::minutes(1))});
     saga_host.call_at(clock.steady_now() + std::max(every, milliseconds(1)), [this] {
-        saga_host.submit(Priority::low, {}, [this] { engine.purge(clock.wall_now() - options.saga_retention_); });
+        saga_host.submit(Priority::low, {}, [this] {
+            engine.purge(clock.wall_now() - options.saga_retention_);
+            atomics.purge(clock.wall_now() - options.atomic_retention_);  // finished transactions, too
+        });
         saga_purge_armed = false;
         ensure_saga_purge();
     });
@@ -117,7 +121,7 @@ void Scheduler::Impl::arm_saga_purge() {
 // A saga started after the emptiness check below finds the flag cleared and
 // arms the tick itself (start_saga calls this too), so none goes unpurged.
 void Scheduler::Impl::ensure_saga_purge() {
-    if (engine.empty()) return;
+    if (engine.empty() && atomics.empty()) return;
     if (!saga_purge_armed.exchange(true)) arm_saga_purge();
 }
 // A saga was started: once the scheduler runs, finished sagas get purged.
@@ -183,7 +187,20 @@ std::optional<saga::Info> SagaHandle::wait(milliseconds timeout) const {
 // ---------------------------------------------------------------- atomic transactions
 
 std::string Scheduler::start_atomic(const AtomicRef& txn, nlohmann::json input, std::string idempotency_key) {
-    return impl_->atomics.start(txn, std::move(input), std::move(idempotency_key)).id;
+    auto started = impl_->atomics.start(txn, std::move(input), std::move(idempotency_key));
+    if (started.created && !impl_->saga_purge_armed.load(std::memory_order_relaxed)) {  // the retention tick
+        bool running = false;
+        {
+            const std::lock_guard lock(impl_->mutex);
+            running = impl_->started && !impl_->stopping;
+        }
+        if (running) impl_->ensure_saga_purge();
+    }
+    return std::move(started.id);
+}
+
+std::size_t Scheduler::purge_transactions() {
+    return impl_->atomics.purge(clock_->wall_now() - impl_->options.atomic_retention_);
 }
 
 void Scheduler::register_atomic(const AtomicRef& txn) {

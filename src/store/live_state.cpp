@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/codec.hpp"
 
 namespace txflow::store {
@@ -12,8 +14,9 @@ using codec::Reader;
 using codec::Writer;
 
 // 2 added the atomic transactions at the end; every older version is still read.
-// 3: job checkpoints after the atomics; 4: saga traces after the checkpoints.
-constexpr std::uint8_t kSnapshotVersion = 4;
+// 3: job checkpoints after the atomics; 4: saga traces after the checkpoints;
+// 5: stalled participants (atomic_stalled records) after the traces.
+constexpr std::uint8_t kSnapshotVersion = 5;
 
 saga::State read_state(Reader& in, bool& valid) {
     const auto v = in.u8();
@@ -106,6 +109,8 @@ bool decode_atomic(Reader& in, std::size_t bound, LiveAtomic& a) {
         if (acked > 1) return false;
         a.acked.push_back(acked == 1);
     }
+    a.stalled_attempts.assign(a.participants.size(), 0);
+    a.last_errors.assign(a.participants.size(), {});
     return in.ok();
 }
 
@@ -241,6 +246,8 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             a.votes.assign(r.participants.size(), LiveAtomic::Vote::none);
             a.reasons.assign(r.participants.size(), {});
             a.acked.assign(r.participants.size(), false);
+            a.stalled_attempts.assign(r.participants.size(), 0);
+            a.last_errors.assign(r.participants.size(), {});
             a.participants = std::move(r.participants);
             a.created_ms = a.updated_ms = r.at_ms;
             atomics[r.id] = std::move(a);
@@ -294,6 +301,22 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             }
             a->acked[r.participant] = true;
             a->updated_ms = r.at_ms;
+            return true;
+        }
+        case RecordType::atomic_stalled: {
+            AtomicStalled r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            LiveAtomic* a = atomic_with(atomics, r.id, r.participant, type, error);
+            if (!a) return false;
+            a->stalled_attempts[r.participant] = std::max<std::uint32_t>(r.attempts, 1);
+            a->last_errors[r.participant] = std::move(r.error);
+            a->updated_ms = r.at_ms;
+            return true;
+        }
+        case RecordType::atomic_removed: {
+            AtomicRemoved r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            atomics.erase(r.id);  // forgetting twice is harmless
             return true;
         }
     }
@@ -350,6 +373,14 @@ std::string LiveState::encode() const {
     w.varint(traced.size());
     for (const LiveSaga* s : traced)
         w.str(store::encode(SagaTrace{s->id, s->traceparent, s->tracestate, s->trace_parent_span}));
+    std::vector<AtomicStalled> stalled;
+    for (const auto& [id, a] : atomics)
+        for (std::size_t i = 0; i < a.stalled_attempts.size(); ++i)
+            if (a.stalled_attempts[i] != 0)
+                stalled.push_back(
+                    {a.id, static_cast<std::uint32_t>(i), a.stalled_attempts[i], a.last_errors[i], a.updated_ms});
+    w.varint(stalled.size());
+    for (const auto& r : stalled) w.str(store::encode(r));
     return out;
 }
 
@@ -432,6 +463,12 @@ std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
         if (traced > bound) return std::nullopt;
         for (std::uint64_t i = 0; i < traced && in.ok(); ++i)
             if (!state.apply(static_cast<std::uint16_t>(RecordType::saga_trace), in.str())) return std::nullopt;
+    }
+    if (version >= 5) {
+        const auto stalled = in.varint();
+        if (stalled > bound) return std::nullopt;
+        for (std::uint64_t i = 0; i < stalled && in.ok(); ++i)
+            if (!state.apply(static_cast<std::uint16_t>(RecordType::atomic_stalled), in.str())) return std::nullopt;
     }
     if (!valid || !in.ok() || !in.done()) return std::nullopt;
     return state;

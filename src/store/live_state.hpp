@@ -54,6 +54,9 @@ struct TXFLOW_EXPORT LiveAtomic {
     std::vector<Vote> votes;
     std::vector<std::string> reasons;  // a no vote's why
     std::vector<bool> acked;
+    // atomic_stalled: per participant, failed commit attempts (0: not stalled) and the last error.
+    std::vector<std::uint32_t> stalled_attempts;
+    std::vector<std::string> last_errors;
     Decision decision = Decision::none;
     std::string reason;
     std::int64_t created_ms = 0;

@@ -304,6 +304,37 @@ struct TXFLOW_EXPORT AtomicAck {
     }
 };
 
+// A participant failed its commit past the stall limit: it shows as
+// commit_stalled (with this error) after a restart too, and is still retried.
+struct TXFLOW_EXPORT AtomicStalled {
+    static constexpr RecordType type = RecordType::atomic_stalled;
+    std::string id;
+    std::uint32_t participant = 0;
+    std::uint32_t attempts = 0;  // failed attempts so far
+    std::string error;           // the last one's
+    std::int64_t at_ms = 0;
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("txn", r.id);
+        f("participant", r.participant);
+        f("attempts", r.attempts);
+        f("error", r.error);
+        f("at_ms", r.at_ms);
+    }
+};
+
+// A finished (committed or aborted) transaction was forgotten (retention).
+struct TXFLOW_EXPORT AtomicRemoved {
+    static constexpr RecordType type = RecordType::atomic_removed;
+    std::string id;
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("txn", r.id);
+    }
+};
+
 // A job's saved progress (JobContext::checkpoint): its next run reads it back.
 struct JobCheckpoint {
     static constexpr RecordType type = RecordType::job_checkpoint;
@@ -357,6 +388,8 @@ bool visit_record_type(RecordType type, Fn&& fn) {
         case RecordType::atomic_ack: return fn.template operator()<AtomicAck>();
         case RecordType::job_checkpoint: return fn.template operator()<JobCheckpoint>();
         case RecordType::job_checkpoint_cleared: return fn.template operator()<JobCheckpointCleared>();
+        case RecordType::atomic_stalled: return fn.template operator()<AtomicStalled>();
+        case RecordType::atomic_removed: return fn.template operator()<AtomicRemoved>();
     }
     return false;
 }

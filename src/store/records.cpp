@@ -33,6 +33,8 @@ std::string_view to_string(RecordType type) {
         case RecordType::atomic_ack: return "atomic_ack";
         case RecordType::job_checkpoint: return "job_checkpoint";
         case RecordType::job_checkpoint_cleared: return "job_checkpoint_cleared";
+        case RecordType::atomic_stalled: return "atomic_stalled";
+        case RecordType::atomic_removed: return "atomic_removed";
     }
     return "unknown";
 }

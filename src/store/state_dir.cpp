@@ -3,6 +3,8 @@
 
 #include "txflow/store/state_dir.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <memory>
 #include <utility>
@@ -78,6 +80,12 @@ TransactionSummary summarize(const LiveAtomic& a) {
         case LiveAtomic::Decision::none: out.state = "preparing"; break;
         case LiveAtomic::Decision::commit: out.state = all ? "committed" : "committing"; break;
         case LiveAtomic::Decision::abort: out.state = all ? "aborted" : "aborting"; break;
+    }
+    // atomic_stalled: a participant not acked since shows commit_stalled, with its last error.
+    for (std::size_t i = 0; i < a.stalled_attempts.size(); ++i) {
+        if (a.stalled_attempts[i] == 0 || a.acked[i] || a.decision != LiveAtomic::Decision::commit) continue;
+        out.state = "commit_stalled";
+        out.reason = fmt::format("participant '{}': {}", a.participants[i], a.last_errors[i]);
     }
     return out;
 }

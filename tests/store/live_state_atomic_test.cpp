@@ -8,6 +8,8 @@
 using txflow::store::AtomicAck;
 using txflow::store::AtomicBegin;
 using txflow::store::AtomicDecision;
+using txflow::store::AtomicRemoved;
+using txflow::store::AtomicStalled;
 using txflow::store::AtomicVote;
 using txflow::store::LiveAtomic;
 using txflow::store::LiveState;
@@ -56,4 +58,25 @@ TEST_CASE("atomic records that do not fit the log are refused with a reason", "[
     REQUIRE(fold(s, AtomicDecision{"t", true, "", 0}));
     CHECK_FALSE(fold(s, AtomicDecision{"t", false, "", 0}, &why));
     CHECK(why == "transaction 't' is decided twice");
+}
+
+TEST_CASE("a stalled participant is kept with its last error through a snapshot; a removed transaction is gone",
+          "[atomic][live_state]") {
+    LiveState s;
+    REQUIRE(fold(s, AtomicBegin{"t1", "transfer", {"a", "b"}, "{}", 100}));
+    REQUIRE(fold(s, AtomicDecision{"t1", true, {}, 120}));
+    REQUIRE(fold(s, AtomicAck{"t1", 0, 1, 130}));
+    REQUIRE(fold(s, AtomicStalled{"t1", 1, 5, "connection refused", 140}));
+    REQUIRE(fold(s, AtomicBegin{"t2", "transfer", {"a"}, "{}", 150}));
+    REQUIRE(fold(s, AtomicRemoved{"t2"}));
+    std::string why;
+    CHECK(!fold(s, AtomicStalled{"t1", 2, 1, "x", 160}, &why));
+    CHECK(why == "a atomic_stalled record names participant 2 of transaction 't1', which has 2");
+    const auto back = LiveState::decode(s.encode());
+    REQUIRE(back);
+    CHECK(back->atomics.count("t2") == 0);
+    const LiveAtomic& a = back->atomics.at("t1");
+    CHECK(a.stalled_attempts == std::vector<std::uint32_t>{0, 5});
+    CHECK(a.last_errors[1] == "connection refused");
+    CHECK(a.acked == std::vector<bool>{true, false});
 }

@@ -27,12 +27,14 @@ enum class RecordType : std::uint16_t {
     retry_done = 12,   ///< that retry ran or was dropped
     dead_letter = 13,  ///< a run gave up
     dead_letter_removed = 14,
-    atomic_begin = 20,     ///< an atomic transaction: id, definition, participants, data (before any prepare)
-    atomic_vote = 21,      ///< a participant's vote (not waited on: the decision is what counts)
-    atomic_decision = 22,  ///< commit or abort, durable before any participant hears it
-    atomic_ack = 23,       ///< a participant acknowledged the decided phase
+    atomic_begin = 20,            ///< an atomic transaction: id, definition, participants, data (before any prepare)
+    atomic_vote = 21,             ///< a participant's vote (not waited on: the decision is what counts)
+    atomic_decision = 22,         ///< commit or abort, durable before any participant hears it
+    atomic_ack = 23,              ///< a participant acknowledged the decided phase
     job_checkpoint = 24,          ///< a job's saved progress (JobContext::checkpoint), for its next run
     job_checkpoint_cleared = 25,  ///< that progress was used up: the run it belonged to ended
+    atomic_stalled = 26,  ///< a participant's commit failed past the stall limit: commit_stalled, its last error
+    atomic_removed = 27,  ///< a finished transaction was forgotten (retention): its id may be used again
 };
 
 /// The type's name ("saga_created", ...), or "unknown".

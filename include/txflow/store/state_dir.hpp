@@ -39,7 +39,7 @@ struct TXFLOW_EXPORT TransactionSummary {
     std::string state;       ///< atomic::State's name as the log leaves it (commit_stalled needs a live coordinator)
     std::size_t acked = 0;   ///< participants that acknowledged the decision
     std::size_t participants = 0;  ///< participants in the definition
-    std::string reason;            ///< why it aborted
+    std::string reason;            ///< why it aborted, or (commit_stalled) which participant and its last error
     WallTime updated{};            ///< time of its last record
 };
 
