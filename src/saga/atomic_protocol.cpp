@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/wall_ms.hpp"
+#include "txflow/observe/counter.hpp"
 #include "saga/atomic_coordinator.hpp"
 
 namespace txflow::atomic {
