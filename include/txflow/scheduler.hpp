@@ -237,6 +237,7 @@ private:
 struct TXFLOW_EXPORT JobInfo {
     std::string name;                      ///< the job's name
     std::string schedule;                  ///< "cron 0 */5 * * * *", "every 30s", "after 10s", "at ..."
+    std::string zone;                      ///< cron jobs: the IANA zone the schedule is read in; else empty
     std::optional<WallTime> next_fire;     ///< the next fire; nullopt when paused or nothing is left to fire
     Outcome last_outcome = Outcome::none;  ///< how the last run ended
     std::string last_error;                ///< the last failed run's error
@@ -447,6 +448,15 @@ public:
 
     /// Every job's state now.
     [[nodiscard]] std::vector<JobInfo> jobs() const;
+    /// The job's next `count` fires from its real schedule (cron in its zone,
+    /// fixed rate, one-shot), earliest first; empty when the job is unknown,
+    /// paused or has nothing left to fire.
+    [[nodiscard]] std::vector<WallTime> next_fires(std::string_view job, std::size_t count) const;
+    /// Cancels one run of `job`, the one for the fire `fire_time`: a queued
+    /// run is not started, a running one is asked to stop through its stop
+    /// token; either ends `cancelled` (error "cancelled"), without a retry.
+    /// False when no such run is queued or running.
+    bool cancel_run(std::string_view job, WallTime fire_time);
 
     /// Blocks until the timer thread has caught up with the clock and no run
     /// is queued or in progress (the events of the runs that ended included).

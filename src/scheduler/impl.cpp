@@ -152,6 +152,7 @@ JobInfo Scheduler::Impl::info_of(const JobState& j) const {
     JobInfo info;
     info.name = std::string(j.name());
     info.schedule = schedule_text(j);
+    if (const auto* c = j.cron()) info.zone = std::string(c->schedule.zone().name());
     if (auto w = j.next_wall()) {
         info.next_fire = w;
     } else if (!j.wall_based() && j.armed() && !j.paused) {

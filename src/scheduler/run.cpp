@@ -36,6 +36,7 @@ void Scheduler::Impl::request_stop_of(const JobState& j) {
 }
 
 void Scheduler::Impl::run_job(PendingRun* slot) {
+    std::unique_lock guard(mutex);  // cancel_run writes the slot under it
     const PendingRun r = *slot;
     JobState& j = *r.job;
     const WallTime scheduled = r.scheduled;
@@ -44,20 +45,20 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
     active.deadline.run = &active;
     active.stuck_check.run = &active;
     active.preempt_grace.run = &active;
+    active.scheduled = scheduled;
     std::uint64_t run_number = 0;
     std::uint64_t seed = 0;
     bool overlapping = false;
     bool preempting = false;
     std::optional<std::string> saved;  // the job's checkpoint
     {
-        std::unique_lock lock(mutex);
         run_pool.give(slot);
         leave_queue(j);
         // A run cancelled at stop() is not done: its fire stays open in
         // the store, for the next start's misfire policy.
         if (j.removed || cancel_queued) {
             JobState* dead = release_run(j);
-            lock.unlock();
+            guard.unlock();
             JobState::destroy(dead);
             return;
         }
@@ -75,8 +76,14 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
             start_preemptible(active, r);
             preempting = !deferred.empty();
         }
+        if (!r.cancelled && !overlapping) active.cancel_state.store(ActiveRun::kCallable, std::memory_order_relaxed);
     }
+    guard.unlock();
     if (preempting) flush_events();  // a victim asked to yield at this start hears of it now
+    if (r.cancelled) {
+        end_run(r, active, nullptr, Outcome::cancelled, "cancelled", {});
+        return;
+    }
     if (overlapping) {
         end_run(r, active, nullptr, Outcome::skipped, "previous run still running", {});
         return;
@@ -89,14 +96,20 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
                                               });
     detail::JobContextAccess::prepare_preemption(ctx, &active.preempted, std::move(saved),
                                                  [this, &j](const std::string& bytes) { save_checkpoint(j, bytes); });
+    JobTrace trace(options.tracer_.get(), ctx, r.trace_parent.get());  // before `started`: the event carries the span's ids
     Event start_event = event(EventKind::started, j.name(), scheduled);
     start_event.attempt = r.attempt;
+    set_trace_ids(start_event, ctx.trace());
     emit(start_event);
     if (const JobMetrics* m = j.metrics(); m != nullptr && r.attempt == 1 && r.preemptions == 0)
         m->lateness->observe(
             std::max(std::chrono::nanoseconds(clock.wall_now() - scheduled), std::chrono::nanoseconds(0)));
-    JobTrace trace(options.tracer_.get(), ctx, r.trace_parent.get());
     auto [outcome, error, duration] = call_job(j, ctx, stop);
+    // Scheduler::cancel_run won the race with the end of the call: cancelled, not retried, whatever it threw.
+    if (active.cancel_state.exchange(ActiveRun::kCallEnded, std::memory_order_acq_rel) == ActiveRun::kCancelled) {
+        outcome = Outcome::cancelled;
+        error = "cancelled";
+    }
     trace.end(ctx, outcome, error);
     end_run(r, active, &ctx, outcome, std::move(error), duration);
 }
@@ -156,6 +169,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
     finished.duration = duration;
     finished.error = error;
     finished.attempt = r.attempt;
+    set_trace_ids(finished, ctx != nullptr ? ctx->trace() : nullptr);
     emit(finished);
     if (const JobMetrics* m = j.metrics()) m->finished(outcome, duration);
 
@@ -185,6 +199,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
             e.attempt = r.attempt + 1;
             e.delay = *retry_delay;
             e.error = error;
+            set_trace_ids(e, ctx->trace());
             defer(e);
             if (const JobMetrics* m = j.metrics()) m->retries->inc();
         } else if (ctx != nullptr && failed && ctx->dead_letter_requested()) {

@@ -21,20 +21,35 @@ public:
         PendingRun* p = free_.back();
         free_.pop_back();
         *p = r;
+        p->queued = true;
         return p;
     }
-    void give(PendingRun* p) noexcept { free_.push_back(p); }  // never allocates: capacity covers every slot
+    void give(PendingRun* p) noexcept {  // never allocates: capacity covers every slot
+        p->queued = false;
+        free_.push_back(p);
+    }
+    // The first run on its way (taken, not given back) that `match` accepts,
+    // or null. O(slots): for operators' rare calls (Scheduler::cancel_run), not the hot path.
+    template <class Match>
+    PendingRun* find_queued(Match match) {
+        for (std::size_t c = 0; c < chunks_.size(); ++c)
+            for (std::size_t i = 0; i < chunk_sizes_[c]; ++i)
+                if (PendingRun& p = chunks_[c][i]; p.queued && match(p)) return &p;
+        return nullptr;
+    }
 
 private:
     void grow() {
         const std::size_t n = chunks_.empty() ? 64 : 2 * chunk_total_;  // doubling: O(log peak) chunks
         free_.reserve(chunk_total_ + n);
         chunks_.push_back(std::make_unique<PendingRun[]>(n));
+        chunk_sizes_.push_back(n);
         for (std::size_t i = 0; i < n; ++i) free_.push_back(&chunks_.back()[i]);
         chunk_total_ += n;
     }
 
     std::vector<std::unique_ptr<PendingRun[]>> chunks_;
+    std::vector<std::size_t> chunk_sizes_;
     std::vector<PendingRun*> free_;
     std::size_t chunk_total_ = 0;
 };

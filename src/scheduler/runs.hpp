@@ -29,6 +29,9 @@ struct PendingRun {
     // Tracing: the span every attempt of this run is a child of (a given traceparent, or for a
     // retry without one the first attempt's span, so all attempts share one trace); null: a new root.
     std::shared_ptr<const observe::TraceContext> trace_parent{};
+    // In the run pool (RunPool): on its way to a worker; Scheduler::cancel_run marks it cancelled.
+    bool queued = false;
+    bool cancelled = false;
 };
 
 // What an aux timer (retries, deadlines, callbacks) stands for: an element of
@@ -73,7 +76,21 @@ struct ActiveRun {
     std::uint64_t start_seq = 0;         // higher: started later
     std::atomic<bool> preempted{false};  // JobContext::preempted() reads it unlocked
     AuxTimer preempt_grace{AuxTimer::Kind::preempt_grace};
+    // Scheduler::cancel_run: the fire this attempt is for, and whether the job
+    // may still be cancelled (kCallable: set under the mutex before the job is
+    // called; the worker swaps in kCallEnded when the call returns, so either the
+    // cancel or the end wins, never both).
+    enum CancelState : std::uint8_t { kCallable, kCancelled, kCallEnded };
+    WallTime scheduled{};
+    std::atomic<std::uint8_t> cancel_state{kCallEnded};
 };
+
+// The ids of the attempt's span (none without a tracer).
+inline void set_trace_ids(Event& e, const observe::TraceContext* trace) {
+    if (trace == nullptr) return;
+    e.trace_id = trace->trace_id;
+    e.span_id = trace->span_id;
+}
 
 inline Event event(EventKind kind, std::string_view job, WallTime fire_time) {
     Event e;

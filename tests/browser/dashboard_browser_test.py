@@ -140,7 +140,7 @@ def main():
         row_text = wait_for("the nightly-report row", lambda: driver.find_element(By.CSS_SELECTOR, nightly).text)
         check("At 02:30" in row_text and "Europe/Berlin" in row_text, "the jobs page describes the cron schedule and zone")
         names = wait_for("the job names", lambda: [e.text for e in driver.find_elements(By.CSS_SELECTOR, "a.job-name")])
-        check(names == ["nightly-report", "order", "tick"], f"the jobs page lists the jobs: {names}")
+        check(names == ["nightly-report", "order", "settle", "slow", "tick"], f"the jobs page lists the jobs: {names}")
         shot("jobs")
 
         # Pause from the page: the API sees it.
@@ -168,8 +168,38 @@ def main():
         check(saga["id"] in wait_for("the title", lambda: driver.find_element(By.TAG_NAME, "h1").text), "the saga page names the saga")
         shot("saga")
 
+        # Cancel one run from the job's page: the slow job's run ends `cancelled`.
+        check(request(d.base, "/api/v1/jobs/slow/trigger", "POST", csrf=csrf, body=b"")[0] == 200, "trigger the slow job")
+        driver.get(f"{d.base}/#/jobs/slow")
+        cancel = wait_for("the run's cancel button",
+                          lambda: driver.find_element(By.CSS_SELECTOR, 'button[id^="cancel-run-"]'))
+        shot("job_running")
+        cancel.click()
+        wait_for("the run cancelled in the API",
+                 lambda: request(d.base, "/api/v1/jobs/slow")[1]["runs"][0]["outcome"] == "cancelled")
+        check(True, "clicking cancel on a running run cancels it (outcome cancelled in the API)")
+        wait_for("the cancelled run on the page", lambda: driver.find_element(By.CSS_SELECTOR, "#runs-table td.cancelled"))
+        shot("job_cancelled")
+
+        # An atomic transaction whose second participant votes no: aborted, both participants told.
+        check(request(d.base, "/api/v1/jobs/settle/trigger", "POST", csrf=csrf, body=b"")[0] == 200,
+              "trigger the transaction job")
+        wait_for("an aborted transaction", lambda: request(d.base, "/api/v1/transactions?state=aborted")[1]["transactions"])
+        driver.get(f"{d.base}/#/transactions")
+        wait_for("the transaction link", lambda: driver.find_element(By.CSS_SELECTOR, "a.txn-id"))
+        shot("transactions")
+        wait_for("a click on the transaction", lambda: driver.find_element(By.CSS_SELECTOR, "a.txn-id").click() or True)
+        participants = wait_for("the participants", lambda: [
+            (r.get_attribute("data-participant"), r.find_element(By.CSS_SELECTOR, ".participant-state").text)
+            for r in driver.find_elements(By.CSS_SELECTOR, "#participants-table tr.participant")] or None)
+        check([name for name, _ in participants] == ["bank-a", "bank-b"], f"the transaction page lists its participants: {participants}")
+        wait_for("both participants aborted", lambda: all(
+            e.text == "aborted" for e in driver.find_elements(By.CSS_SELECTOR, "#participants-table .participant-state")))
+        check("aborted" in driver.find_element(By.ID, "txn-state-label").text, "the transaction shows aborted")
+        shot("transaction")
+
         for page, marker in (("overview", "hour-chart"), ("timeline", "gantt"), ("queues", "queues-table"),
-                             ("breakers", "breakers-table"), ("dead-letters", "dead-table")):
+                             ("breakers", "breakers-table"), ("dead-letters", "dead-table"), ("cluster", "cluster-off")):
             driver.get(f"{d.base}/#/{page}")
             wait_for(f"the {page} page", lambda: driver.find_element(By.ID, marker))
             shot(page)

@@ -47,6 +47,38 @@ TEST_CASE("basic auth", "[http][dashboard][auth]") {
     CHECK(c.Get("/api/v1/jobs")->status == 401);
 }
 
+TEST_CASE("malformed basic-auth headers are refused with 401, never accepted or crashed on",
+          "[http][dashboard][auth]") {
+    txflow::http::DashboardOptions options;
+    options.basic_user = "ops";
+    options.basic_password = "pw";
+    DashboardServer d(options);
+    auto c = d.client();
+    const auto with = [&](const std::string& authorization) {
+        auto res = c.Get("/api/v1/jobs", {{"Authorization", authorization}});
+        return res ? res->status : -1;
+    };
+    CHECK(with("Basic b3BzOnB3") == 200);  // "ops:pw"
+    for (const char* bad : {
+             "Basic ",              // nothing
+             "Basic b3BzOnB3=",     // length not a multiple of 4
+             "Basic b3BzOnB3====",  // too much padding
+             "Basic ====",          // only padding
+             "Basic b3Bz=OnB3",     // padding in the middle
+             "Basic b3BzOn!3",      // outside the alphabet
+             "Basic b3BzOnB",       // truncated
+             "Basic b3BzOnB4",      // "ops:px": decodes, wrong password
+             "Basic b3Bz",          // "ops", no colon
+             "Bearer b3BzOnB3",     // another scheme
+         }) {
+        INFO(bad);
+        CHECK(with(bad) == 401);
+    }
+    std::string huge = "Basic ";
+    huge.append(6000, 'A');  // decodes to 4500 zero bytes
+    CHECK(with(huge) == 401);
+}
+
 TEST_CASE("mount() refuses a non-loopback address without authentication", "[http][dashboard][auth]") {
     txflow::Scheduler sched{txflow::SchedulerOptions{}.logger(txflow::test::quiet_logger("dash"))};
     txflow::http::ServerOptions listen;

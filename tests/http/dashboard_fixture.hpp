@@ -31,9 +31,6 @@ struct DashboardServer {
         });
         for (std::size_t i = 0; i < filler_jobs; ++i)
             sched.job("filler-" + std::to_string(i)).every(1h).run([](JobContext&) {});
-        options.job_zone = [](std::string_view job) {
-            return job == "alpha" ? std::string("Europe/Berlin") : std::string();
-        };
         http::ServerOptions listen;
         listen.port = 0;
         server = std::make_unique<http::Server>(listen);

@@ -76,21 +76,14 @@ milliseconds duration_option(const std::string& flag, const std::string& text) {
     return *d;
 }
 
-// Auth and zones for the dashboard: the token from the flag or the
-// environment; each cron job's zone from the file.
-http::DashboardOptions dashboard_options(const RunOptions& o, const schedule_file::ScheduleFile& file) {
+// Auth for the dashboard: the token from the flag or the environment (each
+// cron job's zone comes from the scheduler: JobInfo::zone).
+http::DashboardOptions dashboard_options(const RunOptions& o) {
     http::DashboardOptions options;
     options.read_only = o.read_only;
     options.bearer_token = o.http_token;
     if (options.bearer_token.empty())
         if (const char* env = std::getenv("TXFLOW_HTTP_TOKEN"); env != nullptr) options.bearer_token = env;
-    std::map<std::string, std::string, std::less<>> zones;
-    for (const auto& job : file.jobs)
-        if (!job.zone.empty()) zones.emplace(job.name, job.zone);
-    options.job_zone = [zones = std::move(zones)](std::string_view job) {
-        const auto it = zones.find(job);
-        return it == zones.end() ? std::string() : it->second;
-    };
     return options;
 }
 
@@ -149,7 +142,7 @@ int run_daemon(const RunOptions& o, Context& ctx) {
     if (listen) {
         server = std::make_unique<http::Server>(*listen);
         server->metrics(registry);
-        dashboard = std::make_unique<http::Dashboard>(daemon.scheduler(), history, dashboard_options(o, daemon.file()));
+        dashboard = std::make_unique<http::Dashboard>(daemon.scheduler(), history, dashboard_options(o));
         try {
             dashboard->mount(*server);
         } catch (const std::invalid_argument& e) {

@@ -17,8 +17,8 @@
 /// mount() refuses a non-loopback server without either.
 
 #include <cstddef>
-#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +27,7 @@
 #include "txflow/http/run_history.hpp"
 #include "txflow/http/server.hpp"
 #include "txflow/scheduler.hpp"
+#include "txflow/store/pg_options.hpp"
 
 namespace txflow::http {
 
@@ -43,8 +44,9 @@ struct TXFLOW_EXPORT DashboardOptions {
     bool read_only = false;
     /// Bodies larger than this are refused with 413.
     std::size_t max_body_bytes = 64 * 1024;
-    /// The IANA zone a cron job's schedule is read in (default: UTC).
-    std::function<std::string(std::string_view job)> job_zone;
+    /// With a cluster's PostgreSQL store: /api/v1/cluster and the cluster page
+    /// show its nodes, cron leader leases and running jobs (docs/cluster.md).
+    std::optional<store::PgOptions> cluster;
     /// Breakers to list besides those seen changing state.
     std::vector<std::string> breakers;
 };

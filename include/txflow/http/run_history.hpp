@@ -31,6 +31,8 @@ struct TXFLOW_EXPORT RunRecord {
     std::chrono::milliseconds lateness{0};  ///< started - fire_time
     Outcome outcome = Outcome::none;        ///< none: still running
     std::string error;                      ///< the failure's text
+    std::string trace_id;                   ///< the attempt's trace (32 hex digits); empty without a tracer
+    std::string span_id;                    ///< the attempt's span (16 hex digits); empty without a tracer
 };
 
 /// Per-minute figures of the last hour (index 0: the oldest minute).

@@ -10,6 +10,7 @@
 #include "txflow/core/export.hpp"
 
 #include "txflow/core/clock.hpp"
+#include "txflow/observe/trace.hpp"
 
 namespace txflow {
 
@@ -48,6 +49,10 @@ struct TXFLOW_EXPORT Event {
     std::uint32_t attempt = 1;             ///< started/finished/retrying: the attempt number
     std::chrono::milliseconds delay{0};    ///< retrying: the wait before the next attempt
     std::string_view detail;               ///< skipped/breaker: why, or which transition
+    /// started/finished/retrying, with SchedulerOptions::tracer: the attempt's trace (all zero: none).
+    observe::TraceId trace_id{};
+    /// started/finished/retrying, with a tracer: the attempt's span (all zero: none).
+    observe::SpanId span_id{};
 };
 
 /// Receives the scheduler's events (SchedulerOptions::listener()), on the thread where each happens.

@@ -1,4 +1,5 @@
-// POST /api/v1/jobs/{name}/pause|resume|trigger, /dead-letters/{id}/retry,
+// POST /api/v1/jobs/{name}/pause|resume|trigger, /jobs/{name}/runs/{fire}/cancel,
+// /dead-letters/{id}/retry,
 // /sagas/{id}/retry-compensation and /sagas/{id}/cancel. The body, when
 // present, must be a JSON object ({"reason": "..."} for cancel).
 
@@ -44,6 +45,19 @@ Response job_action(Dashboard::Impl& d, const std::string& name, const std::stri
     return done(verb, name);
 }
 
+// A run is named by its job and the fire it is for (RunRecord::fire_time, ms).
+Response run_cancel(Dashboard::Impl& d, const std::string& name, const std::string& fire_text) {
+    if (!d.scheduler.find(name)) return error(404, "no job named '" + name + "'");
+    const std::size_t digits = fire_text.starts_with('-') ? 1 : 0;
+    if (fire_text.size() <= digits || fire_text.size() - digits > 18 ||
+        fire_text.find_first_not_of("0123456789", digits) != std::string::npos)
+        return error(400, "run '" + fire_text + "' is not a fire time in milliseconds since the epoch");
+    const WallTime fire{std::chrono::milliseconds{std::stoll(fire_text)}};
+    if (!d.scheduler.cancel_run(name, fire))
+        return error(404, "job '" + name + "' has no queued or running run for the fire " + fire_text);
+    return done("cancel", name + "@" + fire_text);
+}
+
 Response dead_letter_retry(Dashboard::Impl& d, const std::string& id_text) {
     if (id_text.empty() || id_text.size() > 19 || id_text.find_first_not_of("0123456789") != std::string::npos)
         return error(400, "dead letter id '" + id_text + "' is not a number");
@@ -77,6 +91,8 @@ Response saga_action(Dashboard::Impl& d, const std::string& id, const std::strin
 Response action(Dashboard::Impl& d, const std::vector<std::string>& seg, const Request& r) {
     const json body = parse_body(r);
     if (seg.size() == 3 && seg[0] == "jobs") return job_action(d, seg[1], seg[2], r);
+    if (seg.size() == 5 && seg[0] == "jobs" && seg[2] == "runs" && seg[4] == "cancel")
+        return run_cancel(d, seg[1], seg[3]);
     if (seg.size() == 3 && seg[0] == "dead-letters" && seg[2] == "retry") return dead_letter_retry(d, seg[1]);
     if (seg.size() == 3 && seg[0] == "sagas") return saga_action(d, seg[1], seg[2], body);
     return error(404, "no such action: POST " + r.path);

@@ -17,32 +17,19 @@ bool is_cron(const std::string& schedule) {
     return !(schedule.starts_with("every ") || schedule.starts_with("after ") || schedule.starts_with("at "));
 }
 
-std::string zone_of(const Dashboard::Impl& d, const std::string& job) {
-    std::string zone = d.options.job_zone ? d.options.job_zone(job) : std::string();
-    return zone.empty() ? std::string("UTC") : zone;
-}
-
-// The description and the next `count` fires of a job.
+// The description (plain English for cron, in the job's own zone) and the
+// next `count` fires, both from the scheduler's view of the job's real trigger.
 void describe_schedule(const Dashboard::Impl& d, const JobInfo& info, std::size_t count, json& out) {
-    const std::string zone_name = zone_of(d, info.name);
-    out["zone"] = zone_name;
-    json fires = json::array();
+    out["zone"] = info.zone.empty() ? json(nullptr) : json(info.zone);
     std::string description = info.schedule;
     if (is_cron(info.schedule)) {
         if (auto parsed = cron::parse(info.schedule)) {
-            const cron::Zone* zone = cron::Zone::find(zone_name);
-            const cron::Schedule schedule = zone != nullptr ? parsed->in_zone(*zone) : *parsed;
-            description = cron::describe(schedule);
-            std::optional<WallTime> at = info.next_fire;
-            if (!at) at = schedule.next(d.scheduler.clock().wall_now());
-            for (std::size_t i = 0; at && i < count; ++i) {
-                fires.push_back(epoch_ms(*at));
-                at = schedule.next(*at);
-            }
+            const cron::Zone* zone = cron::Zone::find(info.zone.empty() ? std::string_view("UTC") : info.zone);
+            description = cron::describe(zone != nullptr ? parsed->in_zone(*zone) : *parsed);
         }
-    } else if (info.next_fire && !info.paused) {
-        fires.push_back(epoch_ms(*info.next_fire));
     }
+    json fires = json::array();
+    for (const WallTime at : d.scheduler.next_fires(info.name, count)) fires.push_back(epoch_ms(at));
     out["description"] = description;
     out["next_fires"] = std::move(fires);
 }

@@ -12,7 +12,9 @@ json run_json(const RunRecord& run) {
                 {"duration_ms", run.duration.count()},
                 {"lateness_ms", run.lateness.count()},
                 {"outcome", run.outcome == Outcome::none ? std::string_view("running") : to_string(run.outcome)},
-                {"error", run.error}};
+                {"error", run.error},
+                {"trace_id", run.trace_id.empty() ? json(nullptr) : json(run.trace_id)},
+                {"span_id", run.span_id.empty() ? json(nullptr) : json(run.span_id)}};
 }
 
 Response runs(const Dashboard::Impl& d, const Request& r) {

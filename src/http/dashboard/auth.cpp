@@ -2,6 +2,7 @@
 // opening the page with ?token= sets), basic auth, the CSRF token of POSTs,
 // read-only mode and the body limit.
 
+#include <algorithm>
 #include <array>
 #include <random>
 
@@ -19,13 +20,20 @@ bool same(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
+// Standard, padded base64 (RFC 4648 section 4, as RFC 7617 sends it); empty
+// on any malformed input, which then matches no credentials. Hand-written:
+// cpp-httplib 0.11 exports only an encoder (and no header declares it), and
+// txflow does not link OpenSSL itself (EVP_DecodeBlock) for eighteen lines.
 std::string base64_decode(std::string_view in) {
     static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (in.size() % 4 != 0) return {};
+    const std::size_t padding = in.size() - std::min(in.size(), in.find_last_not_of('=') + 1);
+    if (padding > 2) return {};
+    in.remove_suffix(padding);
     std::string out;
     unsigned buffer = 0;
     int bits = 0;
     for (const char c : in) {
-        if (c == '=') break;
         const auto pos = kAlphabet.find(c);
         if (pos == std::string_view::npos) return {};
         buffer = (buffer << 6U) | static_cast<unsigned>(pos);

@@ -55,6 +55,9 @@ Response Dashboard::handle(const Request& r) const {
         if (n == 1 && first == "queues") return queues(*impl_);
         if (n == 1 && first == "sagas") return sagas(*impl_, r);
         if (n == 2 && first == "sagas") return saga(*impl_, seg[1]);
+        if (n == 1 && first == "transactions") return transactions(*impl_, r);
+        if (n == 2 && first == "transactions") return transaction(*impl_, seg[1]);
+        if (n == 1 && first == "cluster") return cluster(*impl_);
         if (n == 1 && first == "breakers") return breakers(*impl_);
         if (n == 1 && first == "dead-letters") return dead_letters(*impl_);
         return error(404, "no such endpoint: GET " + r.path);

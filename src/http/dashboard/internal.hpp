@@ -55,6 +55,11 @@ struct BadRequest {
 // api_sagas.cpp
 [[nodiscard]] Response sagas(const Dashboard::Impl& d, const Request& r);
 [[nodiscard]] Response saga(const Dashboard::Impl& d, const std::string& id);
+// api_transactions.cpp
+[[nodiscard]] Response transactions(const Dashboard::Impl& d, const Request& r);
+[[nodiscard]] Response transaction(const Dashboard::Impl& d, const std::string& id);
+// api_cluster.cpp
+[[nodiscard]] Response cluster(const Dashboard::Impl& d);
 // api_state.cpp
 [[nodiscard]] Response queues(const Dashboard::Impl& d);
 [[nodiscard]] Response breakers(const Dashboard::Impl& d);

@@ -5,6 +5,16 @@
 #include <algorithm>
 
 namespace txflow::http {
+namespace {
+
+// Hex of the event's span ids; empty when the event carries none (no tracer).
+void set_trace(RunRecord& run, const Event& event) {
+    if (event.trace_id == observe::TraceId{}) return;
+    run.trace_id = observe::to_hex(event.trace_id.data(), event.trace_id.size());
+    run.span_id = observe::to_hex(event.span_id.data(), event.span_id.size());
+}
+
+}  // namespace
 
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
@@ -36,6 +46,7 @@ void RunHistory::on_event(const Event& event) {
         run.started = at;
         run.attempt = event.attempt;
         run.lateness = std::max(milliseconds{0}, duration_cast<milliseconds>(at - event.fire_time));
+        set_trace(run, event);
         ring.push_back(std::move(run));
         while (ring.size() > per_job_) ring.pop_front();
         return;
@@ -58,6 +69,7 @@ void RunHistory::on_event(const Event& event) {
     match->outcome = event.outcome;
     match->duration = duration_cast<milliseconds>(event.duration);
     match->error = std::string(event.error);
+    if (match->trace_id.empty()) set_trace(*match, event);
 }
 
 void RunHistory::count_finished(WallTime at, Outcome outcome) {

@@ -6,7 +6,7 @@
   const PAGE = 50;
   let session = { csrf_token: '', read_only: true };
   let timer = null;
-  const state = { q: '', sort: 'name', order: 'asc', offset: 0, sagaState: '', sagaName: '' };
+  const state = { q: '', sort: 'name', order: 'asc', offset: 0, sagaState: '', sagaName: '', txnState: '' };
   const main = document.getElementById('main');
 
   const esc = (v) => String(v === null || v === undefined ? '' : v).replace(/[&<>"']/g,
@@ -57,7 +57,7 @@
       const r = await get(p);
       const rows = r.jobs.map((j) => `<tr data-job="${esc(j.name)}">
         <td><a href="#/jobs/${enc(j.name)}" class="job-name">${esc(j.name)}</a></td>
-        <td><code>${esc(j.schedule)}</code><div class="muted">${esc(j.description)}</div></td><td>${esc(j.zone)}</td>
+        <td><code>${esc(j.schedule)}</code><div class="muted">${esc(j.description)}</div></td><td>${esc(j.zone || '—')}</td>
         <td class="fires">${j.next_fires.map(time).join('<br>') || '—'}</td>
         <td class="${esc(j.last_outcome)}">${esc(j.last_outcome)}</td><td>${dur(j.last_duration_ms)}</td><td>${esc(j.run_count)}</td>
         <td class="state ${j.paused ? 'paused' : ''}">${j.paused ? 'paused' : j.running ? 'running' : 'active'}</td>
@@ -74,15 +74,17 @@
     },
     async job(name) {
       const j = await get('/jobs/' + enc(name));
-      const runs = j.runs.map((r) => `<tr><td>${time(r.fire_time)}</td><td>${esc(r.attempt)}</td><td>${time(r.started)}</td>
-        <td>${dur(r.duration_ms)}</td><td>${dur(r.lateness_ms)}</td><td class="${esc(r.outcome)}">${esc(r.outcome)}</td><td>${esc(r.error)}</td></tr>`).join('');
+      const runs = j.runs.map((r) => `<tr class="run" data-fire="${esc(r.fire_time)}"><td>${time(r.fire_time)}</td><td>${esc(r.attempt)}</td><td>${time(r.started)}</td>
+        <td>${dur(r.duration_ms)}</td><td>${dur(r.lateness_ms)}</td><td class="${esc(r.outcome)} run-outcome">${esc(r.outcome)}</td><td>${esc(r.error)}</td>
+        <td class="trace" title="span ${esc(r.span_id)}"><code>${esc(r.trace_id || '—')}</code></td>
+        <td>${r.outcome === 'running' ? actionButton('cancel', '/jobs/' + enc(j.name) + '/runs/' + r.fire_time + '/cancel', 'cancel-run-' + r.fire_time) : ''}</td></tr>`).join('');
       return `<h1>Job <span id="job-title">${esc(j.name)}</span> <span class="${j.paused ? 'paused' : ''}" id="job-state">${j.paused ? 'paused' : 'active'}</span></h1>
-        <p><code>${esc(j.schedule)}</code> — ${esc(j.description)} (${esc(j.zone)})</p>
+        <p><code>${esc(j.schedule)}</code> — ${esc(j.description)} (${esc(j.zone || 'no zone')})</p>
         <p>Next fires: ${j.next_fires.map(time).join(', ') || '—'}</p><p>Runs: ${esc(j.run_count)}, attempts: ${esc(j.attempt_count)}</p>
         <p>${j.paused ? actionButton('resume', '/jobs/' + enc(j.name) + '/resume', 'resume') : actionButton('pause', '/jobs/' + enc(j.name) + '/pause', 'pause')}
         ${actionButton('trigger now', '/jobs/' + enc(j.name) + '/trigger', 'trigger')}</p>
         <h2>Run history</h2><table id="runs-table"><thead><tr><th>Fire</th><th>Attempt</th><th>Started</th><th>Duration</th><th>Lateness</th>
-        <th>Outcome</th><th>Error</th></tr></thead><tbody>${runs}</tbody></table>`;
+        <th>Outcome</th><th>Error</th><th>Trace id</th><th></th></tr></thead><tbody>${runs}</tbody></table>`;
     },
     async timeline() {
       const r = await get('/runs?minutes=10');
@@ -121,6 +123,44 @@
         <h2>Steps</h2><table id="steps-table"><thead><tr><th>#</th><th>Step</th><th>State</th><th>Attempts</th><th>Compensation attempts</th>
         <th>Started</th><th>Finished</th><th>Error</th></tr></thead><tbody>${steps}</tbody></table>
         <h2>Compensations, in the order they ran</h2><ol id="compensations">${comp || '<li class="muted">none</li>'}</ol>`;
+    },
+    async transactions() {
+      const r = await get(`/transactions?state=${enc(state.txnState)}`);
+      const states = ['', 'preparing', 'committing', 'aborting', 'committed', 'aborted', 'commit_stalled'];
+      const rows = r.transactions.map((t) => `<tr><td><a href="#/transactions/${enc(t.id)}" class="txn-id">${esc(t.id)}</a></td>
+        <td>${esc(t.definition)}</td><td class="${esc(t.state)}">${esc(t.state)}</td><td>${esc(t.phase)}</td><td>${esc(t.participants)}</td>
+        <td>${time(t.updated)}</td><td>${esc(t.reason)}</td></tr>`).join('');
+      return `<h1>Transactions</h1><div class="toolbar"><select id="txn-state">${states.map((s) =>
+        `<option value="${s}" ${s === state.txnState ? 'selected' : ''}>${s || 'any state'}</option>`).join('')}</select><span>${esc(r.total)} transactions</span></div>
+        <table id="transactions-table"><thead><tr><th>Id</th><th>Definition</th><th>State</th><th>Phase</th><th>Participants</th><th>Updated</th><th>Reason</th></tr></thead>
+        <tbody>${rows || '<tr><td colspan="7" class="muted">none</td></tr>'}</tbody></table>`;
+    },
+    async transaction(id) {
+      const t = await get('/transactions/' + enc(id));
+      const rows = t.participants.map((p) => `<tr class="participant" data-participant="${esc(p.name)}"><td>${esc(p.name)}</td>
+        <td class="${esc(p.state)} participant-state">${esc(p.state)}</td><td>${esc(p.phase)}</td><td>${esc(p.attempts)}</td>
+        <td>${esc(p.reason)}</td><td class="error-text">${esc(p.last_error)}</td></tr>`).join('');
+      return `<h1>Transaction ${esc(t.id)} <span class="${esc(t.state)}" id="txn-state-label">${esc(t.state)}</span></h1>
+        <p>${esc(t.definition)} · phase ${esc(t.phase)} · created ${time(t.created)} · updated ${time(t.updated)} ${esc(t.reason)}</p>
+        <h2>Participants</h2><table id="participants-table"><thead><tr><th>Participant</th><th>State</th><th>Phase</th><th>Attempts</th>
+        <th>Vote reason</th><th>Last error</th></tr></thead><tbody>${rows}</tbody></table>`;
+    },
+    async cluster() {
+      const c = await get('/cluster');
+      if (!c.enabled) return '<h1>Cluster</h1><p class="muted" id="cluster-off">Not a cluster member: no PostgreSQL store configured.</p>';
+      const nodes = c.nodes.map((n) => `<tr><td>${esc(n.id)}</td><td>${esc(n.name)}</td><td>${esc(n.host)}</td><td>${esc(n.pid)}</td>
+        <td>${time(n.started)}</td><td>${dur(c.now - n.heartbeat)} ago</td><td>${esc(n.running)}</td></tr>`).join('');
+      const leaders = c.leaders.map((l) => `<tr><td>${esc(l.name)}</td><td>${esc(l.node)}</td><td>${esc(l.epoch)}</td>
+        <td class="${l.held ? 'succeeded' : 'failed'}">${time(l.lease_until)}</td></tr>`).join('');
+      const running = c.running.map((j) => `<tr><td>${esc(j.id)}</td><td>${esc(j.kind)}</td><td>${esc(j.queue)}</td><td>${esc(j.attempt)}</td>
+        <td>${esc(j.node_id)}</td><td>${j.lease_until === null ? '—' : dur(j.lease_until - c.now)}</td></tr>`).join('');
+      return `<h1>Cluster <span class="muted">(schema ${esc(c.schema)})</span></h1>
+        <h2>Nodes</h2><table id="nodes-table"><thead><tr><th>Id</th><th>Name</th><th>Host</th><th>PID</th><th>Started</th><th>Heartbeat</th><th>Running</th></tr></thead>
+        <tbody>${nodes || '<tr><td colspan="7" class="muted">none</td></tr>'}</tbody></table>
+        <h2>Leaders</h2><table id="leaders-table"><thead><tr><th>Lease</th><th>Node</th><th>Epoch</th><th>Until</th></tr></thead>
+        <tbody>${leaders || '<tr><td colspan="4" class="muted">none</td></tr>'}</tbody></table>
+        <h2>Running jobs and their leases</h2><table id="leases-table"><thead><tr><th>Id</th><th>Kind</th><th>Queue</th><th>Attempt</th><th>Node</th><th>Lease left</th></tr></thead>
+        <tbody>${running || '<tr><td colspan="6" class="muted">none</td></tr>'}</tbody></table>`;
     },
     async breakers() {
       const r = await get('/breakers');
@@ -185,6 +225,7 @@
     const page = parts[0] || 'overview';
     if (page === 'jobs' && parts[1]) return ['job', parts.slice(1).join('/')];
     if (page === 'sagas' && parts[1]) return ['saga', parts.slice(1).join('/')];
+    if (page === 'transactions' && parts[1]) return ['transaction', parts.slice(1).join('/')];
     return [pages[page] ? page : 'overview', null];
   }
 
@@ -224,6 +265,7 @@
   });
   main.addEventListener('change', (ev) => {
     if (ev.target.id === 'saga-state') { state.sagaState = ev.target.value; refresh(); }
+    if (ev.target.id === 'txn-state') { state.txnState = ev.target.value; refresh(); }
   });
   window.addEventListener('hashchange', refresh);
 
