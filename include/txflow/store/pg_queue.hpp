@@ -65,6 +65,8 @@ struct TXFLOW_EXPORT ClaimedJob {
     std::int16_t priority = 0;      ///< lower runs first
     std::int32_t attempt = 0;       ///< the fencing token: pass it back to complete(), fail(), ...
     std::int32_t max_attempts = 0;  ///< claims allowed before a failure discards it
+    /// The key it was enqueued with; a cron fire's is "cron:<schedule>:<fire_at>".
+    std::optional<std::string> unique_key;
 };
 
 /// What PgQueue::fail() did with a failed attempt.
