@@ -80,9 +80,9 @@ def main():
         "workers": 4,
         "log": {"level": "warn"},
         "jobs": [
-            {"name": "tick", "cron": "* * * * * *", "priority": "high", "misfire": {"fire_all": 1000}, "retry": retry,
+            {"name": "tick", "cron": "* * * * * *", "priority": "high", "misfire": {"fire_all": 1000}, "policies": {"retry": retry},
              "command": {"argv": ["sh", "-c", f'echo "$TXFLOW_FIRE_TIME $TXFLOW_NODE $TXFLOW_ATTEMPT $TXFLOW_JOB_ID" >> {fires_ledger}']}},
-            {"name": "append", "at": "2000-01-01T00:00:00Z", "retry": retry,
+            {"name": "append", "at": "2000-01-01T00:00:00Z", "policies": {"retry": retry},
              "command": {"argv": ["sh", "-c", f'echo "$TXFLOW_JOB_ID $TXFLOW_ATTEMPT $TXFLOW_NODE" >> {jobs_ledger}']}},
         ],
     }
@@ -236,6 +236,10 @@ def main():
         if failures:
             print(f"  logs kept in {work}")
         return 1 if failures else 0
+    except Exception as e:  # noqa: BLE001 - keep the logs, say what broke
+        failures.append(f"error: {e!r}")
+        print(f"cluster_chaos: FAIL: {e!r} (logs kept in {work})")
+        return 1
     finally:
         stop_all(signal.SIGKILL)
         for log in logs:
