@@ -110,19 +110,6 @@ Daemon::~Daemon() {
     if (started_ && !stopped_) stop(milliseconds{0});
 }
 
-namespace {
-
-// Users and groups that exist, secrets read: what a file needs to run.
-Result<detail::RunSettings, Problems> run_settings(const ScheduleFile& file) {
-    Problems problems = detail::check_accounts(file);
-    auto secrets = detail::read_secrets(file);
-    if (!secrets) problems.insert(problems.end(), secrets.error().begin(), secrets.error().end());
-    if (!problems.empty()) return unexpected(std::move(problems));
-    return detail::RunSettings{file.output, std::move(*secrets)};
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, DaemonOptions options) {
     auto daemon = std::make_unique<Daemon>(Private{}, std::move(file), std::move(options));
     Daemon& d = *daemon;
@@ -149,7 +136,7 @@ Result<std::unique_ptr<Daemon>, Problems> Daemon::create(ScheduleFile file, Daem
     }
     if (!d.store_) d.store_ = std::make_shared<store::MemoryStore>();
 
-    auto settings = run_settings(f);
+    auto settings = detail::run_settings(f);
     if (!settings) return unexpected(std::move(settings.error()));
     d.settings_ = std::make_shared<detail::SharedSettings>(std::move(*settings));
 
@@ -363,7 +350,7 @@ Result<ReloadReport, Problems> Daemon::apply(ScheduleFile next) {
     if (!options_.logger && !options_.log_format && next.log.format != file_.log.format)
         report.needs_restart.emplace_back("log.format");
     // Secrets are read again and users checked again: a refusal keeps the running schedule.
-    auto settings = run_settings(next);
+    auto settings = detail::run_settings(next);
     if (!settings) {
         log_problems(settings.error(), "reload refused");
         return unexpected(std::move(settings.error()));

@@ -62,6 +62,14 @@ schedule_file::Problems check_accounts(const schedule_file::ScheduleFile& file) 
     return problems;
 }
 
+Result<RunSettings, schedule_file::Problems> run_settings(const schedule_file::ScheduleFile& file) {
+    schedule_file::Problems problems = check_accounts(file);
+    auto secrets = read_secrets(file);
+    if (!secrets) problems.insert(problems.end(), secrets.error().begin(), secrets.error().end());
+    if (!problems.empty()) return unexpected(std::move(problems));
+    return RunSettings{file.output, std::move(*secrets)};
+}
+
 std::vector<std::string> root_commands(const schedule_file::ScheduleFile& file) {
     std::vector<std::string> out;
     if (::geteuid() != 0) return out;

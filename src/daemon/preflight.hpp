@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "command_jobs.hpp"
 #include "txflow/result.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 
@@ -22,6 +23,9 @@ namespace txflow::daemon::detail {
 // Secret file path -> value, for every command.
 [[nodiscard]] Result<std::map<std::string, std::string>, schedule_file::Problems> read_secrets(
     const schedule_file::ScheduleFile& file);
+
+// Users and groups that exist, secrets read: what a file needs to run.
+[[nodiscard]] Result<RunSettings, schedule_file::Problems> run_settings(const schedule_file::ScheduleFile& file);
 
 // Users and groups that do not exist here.
 [[nodiscard]] schedule_file::Problems check_accounts(const schedule_file::ScheduleFile& file);

@@ -12,7 +12,7 @@ namespace {
 
 const std::vector<std::string_view> kTopKeys{"version", "description", "state_dir",   "log",          "workers",
                                              "queues",  "jobs",        "sagas",       "transactions", "output",
-                                             "user",    "group",       "inherit_env", "env_allow"};
+                                             "user",    "group",       "inherit_env", "env_allow",    "store"};
 const std::vector<std::string_view> kLogKeys{"format", "level"};
 const std::vector<std::string_view> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 
@@ -29,6 +29,7 @@ void Checker::check(const json& root) {
     if (const json* v = member(root, "state_dir")) {
         if (auto s = path_string(*v, "/state_dir")) out_.state_dir = resolve(*s);
     }
+    if (const json* v = member(root, "store")) store(*v, "/store");
     if (const json* v = member(root, "log")) log(*v, "/log");
     if (const json* v = member(root, "workers")) {
         if (auto n = integer(*v, "/workers", 1, 4096)) out_.workers = static_cast<std::size_t>(*n);
@@ -87,6 +88,19 @@ void Checker::version(const json& root) {
         add("/version",
             fmt::format("unsupported version {} (this txflow reads version {})", v.dump(), ScheduleFile::kVersion));
     }
+}
+
+// A cluster's database (docs/cluster.md): a PostgreSQL URL; its schema and
+// options are libpq's business, so only the scheme is checked here.
+void Checker::store(const json& v, const std::string& pointer) {
+    auto s = text(v, pointer);
+    if (!s) return;
+    if (s->rfind("postgresql://", 0) != 0 && s->rfind("postgres://", 0) != 0) {
+        // The value is not echoed: it may hold a password.
+        add(pointer, "expected a PostgreSQL URL starting with postgresql:// (e.g. postgresql://app@db:5432/app)");
+        return;
+    }
+    out_.store = *s;
 }
 
 void Checker::log(const json& v, const std::string& pointer) {

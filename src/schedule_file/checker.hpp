@@ -91,6 +91,7 @@ private:
 
     // check_top.cpp
     void version(const json& root);
+    void store(const json& v, const std::string& pointer);
     void log(const json& v, const std::string& pointer);
     void queues(const json& v, const std::string& pointer);
     std::optional<Priority> priority(const json& v, const std::string& pointer);

@@ -21,6 +21,7 @@ namespace txflow::tool {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNoResult = 1;  // valid input, nothing to report (an expression that never fires)
 inline constexpr int kExitUsage = 2;     // bad command line, expression or flag value
+inline constexpr int kExitDatabase = 4;  // the database cannot be reached or failed a query
 
 // Thrown by a command to stop: main() prints "txflow: <what()>" on stderr and
 // exits with `code`.

@@ -35,8 +35,6 @@
 namespace txflow::tool {
 namespace {
 
-constexpr int kExitDatabase = 4;  // the database cannot be reached or failed a query
-
 struct DbOptions {
     std::string url;
     std::string schema = "txflow";

@@ -10,9 +10,11 @@
 #include <exception>
 #include <iostream>
 
+#include "cluster_command.hpp"
 #include "command.hpp"
 #include "cron_command.hpp"
 #include "db_command.hpp"
+#include "enqueue_command.hpp"
 #include "jobs_command.hpp"
 #include "run_command.hpp"
 #include "state_command.hpp"
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
     add_jobs_commands(app, ctx);
     add_state_commands(app, ctx);
     add_db_commands(app, ctx);
+    add_enqueue_commands(app, ctx);
+    add_cluster_commands(app, ctx);
 
     if (const auto unknown = unknown_command(app, argc, argv)) {
         std::cerr << "txflow: " << *unknown << "\nRun with --help for the commands.\n";

@@ -20,6 +20,8 @@
 // and the web dashboard at / with its API at /api/v1/ (docs/dashboard.md);
 // --http-token (or TXFLOW_HTTP_TOKEN) requires a bearer token, --read-only
 // refuses the actions.
+// --store URL (or "store" in FILE) runs FILE as a cluster member instead
+// (run_cluster.cpp; --schema, --node, --lease; docs/cluster.md).
 // Run as root, FILE must be owned by root and not writable by group or
 // others, and commands without a "user" are warned about (docs/daemon.md).
 // Exit status: 0 stopped cleanly, 1 invalid or unsafe file or state directory, 2 usage.
@@ -44,6 +46,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "run_cluster.hpp"
+#include "signals.hpp"
 #include "txflow/daemon/daemon.hpp"
 #include "txflow/daemon/safety.hpp"
 #include "txflow/http/dashboard.hpp"
@@ -68,6 +72,11 @@ struct RunOptions {
     std::string http_token;  // --http-token, else $TXFLOW_HTTP_TOKEN
     bool read_only = false;
     std::string otlp;  // collector URL for spans; empty: OTEL_EXPORTER_OTLP_ENDPOINT, if set
+    // Cluster mode (docs/cluster.md): the database (else the file's "store"), schema, node name, lease.
+    std::string store;
+    std::string schema = "txflow";
+    std::string node;
+    std::string lease = "30s";
 };
 
 milliseconds duration_option(const std::string& flag, const std::string& text) {
@@ -117,17 +126,28 @@ int run_daemon(const RunOptions& o, Context& ctx) {
 
     // Before any thread exists, so that every thread inherits the mask and
     // the signals wait for sigtimedwait() below.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    if (const int rc = pthread_sigmask(SIG_BLOCK, &signals, nullptr); rc != 0)
-        throw Failure(3, std::string("pthread_sigmask: ") + std::strerror(rc));
+    const sigset_t signals = block_daemon_signals();
 
     // As root: cron's rule, whoever may edit the file may run commands as root.
     if (auto why = daemon::unsafe_schedule_file(o.path)) throw Failure(kExitNoResult, *why);
     schedule_file::ScheduleFile file = load_schedule(o.path, ctx);
+    // Cluster mode: --store wins over the file's "store".
+    if (!o.store.empty() || !file.store.empty()) {
+        if (listen) throw Failure(kExitUsage, "--http is not available in cluster mode (--store / \"store\") yet");
+        ClusterRunOptions c;
+        c.path = o.path;
+        c.url = o.store.empty() ? file.store : o.store;
+        c.schema = o.schema;
+        c.node = o.node;
+        c.lease = duration_option("--lease", o.lease);
+        c.drain = drain;
+        c.kill_grace = options.kill_grace;
+        c.log_format = options.log_format;
+        c.bounded = bounded;
+        c.run_for = run_for;
+        c.run_for_text = o.run_for;
+        return run_cluster(c, std::move(file), signals, ctx);
+    }
     const std::shared_ptr<observe::Registry> registry = options.metrics;
     auto created = daemon::Daemon::create(std::move(file), std::move(options));
     if (!created) {
@@ -158,20 +178,11 @@ int run_daemon(const RunOptions& o, Context& ctx) {
 
     const auto deadline = std::chrono::steady_clock::now() + run_for;
     while (true) {
-        milliseconds wait{3'600'000};
-        if (bounded) {
-            const auto left = std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left <= milliseconds{0}) {
-                daemon.log("--for " + o.run_for + " elapsed");
-                break;
-            }
-            wait = std::min(wait, left);
+        const int sig = wait_signal(signals, bounded ? &deadline : nullptr);
+        if (sig == 0) {
+            daemon.log("--for " + o.run_for + " elapsed");
+            break;
         }
-        timespec ts{};
-        ts.tv_sec = static_cast<time_t>(wait.count() / 1000);
-        ts.tv_nsec = static_cast<long>(wait.count() % 1000) * 1'000'000L;
-        const int sig = sigtimedwait(&signals, nullptr, &ts);
-        if (sig < 0) continue;  // EAGAIN (timed out) or EINTR: re-check the deadline
         if (sig == SIGHUP) {
             daemon.log("SIGHUP: reloading " + o.path);
             (void)daemon.reload(o.path);
@@ -221,9 +232,23 @@ void add_run_commands(CLI::App& app, Context& ctx) {
                     "Export a span per run to this OpenTelemetry collector (OTLP/HTTP JSON, POST /v1/traces), "
                     "e.g. http://127.0.0.1:4318; default: OTEL_EXPORTER_OTLP_ENDPOINT if set")
         ->type_name("URL");
+    run->add_option("--store", options->store,
+                    "Run as a member of the cluster on this PostgreSQL database (wins over the file's \"store\"; "
+                    "docs/cluster.md)")
+        ->type_name("URL");
+    run->add_option("--schema", options->schema, "Cluster mode: the schema holding txflow's tables")
+        ->type_name("NAME")
+        ->capture_default_str();
+    run->add_option("--node", options->node, "Cluster mode: this node's name (default: HOST-PID)")->type_name("NAME");
+    run->add_option("--lease", options->lease,
+                    "Cluster mode: how long a claimed job (and the cron leadership) is this node's without a "
+                    "heartbeat")
+        ->type_name("DURATION")
+        ->capture_default_str();
     run->footer(
         "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads FILE (an invalid file is logged and ignored).\n"
-        "Logs go to stdout. Exit status: 0 stopped, 1 invalid file or state directory, 2 bad command line.");
+        "Logs go to stdout. Exit status: 0 stopped, 1 invalid file or state directory, 2 bad command line, 4 the\n"
+        "cluster's database cannot be reached (cluster mode).");
     run->callback([&ctx, options] { ctx.action = [&ctx, options] { return run_daemon(*options, ctx); }; });
 }
 

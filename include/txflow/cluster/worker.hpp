@@ -67,6 +67,8 @@ public:
     [[nodiscard]] const std::string& payload() const { return row_.payload; }
     /// 1 on the first run; the fencing token of this run.
     [[nodiscard]] std::int32_t attempt() const { return row_.attempt; }
+    /// The key it was enqueued with (a cron fire's: "cron:<schedule>:<fire_at>").
+    [[nodiscard]] const std::optional<std::string>& unique_key() const { return row_.unique_key; }
     /// Claims allowed before a failure discards the job.
     [[nodiscard]] std::int32_t max_attempts() const { return row_.max_attempts; }
     /// The W3C `traceparent` the job was enqueued with (EnqueueOptions::traceparent); empty: none.

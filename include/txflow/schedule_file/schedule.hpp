@@ -243,11 +243,13 @@ struct TXFLOW_EXPORT ScheduleFile {
     /// The format version this build reads and writes.
     static constexpr int kVersion = 1;
 
-    std::filesystem::path path;          ///< as given to load_file (empty for parse_text)
-    std::filesystem::path directory;     ///< absolute: relative paths inside are taken from here
-    std::string state_dir;               ///< absolute after loading; empty: state is kept in memory only
-    LogSpec log;                         ///< the log settings
-    std::optional<std::size_t> workers;  ///< empty: one per CPU
+    std::filesystem::path path;       ///< as given to load_file (empty for parse_text)
+    std::filesystem::path directory;  ///< absolute: relative paths inside are taken from here
+    std::string state_dir;            ///< absolute after loading; empty: state is kept in memory only
+    /// "store": a PostgreSQL URL makes the daemon a cluster member (docs/cluster.md); empty: not one.
+    std::string store;
+    LogSpec log;                                              ///< the log settings
+    std::optional<std::size_t> workers;                       ///< empty: one per CPU
     std::vector<std::pair<std::string, std::size_t>> queues;  ///< name, concurrency limit (in file order)
     std::vector<JobSpec> jobs;                                ///< in file order
     std::vector<SagaSpec> sagas;                              ///< in file order

@@ -73,6 +73,8 @@ struct TXFLOW_EXPORT ClaimedJob {
     std::int32_t max_attempts = 0;  ///< claims allowed before a failure discards it
     std::string traceparent;        ///< as enqueued (EnqueueOptions::traceparent); empty: none
     std::string tracestate;         ///< as enqueued, with the traceparent
+    /// The key it was enqueued with; a cron fire's is "cron:<schedule>:<fire_at>".
+    std::optional<std::string> unique_key;
 };
 
 /// What PgQueue::fail() did with a failed attempt.

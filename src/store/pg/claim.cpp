@@ -16,7 +16,7 @@ std::string claim_statement(const std::string& jobs_table, bool set_node) {
            " WHERE state = 'available' AND queue = $1 AND run_at <= now() "
            "ORDER BY priority, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
            "RETURNING id, kind, queue, payload, priority, attempt, max_attempts, "
-           "(extract(epoch from run_at) * 1000000)::bigint, traceparent, tracestate";
+           "(extract(epoch from run_at) * 1000000)::bigint, traceparent, tracestate, unique_key";
 }
 
 std::vector<ClaimedJob> claimed_jobs(const Rows& rows) {
@@ -37,6 +37,7 @@ std::vector<ClaimedJob> claimed_jobs(const Rows& rows) {
         j.max_attempts = static_cast<std::int32_t>(rows.int64(i, 6));
         if (!rows.is_null(i, 8)) j.traceparent = std::string(rows.text(i, 8));
         if (!rows.is_null(i, 9)) j.tracestate = std::string(rows.text(i, 9));
+        if (!rows.is_null(i, 10)) j.unique_key = std::string(rows.text(i, 10));
         got.push_back(Row{std::move(j), rows.int64(i, 7)});
     }
     std::sort(got.begin(), got.end(), [](const Row& a, const Row& b) {
