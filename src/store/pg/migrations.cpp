@@ -111,7 +111,7 @@ CREATE TABLE {schema}.txflow_cron_fires (
 CREATE INDEX txflow_cron_fires_inserted ON {schema}.txflow_cron_fires (inserted_at);
 )sql"},
     // #18: the W3C trace context a job was enqueued with, handed to the worker that claims it.
-    {6, "trace context of enqueued jobs (EnqueueOptions::traceparent)",
+    {5, "trace context of enqueued jobs (EnqueueOptions::traceparent)",
      R"sql(
 ALTER TABLE {schema}.txflow_jobs ADD COLUMN traceparent text, ADD COLUMN tracestate text;
 )sql"},
