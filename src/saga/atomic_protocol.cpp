@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/wall_ms.hpp"
-#include "txflow/observe/counter.hpp"
 #include "saga/atomic_coordinator.hpp"
+#include "txflow/observe/counter.hpp"
 
 namespace txflow::atomic {
 

@@ -96,7 +96,8 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
                                               });
     detail::JobContextAccess::prepare_preemption(ctx, &active.preempted, std::move(saved),
                                                  [this, &j](const std::string& bytes) { save_checkpoint(j, bytes); });
-    JobTrace trace(options.tracer_.get(), ctx, r.trace_parent.get());  // before `started`: the event carries the span's ids
+    JobTrace trace(options.tracer_.get(), ctx,
+                   r.trace_parent.get());  // before `started`: the event carries the span's ids
     Event start_event = event(EventKind::started, j.name(), scheduled);
     start_event.attempt = r.attempt;
     set_trace_ids(start_event, ctx.trace());

@@ -235,7 +235,8 @@ JobHandle JobBuilder::run(const SagaRef& saga, nlohmann::json input) {
         // (docs/preemption.md); the run that comes back goes on at the next step.
         Scheduler::Impl* impl = s->impl_.get();
         return run([impl, saga, input = std::move(input)](JobContext& ctx) {
-            (void)impl->engine.run_here(saga, input, saga_key(ctx), [&ctx] { return ctx.preempted(); }, ctx.trace());
+            (void)impl->engine.run_here(
+                saga, input, saga_key(ctx), [&ctx] { return ctx.preempted(); }, ctx.trace());
             impl->saga_started();
         });
     }
