@@ -22,20 +22,12 @@ using txflow::observe::SpanId;
 using txflow::observe::TraceContext;
 using txflow::test::attribute;
 using txflow::test::CollectingExporter;
+using txflow::test::kParent;
+using txflow::test::Traced;
 using txflow::testing::FixtureOptions;
 using txflow::testing::SchedulerFixture;
 
 namespace {
-
-constexpr const char* kParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-struct Traced : SchedulerFixture {
-    explicit Traced(std::shared_ptr<CollectingExporter> e = std::make_shared<CollectingExporter>())
-        : SchedulerFixture(FixtureOptions{
-              .scheduler = SchedulerOptions{}.workers(2).tracer(std::make_shared<txflow::observe::Tracer>(e))}),
-          exporter(std::move(e)) {}
-    std::shared_ptr<CollectingExporter> exporter;
-};
 
 std::int64_t attempt_of(const Span& span) {
     auto v = attribute(span, "txflow.attempt");

@@ -1,8 +1,9 @@
 #pragma once
-// A SpanExporter for tests: keeps every span it is given.
+// For the tracing tests: a SpanExporter that keeps every span it is given, and a fixture around it.
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "txflow/observe/trace.hpp"
+#include "txflow/testing.hpp"
 
 namespace txflow::test {
 
@@ -42,5 +44,17 @@ inline std::optional<observe::AttributeValue> attribute(const observe::Span& spa
         if (a.key == key) return a.value;
     return std::nullopt;
 }
+
+// A W3C traceparent to hand runs as their parent.
+inline constexpr const char* kParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+// A scheduler fixture (2 workers) whose tracer exports into a CollectingExporter.
+struct Traced : testing::SchedulerFixture {
+    explicit Traced(std::shared_ptr<CollectingExporter> e = std::make_shared<CollectingExporter>())
+        : testing::SchedulerFixture(testing::FixtureOptions{
+              .scheduler = SchedulerOptions{}.workers(2).tracer(std::make_shared<observe::Tracer>(e))}),
+          exporter(std::move(e)) {}
+    std::shared_ptr<CollectingExporter> exporter;
+};
 
 }  // namespace txflow::test
