@@ -2,8 +2,17 @@
 // listing (the first page of 50, sorted by name, and a filtered one) with
 // 10,000 jobs registered, over real HTTP on loopback. Prints the median
 // in milliseconds as `dashboard_jobs_list_ms` (target < 50).
+//
+// Then what serving the dashboard costs the scheduler while nobody looks:
+// `dashboard_idle_overhead_ns_per_run`, ns per run of a scheduler whose
+// RunHistory listener feeds a Dashboard mounted on a listening server (no
+// requests) minus one without either; an empty job triggered kRuns times and
+// waited for, the two alternating for kRounds rounds, medians compared.
 
 #include <httplib.h>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,8 +25,81 @@
 #include "txflow/http/dashboard.hpp"
 #include "txflow/scheduler.hpp"
 
+namespace {
+
+using namespace std::chrono_literals;
+
+// One scheduler (1 worker, an empty job); with_dashboard: its RunHistory
+// listener and a Dashboard on a listening server that nobody asks.
+struct IdleBench {
+    static constexpr int kRuns = 50'000;
+    std::shared_ptr<txflow::http::RunHistory> history;
+    std::unique_ptr<txflow::Scheduler> sched;
+    std::unique_ptr<txflow::http::Server> server;
+    std::unique_ptr<txflow::http::Dashboard> dashboard;
+    txflow::JobHandle job;
+
+    explicit IdleBench(bool with_dashboard) {
+        auto options = txflow::SchedulerOptions{}.workers(1).logger(
+            std::make_shared<spdlog::logger>("bench", std::make_shared<spdlog::sinks::null_sink_mt>()));
+        if (with_dashboard) {
+            history = std::make_shared<txflow::http::RunHistory>();
+            options.listener(history);
+        }
+        sched = std::make_unique<txflow::Scheduler>(std::move(options));
+        job = sched->job("idle").after(24h).run([](txflow::JobContext&) {});
+        if (with_dashboard) {
+            txflow::http::ServerOptions listen;
+            listen.port = 0;
+            server = std::make_unique<txflow::http::Server>(listen);
+            dashboard = std::make_unique<txflow::http::Dashboard>(*sched, history);
+            dashboard->mount(*server);
+            if (!server->start()) {
+                std::fprintf(stderr, "dashboard_bench: cannot start the idle server\n");
+                std::exit(1);
+            }
+        }
+        sched->start();
+    }
+    ~IdleBench() {
+        if (server) server->stop();
+        (void)sched->stop(1s);
+    }
+    IdleBench(const IdleBench&) = delete;
+    IdleBench& operator=(const IdleBench&) = delete;
+
+    double ns_per_run() {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < kRuns; ++i) (void)job.trigger_now();
+        sched->wait_idle();
+        return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / kRuns;
+    }
+};
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+void idle_overhead() {
+    constexpr int kRounds = 9;
+    IdleBench off(false);
+    IdleBench on(true);
+    (void)off.ns_per_run();  // warm-up
+    (void)on.ns_per_run();
+    std::vector<double> off_ns, on_ns;
+    for (int r = 0; r < kRounds; ++r) {
+        off_ns.push_back(off.ns_per_run());
+        on_ns.push_back(on.ns_per_run());
+    }
+    const double a = median(off_ns), b = median(on_ns);
+    std::fprintf(stderr, "idle: without %.1f ns/run, with the dashboard %.1f ns/run\n", a, b);
+    std::printf("dashboard_idle_overhead_ns_per_run %.1f\n", b - a);
+}
+
+}  // namespace
+
 int main() {
-    using namespace std::chrono_literals;
     constexpr int kJobs = 10'000;
     constexpr int kRounds = 30;
     auto history = std::make_shared<txflow::http::RunHistory>();
@@ -62,5 +144,6 @@ int main() {
     std::printf("dashboard_jobs_list_ms %.2f\n", list);
     server.stop();
     (void)sched.stop(1s);
+    idle_overhead();
     return 0;
 }
