@@ -11,11 +11,9 @@
 #include "daemon/daemon_test_util.hpp"
 #include "observe/trace_support.hpp"
 #include "txflow/daemon/daemon.hpp"
-#include "txflow/store/memory_store.hpp"
 
 using namespace std::chrono_literals;
 using txflow::daemon::Daemon;
-using txflow::daemon::DaemonOptions;
 using txflow::daemon::LogFormat;
 using txflow::observe::Span;
 using txflow::test::CollectingExporter;
@@ -28,18 +26,8 @@ constexpr const char* kPrintEnv = R"(sh", "-c", "echo \"tp=${TRACEPARENT:-none} 
 
 std::unique_ptr<Daemon> traced_daemon(const std::string& text, Log& log,
                                       const std::shared_ptr<CollectingExporter>& exporter) {
-    auto file = txflow::schedule_file::parse_text(text, "/tmp");
-    if (!file) {
-        for (const auto& p : file.error()) FAIL(p.to_string());
-    }
-    DaemonOptions options;
-    options.logger = log.logger;
-    options.store = std::make_shared<txflow::store::MemoryStore>();
-    options.kill_grace = 200ms;
-    if (exporter) options.tracer = std::make_shared<txflow::observe::Tracer>(exporter);
-    auto d = Daemon::create(std::move(*file), options);
-    REQUIRE(d);
-    return std::move(*d);
+    return txflow::test::daemon::make_daemon(text, log,
+                                             exporter ? std::make_shared<txflow::observe::Tracer>(exporter) : nullptr);
 }
 
 std::string job_file() {

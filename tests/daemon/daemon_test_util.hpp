@@ -73,7 +73,9 @@ bool eventually(Pred pred) {
     return txflow::test::eventually(pred, 5s, 10ms);
 }
 
-inline std::unique_ptr<Daemon> make_daemon(const std::string& text, Log& log) {
+// tracer: optional, for the tests of a run's spans and TRACEPARENT.
+inline std::unique_ptr<Daemon> make_daemon(const std::string& text, Log& log,
+                                           std::shared_ptr<txflow::observe::Tracer> tracer = nullptr) {
     auto file = txflow::schedule_file::parse_text(text, "/tmp");
     if (!file) {
         for (const auto& p : file.error()) FAIL(p.to_string());
@@ -82,6 +84,7 @@ inline std::unique_ptr<Daemon> make_daemon(const std::string& text, Log& log) {
     options.logger = log.logger;
     options.store = std::make_shared<txflow::store::MemoryStore>();
     options.kill_grace = 200ms;
+    options.tracer = std::move(tracer);
     auto d = Daemon::create(std::move(*file), options);
     REQUIRE(d);
     return std::move(*d);
