@@ -7,7 +7,11 @@
 // `dashboard_idle_overhead_ns_per_run`, ns per run of a scheduler whose
 // RunHistory listener feeds a Dashboard mounted on a listening server (no
 // requests) minus one without either; an empty job triggered kRuns times and
-// waited for, the two alternating for kRounds rounds, medians compared.
+// waited for, the two alternating for kRounds rounds, medians compared. The
+// spread of the rounds without the dashboard (`dashboard_idle_noise_ns_per_run`,
+// half the interquartile range) says what "measurable" means on this machine.
+// `run_history_ns_per_run`: RunHistory::on_event alone, a started and a
+// finished event per run, called directly on one thread (its floor).
 
 #include <httplib.h>
 
@@ -81,8 +85,32 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
+double half_iqr(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return (v[v.size() * 3 / 4] - v[v.size() / 4]) / 2;
+}
+
+void history_direct() {
+    constexpr int kRuns = 2'000'000;
+    txflow::http::RunHistory history;
+    txflow::Event started;
+    started.kind = txflow::EventKind::started;
+    started.job = "job-0042";
+    txflow::Event finished = started;
+    finished.kind = txflow::EventKind::finished;
+    finished.outcome = txflow::Outcome::succeeded;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRuns; ++i) {
+        started.fire_time = finished.fire_time = txflow::WallTime{std::chrono::milliseconds(i)};
+        history.on_event(started);
+        history.on_event(finished);
+    }
+    const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / kRuns;
+    std::printf("run_history_ns_per_run %.1f\n", ns);
+}
+
 void idle_overhead() {
-    constexpr int kRounds = 9;
+    constexpr int kRounds = 15;
     IdleBench off(false);
     IdleBench on(true);
     (void)off.ns_per_run();  // warm-up
@@ -95,6 +123,7 @@ void idle_overhead() {
     const double a = median(off_ns), b = median(on_ns);
     std::fprintf(stderr, "idle: without %.1f ns/run, with the dashboard %.1f ns/run\n", a, b);
     std::printf("dashboard_idle_overhead_ns_per_run %.1f\n", b - a);
+    std::printf("dashboard_idle_noise_ns_per_run %.1f\n", half_iqr(off_ns));
 }
 
 }  // namespace
@@ -145,5 +174,6 @@ int main() {
     server.stop();
     (void)sched.stop(1s);
     idle_overhead();
+    history_direct();
     return 0;
 }

@@ -6,11 +6,15 @@
 ///
 ///     auto history = std::make_shared<txflow::http::RunHistory>(50);
 ///     txflow::Scheduler sched{txflow::SchedulerOptions{}.listener(history)};
+///
+/// It is on every run's path, so it records compactly (no names, no hex, one
+/// clock read per run) and formats when the API asks.
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -48,6 +52,9 @@ public:
     /// Keeps at most `per_job` runs of each job; `clock` (default: the real
     /// wall clock) stamps the starts and ends.
     explicit RunHistory(std::size_t per_job = 50, const Clock* clock = nullptr);
+    ~RunHistory() override;
+    RunHistory(const RunHistory&) = delete;
+    RunHistory& operator=(const RunHistory&) = delete;
     void on_event(const Event& event) override;
 
     /// The job's runs, newest first (at most `limit`).
@@ -62,13 +69,20 @@ public:
     void forget(std::string_view job);
 
 private:
+    struct Ring;
     [[nodiscard]] WallTime now() const;
+    [[nodiscard]] std::shared_ptr<const Ring> find(std::string_view job) const;
     void count_finished(WallTime at, Outcome outcome);
     std::size_t per_job_;
     const Clock* clock_;
-    mutable std::mutex mutex_;
-    std::map<std::string, std::deque<RunRecord>, std::less<>> runs_;
+    // on_event holds jobs_mutex_ and then the ring's lock; readers take a ring's
+    // shared_ptr under jobs_mutex_ and copy it under the ring's lock alone, so a
+    // long listing never stalls a run.
+    mutable std::mutex jobs_mutex_;
+    std::map<std::string, std::shared_ptr<Ring>, std::less<>> rings_;
+    mutable std::mutex minutes_mutex_;
     std::deque<MinuteCounts> minutes_;
+    mutable std::mutex breakers_mutex_;
     std::set<std::string, std::less<>> breakers_;
 };
 
