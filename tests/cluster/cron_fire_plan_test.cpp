@@ -9,6 +9,8 @@
 #include "cluster/cron_fire_plan.hpp"
 #include "support/test_support.hpp"
 
+namespace cron_fire_plan_test {
+
 using namespace std::chrono_literals;
 using txflow::Misfire;
 using txflow::cluster::plan_fires;
@@ -79,3 +81,5 @@ TEST_CASE("cron fire plan: a month of downtime on a 1-second schedule is counted
     CHECK(all.run.size() == 3);
     CHECK(all.misfired == 604'797);
 }
+
+}  // namespace cron_fire_plan_test

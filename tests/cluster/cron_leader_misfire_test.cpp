@@ -9,6 +9,8 @@
 
 #include "cluster/cron_leader_util.hpp"
 
+namespace cron_leader_misfire_test {
+
 using namespace std::chrono_literals;
 using txflow::ManualClock;
 using txflow::Misfire;
@@ -139,3 +141,5 @@ TEST_CASE("cron leader: a zoned schedule inserts the right instants across DST c
     CHECK(run_zone(*url, "0 30 * * * *", "2026-11-01T04:00:00Z", "2026-11-01T07:00:00Z") ==
           std::vector<std::string>{"2026-11-01T04:30:00Z", "2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z"});
 }
+
+}  // namespace cron_leader_misfire_test

@@ -13,6 +13,8 @@
 
 #include "cluster/cron_leader_util.hpp"
 
+namespace cron_leader_stress_test {
+
 using namespace std::chrono_literals;
 using txflow::ManualClock;
 using txflow::cluster::CronLeader;
@@ -100,3 +102,5 @@ TEST_CASE("cron leader stress: four leaders, changing terms or all at once: ever
     CHECK(db.exec("SELECT count(DISTINCT unique_key) FROM " + schema.table("txflow_jobs")) ==
           std::to_string(2 * expected.size()));
 }
+
+}  // namespace cron_leader_stress_test

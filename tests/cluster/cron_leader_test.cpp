@@ -11,6 +11,8 @@
 
 #include "cluster/cron_leader_util.hpp"
 
+namespace cron_leader_test {
+
 using namespace std::chrono_literals;
 using txflow::ManualClock;
 using txflow::Misfire;
@@ -403,3 +405,5 @@ TEST_CASE("cron leader: bad input is refused with where and why", "[pg][cron_lea
         CHECK_THAT(refused(txflow::test::every_second("beat")), Catch::Contains("added twice"));
     }
 }
+
+}  // namespace cron_leader_test

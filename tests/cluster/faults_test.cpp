@@ -7,6 +7,8 @@
 
 #include "cluster/cluster_test_util.hpp"
 
+namespace faults_test {
+
 using namespace std::chrono_literals;
 using namespace txflow::test;
 using txflow::cluster::Job;
@@ -51,3 +53,5 @@ TEST_CASE("a worker whose connections are terminated reconnects and loses nothin
     CHECK(raw.exec("SELECT attempt FROM " + schema.table("txflow_jobs") + " WHERE id = " + std::to_string(held->id)) ==
           "1");
 }
+
+}  // namespace faults_test

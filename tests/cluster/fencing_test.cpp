@@ -10,6 +10,8 @@
 #include "cluster/queries.hpp"
 #include "cluster/session.hpp"
 
+namespace fencing_test {
+
 using namespace std::chrono_literals;
 using namespace txflow::test;
 using txflow::cluster::Held;
@@ -118,3 +120,5 @@ TEST_CASE("a worker that stops heartbeating loses its job to another worker's re
     b.stop(5s);
     CHECK(raw.exec("SELECT attempt || ' ' || state FROM " + schema.table("txflow_jobs")) == "2 completed");
 }
+
+}  // namespace fencing_test

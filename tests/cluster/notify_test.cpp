@@ -8,6 +8,8 @@
 
 #include "cluster/cluster_test_util.hpp"
 
+namespace notify_test {
+
 using namespace std::chrono_literals;
 using namespace txflow::test;
 using txflow::cluster::Job;
@@ -82,3 +84,5 @@ TEST_CASE("with notify off, polling runs every job", "[cluster][notify]") {
     CHECK(w.stats().wakeups == 0);
     CHECK(count_where(raw, schema, "state = 'completed'") == "20");
 }
+
+}  // namespace notify_test

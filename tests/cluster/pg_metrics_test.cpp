@@ -20,6 +20,8 @@
 #include "txflow/cluster/worker.hpp"
 #include "txflow/observe/metrics.hpp"
 
+namespace pg_metrics_test {
+
 using namespace std::chrono_literals;
 using txflow::observe::Registry;
 using txflow::test::PgSchema;
@@ -195,3 +197,5 @@ TEST_CASE("cron leader: txflow_cluster_leader and leader changes as metrics", "[
     INFO(text);
     CHECK(promtool_problems(text).empty());
 }
+
+}  // namespace pg_metrics_test

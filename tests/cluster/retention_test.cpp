@@ -3,6 +3,8 @@
 
 #include "cluster/cluster_test_util.hpp"
 
+namespace retention_test {
+
 using namespace std::chrono_literals;
 using namespace txflow::test;
 using txflow::cluster::Worker;
@@ -46,3 +48,5 @@ TEST_CASE("the cleaner deletes finished rows past retention, in batches, and not
     CHECK(count_where(raw, schema, "state = 'cancelled'") == "50");
     CHECK(count_where(raw, schema, "state = 'available'") == "550");
 }
+
+}  // namespace retention_test

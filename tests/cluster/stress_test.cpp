@@ -7,6 +7,8 @@
 
 #include "cluster/cluster_test_util.hpp"
 
+namespace stress_test {
+
 using namespace std::chrono_literals;
 using namespace txflow::test;
 using txflow::cluster::Job;
@@ -68,3 +70,5 @@ TEST_CASE("stress: two workers, concurrent enqueues, failures and snoozes", "[cl
     CHECK(a.stats().completed + b.stats().completed == kJobs);
     CHECK(a.stats().failed + b.stats().failed == std::stoull(count_where(raw, schema, "id % 7 = 0")));
 }
+
+}  // namespace stress_test

@@ -9,6 +9,8 @@
 
 #include "cluster/cluster_test_util.hpp"
 
+namespace worker_test {
+
 using namespace std::chrono_literals;
 using txflow::cluster::Job;
 using txflow::cluster::Worker;
@@ -176,3 +178,5 @@ TEST_CASE("start() refuses bad options and a down server with a clear error", "[
     REQUIRE_FALSE(started);
     CHECK_THAT(started.error().message, Catch::Contains("no queues"));
 }
+
+}  // namespace worker_test

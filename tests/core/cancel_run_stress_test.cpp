@@ -13,6 +13,8 @@
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 
+namespace cancel_run_stress_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -107,3 +109,5 @@ TEST_CASE("cancel_run races with queued, starting and ending runs", "[scheduler]
     CHECK(cancelled_runs > 0);
     (void)sched.stop(1s);
 }
+
+}  // namespace cancel_run_stress_test

@@ -9,6 +9,8 @@
 
 #include "txflow/core/executor.hpp"
 
+namespace executor_stats_test {
+
 using namespace std::chrono_literals;
 
 TEST_CASE("queue_stats reports each queue's backlog, running tasks, limit and oldest wait", "[executor]") {
@@ -57,3 +59,5 @@ TEST_CASE("queue_stats reports each queue's backlog, running tasks, limit and ol
     CHECK(stats[one].queued == 0);
     CHECK(stats[one].oldest_wait == 0ns);
 }
+
+}  // namespace executor_stats_test

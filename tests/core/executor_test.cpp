@@ -14,6 +14,8 @@
 #include "support/test_support.hpp"
 #include "txflow/core/executor.hpp"
 
+namespace executor_test {
+
 using namespace std::chrono_literals;
 using txflow::Executor;
 using txflow::ExecutorOptions;
@@ -563,3 +565,5 @@ TEST_CASE("executor batch: an empty batch does nothing", "[core][executor][batch
     ex.wait_idle();
     CHECK(ex.queued() == 0);
 }
+
+}  // namespace executor_test

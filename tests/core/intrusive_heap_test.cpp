@@ -10,6 +10,8 @@
 
 #include "core/intrusive_heap.hpp"
 
+namespace intrusive_heap_test {
+
 using txflow::IntrusiveHeap;
 using txflow::kNotInHeap;
 using txflow::SteadyTime;
@@ -170,3 +172,5 @@ TEST_CASE("intrusive heap: randomized against std::multiset", "[core][intrusive_
     for (const auto& k : ref) expected.push_back(k.id);
     CHECK(drain(heap) == expected);
 }
+
+}  // namespace intrusive_heap_test

@@ -6,6 +6,8 @@
 #include "core/preempt_support.hpp"
 #include "txflow/store/wal_store.hpp"
 
+namespace preempt_checkpoint_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Priority;
@@ -40,7 +42,7 @@ TEST_CASE("a checkpoint survives a scheduler restart on the WAL store", "[schedu
                                                      .listener(events)
                                                      .stop_grace(50ms));
         Gate gate;
-        txflow::test::RunLog work;
+        txflow::test::PreemptLog work;
         std::atomic<int> urgent_runs{0};
         sched->job("work").after(0ms).priority(Priority::low).preemptible().run(txflow::test::polite_worker(work));
         auto urgent =
@@ -60,7 +62,7 @@ TEST_CASE("a checkpoint survives a scheduler restart on the WAL store", "[schedu
     {
         auto wal = open_wal(dir.path());
         Scheduler sched(SchedulerOptions{}.workers(1).clock(clock).logger(quiet_logger()).store(wal));
-        txflow::test::RunLog work;
+        txflow::test::PreemptLog work;
         sched.job("work").after(0ms).priority(Priority::low).preemptible().run(txflow::test::polite_worker(work));
         sched.start();
         REQUIRE(eventually([&] { return work.ended == 1; }));
@@ -70,9 +72,11 @@ TEST_CASE("a checkpoint survives a scheduler restart on the WAL store", "[schedu
     // Used up by the run that finished: the store forgot it too.
     auto wal = open_wal(dir.path());
     Scheduler sched(SchedulerOptions{}.workers(1).clock(clock).logger(quiet_logger()).store(wal));
-    txflow::test::RunLog work;
+    txflow::test::PreemptLog work;
     sched.job("work").after(0ms).priority(Priority::low).preemptible().run(txflow::test::polite_worker(work));
     sched.start();
     REQUIRE(eventually([&] { return work.started == 1; }));
     CHECK(work.restored_copy() == std::vector<std::string>{""});
 }
+
+}  // namespace preempt_checkpoint_test

@@ -6,6 +6,8 @@
 #include "core/preempt_support.hpp"
 #include "txflow/observe/metrics.hpp"
 
+namespace preempt_grace_test {
+
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 using txflow::JobContext;
@@ -79,7 +81,7 @@ TEST_CASE("a victim that yields within the grace gets no lent worker", "[schedul
     txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
     Scheduler sched(preempt_options(clock, events, 1).preempt_grace(500ms));
-    txflow::test::RunLog low;
+    txflow::test::PreemptLog low;
     std::atomic<int> urgent_runs{0};
     sched.job("low").after(0ms).priority(Priority::low).preemptible().run(txflow::test::polite_worker(low));
     auto urgent = sched.job("urgent").after(1h).priority(Priority::critical).run([&](JobContext&) { ++urgent_runs; });
@@ -93,3 +95,5 @@ TEST_CASE("a victim that yields within the grace gets no lent worker", "[schedul
     CHECK(preempted_jobs(*events, "grace_expired").empty());
     CHECK(preempted_jobs(*events, "yielded") == Strings{"low"});
 }
+
+}  // namespace preempt_grace_test

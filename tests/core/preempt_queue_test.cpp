@@ -4,6 +4,8 @@
 
 #include "core/preempt_support.hpp"
 
+namespace preempt_queue_test {
+
 using namespace std::chrono_literals;
 using namespace txflow::test;
 using txflow::JobContext;
@@ -31,8 +33,8 @@ struct QueueScene {
 TEST_CASE("a run waiting for a slot of its queue preempts a lower-priority run of that queue",
           "[scheduler][preempt][queue]") {
     QueueScene s(4);
-    RunLog in_queue;
-    RunLog elsewhere;
+    PreemptLog in_queue;
+    PreemptLog elsewhere;
     // The global choice would be "elsewhere": lower priority, started later.
     s.sched.job("in-queue")
         .after(0ms)
@@ -62,8 +64,8 @@ TEST_CASE("a run waiting for its queue's slot with no lower-priority run in that
           "[scheduler][preempt][queue]") {
     // Both workers busy: yet freeing the one outside the queue would not start the waiting run.
     QueueScene s(2);
-    RunLog peer;
-    RunLog elsewhere;
+    PreemptLog peer;
+    PreemptLog elsewhere;
     s.sched.job("peer").after(0ms).priority(Priority::critical).queue("reports").preemptible().run(polite_worker(peer));
     s.sched.job("elsewhere").after(0ms).priority(Priority::low).preemptible().run(polite_worker(elsewhere));
     s.sched.start();
@@ -74,3 +76,5 @@ TEST_CASE("a run waiting for its queue's slot with no lower-priority run in that
     CHECK(s.events->of(txflow::EventKind::preempted).empty());
     (void)s.sched.stop(0ms);
 }
+
+}  // namespace preempt_queue_test

@@ -7,6 +7,8 @@
 #include "core/preempt_support.hpp"
 #include "txflow/saga/saga.hpp"
 
+namespace preempt_saga_test {
+
 using namespace std::chrono_literals;
 using namespace txflow::test;
 using txflow::JobContext;
@@ -101,3 +103,5 @@ TEST_CASE_METHOD(OneWorker, "a saga-backed job that is not preemptible runs its 
     REQUIRE(sched.sagas().size() == 1);
     CHECK(sched.sagas()[0].state == txflow::saga::State::succeeded);
 }
+
+}  // namespace preempt_saga_test

@@ -9,6 +9,8 @@
 #include "core/preempt_support.hpp"
 #include "txflow/saga/saga.hpp"
 
+namespace preempt_stress_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Priority;
@@ -97,7 +99,7 @@ TEST_CASE("preemptible sagas and a limited queue under load: no step twice, noth
     const auto work = [](txflow::saga::StepContext&) { std::this_thread::sleep_for(2ms); };
     const auto undo = [&undone](txflow::saga::StepContext&) { ++undone; };
     auto saga = txflow::Saga("etl").step("a", work, undo).step("b", work, undo).step("c", work, undo).build();
-    txflow::test::RunLog in_queue;
+    txflow::test::PreemptLog in_queue;
     std::vector<txflow::JobHandle> low;
     std::vector<txflow::JobHandle> high;
     for (int i = 0; i < 3; ++i)
@@ -135,3 +137,5 @@ TEST_CASE("preemptible sagas and a limited queue under load: no step twice, noth
     CHECK(undone == 0);
     CHECK(in_queue.started >= kRounds);
 }
+
+}  // namespace preempt_stress_test

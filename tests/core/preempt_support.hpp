@@ -19,7 +19,7 @@ namespace txflow::test {
 
 // What one job's runs saw, filled on workers, read by the test thread after
 // a bounded wait (never asserted from a worker).
-struct RunLog {
+struct PreemptLog {
     std::mutex mutex;
     std::vector<std::string> restored;  // ctx.checkpoint() at each start ("" when none)
     std::vector<std::uint32_t> attempts;
@@ -47,7 +47,7 @@ struct RunLog {
 
 // Polls its stop token every millisecond (the job's own pace, not a test
 // wait); preempted: saves "half" and returns; restored from "half": ends.
-inline JobFunction polite_worker(RunLog& log) {
+inline JobFunction polite_worker(PreemptLog& log) {
     return [&log](JobContext& ctx) {
         log.start(ctx);
         if (ctx.checkpoint() == std::optional<std::string>("half")) {

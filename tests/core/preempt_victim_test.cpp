@@ -6,6 +6,8 @@
 
 #include "core/preempt_support.hpp"
 
+namespace preempt_victim_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Priority;
@@ -16,7 +18,7 @@ using txflow::test::kPreemptEpoch;
 using txflow::test::polite_worker;
 using txflow::test::preempt_options;
 using txflow::test::preempted_jobs;
-using txflow::test::RunLog;
+using txflow::test::PreemptLog;
 using Strings = std::vector<std::string>;
 
 TEST_CASE("preemption asks the lowest-priority run to yield, and it resumes from its checkpoint",
@@ -24,8 +26,8 @@ TEST_CASE("preemption asks the lowest-priority run to yield, and it resumes from
     txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
     Scheduler sched(preempt_options(clock, events, 2));
-    RunLog low;
-    RunLog normal;
+    PreemptLog low;
+    PreemptLog normal;
     std::atomic<int> urgent_runs{0};
     sched.job("low")
         .after(0ms)
@@ -68,8 +70,8 @@ TEST_CASE("among runs of the same priority, the most recently started yields", "
     txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
     Scheduler sched(preempt_options(clock, events, 2));
-    RunLog first;
-    RunLog second;
+    PreemptLog first;
+    PreemptLog second;
     std::atomic<int> urgent_runs{0};
     sched.job("first").after(0ms).priority(Priority::low).preemptible().run(polite_worker(first));
     auto later = sched.job("second").after(1h).priority(Priority::low).preemptible().run(polite_worker(second));
@@ -90,8 +92,8 @@ TEST_CASE("runs of equal or higher priority, and jobs that did not opt in, are n
     txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
     Scheduler sched(preempt_options(clock, events, 2));
-    RunLog plain;
-    RunLog peer;
+    PreemptLog plain;
+    PreemptLog peer;
     std::atomic<int> urgent_runs{0};
     sched.job("plain").after(0ms).priority(Priority::low).run(polite_worker(plain));
     sched.job("peer").after(0ms).priority(Priority::high).preemptible().run(polite_worker(peer));
@@ -113,7 +115,7 @@ TEST_CASE("a run preempted as often as the starvation cap finishes its next atte
     txflow::ManualClock clock(kPreemptEpoch);
     auto events = std::make_shared<txflow::testing::EventLog>();
     Scheduler sched(preempt_options(clock, events, 1).preempt_starvation_cap(1));
-    RunLog low;
+    PreemptLog low;
     std::atomic<int> urgent_runs{0};
     std::atomic<bool> release{false};
     sched.job("low").after(0ms).priority(Priority::low).preemptible().run([&](JobContext& ctx) {
@@ -141,3 +143,5 @@ TEST_CASE("a run preempted as often as the starvation cap finishes its next atte
     CHECK(info(sched, "low").preemption_count == 1);
     CHECK(low.restored_copy() == Strings{"", "again"});
 }
+
+}  // namespace preempt_victim_test

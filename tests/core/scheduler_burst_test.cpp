@@ -15,6 +15,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/store/memory_store.hpp"
 
+namespace scheduler_burst_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::ManualClock;
@@ -155,3 +157,5 @@ TEST_CASE("burst: high priority jobs of a burst run before normal ones queued wi
     for (std::size_t k = 0; k < runs.size(); ++k)
         CHECK((priority_of(runs[k].first) == Priority::high) == (k < std::size_t{kSmall} / 3));
 }
+
+}  // namespace scheduler_burst_test

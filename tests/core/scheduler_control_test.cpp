@@ -17,6 +17,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace scheduler_control_test {
+
 using namespace std::chrono_literals;
 using txflow::EventKind;
 using txflow::JobContext;
@@ -366,3 +368,5 @@ TEST_CASE("a full backlog through the scheduler: block holds the caller until th
     CHECK(b.f.event_log().of(EventKind::rejected).empty());
     CHECK(b.f.event_log().of(EventKind::dropped).empty());
 }
+
+}  // namespace scheduler_control_test

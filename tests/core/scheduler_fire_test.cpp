@@ -11,6 +11,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace scheduler_fire_test {
+
 using namespace std::chrono_literals;
 using txflow::EventKind;
 using txflow::JobContext;
@@ -193,3 +195,5 @@ TEST_CASE_METHOD(Fixture, "JobInfo counts attempts apart from runs", "[scheduler
     CHECK(info->attempt_count == 3);
     CHECK(info->skip_count == 0);
 }
+
+}  // namespace scheduler_fire_test

@@ -14,6 +14,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace scheduler_policy_test {
+
 using namespace std::chrono_literals;
 using txflow::EventKind;
 using txflow::JobContext;
@@ -370,3 +372,5 @@ TEST_CASE("retry events of a run arrive in attempt order under load, with a list
         CHECK(seen == std::vector<std::uint32_t>{2, 3, 4, 0});
     }
 }
+
+}  // namespace scheduler_policy_test

@@ -12,6 +12,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace scheduler_recovery_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Scheduler;
@@ -123,3 +125,5 @@ TEST_CASE_METHOD(Fixture, "an at job that fired before the restart does not fire
     advance(10s);
     CHECK(after.sorted_isos().empty());
 }
+
+}  // namespace scheduler_recovery_test

@@ -13,6 +13,8 @@
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 
+namespace scheduler_stop_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Scheduler;
@@ -176,3 +178,5 @@ TEST_CASE("stress: stop while runs start, retry, end and ignore the request", "[
         sched.reset();  // joins whatever still ran
     }
 }
+
+}  // namespace scheduler_stop_test

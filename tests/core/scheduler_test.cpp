@@ -16,6 +16,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace scheduler_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Scheduler;
@@ -325,3 +327,5 @@ TEST_CASE("a listener may call back into the scheduler", "[scheduler][events]") 
     CHECK(listener->calls > 180 * 3);
     CHECK(f.scheduler().find("minutely")->info()->run_count == 4);
 }
+
+}  // namespace scheduler_test

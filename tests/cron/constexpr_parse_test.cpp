@@ -9,6 +9,8 @@
 #include "txflow/cron/parser.hpp"
 #include "txflow/cron/schedule.hpp"
 
+namespace constexpr_parse_test {
+
 namespace {
 using txflow::cron::ErrorCode;
 using txflow::cron::Field;
@@ -86,3 +88,5 @@ TEST_CASE("schedules parsed at compile time fire when their text says (brute-for
         }
     }
 }
+
+}  // namespace constexpr_parse_test

@@ -6,6 +6,8 @@
 
 #include "txflow/cron/schedule.hpp"
 
+namespace describe_test {
+
 namespace {
 
 using txflow::cron::describe;
@@ -119,3 +121,5 @@ TEST_CASE("describe: equal schedules read alike", "[cron][describe]") {
     REQUIRE(again.has_value());
     CHECK(describe(*again) == describe(*s));
 }
+
+}  // namespace describe_test

@@ -17,6 +17,8 @@
 #include "support/cron_reference.hpp"
 #include "txflow/cron/schedule.hpp"
 
+namespace dst_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -324,3 +326,5 @@ TEST_CASE("RFC 3339 text shows the local offset in force", "[cron][dst][zone]") 
         }
     }
 }
+
+}  // namespace dst_test

@@ -8,6 +8,8 @@
 
 #include <atomic>
 
+namespace literal_test {
+
 using namespace txflow::literals;
 
 namespace {
@@ -50,3 +52,5 @@ TEST_CASE("the fluent API takes a cron literal", "[cron][literal][scheduler]") {
     CHECK_THROWS_WITH(sched.job("y").cron("CRON_TZ=Nowhere/Atlantis 0 0 * * *"_cron).run([](txflow::JobContext&) {}),
                       "job 'y': unknown time zone \"Nowhere/Atlantis\"");
 }
+
+}  // namespace literal_test

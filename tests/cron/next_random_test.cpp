@@ -15,6 +15,8 @@
 #include "support/cron_reference.hpp"
 #include "txflow/cron/schedule.hpp"
 
+namespace next_random_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -261,3 +263,5 @@ TEST_CASE("every-second and every-minute schedules step one unit at a time acros
         }
     }
 }
+
+}  // namespace next_random_test

@@ -16,6 +16,8 @@
 #include "txflow/cron/parser.hpp"
 #include "txflow/cron/schedule.hpp"
 
+namespace parse_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -596,3 +598,5 @@ TEST_CASE("last and n-th weekday of the month", "[cron][parse]") {
     // Last Sunday of March and October: EU DST days.
     CHECK(fires(sched("0 0 * 3,10 0L"), ref::utc(2026, 1, 1), 2) == V{"2026-03-29T00:00:00Z", "2026-10-25T00:00:00Z"});
 }
+
+}  // namespace parse_test

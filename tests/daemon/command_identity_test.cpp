@@ -14,6 +14,8 @@
 #include "support/test_support.hpp"
 #include "txflow/daemon/command.hpp"
 
+namespace command_identity_test {
+
 using txflow::daemon::Command;
 using txflow::daemon::CommandResult;
 using txflow::daemon::run_command;
@@ -118,3 +120,5 @@ TEST_CASE("user: failures to switch are failed_to_start with the reason", "[daem
     CHECK(denied.describe() ==
           "cannot run \"/bin/sh\": working directory \"" + cwd.cwd + "\" as user nobody: Permission denied");
 }
+
+}  // namespace command_identity_test

@@ -22,6 +22,8 @@
 #include "support/test_support.hpp"
 #include "txflow/daemon/command.hpp"
 
+namespace command_test {
+
 using namespace std::chrono_literals;
 using txflow::daemon::Command;
 using txflow::daemon::CommandResult;
@@ -287,3 +289,5 @@ TEST_CASE("command: many runs leave no zombies", "[config][command]") {
     }
     CHECK(no_children_left());
 }
+
+}  // namespace command_test

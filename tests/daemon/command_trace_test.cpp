@@ -12,6 +12,8 @@
 #include "observe/trace_support.hpp"
 #include "txflow/daemon/daemon.hpp"
 
+namespace command_trace_test {
+
 using namespace std::chrono_literals;
 using txflow::daemon::Daemon;
 using txflow::daemon::LogFormat;
@@ -104,3 +106,5 @@ TEST_CASE("daemon: without tracing a command gets no TRACEPARENT of ours", "[con
     d->stop(1s);
     CHECK((log.contains("[env] stdout: tp=none") || ::getenv("TRACEPARENT") != nullptr));
 }
+
+}  // namespace command_trace_test

@@ -22,6 +22,8 @@
 #include "txflow/daemon/daemon.hpp"
 #include "txflow/store/memory_store.hpp"
 
+namespace daemon_test {
+
 using namespace std::chrono_literals;
 using txflow::daemon::Daemon;
 using txflow::daemon::DaemonOptions;
@@ -392,3 +394,5 @@ TEST_CASE("daemon: a reload reads secret files again, and their values are never
     CHECK_FALSE(log.contains("2nd-secret"));
     d.stop(1s);
 }
+
+}  // namespace daemon_test

@@ -13,6 +13,8 @@
 #include "daemon/daemon_test_util.hpp"
 #include "support/test_support.hpp"
 
+namespace daemon_transaction_test {
+
 using namespace std::chrono_literals;
 using txflow::atomic::State;
 using txflow::test::TempDir;
@@ -149,3 +151,5 @@ TEST_CASE("daemon transactions: a reload that changes a transaction replaces its
     CHECK(info->participants.size() == 2);
     d->stop(1s);
 }
+
+}  // namespace daemon_transaction_test

@@ -15,6 +15,8 @@
 #include "txflow/daemon/safety.hpp"
 #include "txflow/store/wal_store.hpp"
 
+namespace file_rules_test {
+
 using txflow::daemon::read_secret;
 using txflow::daemon::unsafe_schedule_file;
 using txflow::store::WalOptions;
@@ -162,3 +164,5 @@ TEST_CASE("secrets: the daemon refuses to start on an unreadable one, at its poi
     CHECK(daemon.error()[0].pointer == "/jobs/0/command/env/PGPASSWORD");
     CHECK(daemon.error()[0].reason.find("run `chmod 600 ") != std::string::npos);
 }
+
+}  // namespace file_rules_test

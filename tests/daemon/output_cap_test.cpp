@@ -8,6 +8,8 @@
 
 #include "daemon/output_cap.hpp"
 
+namespace output_cap_test {
+
 using txflow::daemon::Stream;
 using txflow::daemon::detail::LineRate;
 using txflow::daemon::detail::OutputCap;
@@ -115,3 +117,5 @@ TEST_CASE("output cap: lines over the job's rate are counted, not logged", "[dae
     finish(cap2, next);
     CHECK(next.lines.size() + logged.lines.size() <= 5);
 }
+
+}  // namespace output_cap_test

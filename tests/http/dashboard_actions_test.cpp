@@ -4,6 +4,8 @@
 
 #include "dashboard_fixture.hpp"
 
+namespace dashboard_actions_test {
+
 using nlohmann::json;
 using txflow::test::body_of;
 using txflow::test::DashboardServer;
@@ -87,3 +89,5 @@ TEST_CASE("retry a dead letter; saga actions answer 404 and 409 when they do not
     CHECK(c.Post("/api/v1/sagas/" + saga + "/cancel", d.csrf(), "{\"reason\": 5}", "application/json")->status == 400);
     CHECK(c.Post("/api/v1/sagas/nope/cancel", d.csrf(), "", "application/json")->status == 404);
 }
+
+}  // namespace dashboard_actions_test

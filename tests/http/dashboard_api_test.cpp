@@ -4,6 +4,8 @@
 
 #include "dashboard_fixture.hpp"
 
+namespace dashboard_api_test {
+
 using nlohmann::json;
 using txflow::test::body_of;
 using txflow::test::DashboardServer;
@@ -149,3 +151,5 @@ TEST_CASE("the UI's files are served from the binary; unknown paths are JSON 404
     CHECK(c.Get("/api/v1/nothing")->status == 404);
     CHECK(body_of(c.Get("/api/v2/jobs"))["error"] == "unknown API version: /api/v2/jobs (use /api/v1/)");
 }
+
+}  // namespace dashboard_api_test

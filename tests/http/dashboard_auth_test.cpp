@@ -5,6 +5,8 @@
 
 #include "dashboard_fixture.hpp"
 
+namespace dashboard_auth_test {
+
 using txflow::test::DashboardServer;
 
 TEST_CASE("with a bearer token every request needs it", "[http][dashboard][auth]") {
@@ -98,3 +100,5 @@ TEST_CASE("mount() refuses a non-loopback address without authentication", "[htt
     CHECK_FALSE(txflow::http::is_loopback_host("0.0.0.0"));
     CHECK_FALSE(txflow::http::is_loopback_host("10.0.0.1"));
 }
+
+}  // namespace dashboard_auth_test

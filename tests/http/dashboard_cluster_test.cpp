@@ -7,6 +7,8 @@
 #include "cluster/cluster_test_util.hpp"
 #include "dashboard_fixture.hpp"
 
+namespace dashboard_cluster_test {
+
 using namespace std::chrono_literals;
 using nlohmann::json;
 using namespace txflow::test;
@@ -86,3 +88,5 @@ TEST_CASE("the cluster endpoint answers 503 with the reason when the store canno
     REQUIRE(res);
     CHECK(res->status == 503);
 }
+
+}  // namespace dashboard_cluster_test

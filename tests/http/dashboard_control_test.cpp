@@ -10,6 +10,8 @@
 #include "observe/trace_support.hpp"
 #include "txflow/core/clock.hpp"
 
+namespace dashboard_control_test {
+
 using namespace std::chrono_literals;
 using nlohmann::json;
 using txflow::test::body_of;
@@ -312,3 +314,5 @@ TEST_CASE("GET /api/v1/cluster without a cluster store says so", "[http][dashboa
     const json cluster = body_of(c.Get("/api/v1/cluster"));
     CHECK(cluster["enabled"] == false);
 }
+
+}  // namespace dashboard_control_test

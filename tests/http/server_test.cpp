@@ -11,6 +11,8 @@
 #include "txflow/http/server.hpp"
 #include "txflow/observe/metrics.hpp"
 
+namespace server_test {
+
 using txflow::http::Request;
 using txflow::http::Response;
 using txflow::http::Server;
@@ -118,3 +120,5 @@ TEST_CASE("listen addresses parse, with clear errors", "[http]") {
     REQUIRE_FALSE(bad);
     CHECK(bad.error() == "'127.0.0.1:99999': the port must be a number from 0 to 65535");
 }
+
+}  // namespace server_test

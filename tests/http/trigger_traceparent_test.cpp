@@ -15,6 +15,8 @@
 #include "txflow/http/server.hpp"
 #include "txflow/scheduler.hpp"
 
+namespace trigger_traceparent_test {
+
 using namespace std::chrono_literals;
 using txflow::observe::SpanId;
 using txflow::test::CollectingExporter;
@@ -78,3 +80,5 @@ TEST_CASE("HTTP trigger: an invalid traceparent is ignored: the run starts a new
     CHECK(span.context.trace_id_hex() != "4bf92f3577b34da6a3ce929d0e0e4736");
     CHECK(span.parent_span_id == SpanId{});
 }
+
+}  // namespace trigger_traceparent_test

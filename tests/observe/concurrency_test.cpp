@@ -10,6 +10,8 @@
 
 #include "txflow/observe/metrics.hpp"
 
+namespace concurrency_test {
+
 using txflow::observe::Registry;
 
 TEST_CASE("concurrent increments, observations and lookups give exact totals", "[observe][stress]") {
@@ -50,3 +52,5 @@ TEST_CASE("concurrent increments, observations and lookups give exact totals", "
     CHECK(runs.series() == 5);
     for (const auto& s : scrapes) CHECK(s.find("# TYPE s_runs_total counter") != std::string::npos);
 }
+
+}  // namespace concurrency_test

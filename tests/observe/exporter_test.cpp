@@ -21,6 +21,8 @@
 #include "txflow/observe/exporters.hpp"
 #include "txflow/testing.hpp"
 
+namespace exporter_test {
+
 using namespace std::chrono_literals;
 using nlohmann::json;
 using txflow::JobContext;
@@ -218,3 +220,5 @@ TEST_CASE("OTLP/HTTP JSON: with the collector down, spans are dropped and counte
     CHECK(exporter->exported() == 0);
     CHECK(exporter->dropped() == 10);
 }
+
+}  // namespace exporter_test

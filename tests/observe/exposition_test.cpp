@@ -8,6 +8,8 @@
 
 #include "txflow/observe/metrics.hpp"
 
+namespace exposition_test {
+
 using txflow::observe::Registry;
 
 TEST_CASE("a small registry exposes exactly the expected text", "[observe]") {
@@ -58,3 +60,5 @@ TEST_CASE("histogram labels come before le; special gauge values", "[observe]") 
     CHECK(text.find("g{k=\"inf\"} +Inf\n") != std::string::npos);
     CHECK(text.find("g{k=\"nan\"} NaN\n") != std::string::npos);
 }
+
+}  // namespace exposition_test

@@ -7,6 +7,8 @@
 
 #include "txflow/observe/metrics.hpp"
 
+namespace registry_test {
+
 using txflow::observe::FamilyOptions;
 using txflow::observe::Registry;
 
@@ -82,3 +84,5 @@ TEST_CASE("collectors run before each exposition, and not after removal", "[obse
     CHECK(r.expose().find("t_depth 2\n") != std::string::npos);
     CHECK(calls == 2);
 }
+
+}  // namespace registry_test

@@ -12,6 +12,8 @@
 #include "txflow/observe/metrics.hpp"
 #include "txflow/testing.hpp"
 
+namespace scheduler_metrics_test {
+
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 using txflow::JobContext;
@@ -163,3 +165,5 @@ TEST_CASE("thousands of jobs stay within the series cap: the rest fold into job=
     CHECK(text.find(R"(job="job10")") == std::string::npos);
     CHECK_THAT(text, Contains(R"(txflow_metrics_series_dropped_total{family="txflow_job_run_duration_seconds"} 20)"));
 }
+
+}  // namespace scheduler_metrics_test

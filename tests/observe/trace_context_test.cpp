@@ -6,6 +6,8 @@
 
 #include "txflow/observe/trace.hpp"
 
+namespace trace_context_test {
+
 using Catch::Matchers::Contains;
 using txflow::observe::TraceContext;
 
@@ -66,3 +68,5 @@ TEST_CASE("new roots are valid and distinct; a child keeps the trace and gets a 
     CHECK(round->trace_id == c.trace_id);
     CHECK(round->span_id == c.span_id);
 }
+
+}  // namespace trace_context_test

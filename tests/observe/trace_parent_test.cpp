@@ -13,6 +13,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace trace_parent_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Scheduler;
@@ -135,3 +137,5 @@ TEST_CASE_METHOD(Traced, "trigger_now(parent): that run is a child of the parent
     CHECK(spans[1].context.trace_id != parent.trace_id);
     CHECK(spans[1].parent_span_id == SpanId{});
 }
+
+}  // namespace trace_parent_test

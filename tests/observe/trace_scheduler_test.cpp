@@ -14,6 +14,8 @@
 #include "txflow/store/wal_store.hpp"
 #include "txflow/testing.hpp"
 
+namespace trace_scheduler_test {
+
 using namespace std::chrono_literals;
 using txflow::JobContext;
 using txflow::Saga;
@@ -176,3 +178,5 @@ TEST_CASE("a saga recovered from the WAL continues the trace it was started with
     CHECK(saga_span->parent_span_id == parent->span_id);
     CHECK(pack->parent_span_id == saga_span->context.span_id);
 }
+
+}  // namespace trace_scheduler_test

@@ -15,6 +15,8 @@
 #include "txflow/core/clock.hpp"
 #include "txflow/policy/circuit_breaker.hpp"
 
+namespace circuit_breaker_test {
+
 using namespace std::chrono_literals;
 using txflow::BreakerOptions;
 using txflow::BreakerRegistry;
@@ -499,3 +501,5 @@ TEST_CASE("breaker: concurrent acquire/record stays consistent", "[policy][break
     CHECK(stats.calls <= options.window);
     CHECK(stats.probes_in_flight <= options.half_open_probes);
 }
+
+}  // namespace circuit_breaker_test

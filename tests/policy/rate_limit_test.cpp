@@ -10,6 +10,8 @@
 #include "txflow/core/clock.hpp"
 #include "txflow/policy/rate_limit.hpp"
 
+namespace rate_limit_test {
+
 using namespace std::chrono_literals;
 using Catch::Detail::Approx;
 using txflow::ManualClock;
@@ -169,3 +171,5 @@ TEST_CASE("token bucket: concurrent takers never get more than was refilled", "[
     CHECK(remaining < 1.0);
     CHECK(static_cast<double>(taken.load()) + remaining == Approx(kBurst + 10.0 * kSteps));
 }
+
+}  // namespace rate_limit_test

@@ -13,6 +13,8 @@
 #include <system_error>
 #include <vector>
 
+namespace retry_test {
+
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 namespace retry = txflow::retry;
@@ -335,3 +337,5 @@ TEST_CASE("to_string describes the policy", "[policy][retry]") {
     CHECK(retry::fixed(1s).retry_if([](const std::exception_ptr&) { return false; }).to_string() ==
           "fixed(1s), 3 attempts, no jitter, custom retry_if");
 }
+
+}  // namespace retry_test

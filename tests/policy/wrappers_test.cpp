@@ -19,6 +19,8 @@
 #include "txflow/core/clock.hpp"
 #include "txflow/policy/policy.hpp"
 
+namespace wrappers_test {
+
 using namespace std::chrono_literals;
 using txflow::CircuitOpenError;
 using txflow::JobContext;
@@ -598,3 +600,5 @@ TEST_CASE("the full chain on a healthy job runs it once and requests nothing", "
     CHECK_FALSE(f.ctx.skip_reported());
     CHECK(breaker->stats().calls == 1);
 }
+
+}  // namespace wrappers_test

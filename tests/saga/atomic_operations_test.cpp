@@ -14,6 +14,8 @@
 #include "txflow/store/wal_store.hpp"
 #include "txflow/testing/scheduler_fixture.hpp"
 
+namespace atomic_operations_test {
+
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 using txflow::Atomic;
@@ -193,3 +195,5 @@ TEST_CASE("finished transactions are forgotten after the retention; in-flight on
     CHECK(f->run_atomic(f->yes, {}, "t-yes").state == State::committed);
     CHECK(f->ledger.count(Phase::commit) >= commits + 2);
 }
+
+}  // namespace atomic_operations_test

@@ -11,6 +11,8 @@
 #include "saga/atomic_test_kit.hpp"
 #include "txflow/testing/scheduler_fixture.hpp"
 
+namespace atomic_protocol_test {
+
 using namespace std::chrono_literals;
 using txflow::Atomic;
 using txflow::EventKind;
@@ -209,3 +211,5 @@ TEST_CASE_METHOD(SchedulerFixture,
     CHECK(done->participants[1].state == ParticipantState::committed);
     CHECK(ledger.count(Phase::abort) == 0);
 }
+
+}  // namespace atomic_protocol_test

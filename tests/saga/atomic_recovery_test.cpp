@@ -9,6 +9,8 @@
 #include "store/record_types.hpp"
 #include "txflow/testing/scheduler_fixture.hpp"
 
+namespace atomic_recovery_test {
+
 using namespace std::chrono_literals;
 using txflow::Atomic;
 using txflow::AtomicRef;
@@ -125,3 +127,5 @@ TEST_CASE("a transaction is listed after a restart the same as before", "[atomic
     CHECK(info->participants[1].state == ParticipantState::committed);
     CHECK(f.ledger.count(Phase::commit) == 2);
 }
+
+}  // namespace atomic_recovery_test

@@ -10,6 +10,8 @@
 #include "txflow/store/state_dir.hpp"
 #include "txflow/store/wal_store.hpp"
 
+namespace atomic_state_dir_test {
+
 using namespace std::chrono_literals;
 using txflow::Atomic;
 using txflow::atomic::Context;
@@ -51,3 +53,5 @@ TEST_CASE("a state directory lists its atomic transactions with their state and 
     CHECK(ok.state == "committed");
     CHECK(ok.participants == 2);
 }
+
+}  // namespace atomic_state_dir_test

@@ -13,6 +13,8 @@
 #include "support/test_support.hpp"
 #include "txflow/scheduler.hpp"
 
+namespace atomic_stress_test {
+
 using namespace std::chrono_literals;
 using txflow::Atomic;
 using txflow::atomic::Context;
@@ -91,3 +93,5 @@ TEST_CASE("concurrent transactions with random votes and failing commits end all
         }
     }
 }
+
+}  // namespace atomic_stress_test

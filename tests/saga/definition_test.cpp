@@ -4,6 +4,8 @@
 
 #include "txflow/saga/saga.hpp"
 
+namespace definition_test {
+
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::SagaDefinitionError;
@@ -113,3 +115,5 @@ TEST_CASE("warnings(): a step after a pivot without a retry policy", "[saga][def
     CHECK(warnings_of({make("lookup", false), make("reserve"), make("charge")}).empty());
     CHECK(warnings_of({make("debit"), make("credit"), make("notify", false)}).empty());
 }
+
+}  // namespace definition_test

@@ -21,6 +21,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace pivot_test {
+
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::SagaRef;
@@ -259,3 +261,5 @@ TEST_CASE_METHOD(Fixture,
     CHECK(info->steps[1].state == State::compensated);
     CHECK(ledger.total() == 0);
 }
+
+}  // namespace pivot_test

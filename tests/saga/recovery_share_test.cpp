@@ -13,6 +13,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/store/memory_store.hpp"
 
+namespace recovery_share_test {
+
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::SagaRef;
@@ -117,3 +119,5 @@ TEST_CASE("SchedulerOptions::saga_recovery_workers sets the share", "[saga][reco
     for (int i = 0; i < kSagas; ++i) CHECK(sched.wait_saga("s" + std::to_string(i), kWait)->state == State::succeeded);
     CHECK(gate.max_inside() == 3);
 }
+
+}  // namespace recovery_share_test

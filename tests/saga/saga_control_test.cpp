@@ -14,6 +14,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace saga_control_test {
+
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::saga::State;
@@ -168,3 +170,5 @@ TEST_CASE_METHOD(Fixture, "retry_compensation that fails again parks the saga ag
     CHECK(sched.saga("p2")->resolution.empty());
     CHECK_FALSE(sched.retry_compensation("p2"));
 }
+
+}  // namespace saga_control_test

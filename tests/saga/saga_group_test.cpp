@@ -11,6 +11,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace saga_group_test {
+
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::Scheduler;
@@ -112,3 +114,5 @@ TEST_CASE_METHOD(Fixture, "the compensations of a failed group see what its comp
     CHECK(info.steps[1].state == State::failed);
     CHECK(cancelled == "r-17");
 }
+
+}  // namespace saga_group_test

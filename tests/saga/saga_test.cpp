@@ -16,6 +16,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/testing.hpp"
 
+namespace saga_test {
+
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::SagaRef;
@@ -629,3 +631,5 @@ TEST_CASE_METHOD(Fixture, "a step that timed out for good is compensated: its at
     CHECK(info->steps[0].state == State::compensated);
     CHECK(ledger.total() == 0);
 }
+
+}  // namespace saga_test

@@ -9,6 +9,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/store/wal_store.hpp"
 
+namespace saga_wal_test {
+
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::Scheduler;
@@ -105,3 +107,5 @@ TEST_CASE("a steady saga load keeps the WAL directory bounded; a restart sees th
     CHECK(failed->error == "step 'b' failed: every fifth fails");
     CHECK(failed->steps[0].state == State::compensated);
 }
+
+}  // namespace saga_wal_test

@@ -6,6 +6,8 @@
 
 #include "txflow/saga/state.hpp"
 
+namespace state_test {
+
 using txflow::saga::is_legal;
 using txflow::saga::kStateCount;
 using txflow::saga::Machine;
@@ -93,3 +95,5 @@ TEST_CASE("terminal states have no way out; every other state has one", "[saga][
 
 static_assert(is_legal(Machine::saga, State::pending, State::running), "the tables are usable at compile time");
 static_assert(!is_legal(Machine::saga, State::succeeded, State::compensating));
+
+}  // namespace state_test

@@ -16,6 +16,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/store/memory_store.hpp"
 
+namespace store_failure_test {
+
 using namespace std::chrono_literals;
 using txflow::EventKind;
 using txflow::Saga;
@@ -142,3 +144,5 @@ TEST_CASE("a store failure mid-saga stops it before the next step, with an alert
     CHECK(calls.entries().at("order-1/reserve").applied == (sync_fails ? 1 : 2));
     CHECK(calls.entries().size() == 2);  // no effect under another key
 }
+
+}  // namespace store_failure_test

@@ -8,6 +8,8 @@
 #include "txflow/cron/parser.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 
+namespace duration_test {
+
 using namespace std::chrono_literals;
 using txflow::schedule_file::format_duration;
 using txflow::schedule_file::parse_duration;
@@ -85,3 +87,5 @@ TEST_CASE("closest_match suggests only likely typos", "[config]") {
     CHECK(closest_match("banana", {"cron", "every", "at"}).empty());
     CHECK(closest_match("x", {"at"}).empty());
 }
+
+}  // namespace duration_test

@@ -8,6 +8,8 @@
 
 #include "txflow/schedule_file/schedule.hpp"
 
+namespace hardening_fields_test {
+
 using txflow::schedule_file::kMaxFileBytes;
 using txflow::schedule_file::kMaxJobs;
 using txflow::schedule_file::kMaxSteps;
@@ -128,3 +130,5 @@ TEST_CASE("limits: file size, number of jobs and steps, saga input", "[config][v
                               std::string(70'000, 'x') + R"("}}]})";
     refused(input, "/jobs/0/input", "70011 bytes as compact JSON is over the 64 KiB a saga's data may have");
 }
+
+}  // namespace hardening_fields_test

@@ -9,6 +9,8 @@
 #include "schedule_file/json_dom.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 
+namespace json_depth_test {
+
 using txflow::schedule_file::kMaxJsonDepth;
 using txflow::schedule_file::parse_text;
 using txflow::schedule_file::Problems;
@@ -89,3 +91,5 @@ TEST_CASE("json depth: TXFLOW_DATA lines have the same limit", "[config][json_de
     REQUIRE_FALSE(bad);
     CHECK(bad.error().rfind("invalid JSON at line 1", 0) == 0);
 }
+
+}  // namespace json_depth_test

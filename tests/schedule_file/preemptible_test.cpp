@@ -6,6 +6,8 @@
 
 #include "txflow/schedule_file/schedule.hpp"
 
+namespace preemptible_test {
+
 using txflow::schedule_file::parse_text;
 
 namespace {
@@ -34,3 +36,5 @@ TEST_CASE("schedule file: a \"preemptible\" that is not a boolean is refused whe
     CHECK(r.error()[0].pointer == "/jobs/0/preemptible");
     CHECK(r.error()[0].reason == "expected true or false, got string \"yes\"");
 }
+
+}  // namespace preemptible_test

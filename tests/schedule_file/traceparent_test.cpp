@@ -6,6 +6,8 @@
 
 #include "txflow/schedule_file/schedule.hpp"
 
+namespace traceparent_test {
+
 using txflow::schedule_file::parse_text;
 
 namespace {
@@ -64,3 +66,5 @@ TEST_CASE("schedule file: an invalid \"traceparent\" is refused where it stands,
         CHECK_THAT(r.error()[0].reason, Catch::Contains("traceparent"));
     }
 }
+
+}  // namespace traceparent_test

@@ -8,6 +8,8 @@
 
 #include "txflow/schedule_file/schedule.hpp"
 
+namespace transactions_file_test {
+
 using namespace std::chrono_literals;
 using txflow::schedule_file::parse_text;
 using txflow::schedule_file::Problems;
@@ -106,3 +108,5 @@ TEST_CASE("transactions file: every error has its pointer and reason", "[config]
         CHECK(problems[0].reason == c.reason);
     }
 }
+
+}  // namespace transactions_file_test

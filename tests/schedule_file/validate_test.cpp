@@ -9,6 +9,8 @@
 #include "schedule_file/to_library.hpp"
 #include "txflow/schedule_file/schedule.hpp"
 
+namespace validate_test {
+
 using namespace std::chrono_literals;
 using txflow::schedule_file::parse_text;
 using txflow::schedule_file::Problem;
@@ -508,3 +510,5 @@ TEST_CASE("canonical forms ignore spelling, not meaning", "[config]") {
     CHECK(a->canonical(a->jobs[0]) == b->canonical(b->jobs[0]));
     CHECK(a->canonical(a->jobs[0]) != c->canonical(c->jobs[0]));
 }
+
+}  // namespace validate_test

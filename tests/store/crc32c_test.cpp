@@ -9,6 +9,8 @@
 
 #include "store/crc32c.hpp"
 
+namespace crc32c_test {
+
 namespace {
 
 using namespace txflow::store::detail;
@@ -73,3 +75,5 @@ TEST_CASE("crc32c: both paths agree at every length and alignment, and extend", 
         }
     }
 }
+
+}  // namespace crc32c_test

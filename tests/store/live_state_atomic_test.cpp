@@ -5,6 +5,8 @@
 #include "store/live_state.hpp"
 #include "store/record_types.hpp"
 
+namespace live_state_atomic_test {
+
 using txflow::store::AtomicAck;
 using txflow::store::AtomicBegin;
 using txflow::store::AtomicDecision;
@@ -80,3 +82,5 @@ TEST_CASE("a stalled participant is kept with its last error through a snapshot;
     CHECK(a.last_errors[1] == "connection refused");
     CHECK(a.acked == std::vector<bool>{true, false});
 }
+
+}  // namespace live_state_atomic_test

@@ -17,6 +17,8 @@
 #include "store/pg_test_util.hpp"
 #include "txflow/store/pg_queue.hpp"
 
+namespace pg_queue_concurrency_test {
+
 using namespace std::chrono_literals;
 using txflow::store::NewJob;
 using txflow::store::PgQueue;
@@ -165,3 +167,5 @@ TEST_CASE("pg queue: concurrent batch claimers never share a job", "[pg][queue][
     CHECK(check.exec("SELECT count(*) FROM " + schema.table("txflow_jobs") +
                      " WHERE state = 'completed' AND attempt = 1") == std::to_string(kJobs));
 }
+
+}  // namespace pg_queue_concurrency_test

@@ -9,6 +9,8 @@
 #include "store/pg/queue_copy.hpp"
 #include "store/pg_test_util.hpp"
 
+namespace pg_queue_copy_test {
+
 using namespace std::chrono_literals;
 using namespace txflow::test;
 
@@ -63,3 +65,5 @@ TEST_CASE("a big batch goes in with COPY, byte for byte", "[pg][queue][copy]") {
     CHECK(twice->front().id == again->front().id);
     CHECK_FALSE(twice->front().inserted);
 }
+
+}  // namespace pg_queue_copy_test

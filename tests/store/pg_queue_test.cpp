@@ -12,6 +12,8 @@
 #include "store/pg_test_util.hpp"
 #include "txflow/store/pg_queue.hpp"
 
+namespace pg_queue_test {
+
 using namespace std::chrono_literals;
 using txflow::store::EnqueueOptions;
 using txflow::store::FailOutcome;
@@ -253,3 +255,5 @@ TEST_CASE("pg queue: bad arguments are refused", "[pg][queue]") {
     REQUIRE_FALSE(n);
     CHECK_THAT(n.error().message, Catch::Contains("null PGconn"));
 }
+
+}  // namespace pg_queue_test

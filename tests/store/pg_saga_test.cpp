@@ -13,6 +13,8 @@
 #include "txflow/scheduler.hpp"
 #include "txflow/store/pg_store.hpp"
 
+namespace pg_saga_test {
+
 using namespace std::chrono_literals;
 using txflow::Saga;
 using txflow::Scheduler;
@@ -81,3 +83,5 @@ TEST_CASE("pg: a scheduler keeps its sagas in PgStore; a new one on the same sch
     CHECK(bad->state == State::compensated);
     CHECK(bad->error == "step 'charge' failed: card declined");
 }
+
+}  // namespace pg_saga_test

@@ -15,6 +15,8 @@
 #include "txflow/store/pg_schema.hpp"
 #include "txflow/store/pg_store.hpp"
 
+namespace pg_schema_test {
+
 using txflow::store::PgOptions;
 using txflow::store::PgQueue;
 using txflow::store::PgStore;
@@ -160,3 +162,5 @@ TEST_CASE("pg: with migrate off, open refuses a schema that is not migrated", "[
     REQUIRE(txflow::store::pg_migrate(o));
     CHECK(PgQueue::open(o));
 }
+
+}  // namespace pg_schema_test

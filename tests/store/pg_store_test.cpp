@@ -11,6 +11,8 @@
 #include "store/pg_test_util.hpp"
 #include "txflow/store/pg_store.hpp"
 
+namespace pg_store_test {
+
 using txflow::store::FlushStats;
 using txflow::store::PgStore;
 using txflow::store::StoreError;
@@ -104,3 +106,5 @@ TEST_CASE("pg store: a lost connection fails the flush, then every call, with th
     CHECK(later.error().code == StoreError::Code::closed);
     CHECK_THAT(later.error().message, Catch::Contains("an earlier write failed"));
 }
+
+}  // namespace pg_store_test

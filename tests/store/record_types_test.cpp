@@ -13,6 +13,8 @@
 #include "store/live_state.hpp"
 #include "txflow/store/records.hpp"
 
+namespace record_types_test {
+
 namespace {
 
 using namespace txflow::store;
@@ -109,3 +111,5 @@ TEST_CASE("a step view decodes the same bytes in place", "[store][wal]") {
     bad[2] = static_cast<char>(200);  // the state byte, out of range
     CHECK_FALSE(decode(bad, bad_state));
 }
+
+}  // namespace record_types_test

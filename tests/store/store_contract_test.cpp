@@ -18,6 +18,8 @@
 #include "txflow/store/pg_store.hpp"
 #include "txflow/store/wal_store.hpp"
 
+namespace store_contract_test {
+
 namespace {
 
 using txflow::store::MemoryStore;
@@ -321,3 +323,5 @@ TEMPLATE_TEST_CASE("Store contract: everything survives a reopen", "[store][cont
     CHECK(after.back().seq == 35);
     CHECK(submit_ok(*store, 1, "more") == 36);
 }
+
+}  // namespace store_contract_test

@@ -12,6 +12,8 @@
 #include "txflow/store/memory_store.hpp"
 #include "txflow/store/wal_store.hpp"
 
+namespace store_observer_test {
+
 namespace {
 
 using txflow::store::FlushStats;
@@ -86,3 +88,5 @@ TEST_CASE("a WAL observer sees every record flushed, in group-commit batches", "
     REQUIRE(again->append(1, "more"));
     CHECK(observer->flushes == before);
 }
+
+}  // namespace store_observer_test

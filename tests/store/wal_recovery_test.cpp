@@ -12,6 +12,8 @@
 #include "store/wal_test_util.hpp"
 #include "txflow/store/wal_store.hpp"
 
+namespace wal_recovery_test {
+
 namespace {
 
 namespace wal = txflow::store::wal;
@@ -478,3 +480,5 @@ TEST_CASE("WAL: read_dir streams a directory without changing it", "[store][wal]
     CHECK(r.error().code == StoreError::Code::corrupt);
     CHECK_FALSE(seqs.empty());  // the records before the corruption came first
 }
+
+}  // namespace wal_recovery_test

@@ -17,6 +17,8 @@
 #include "store/wal_test_util.hpp"
 #include "txflow/store/wal_store.hpp"
 
+namespace wal_store_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -478,3 +480,5 @@ TEST_CASE("WAL: snapshots complete while appenders never pause", "[store][wal][c
     auto again = open_wal(options_for(dir, Durability::none(), kSegment));
     CHECK(again->last_seq() == last);
 }
+
+}  // namespace wal_store_test

@@ -12,6 +12,8 @@
 #include "txflow/testing.hpp"
 #include "txflow/testing/catch2.hpp"
 
+namespace scheduler_fixture_test {
+
 using namespace std::chrono_literals;
 using txflow::EventKind;
 using txflow::JobContext;
@@ -173,3 +175,5 @@ TEST_CASE_METHOD(SchedulerFixture, "a saga that succeeds", "[testing][saga]") {
     CHECK_THAT(run_saga(order, {{"amount", 3}}, "order-1"), Succeeded());
     CHECK_THAT(script, Ran({"reserve"}));
 }
+
+}  // namespace scheduler_fixture_test
