@@ -60,6 +60,13 @@ Scheduler::Impl::Impl(Scheduler& s, Clock& c, spdlog::logger& l, SchedulerOption
         recovered_retries[r.job].push_back(r);
         next_retry_id = std::max(next_retry_id, id + 1);
     }
+    for (const auto& [id, t] : state.retry_traces) {
+        auto parent = observe::TraceContext::parse(t.traceparent, t.tracestate);
+        if (parent) recovered_retry_traces[id] = std::make_shared<const observe::TraceContext>(std::move(*parent));
+        else
+            log.warn("retry {}: its recorded trace parent is unusable ({}); the retry starts a new trace", id,
+                     parent.error());
+    }
     for (const auto& [job, data] : state.checkpoints) recovered_checkpoints[job] = data;
     for (const auto& [id, d] : state.dead_letters) {
         dead_letters.push_back(DeadLetter{d.id, d.job, from_ms(d.fire_ms), d.attempts, d.error, from_ms(d.failed_ms)});
@@ -117,7 +124,12 @@ void Scheduler::Impl::restore(JobState& j) {
             const auto delay = due > now_w ? std::chrono::duration_cast<milliseconds>(due - now_w) : milliseconds{0};
             log.info("job '{}': re-arming attempt {} of the fire at {} (pending before the restart)", name, r.attempt,
                      cron::to_rfc3339(from_ms(r.fire_ms), cron::Zone::utc()));
-            schedule_retry(PendingRun{&j, from_ms(r.fire_ms), r.attempt, clock.steady_now(), delay}, delay, r.retry);
+            PendingRun run{&j, from_ms(r.fire_ms), r.attempt, clock.steady_now(), delay};
+            if (auto trace = recovered_retry_traces.find(r.retry); trace != recovered_retry_traces.end()) {
+                run.trace_parent = std::move(trace->second);
+                recovered_retry_traces.erase(trace);
+            }
+            schedule_retry(run, delay, r.retry);
         }
         recovered_retries.erase(it);
     }

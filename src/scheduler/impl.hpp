@@ -85,6 +85,7 @@ struct Scheduler::Impl {
     // What the store remembers of jobs, until each job is registered again.
     std::unordered_map<std::string, WallTime> recovered_fires;
     std::unordered_map<std::string, std::vector<store::RetryArmed>> recovered_retries;
+    std::unordered_map<std::uint64_t, std::shared_ptr<const observe::TraceContext>> recovered_retry_traces;
     std::unordered_map<std::string, std::string> recovered_checkpoints;
     std::uint64_t next_retry_id = 1;
     saga::Engine engine{saga_host, journal};

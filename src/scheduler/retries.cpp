@@ -33,6 +33,9 @@ void Scheduler::Impl::schedule_retry(const PendingRun& next, milliseconds delay,
     if (recovered_id == 0) {
         (void)journal.submit(store::RetryArmed{r.id, std::string(next.job->name()), to_ms(next.scheduled), next.attempt,
                                                to_ms(clock.wall_now() + delay)});
+        if (next.trace_parent)
+            (void)journal.submit(
+                store::RetryTrace{r.id, next.trace_parent->traceparent(), next.trace_parent->tracestate});
     }
     arm_aux(r.timer, clock.steady_now() + delay);
 }

@@ -15,8 +15,9 @@ using codec::Writer;
 
 // 2 added the atomic transactions at the end; every older version is still read.
 // 3: job checkpoints after the atomics; 4: saga traces after the checkpoints;
-// 5: stalled participants (atomic_stalled records) after the traces.
-constexpr std::uint8_t kSnapshotVersion = 5;
+// 5: stalled participants (atomic_stalled records) after the traces;
+// 6: the waiting retries' traces (retry_trace records) after the stalled.
+constexpr std::uint8_t kSnapshotVersion = 6;
 
 saga::State read_state(Reader& in, bool& valid) {
     const auto v = in.u8();
@@ -222,6 +223,17 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             RetryDone r;
             if (!decode_or_explain(payload, r, error)) return false;
             retries.erase(r.retry);
+            retry_traces.erase(r.retry);
+            return true;
+        }
+        case RecordType::retry_trace: {
+            RetryTrace r;
+            if (!decode_or_explain(payload, r, error)) return false;
+            if (!retries.contains(r.retry)) {
+                if (error) *error = fmt::format("a retry_trace record names retry {}, which is not waiting", r.retry);
+                return false;
+            }
+            retry_traces[r.retry] = std::move(r);
             return true;
         }
         case RecordType::dead_letter: {
@@ -381,6 +393,8 @@ std::string LiveState::encode() const {
                     {a.id, static_cast<std::uint32_t>(i), a.stalled_attempts[i], a.last_errors[i], a.updated_ms});
     w.varint(stalled.size());
     for (const auto& r : stalled) w.str(store::encode(r));
+    w.varint(retry_traces.size());
+    for (const auto& [id, r] : retry_traces) w.str(store::encode(r));
     return out;
 }
 
@@ -469,6 +483,12 @@ std::optional<LiveState> LiveState::decode(std::string_view snapshot) {
         if (stalled > bound) return std::nullopt;
         for (std::uint64_t i = 0; i < stalled && in.ok(); ++i)
             if (!state.apply(static_cast<std::uint16_t>(RecordType::atomic_stalled), in.str())) return std::nullopt;
+    }
+    if (version >= 6) {
+        const auto traces = in.varint();
+        if (traces > bound) return std::nullopt;
+        for (std::uint64_t i = 0; i < traces && in.ok(); ++i)
+            if (!state.apply(static_cast<std::uint16_t>(RecordType::retry_trace), in.str())) return std::nullopt;
     }
     if (!valid || !in.ok() || !in.done()) return std::nullopt;
     return state;

@@ -73,6 +73,7 @@ struct TXFLOW_EXPORT LiveState {
     std::unordered_map<std::string, LiveSaga, StringHash, std::equal_to<>> sagas;
     std::unordered_map<std::string, std::int64_t> last_fire_ms;  // job -> its last fire
     std::map<std::uint64_t, RetryArmed> retries;
+    std::map<std::uint64_t, RetryTrace> retry_traces;  // retry -> the trace its attempt continues
     std::map<std::uint64_t, DeadLetterAdded> dead_letters;
     std::map<std::string, LiveAtomic, std::less<>> atomics;
     std::map<std::string, std::string, std::less<>> checkpoints;  // job -> its saved progress

@@ -192,6 +192,22 @@ struct TXFLOW_EXPORT RetryArmed {
     }
 };
 
+// A traced run's retry: the span its next attempt continues, so a retry
+// re-armed after a restart stays in the run's trace.
+struct TXFLOW_EXPORT RetryTrace {
+    static constexpr RecordType type = RecordType::retry_trace;
+    std::uint64_t retry = 0;
+    std::string traceparent;
+    std::string tracestate;
+
+    template <class Self, class F>
+    static void fields(Self& r, F&& f) {
+        f("retry", r.retry);
+        f("traceparent", r.traceparent);
+        f("tracestate", r.tracestate, Show::unless_empty);
+    }
+};
+
 struct TXFLOW_EXPORT RetryDone {
     static constexpr RecordType type = RecordType::retry_done;
     std::uint64_t retry = 0;
@@ -390,6 +406,7 @@ bool visit_record_type(RecordType type, Fn&& fn) {
         case RecordType::job_checkpoint_cleared: return fn.template operator()<JobCheckpointCleared>();
         case RecordType::atomic_stalled: return fn.template operator()<AtomicStalled>();
         case RecordType::atomic_removed: return fn.template operator()<AtomicRemoved>();
+        case RecordType::retry_trace: return fn.template operator()<RetryTrace>();
     }
     return false;
 }

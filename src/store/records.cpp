@@ -35,6 +35,7 @@ std::string_view to_string(RecordType type) {
         case RecordType::job_checkpoint_cleared: return "job_checkpoint_cleared";
         case RecordType::atomic_stalled: return "atomic_stalled";
         case RecordType::atomic_removed: return "atomic_removed";
+        case RecordType::retry_trace: return "retry_trace";
     }
     return "unknown";
 }

@@ -138,4 +138,28 @@ TEST_CASE_METHOD(Traced, "trigger_now(parent): that run is a child of the parent
     CHECK(spans[1].parent_span_id == SpanId{});
 }
 
+TEST_CASE("a retry re-armed after a restart continues the run's trace", "[observe][trace]") {
+    auto exporter = std::make_shared<CollectingExporter>();
+    SchedulerFixture f(FixtureOptions{
+        .store = txflow::testing::StoreKind::wal,
+        .scheduler = SchedulerOptions{}.workers(2).tracer(std::make_shared<txflow::observe::Tracer>(exporter))});
+    const auto due = f.now() + 1s;
+    int calls = 0;
+    f.setup([&](Scheduler& s) {
+        s.job("flaky").at(due).retry(txflow::retry::fixed(1min).attempts(3)).run([&](JobContext&) {
+            if (++calls == 1) throw std::runtime_error("the first attempt fails");
+        });
+    });
+    f.advance(2s);
+    REQUIRE(exporter->spans().size() == 1);  // attempt 1 failed; attempt 2 waits a minute
+    f.restart();                             // the WAL is reopened: the retry comes back from it
+    f.advance(2min);
+    const auto spans = exporter->spans();
+    REQUIRE(spans.size() == 2);
+    CHECK(attempt_of(spans[1]) == 2);
+    CHECK(spans[1].context.trace_id == spans[0].context.trace_id);
+    CHECK(spans[1].parent_span_id == spans[0].context.span_id);
+    CHECK(calls == 2);
+}
+
 }  // namespace trace_parent_test

@@ -75,6 +75,11 @@ TEST_CASE("record payloads keep their bytes and their dump", "[store][wal]") {
         "2a076e696768746c79f6a1abfef96202c6b1abfef962",
         R"({"attempt":2,"due_ms":1700000001123,"fire_ms":1700000000123,"job":"nightly","retry":42,"seq":7,"type":"retry_armed"})");
     check(RecordType::retry_done, RetryDone{300}, "ac02", R"({"retry":300,"seq":7,"type":"retry_done"})");
+    check(RecordType::retry_trace, RetryTrace{42, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""},
+          "2a3730302d34626639326633353737623334646136613363653932396430653065343733362d30306630363761"
+          "6130626139303262372d303100",
+          R"({"retry":42,"seq":7,"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",)"
+          R"("type":"retry_trace"})");
     check(
         RecordType::dead_letter, DeadLetterAdded{5, "nightly", 1700000000123, 3, "", 1700000009000},
         "05076e696768746c79f6a1abfef9620300d0acacfef962",

@@ -35,6 +35,7 @@ enum class RecordType : std::uint16_t {
     job_checkpoint_cleared = 25,  ///< that progress was used up: the run it belonged to ended
     atomic_stalled = 26,  ///< a participant's commit failed past the stall limit: commit_stalled, its last error
     atomic_removed = 27,  ///< a finished transaction was forgotten (retention): its id may be used again
+    retry_trace = 28,     ///< the trace a waiting retry continues (traceparent, tracestate): follows retry_armed
 };
 
 /// The type's name ("saga_created", ...), or "unknown".
