@@ -2,8 +2,7 @@
 // snapshot (version 2) that carries them.
 #include <catch2/catch.hpp>
 
-#include "store/live_state.hpp"
-#include "store/record_types.hpp"
+#include "store/live_state_support.hpp"
 
 namespace live_state_atomic_test {
 
@@ -15,15 +14,7 @@ using txflow::store::AtomicStalled;
 using txflow::store::AtomicVote;
 using txflow::store::LiveAtomic;
 using txflow::store::LiveState;
-
-namespace {
-
-template <class R>
-bool fold(LiveState& s, const R& r, std::string* why = nullptr) {
-    return s.apply(static_cast<std::uint16_t>(R::type), txflow::store::encode(r), why);
-}
-
-}  // namespace
+using txflow::test::fold;
 
 TEST_CASE("atomic records fold into the live state and survive a snapshot", "[atomic][live_state]") {
     LiveState s;

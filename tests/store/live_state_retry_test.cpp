@@ -4,8 +4,7 @@
 
 #include <string>
 
-#include "store/live_state.hpp"
-#include "store/record_types.hpp"
+#include "store/live_state_support.hpp"
 
 namespace live_state_retry_test {
 
@@ -13,13 +12,9 @@ using txflow::store::LiveState;
 using txflow::store::RetryArmed;
 using txflow::store::RetryDone;
 using txflow::store::RetryTrace;
+using txflow::test::fold;
 
 namespace {
-
-template <class R>
-bool fold(LiveState& s, const R& r, std::string* why = nullptr) {
-    return s.apply(static_cast<std::uint16_t>(R::type), txflow::store::encode(r), why);
-}
 
 constexpr const char* kParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
