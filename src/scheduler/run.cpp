@@ -182,8 +182,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
     std::uint64_t fire_seq = 0;
     {
         const std::lock_guard lock(mutex);
-        unlink_active(&active);
-        idle_cv.notify_all();  // stop() waits for the runs it asked to stop
+        unlink_active(&active);  // release_run() below wakes stop() and wait_idle()
         disarm_aux(active.deadline);
         disarm_aux(active.stuck_check);
         if (active.stuck) --stuck;
