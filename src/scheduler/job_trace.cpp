@@ -18,17 +18,17 @@ void JobTrace::begin(JobContext& ctx, const observe::TraceContext* parent) {
     }
     current_.emplace(&*context_);
     detail::JobContextAccess::set_trace(ctx, &*context_);
-    start_ns_ = observe::Span::now_unix_ns();
 }
 
 // Raw fields only: the name and attributes are built off this thread (JobSpan::to_span).
-void JobTrace::finish(const JobContext& ctx, Outcome outcome, std::string_view error) {
+void JobTrace::finish(const JobContext& ctx, Outcome outcome, std::string_view error,
+                      std::chrono::steady_clock::duration duration) {
     current_.reset();
     observe::JobSpan span;
     span.context = *context_;  // a copy: end_run still reads ctx.trace()
     span.parent_span_id = parent_span_;
     span.start_unix_ns = start_ns_;
-    span.end_unix_ns = observe::Span::now_unix_ns();
+    span.end_unix_ns = start_ns_ + std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
     span.job = ctx.job_name();
     if (!error.empty()) span.error = error;
     span.run_number = ctx.run_number();
