@@ -25,11 +25,11 @@ namespace txflow::observe {
 
 /// How a batching exporter queues, batches and retries.
 struct TXFLOW_EXPORT BatchOptions {
-    std::string service_name = "txflow";       ///< the resource's service.name
-    std::size_t max_queue = 2048;              ///< spans queued at most (slots allocated up front); more are dropped
-    std::size_t max_batch = 512;               ///< spans sent at once at most
-    std::chrono::milliseconds interval{1000};  ///< how long a span waits for its batch to fill
-    std::uint32_t max_attempts = 3;            ///< sends of one batch before it is dropped
+    std::string service_name = "txflow";           ///< the resource's service.name
+    std::size_t max_queue = 2048;                  ///< spans queued at most; more are dropped
+    std::size_t max_batch = 512;                   ///< spans sent at once at most
+    std::chrono::milliseconds interval{1000};      ///< how long a span waits for its batch to fill
+    std::uint32_t max_attempts = 3;                ///< sends of one batch before it is dropped
     std::chrono::milliseconds first_backoff{100};  ///< wait before the second attempt (doubles)
 };
 
