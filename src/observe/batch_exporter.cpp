@@ -1,28 +1,34 @@
-// BatchExporter: a bounded queue, one sending thread, retries with backoff.
+// BatchExporter: a bounded lock-free queue (SpanRing), one sending thread,
+// retries with backoff. The scheduler's threads only push: no lock, no
+// allocation, no formatting; a job attempt's name and attributes are built
+// here, on the sending thread, when its batch is taken.
 
 #include "txflow/observe/exporters.hpp"
 
+#include "observe/span_ring.hpp"
+
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
 
 namespace txflow::observe {
 
 struct BatchExporter::State {
-    std::mutex mutex;
-    std::condition_variable wake;     // the sender: spans or a flush wait
-    std::condition_variable drained;  // flush(): the queue is empty and nothing is in flight
-    std::deque<Span> queue;
+    explicit State(std::size_t capacity) : ring(capacity) {}
+    SpanRing ring;
+    std::atomic<bool> stopping{false};  // written under `mutex`; read by export_span() without it
+    std::mutex mutex;                   // the sender's sleep, flush() and shutdown()
+    std::condition_variable wake;       // the sender: a batch is full, a flush waits, or stop
+    std::condition_variable drained;    // flush(): the queue is empty and nothing is in flight
     bool in_flight = false;
     bool flushing = false;
-    bool stopping = false;
     std::thread thread;
 };
 
-BatchExporter::BatchExporter(BatchOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {
+BatchExporter::BatchExporter(BatchOptions options) : options_(std::move(options)) {
     if (options_.max_batch == 0) options_.max_batch = 1;
     if (options_.max_attempts == 0) options_.max_attempts = 1;
+    state_ = std::make_unique<State>(options_.max_queue);
     state_->thread = std::thread([this] { loop(); });
 }
 
@@ -35,23 +41,34 @@ void BatchExporter::shutdown() {
     (void)flush(std::chrono::seconds(5));
     {
         const std::lock_guard lock(state_->mutex);
-        state_->stopping = true;
+        state_->stopping.store(true, std::memory_order_relaxed);
     }
     state_->wake.notify_all();
     state_->thread.join();
 }
 
-void BatchExporter::export_span(Span span) noexcept {
-    {
-        const std::lock_guard lock(state_->mutex);
-        if (state_->queue.size() >= options_.max_queue || state_->stopping) {
-            dropped_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        state_->queue.push_back(std::move(span));
-        if (state_->queue.size() < options_.max_batch) return;
+template <typename T>
+void BatchExporter::enqueue(T&& span) noexcept {
+    std::uint64_t enqueued = 0;
+    if (options_.max_queue == 0 || state_->stopping.load(std::memory_order_relaxed) ||
+        !state_->ring.push(std::forward<T>(span), enqueued)) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
     }
-    state_->wake.notify_one();
+    // Every max_batch-th span wakes the sender (taking the mutex, so the wake
+    // cannot fall between its check and its wait); otherwise `interval` does.
+    if ((enqueued + 1) % options_.max_batch == 0) {
+        { const std::lock_guard lock(state_->mutex); }
+        state_->wake.notify_one();
+    }
+}
+
+void BatchExporter::export_span(Span span) noexcept {
+    enqueue(std::move(span));
+}
+
+void BatchExporter::export_job_span(JobSpan&& span) noexcept {
+    enqueue(std::move(span));
 }
 
 bool BatchExporter::flush(std::chrono::milliseconds timeout) {
@@ -59,34 +76,40 @@ bool BatchExporter::flush(std::chrono::milliseconds timeout) {
     state_->flushing = true;
     state_->wake.notify_one();
     const bool done =
-        state_->drained.wait_for(lock, timeout, [&] { return state_->queue.empty() && !state_->in_flight; });
+        state_->drained.wait_for(lock, timeout, [&] { return state_->ring.size() == 0 && !state_->in_flight; });
     state_->flushing = false;
     return done;
 }
 
 void BatchExporter::loop() {
-    std::unique_lock lock(state_->mutex);
+    State& s = *state_;
+    std::vector<Span> batch;
+    QueuedSpan queued;
+    std::unique_lock lock(s.mutex);
     for (;;) {
-        state_->wake.wait_for(lock, options_.interval, [&] {
+        s.wake.wait_for(lock, options_.interval, [&] {
             // Not `flushing` alone: with nothing queued the thread must sleep, or flush() never gets the lock.
-            return state_->stopping || state_->queue.size() >= options_.max_batch ||
-                   (state_->flushing && !state_->queue.empty());
+            const std::size_t size = s.ring.size();
+            return s.stopping.load(std::memory_order_relaxed) || size >= options_.max_batch ||
+                   (s.flushing && size != 0);
         });
-        if (state_->queue.empty()) {
-            state_->drained.notify_all();
-            if (state_->stopping) return;
+        if (s.ring.size() == 0) {
+            s.drained.notify_all();
+            if (s.stopping.load(std::memory_order_relaxed)) return;
             continue;
         }
-        std::vector<Span> batch;
-        const std::size_t n = std::min(options_.max_batch, state_->queue.size());
-        batch.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            batch.push_back(std::move(state_->queue.front()));
-            state_->queue.pop_front();
-        }
-        state_->in_flight = true;
+        s.in_flight = true;
         lock.unlock();
-        bool sent = false;
+        batch.clear();
+        try {
+            while (batch.size() < options_.max_batch && s.ring.pop(queued)) {
+                if (auto* job = std::get_if<JobSpan>(&queued)) batch.push_back(job->to_span());
+                else batch.push_back(std::move(std::get<Span>(queued)));
+            }
+        } catch (...) {  // bad_alloc formatting a span: the batch goes as far as it got
+        }
+        if (batch.empty()) std::this_thread::yield();  // a producer claimed a slot and is still filling it
+        bool sent = batch.empty();
         auto backoff = options_.first_backoff;
         for (std::uint32_t attempt = 1; attempt <= options_.max_attempts && !sent; ++attempt) {
             try {
@@ -96,7 +119,7 @@ void BatchExporter::loop() {
             }
             if (!sent && attempt < options_.max_attempts) {
                 lock.lock();
-                const bool stop = state_->wake.wait_for(lock, backoff, [&] { return state_->stopping; });
+                const bool stop = s.wake.wait_for(lock, backoff, [&] { return s.stopping.load(); });
                 lock.unlock();
                 if (stop) break;  // shutting down: no more waiting on a collector that is down
                 backoff *= 2;
@@ -104,8 +127,8 @@ void BatchExporter::loop() {
         }
         (sent ? exported_ : dropped_).fetch_add(batch.size(), std::memory_order_relaxed);
         lock.lock();
-        state_->in_flight = false;
-        if (state_->queue.empty()) state_->drained.notify_all();
+        s.in_flight = false;
+        if (s.ring.size() == 0) s.drained.notify_all();
     }
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 namespace txflow::observe {
@@ -32,21 +33,37 @@ bool all_zero(const std::uint8_t* bytes, std::size_t size) {
     return std::all_of(bytes, bytes + size, [](std::uint8_t b) { return b == 0; });
 }
 
-std::mt19937_64& thread_rng() {
-    thread_local std::mt19937_64 rng = [] {
+// Ids need to be unique, not secret: a per-thread SplitMix64 seeded once
+// (random_device and the thread's address) costs a few ns an id, no lock.
+class IdGenerator {
+public:
+    IdGenerator() {
         std::random_device device;
-        std::seed_seq seed{device(), device(), device(), device()};
-        return std::mt19937_64(seed);
-    }();
-    return rng;
+        state_ = (std::uint64_t{device()} << 32) ^ device() ^ reinterpret_cast<std::uintptr_t>(this);
+    }
+    std::uint64_t next() {
+        std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+private:
+    std::uint64_t state_;
+};
+
+std::uint64_t next_id_word() {
+    thread_local IdGenerator generator;
+    return generator.next();
 }
 
 template <std::size_t N>
 void fill_random(std::array<std::uint8_t, N>& bytes) {
+    static_assert(N % 8 == 0);
     do {
         for (std::size_t i = 0; i < N; i += 8) {
-            std::uint64_t r = thread_rng()();
-            for (std::size_t k = i; k < std::min(N, i + 8); ++k, r >>= 8) bytes[k] = static_cast<std::uint8_t>(r);
+            const std::uint64_t r = next_id_word();
+            std::memcpy(bytes.data() + i, &r, 8);
         }
     } while (all_zero(bytes.data(), N));
 }

@@ -2,6 +2,8 @@
 
 #include "txflow/observe/trace.hpp"
 
+#include "txflow/observe/job_span.hpp"
+
 #include <stdexcept>
 
 namespace txflow::observe {
@@ -20,6 +22,17 @@ Tracer::Tracer(std::shared_ptr<SpanExporter> exporter) : exporter_(std::move(exp
 
 void Tracer::record(Span span) noexcept {
     if (span.context.sampled()) exporter_->export_span(std::move(span));
+}
+
+void SpanExporter::export_job_span(JobSpan&& span) noexcept {
+    try {
+        export_span(span.to_span());
+    } catch (...) {  // to_span() allocates: a span lost to bad_alloc, never a job
+    }
+}
+
+void Tracer::record_job(JobSpan&& span) noexcept {
+    if (span.context.sampled()) exporter_->export_job_span(std::move(span));
 }
 
 const TraceContext* current_trace() noexcept {

@@ -72,8 +72,9 @@ std::uint64_t Scheduler::Impl::record_fires_done(JobState& j) {
 // unlocking, so the user's callable is never destroyed under the mutex.
 JobState* Scheduler::Impl::release_run(JobState& j) {
     --j.pending;
-    --inflight;
-    idle_cv.notify_all();
+    // Every idle_cv waiter (wait_idle, stop) waits for inflight == 0: waking them
+    // at each run would make a waiting wait_idle() ping-pong with the worker.
+    if (--inflight == 0) idle_cv.notify_all();
     return j.removed && j.pending == 0 ? &j : nullptr;
 }
 

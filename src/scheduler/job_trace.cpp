@@ -1,9 +1,9 @@
-// A job attempt's span: its name, ids and attributes (OpenTelemetry's
-// messaging conventions where they fit, txflow.* for the rest).
+// A job attempt's span: its ids and times, recorded raw (observe::JobSpan).
 
 #include "scheduler/job_trace.hpp"
 
 #include "scheduler/job_definition.hpp"
+#include "txflow/observe/job_span.hpp"
 
 #include <string>
 
@@ -18,31 +18,23 @@ void JobTrace::begin(JobContext& ctx, const observe::TraceContext* parent) {
     }
     current_.emplace(&*context_);
     detail::JobContextAccess::set_trace(ctx, &*context_);
-    start_ns_ = observe::Span::now_unix_ns();
 }
 
-void JobTrace::finish(const JobContext& ctx, Outcome outcome, std::string_view error) {
+// Raw fields only: the name and attributes are built off this thread (JobSpan::to_span).
+void JobTrace::finish(const JobContext& ctx, Outcome outcome, std::string_view error,
+                      std::chrono::steady_clock::duration duration) {
     current_.reset();
-    observe::Span span;
-    span.name = "job " + std::string(ctx.job_name());
-    span.context = *context_;
+    observe::JobSpan span;
+    span.context = *context_;  // a copy: end_run still reads ctx.trace()
     span.parent_span_id = parent_span_;
-    span.kind = observe::Span::Kind::consumer;
     span.start_unix_ns = start_ns_;
-    span.end_unix_ns = observe::Span::now_unix_ns();
-    const bool failed = outcome == Outcome::failed || outcome == Outcome::timed_out;
-    span.status = failed ? observe::Span::Status::error : observe::Span::Status::ok;
-    if (failed) span.status_message = std::string(error);
-    span.attributes = {
-        {"messaging.system", std::string("txflow")},
-        {"messaging.operation", std::string("process")},
-        {"txflow.job.name", std::string(ctx.job_name())},
-        {"txflow.attempt", static_cast<std::int64_t>(ctx.attempt())},
-        {"txflow.run_number", static_cast<std::int64_t>(ctx.run_number())},
-        {"txflow.outcome", std::string(to_string(outcome))},
-    };
-    if (!error.empty()) span.attributes.push_back({"txflow.error", std::string(error)});
-    tracer_->record(std::move(span));
+    span.end_unix_ns = start_ns_ + std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
+    span.job = ctx.job_name();
+    if (!error.empty()) span.error = error;
+    span.run_number = ctx.run_number();
+    span.attempt = ctx.attempt();
+    span.outcome = outcome;
+    tracer_->record_job(std::move(span));
 }
 
 }  // namespace txflow

@@ -3,6 +3,7 @@
 // called, made the thread's current trace while it runs, handed to the
 // tracer when the attempt ends. Without a tracer it is one null check.
 
+#include <chrono>
 #include <optional>
 #include <string_view>
 
@@ -23,13 +24,20 @@ public:
     JobTrace& operator=(const JobTrace&) = delete;
     ~JobTrace() = default;
 
-    void end(const JobContext& ctx, Outcome outcome, std::string_view error) {
-        if (tracer_ != nullptr) finish(ctx, outcome, error);
+    // Right before the job is called: the span's start (the wall clock, read once).
+    void start_now() {
+        if (tracer_ != nullptr) start_ns_ = observe::Span::now_unix_ns();
+    }
+    // The span ends `duration` (the call's, on the steady clock) after its start: no second read.
+    void end(const JobContext& ctx, Outcome outcome, std::string_view error,
+             std::chrono::steady_clock::duration duration) {
+        if (tracer_ != nullptr) finish(ctx, outcome, error, duration);
     }
 
 private:
     void begin(JobContext& ctx, const observe::TraceContext* parent);
-    void finish(const JobContext& ctx, Outcome outcome, std::string_view error);
+    void finish(const JobContext& ctx, Outcome outcome, std::string_view error,
+                std::chrono::steady_clock::duration duration);
 
     observe::Tracer* tracer_;
     std::optional<observe::TraceContext> context_;

@@ -105,13 +105,14 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
     if (const JobMetrics* m = j.metrics(); m != nullptr && r.attempt == 1 && r.preemptions == 0)
         m->lateness->observe(
             std::max(std::chrono::nanoseconds(clock.wall_now() - scheduled), std::chrono::nanoseconds(0)));
+    trace.start_now();
     auto [outcome, error, duration] = call_job(j, ctx, stop);
     // Scheduler::cancel_run won the race with the end of the call: cancelled, not retried, whatever it threw.
     if (active.cancel_state.exchange(ActiveRun::kCallEnded, std::memory_order_acq_rel) == ActiveRun::kCancelled) {
         outcome = Outcome::cancelled;
         error = "cancelled";
     }
-    trace.end(ctx, outcome, error);
+    trace.end(ctx, outcome, error, duration);
     end_run(r, active, &ctx, outcome, std::move(error), duration);
 }
 
@@ -182,8 +183,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
     std::uint64_t fire_seq = 0;
     {
         const std::lock_guard lock(mutex);
-        unlink_active(&active);
-        idle_cv.notify_all();  // stop() waits for the runs it asked to stop
+        unlink_active(&active);  // release_run() below wakes stop() and wait_idle()
         disarm_aux(active.deadline);
         disarm_aux(active.stuck_check);
         if (active.stuck) --stuck;

@@ -1,9 +1,10 @@
 #pragma once
 // Span exporters: OTLP/HTTP with JSON encoding (POST <endpoint>/v1/traces,
-// libcurl) and JSON lines in a file. Both queue spans in a bounded queue and
-// send them in batches from a background thread: export_span() never blocks
-// (a full queue drops the span and counts it), a failed send is retried with
-// backoff, and the destructor flushes what is queued.
+// libcurl) and JSON lines in a file. Both queue spans in a bounded lock-free
+// queue and send them in batches from a background thread: export_span()
+// never blocks nor takes a lock (a full queue drops the span and counts it),
+// a failed send is retried with backoff, and the destructor flushes what is
+// queued.
 //
 //   auto exporter = txflow::observe::make_otlp_exporter(txflow::observe::OtlpOptions::from_env());
 //   SchedulerOptions().tracer(std::make_shared<txflow::observe::Tracer>(exporter));
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "txflow/core/export.hpp"
+#include "txflow/observe/job_span.hpp"
 #include "txflow/observe/trace.hpp"
 
 namespace txflow::observe {
@@ -52,6 +54,9 @@ public:
 
     /// Queues the span; drops (and counts) it when the queue is full.
     void export_span(Span span) noexcept override;
+    /// Queues the attempt unformatted (its Span is built on the sending thread); drops (and
+    /// counts) it when the queue is full.
+    void export_job_span(JobSpan&& span) noexcept override;
     /// Waits until every queued span was sent or dropped, at most `timeout`.
     bool flush(std::chrono::milliseconds timeout) override;
     /// Spans dropped: queue full, or their batch failed every attempt.
@@ -69,6 +74,8 @@ protected:
 
 private:
     struct State;
+    template <typename T>
+    void enqueue(T&& span) noexcept;
     void loop();
     BatchOptions options_;
     std::unique_ptr<State> state_;

@@ -39,7 +39,7 @@ struct TXFLOW_EXPORT TraceContext {
     /// Parses `00-<32 hex>-<16 hex>-<2 hex>` strictly (lowercase, no zero ids, version ff refused);
     /// the error says which part is wrong and why.
     static Result<TraceContext, std::string> parse(std::string_view traceparent, std::string_view tracestate = {});
-    /// A new trace: random trace and span ids, sampled.
+    /// A new trace: random trace and span ids, sampled (a per-thread generator seeded once).
     static TraceContext new_root();
     /// A new span of the same trace (random span id, same flags and tracestate).
     [[nodiscard]] TraceContext child() const;
@@ -89,6 +89,8 @@ struct TXFLOW_EXPORT Span {
     static std::int64_t now_unix_ns();
 };
 
+struct JobSpan;
+
 /// Where finished spans go. export_span() is called on the scheduler's threads (sometimes under
 /// the saga engine's lock): it must not block and must not throw.
 class TXFLOW_EXPORT SpanExporter {
@@ -96,6 +98,10 @@ public:
     virtual ~SpanExporter() = default;
     /// Takes one finished span (queue it; drop it when full).
     virtual void export_span(Span span) noexcept = 0;
+    /// Takes one finished job attempt, unformatted (txflow/observe/job_span.hpp). The default
+    /// hands `span.to_span()` to export_span(); a queueing exporter keeps it raw and formats it
+    /// on its own thread.
+    virtual void export_job_span(JobSpan&& span) noexcept;
     /// Sends what is queued, waiting at most `timeout`; true when nothing is left.
     virtual bool flush(std::chrono::milliseconds timeout) = 0;
 };
@@ -107,6 +113,8 @@ public:
     explicit Tracer(std::shared_ptr<SpanExporter> exporter);
     /// Hands a finished span to the exporter (unsampled spans are dropped).
     void record(Span span) noexcept;
+    /// Hands a finished job attempt to the exporter (unsampled ones are dropped).
+    void record_job(JobSpan&& span) noexcept;
     /// The exporter.
     [[nodiscard]] SpanExporter& exporter() const { return *exporter_; }
 
