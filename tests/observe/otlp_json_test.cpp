@@ -11,6 +11,8 @@
 
 #include "txflow/observe/exporters.hpp"
 
+namespace otlp_json_test {
+
 using nlohmann::json;
 using txflow::observe::Attribute;
 using txflow::observe::AttributeValue;
@@ -119,3 +121,5 @@ TEST_CASE("to_json_line: the bytes nlohmann::json's dump gives, service included
         CHECK(txflow::observe::to_json_line(s, "billing") == dump(j));
     }
 }
+
+}  // namespace otlp_json_test

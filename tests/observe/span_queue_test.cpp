@@ -16,6 +16,8 @@
 #include "txflow/observe/exporters.hpp"
 #include "txflow/observe/job_span.hpp"
 
+namespace span_queue_test {
+
 using namespace std::chrono_literals;
 using txflow::observe::BatchExporter;
 using txflow::observe::BatchOptions;
@@ -190,3 +192,5 @@ TEST_CASE("BatchExporter: spans pushed while the sender drains all arrive in ord
         last[t] = s.start_unix_ns;
     }
 }
+
+}  // namespace span_queue_test
