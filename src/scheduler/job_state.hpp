@@ -181,8 +181,11 @@ public:
         has_error_ = !error.empty();
     }
     [[nodiscard]] std::uint32_t misfire_cap() const { return extra ? extra->misfire_cap : 0; }
-    [[nodiscard]] CronTrigger* cron() const { return extra && extra->cron ? &*extra->cron : nullptr; }
+    // has_cron_, not extra->cron's own flag: that one sits at the end of the
+    // trigger, a cache line of its own that every fire would miss.
+    [[nodiscard]] CronTrigger* cron() const { return has_cron_ ? &*extra->cron : nullptr; }
     void set_cron(std::optional<CronTrigger> c) {
+        has_cron_ = c.has_value();
         if (c || extra) extra_state().cron = std::move(c);
     }
     Extra& extra_state() {
@@ -214,6 +217,7 @@ public:
 private:
     bool has_checkpoint_ : 1 = false;  // extra->checkpoint holds bytes
     bool has_error_ : 1 = false;       // extra->last_error is not empty
+    bool has_cron_ : 1 = false;        // extra->cron holds the trigger
 
     static constexpr std::uint8_t kPriorityMask = 0x3;
     static constexpr std::uint8_t kHasQueue = 0x4;         // extra->queue holds a named queue
