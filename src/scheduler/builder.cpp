@@ -81,7 +81,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     }
     j->fn = policies::chain(std::move(fn), wrappers);
     j->set_priority(b.def_->priority_);
-    if (b.def_->jitter_.count() > 0) j->extra_state().jitter = b.def_->jitter_;
+    j->set_jitter(b.def_->jitter_);
     const Misfire misfire = b.def_->misfire_.value_or(impl_->options.misfire_);
     j->misfire_mode = misfire.mode;
     if (misfire.mode == Misfire::Mode::fire_all) j->extra_state().misfire_cap = misfire.cap;
@@ -89,7 +89,7 @@ JobHandle Scheduler::add(JobBuilder& b, JobFunction fn) {
     j->coalesce = b.def_->coalesce_;
     j->preemptible = b.def_->preemptible_;
     if (b.def_->coalesce_) (void)j->extra_state();
-    if (trace_parent) j->extra_state().trace_parent = std::move(trace_parent);
+    j->set_trace_parent(std::move(trace_parent));
 
     if (impl_->metrics) j->set_metrics(impl_->metrics->job(b.def_->name_, b.def_->queue_));
 

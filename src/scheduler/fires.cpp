@@ -35,7 +35,7 @@ void Scheduler::Impl::queue_run(JobState& j, WallTime scheduled, std::vector<Pen
     ++queued_runs;
     ++j.pending;
     if (fire && track_fires) j.extra_state().open_fires.push_back(to_ms(scheduled));
-    if (!trace_parent && j.extra) trace_parent = j.extra->trace_parent;
+    if (const auto* given = j.trace_parent(); !trace_parent && given != nullptr) trace_parent = *given;
     runs.push_back({&j, scheduled, 1, SteadyTime{}, milliseconds{0}, fire, 0, std::move(trace_parent)});
 }
 

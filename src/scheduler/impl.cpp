@@ -134,7 +134,7 @@ void Scheduler::Impl::restore(JobState& j) {
         recovered_retries.erase(it);
     }
     if (auto it = recovered_checkpoints.find(name); it != recovered_checkpoints.end()) {
-        j.extra_state().checkpoint = std::move(it->second);
+        j.set_checkpoint(std::move(it->second));
         recovered_checkpoints.erase(it);
     }
 }

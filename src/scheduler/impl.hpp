@@ -194,7 +194,8 @@ struct Scheduler::Impl {
         std::string error;
         std::chrono::steady_clock::duration duration{};
     };
-    Ended call_job(JobState& j, JobContext& ctx, const std::stop_source& stop);
+    // timed: measure the call's duration (Ended::duration stays 0 otherwise).
+    Ended call_job(JobState& j, JobContext& ctx, const std::stop_source& stop, bool timed);
     void end_run(const PendingRun& r, ActiveRun& active, JobContext* ctx, Outcome outcome, std::string error,
                  std::chrono::steady_clock::duration duration);
 

@@ -138,12 +138,54 @@ public:
         extra_state().metrics = m;  // never freed or replaced while the record lives
         fixed_ |= kHasMetrics;
     }
+    // A flag in the record, not a look into `extra`: every fire asks, and a
+    // burst of cron fires would take a cache miss on `extra` for each.
     [[nodiscard]] std::chrono::milliseconds jitter() const {
-        return extra ? extra->jitter : std::chrono::milliseconds{0};
+        return (fixed_ & kHasJitter) != 0 ? extra->jitter : std::chrono::milliseconds{0};
+    }
+    void set_jitter(std::chrono::milliseconds max) {  // at registration only
+        if (max.count() <= 0) return;
+        extra_state().jitter = max;
+        fixed_ |= kHasJitter;
+    }
+    // JobBuilder::trace_parent's span, or null; read on every fire.
+    [[nodiscard]] const std::shared_ptr<const observe::TraceContext>* trace_parent() const {
+        return (fixed_ & kHasTraceParent) != 0 ? &extra->trace_parent : nullptr;
+    }
+    void set_trace_parent(std::shared_ptr<const observe::TraceContext> parent) {  // at registration only
+        if (!parent) return;
+        extra_state().trace_parent = std::move(parent);
+        fixed_ |= kHasTraceParent;
+    }
+    // The saved progress (JobContext::checkpoint), behind a flag for the same
+    // reason: every run starts and ends by asking whether there is one.
+    [[nodiscard]] bool has_checkpoint() const { return has_checkpoint_; }
+    [[nodiscard]] const std::optional<std::string>& checkpoint() const {
+        static const std::optional<std::string> none;
+        return has_checkpoint_ ? extra->checkpoint : none;
+    }
+    void set_checkpoint(std::string bytes) {
+        extra_state().checkpoint = std::move(bytes);
+        has_checkpoint_ = true;
+    }
+    void clear_checkpoint() {
+        if (!has_checkpoint_) return;
+        extra->checkpoint.reset();
+        has_checkpoint_ = false;
+    }
+    // The last run's error (empty: none); has_error() tells without touching `extra`.
+    [[nodiscard]] bool has_error() const { return has_error_; }
+    void set_last_error(const std::string& error) {
+        if (error.empty() && !has_error_) return;
+        extra_state().last_error = error;
+        has_error_ = !error.empty();
     }
     [[nodiscard]] std::uint32_t misfire_cap() const { return extra ? extra->misfire_cap : 0; }
-    [[nodiscard]] CronTrigger* cron() const { return extra && extra->cron ? &*extra->cron : nullptr; }
+    // has_cron_, not extra->cron's own flag: that one sits at the end of the
+    // trigger, a cache line of its own that every fire would miss.
+    [[nodiscard]] CronTrigger* cron() const { return has_cron_ ? &*extra->cron : nullptr; }
     void set_cron(std::optional<CronTrigger> c) {
+        has_cron_ = c.has_value();
         if (c || extra) extra_state().cron = std::move(c);
     }
     Extra& extra_state() {
@@ -173,15 +215,21 @@ public:
     bool preemptible : 1 = false;   // fixed at registration
 
 private:
+    bool has_checkpoint_ : 1 = false;  // extra->checkpoint holds bytes
+    bool has_error_ : 1 = false;       // extra->last_error is not empty
+    bool has_cron_ : 1 = false;        // extra->cron holds the trigger
+
     static constexpr std::uint8_t kPriorityMask = 0x3;
-    static constexpr std::uint8_t kHasQueue = 0x4;    // extra->queue holds a named queue
-    static constexpr std::uint8_t kHasMetrics = 0x8;  // extra->metrics holds this job's cells
+    static constexpr std::uint8_t kHasQueue = 0x4;         // extra->queue holds a named queue
+    static constexpr std::uint8_t kHasMetrics = 0x8;       // extra->metrics holds this job's cells
+    static constexpr std::uint8_t kHasJitter = 0x10;       // extra->jitter is > 0
+    static constexpr std::uint8_t kHasTraceParent = 0x20;  // extra->trace_parent is set
     static_assert(static_cast<int>(Priority::critical) <= kPriorityMask);
 
     explicit JobState(std::uint8_t name_size) : name_size_(name_size) {}
     ~JobState() = default;
 
-    std::uint8_t fixed_ = static_cast<std::uint8_t>(Priority::normal);  // priority | kHasQueue | kHasMetrics
+    std::uint8_t fixed_ = static_cast<std::uint8_t>(Priority::normal);  // priority | kHas* flags
     std::uint8_t name_size_;                                            // kLongName: see create()
 };
 static_assert(sizeof(JobState) <= 80, "keep a job record with a short name in glibc's 88-byte class");

@@ -205,7 +205,7 @@ void Scheduler::Impl::save_checkpoint(JobState& j, const std::string& bytes) {
     std::uint64_t seq = 0;
     {
         const std::lock_guard lock(mutex);
-        j.extra_state().checkpoint = bytes;
+        j.set_checkpoint(bytes);
         if (auto s = journal.submit(store::JobCheckpoint{std::string(j.name()), bytes})) seq = *s;
     }
     sync_record(seq);
@@ -213,8 +213,8 @@ void Scheduler::Impl::save_checkpoint(JobState& j, const std::string& bytes) {
 
 // The run the checkpoint belonged to is over.
 void Scheduler::Impl::clear_checkpoint(JobState& j) {
-    if (!j.extra || !j.extra->checkpoint) return;
-    j.extra->checkpoint.reset();
+    if (!j.has_checkpoint()) return;
+    j.clear_checkpoint();
     (void)journal.submit(store::JobCheckpointCleared{std::string(j.name())});
 }
 

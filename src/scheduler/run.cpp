@@ -69,7 +69,7 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
         run_number = j.run_count;
         seed = rng();
         overlapping = j.skip_overlap && has_active_run(j);
-        if (j.extra && j.extra->checkpoint) saved = j.extra->checkpoint;
+        if (j.has_checkpoint()) saved = j.checkpoint();
         active.next = active_runs;
         active_runs = &active;
         if (preemptible_jobs != 0) {
@@ -106,7 +106,11 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
         m->lateness->observe(
             std::max(std::chrono::nanoseconds(clock.wall_now() - scheduled), std::chrono::nanoseconds(0)));
     trace.start_now();
-    auto [outcome, error, duration] = call_job(j, ctx, stop);
+    // A run's duration goes to listeners, metrics, the span and the debug log only:
+    // with none of them, the two clock reads around the call are skipped.
+    const bool timed = !options.listeners_.empty() || j.metrics() != nullptr || options.tracer_ != nullptr ||
+                       log.should_log(spdlog::level::debug);
+    auto [outcome, error, duration] = call_job(j, ctx, stop, timed);
     // Scheduler::cancel_run won the race with the end of the call: cancelled, not retried, whatever it threw.
     if (active.cancel_state.exchange(ActiveRun::kCallEnded, std::memory_order_acq_rel) == ActiveRun::kCancelled) {
         outcome = Outcome::cancelled;
@@ -116,9 +120,10 @@ void Scheduler::Impl::run_job(PendingRun* slot) {
     end_run(r, active, &ctx, outcome, std::move(error), duration);
 }
 
-Scheduler::Impl::Ended Scheduler::Impl::call_job(JobState& j, JobContext& ctx, const std::stop_source& stop) {
+Scheduler::Impl::Ended Scheduler::Impl::call_job(JobState& j, JobContext& ctx, const std::stop_source& stop,
+                                                 bool timed) {
     Ended r;
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     try {
         j.fn(ctx);
         if (ctx.failure_reported()) {
@@ -141,7 +146,7 @@ Scheduler::Impl::Ended Scheduler::Impl::call_job(JobState& j, JobContext& ctx, c
         r.outcome = Outcome::failed;
         r.error = "unknown exception";
     }
-    r.duration = std::chrono::steady_clock::now() - t0;
+    if (timed) r.duration = std::chrono::steady_clock::now() - t0;
     if (r.outcome == Outcome::succeeded && stop.stop_requested()) r.outcome = Outcome::cancelled;
     return r;
 }
@@ -190,7 +195,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
         if (active.preempt != ActiveRun::Preempt::no) end_preemption(active);
         j.last_outcome = outcome;
         if (outcome == Outcome::skipped) ++j.extra_state().skips;
-        if (!error.empty() || (j.extra && !j.extra->last_error.empty())) j.extra_state().last_error = error;
+        j.set_last_error(error);
         if (ctx != nullptr && failed && ctx->retry_requested() && !j.removed && !stopping) {
             retry_delay = *ctx->retry_requested();
             PendingRun next{&j, scheduled, r.attempt + 1, ctx->run_started(), *retry_delay};
@@ -215,7 +220,7 @@ void Scheduler::Impl::end_run(const PendingRun& r, ActiveRun& active, JobContext
             defer(e);
             if (const JobMetrics* m = j.metrics()) m->dead_letters->inc();
         }
-        if (!retry_delay && j.extra && j.extra->checkpoint) clear_checkpoint(j);  // the run is over
+        if (!retry_delay && j.has_checkpoint()) clear_checkpoint(j);  // the run is over
         // After the retry record: once the fire counts as done, its retry is in the store.
         if (r.fire && r.attempt == 1) fire_seq = fire_done(j, scheduled);
         if (!retry_delay && j.kind == Trigger::Kind::every_fixed_delay && !j.armed()) {

@@ -30,7 +30,7 @@ inline cluster::WorkerOptions worker_options(const PgSchema& schema) {
 }
 
 // Runs of each job id, as handlers report them.
-class RunLog {
+class JobRunLog {
 public:
     void ran(std::int64_t id) {
         std::lock_guard lock(mutex_);

@@ -23,7 +23,7 @@ TEST_CASE("a worker whose connections are terminated reconnects and loses nothin
     options.lease = 3s;
     Gate gate;
     std::atomic<bool> held_started{false};
-    RunLog log;
+    JobRunLog log;
     Worker w(options);
     w.handle("held", [&, opened = gate.opened](Job& job) {
         held_started = true;

@@ -21,7 +21,7 @@ TEST_CASE("stress: two workers, concurrent enqueues, failures and snoozes", "[cl
     auto queue = open_pg_queue(schema);
     constexpr int kBatches = 10;
     constexpr int kPerBatch = 150;
-    RunLog succeeded;
+    JobRunLog succeeded;
     auto options = worker_options(schema);
     options.concurrency = 4;
     options.claim_batch = 16;

@@ -22,7 +22,7 @@ TEST_CASE("two workers run every job exactly once", "[cluster][worker]") {
     PgSchema schema(*url, "once");
     auto queue = open_pg_queue(schema);
     constexpr int kJobs = 600;
-    RunLog log;
+    JobRunLog log;
     auto options = worker_options(schema);
     options.claim_batch = 25;
     Worker a(options), b(options);
