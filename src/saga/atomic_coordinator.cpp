@@ -68,6 +68,7 @@ Coordinator::Started Coordinator::start(const DefinitionPtr& def, nlohmann::json
     if (!key.empty() && txns_.count(key) != 0) return {key, false};
     auto owned = std::make_shared<Txn>();
     Txn& t = *owned;
+    t.coordinator = this;
     t.id = key.empty() ? new_id(def->name()) : std::move(key);
     t.definition = def->name();
     t.def = def;
@@ -104,6 +105,7 @@ void Coordinator::recover(const store::LiveState& state) {
     const Lock lock(mutex_);
     for (const auto& [id, a] : state.atomics) {
         auto t = std::make_shared<Txn>();
+        t->coordinator = this;
         t->id = a.id;
         t->definition = a.definition;
         t->data = nlohmann::json::parse(a.data, nullptr, false);
@@ -158,8 +160,8 @@ void Coordinator::on_stop() {
     const Lock lock(mutex_);
     stopping_ = true;
     for (auto& [id, t] : txns_)
-        for (auto& p : t->parts)
-            if (p.prepare_running) p.stop.request_stop();
+        if (std::any_of(t->parts.begin(), t->parts.end(), [](const Part& p) { return p.prepare_running; }))
+            t->stop.request_stop();
 }
 
 // Sets a transaction going: prepare everyone (new), abort everyone (recovered
@@ -180,19 +182,13 @@ void Coordinator::launch(Txn& t) {
     if (t.recovered) {
         t.deciding = true;
         submit_task(
-            t, [this, &t] { decide(t, false, "no decision before the restart (presumed abort)"); }, nullptr);
+            t, [&t] { t.coordinator->decide(t, false, "no decision before the restart (presumed abort)"); }, nullptr);
         return;
     }
-    // One timer for all participants: they share the deadline.
-    // It holds a weak reference: a cancel can lose the race with its firing,
-    // and by then the transaction may be decided, finished and purged.
-    t.timer = host_.call_at(host_.clock().steady_now() + t.def->options().prepare_timeout,
-                            [this, weak = std::weak_ptr<Txn>(txns_.at(t.id))] {
-                                if (auto held = weak.lock()) prepare_timed_out(*held);
-                            });
+    arm_deadline(t);  // one for all participants: they share the deadline
     for (std::size_t i = 0; i < t.parts.size(); ++i)
         submit_task(
-            t, [this, &t, i] { prepare(t, i); }, &t.parts[i].prepare_running);
+            t, [&t, i] { t.coordinator->prepare(t, i); }, &t.parts[i].prepare_running);
 }
 
 void Coordinator::submit_task(Txn& t, std::function<void()> task, bool* flag) {
@@ -215,7 +211,8 @@ void Coordinator::note(Txn& t) {
         if (now == State::aborted && metrics_.aborted) metrics_.aborted->inc();
         t.last_state = now;
     }
-    changed_.notify_all();
+    // A waiter wakes only for the states it waits for (most notes are not).
+    if (t.waiters != 0 && (is_final(now) || now == State::commit_stalled)) changed_.notify_all();
 }
 
 void Coordinator::event(EventKind kind, const Txn& t, std::string detail, std::string error) {
@@ -315,10 +312,12 @@ std::optional<Info> Coordinator::wait(std::string_view id, std::chrono::millisec
     if (it == txns_.end()) return std::nullopt;
     const std::shared_ptr<const Txn> held = it->second;  // purge() may forget it while we wait
     const Txn& t = *held;
+    ++t.waiters;
     changed_.wait_for(lock, timeout, [&] {
         const auto s = state_of(t);
         return is_final(s) || s == State::commit_stalled || t.stalled;
     });
+    --t.waiters;
     return info_of(t);
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <stop_token>
 #include <string>
 #include <unordered_map>
@@ -38,10 +39,15 @@ struct Part {
     bool acked = false;
     bool alerted = false;  // commit_stalled was raised
     std::optional<WallTime> first_failure;
-    std::stop_source stop;
 };
 
-struct Txn {
+class Coordinator;
+
+// enable_shared_from_this: the prepare deadline queue holds a weak reference.
+struct Txn : std::enable_shared_from_this<Txn> {
+    // Its tasks capture the transaction and a participant index only: small
+    // enough for std::function's inline buffer, no allocation a hand-off.
+    Coordinator* coordinator = nullptr;
     std::string id;
     std::string definition;
     DefinitionPtr def;  // null until registered (a recovered transaction)
@@ -56,7 +62,11 @@ struct Txn {
     std::string reason;
     std::size_t votes = 0;
     std::size_t acks = 0;
-    std::uint64_t timer = 0;  // the prepare timeout's call_at id (one for all participants)
+    bool deadline_armed = false;  // its prepare deadline (one for all participants) still counts
+    // Stops the prepares still running (a no vote, the timeout, an abort, a
+    // shutdown all stop every one that has not returned): one for all.
+    std::stop_source stop;
+    mutable std::size_t waiters = 0;  // threads in wait() on it: only they need a wake-up
     WallTime created{};
     WallTime updated{};
     State last_state = State::preparing;
@@ -112,7 +122,7 @@ private:
 
     // atomic_protocol.cpp
     void prepare(Txn& t, std::size_t i);                             // on a worker
-    void prepare_timed_out(Txn& t);                                  // on the timer thread
+    void prepare_timed_out(Txn& t);                                  // under mutex_, on the timer thread
     bool vote(Txn& t, std::size_t i, bool yes, std::string reason);  // under mutex_; true: decide now
     void decide(Txn& t, bool commit, std::string reason);            // on a worker
     // under mutex_; `defer`: mark it sent but let the caller run it (run_phase) after unlocking
@@ -120,6 +130,10 @@ private:
     void run_phase(Txn& t, std::size_t i);                             // on a worker
     void retry_phase(Txn& t, std::size_t i);                           // under mutex_: after the backoff
     void submit_task(Txn& t, std::function<void()> task, bool* flag);  // under mutex_
+
+    // atomic_deadlines.cpp
+    void arm_deadline(Txn& t);                     // under mutex_
+    void deadlines_due(std::uint64_t generation);  // on the timer thread
 
     saga::EngineHost& host_;
     store::Journal& journal_;
@@ -134,6 +148,20 @@ private:
     bool started_ = false;
     bool stopping_ = false;
     std::uint64_t next_id_ = 0;
+
+    // The prepare deadlines, earliest first, behind one host timer (armed for
+    // the earliest): a call_at and a cancel_call a transaction would lock the
+    // scheduler twice and wake its timer thread each time. A decided
+    // transaction's entry stays until it reaches the top (deadline_armed false).
+    struct Deadline {
+        SteadyTime due;
+        std::weak_ptr<Txn> txn;
+        bool operator>(const Deadline& other) const { return due > other.due; }
+    };
+    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+    std::uint64_t deadline_call_ = 0;  // the host call armed for deadlines_, 0: none
+    SteadyTime deadline_call_due_{};
+    std::uint64_t deadline_generation_ = 0;  // tells a cancelled call that fired anyway from the armed one
 
     struct PendingEvent {
         EventKind kind;

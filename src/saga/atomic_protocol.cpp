@@ -32,7 +32,7 @@ void Coordinator::prepare(Txn& t, std::size_t i) {
         if (t.decision) dispatch(t, i);
         return;
     }
-    const auto stop = p.stop.get_token();
+    const auto stop = t.stop.get_token();
     const Participant& who = t.def->participants()[i];
     lock.unlock();
 
@@ -59,13 +59,12 @@ void Coordinator::prepare(Txn& t, std::size_t i) {
 }
 
 void Coordinator::prepare_timed_out(Txn& t) {
-    Lock lock(mutex_);
-    t.timer = 0;
+    t.deadline_armed = false;
     bool decide_now = false;
     for (std::size_t i = 0; i < t.parts.size(); ++i) {
         Part& p = t.parts[i];
         if (p.voted) continue;
-        p.stop.request_stop();
+        t.stop.request_stop();
         decide_now |=
             vote(t, i, false, fmt::format("prepare timed out after {} ms", t.def->options().prepare_timeout.count()));
     }
@@ -74,8 +73,6 @@ void Coordinator::prepare_timed_out(Txn& t) {
     if (decide_now)
         submit_task(
             t, [this, &t, reason] { decide(t, false, reason); }, nullptr);
-    lock.unlock();
-    flush_events();
 }
 
 // Records a vote; true when it settles the decision (the first no, or the
@@ -87,7 +84,7 @@ bool Coordinator::vote(Txn& t, std::size_t i, bool yes, std::string reason) {
     p.state = yes ? ParticipantState::prepared : ParticipantState::refused;
     if (!yes) p.reason = reason;
     (void)journal_.submit(
-        store::AtomicVote{t.id, static_cast<std::uint32_t>(i), yes, reason, to_ms(host_.clock().wall_now())});
+        store::AtomicVoteView{t.id, static_cast<std::uint32_t>(i), yes, reason, to_ms(host_.clock().wall_now())});
     if (!yes) {
         if (listening())
             event(EventKind::saga, t, fmt::format("participant {}: preparing->refused", t.names[i]), reason);
@@ -96,13 +93,9 @@ bool Coordinator::vote(Txn& t, std::size_t i, bool yes, std::string reason) {
     if (t.deciding) return false;
     if (!yes || t.votes == t.parts.size()) {
         t.deciding = true;
-        if (t.timer != 0) {  // decided: the deadline no longer matters
-            host_.cancel_call(t.timer);
-            t.timer = 0;
-        }
-        if (!yes)  // the others need not finish preparing
-            for (auto& other : t.parts)
-                if (other.prepare_running) other.stop.request_stop();
+        t.deadline_armed = false;  // decided: the deadline no longer matters
+        if (!yes)                  // the others need not finish preparing
+            t.stop.request_stop();
         return true;
     }
     return false;
@@ -112,8 +105,8 @@ void Coordinator::decide(Txn& t, bool commit, std::string reason) {
     Lock lock(mutex_);
     if (!commit && t.reason.empty()) t.reason = reason;
     if (commit) t.reason.clear();
-    auto seq = journal_.submit(
-        store::AtomicDecision{t.id, commit, commit ? std::string{} : t.reason, to_ms(host_.clock().wall_now())});
+    auto seq = journal_.submit(store::AtomicDecisionView{t.id, commit, commit ? std::string_view{} : t.reason,
+                                                         to_ms(host_.clock().wall_now())});
     lock.unlock();
     auto synced = seq ? journal_.sync(*seq) : store::StoreResult<store::Ok>(unexpected(seq.error()));
     lock.lock();
@@ -123,7 +116,7 @@ void Coordinator::decide(Txn& t, bool commit, std::string reason) {
         t.stalled = true;
         event(EventKind::alert, t, "stalled", "the store failed: " + synced.error().message);
         host_.log().error("transaction '{}': the decision could not be recorded: {}", t.id, synced.error().message);
-        changed_.notify_all();
+        if (t.waiters != 0) changed_.notify_all();
     }
     // One phase runs here, on this worker, after the others are handed out:
     // one hand-off fewer per transaction.
@@ -132,7 +125,7 @@ void Coordinator::decide(Txn& t, bool commit, std::string reason) {
         t.decision = commit;
         for (std::size_t i = 0; i < t.parts.size(); ++i) {
             if (!commit && t.parts[i].prepare_running) {
-                t.parts[i].stop.request_stop();  // its abort follows when its prepare returns
+                t.stop.request_stop();  // its abort follows when its prepare returns
                 continue;
             }
             const bool defer = !here && !t.parts[i].acked && !t.parts[i].dispatched && t.def;
@@ -157,7 +150,7 @@ void Coordinator::dispatch(Txn& t, std::size_t i, bool defer) {
         return;
     }
     submit_task(
-        t, [this, &t, i] { run_phase(t, i); }, &p.dispatched);
+        t, [&t, i] { t.coordinator->run_phase(t, i); }, &p.dispatched);
 }
 
 void Coordinator::run_phase(Txn& t, std::size_t i) {
@@ -190,7 +183,7 @@ void Coordinator::run_phase(Txn& t, std::size_t i) {
         const auto before = p.state;
         p.state = commit ? ParticipantState::committed : ParticipantState::aborted;
         // Not synced: a lost ack only means the phase is sent once more after a crash.
-        (void)journal_.submit(store::AtomicAck{t.id, static_cast<std::uint32_t>(i), attempt, to_ms(now)});
+        (void)journal_.submit(store::AtomicAckView{t.id, static_cast<std::uint32_t>(i), attempt, to_ms(now)});
         if (listening())
             event(EventKind::saga, t,
                   fmt::format("participant {}: {}->{}", t.names[i], to_string(before), to_string(p.state)), {});
@@ -231,7 +224,7 @@ void Coordinator::retry_phase(Txn& t, std::size_t i) {
         return;
     }
     submit_task(
-        t, [this, &t, i] { run_phase(t, i); }, &p.dispatched);
+        t, [&t, i] { t.coordinator->run_phase(t, i); }, &p.dispatched);
 }
 
 }  // namespace txflow::atomic

@@ -266,17 +266,17 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             return true;
         }
         case RecordType::atomic_vote: {
-            AtomicVote r;
+            AtomicVoteView r;
             if (!decode_or_explain(payload, r, error)) return false;
             LiveAtomic* a = atomic_with(atomics, r.id, r.participant, type, error);
             if (!a) return false;
             a->votes[r.participant] = r.yes ? LiveAtomic::Vote::yes : LiveAtomic::Vote::no;
-            a->reasons[r.participant] = std::move(r.reason);
+            a->reasons[r.participant].assign(r.reason);
             a->updated_ms = r.at_ms;
             return true;
         }
         case RecordType::atomic_decision: {
-            AtomicDecision r;
+            AtomicDecisionView r;
             if (!decode_or_explain(payload, r, error)) return false;
             LiveAtomic* a = atomic_with(atomics, r.id, 0, type, error);
             if (!a) return false;
@@ -285,7 +285,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
                 return false;
             }
             a->decision = r.commit ? LiveAtomic::Decision::commit : LiveAtomic::Decision::abort;
-            a->reason = std::move(r.reason);
+            a->reason.assign(r.reason);
             a->updated_ms = r.at_ms;
             return true;
         }
@@ -302,7 +302,7 @@ bool LiveState::apply(std::uint16_t type_number, std::string_view payload, std::
             return true;
         }
         case RecordType::atomic_ack: {
-            AtomicAck r;
+            AtomicAckView r;
             if (!decode_or_explain(payload, r, error)) return false;
             LiveAtomic* a = atomic_with(atomics, r.id, r.participant, type, error);
             if (!a) return false;

@@ -267,12 +267,16 @@ struct TXFLOW_EXPORT AtomicBegin {
     }
 };
 
-struct TXFLOW_EXPORT AtomicVote {
+// The per-participant atomic records (eight a transaction with the begin)
+// come over a string type too, like the step records: the coordinator writes
+// views of its own strings, LiveState::apply reads them in place.
+template <class Str>
+struct TXFLOW_EXPORT BasicAtomicVote {
     static constexpr RecordType type = RecordType::atomic_vote;
-    std::string id;
+    Str id;
     std::uint32_t participant = 0;
     bool yes = false;
-    std::string reason;
+    Str reason;
     std::int64_t at_ms = 0;
 
     template <class Self, class F>
@@ -284,14 +288,17 @@ struct TXFLOW_EXPORT AtomicVote {
         f("at_ms", r.at_ms);
     }
 };
+using AtomicVote = BasicAtomicVote<std::string>;
+using AtomicVoteView = BasicAtomicVote<std::string_view>;
 
 // The decision: synced before any commit or abort is sent. No decision
 // record means abort (presumed abort).
-struct TXFLOW_EXPORT AtomicDecision {
+template <class Str>
+struct TXFLOW_EXPORT BasicAtomicDecision {
     static constexpr RecordType type = RecordType::atomic_decision;
-    std::string id;
+    Str id;
     bool commit = false;
-    std::string reason;  // abort: why
+    Str reason;  // abort: why
     std::int64_t at_ms = 0;
 
     template <class Self, class F>
@@ -302,11 +309,14 @@ struct TXFLOW_EXPORT AtomicDecision {
         f("at_ms", r.at_ms);
     }
 };
+using AtomicDecision = BasicAtomicDecision<std::string>;
+using AtomicDecisionView = BasicAtomicDecision<std::string_view>;
 
 // A participant acknowledged the decided phase (commit or abort, as decided).
-struct TXFLOW_EXPORT AtomicAck {
+template <class Str>
+struct TXFLOW_EXPORT BasicAtomicAck {
     static constexpr RecordType type = RecordType::atomic_ack;
-    std::string id;
+    Str id;
     std::uint32_t participant = 0;
     std::uint32_t attempts = 0;  // attempts it took
     std::int64_t at_ms = 0;
@@ -319,6 +329,8 @@ struct TXFLOW_EXPORT AtomicAck {
         f("at_ms", r.at_ms);
     }
 };
+using AtomicAck = BasicAtomicAck<std::string>;
+using AtomicAckView = BasicAtomicAck<std::string_view>;
 
 // A participant failed its commit past the stall limit: it shows as
 // commit_stalled (with this error) after a restart too, and is still retried.
